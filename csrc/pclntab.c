@@ -1,0 +1,557 @@
+/* pclntab.c - decoder for the Go runtime's pc/line table.  See pclntab.h. */
+#include "pclntab.h"
+
+/* Copy the first error of rd into e and return its code. */
+static int finish(const gs_reader *rd, gs_err *e)
+{
+    if (e) {
+        e->code = rd->err;
+        e->off = rd->err_off;
+        e->msg = rd->err_msg;
+    }
+    return rd->err;
+}
+
+static int fail(gs_err *e, int code, size_t off, const char *msg)
+{
+    if (e) {
+        e->code = code;
+        e->off = off;
+        e->msg = msg;
+    }
+    return code;
+}
+
+/* A fresh reader over the table for one operation. */
+static inline gs_reader op_reader(const gs_pcln *t)
+{
+    gs_reader rd = t->rd;
+    rd.err = GS_OK;
+    rd.err_off = 0;
+    rd.err_msg = NULL;
+    rd.pos = 0;
+    return rd;
+}
+
+int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
+{
+    gs_reader rd;
+    uint32_t le, be;
+    int big = 0;
+    uint64_t w[8] = {0};
+    int nwords, k;
+
+    memset(t, 0, sizeof *t);
+    if (len < 8 || base == NULL)
+        return fail(e, GS_ERR_FORMAT, 0, "pclntab header truncated");
+    le = gs_load32(base, 0);
+    be = gs_load32(base, 1);
+    /* The magics read differently in the two byte orders, so the byte
+     * order follows from the magic (debug/gosym/pclntab.go: parsePclnTab). */
+    switch (le) {
+    case 0xfffffffbu: t->version = GS_VER12; break;
+    case 0xfffffffau: t->version = GS_VER116; break;
+    case 0xfffffff0u: t->version = GS_VER118; break;
+    case 0xfffffff1u: t->version = GS_VER120; break;
+    default: break;
+    }
+    if (!t->version) {
+        big = 1;
+        switch (be) {
+        case 0xfffffffbu: t->version = GS_VER12; break;
+        case 0xfffffffau: t->version = GS_VER116; break;
+        case 0xfffffff0u: t->version = GS_VER118; break;
+        case 0xfffffff1u: t->version = GS_VER120; break;
+        default:
+            return fail(e, GS_ERR_FORMAT, 0, "unknown pclntab magic");
+        }
+    }
+    t->magic = big ? be : le;
+    if (base[4] != 0 || base[5] != 0)
+        return fail(e, GS_ERR_FORMAT, 4, "pclntab header padding not zero");
+    t->quantum = base[6];
+    t->ptr_size = base[7];
+    if (t->quantum != 1 && t->quantum != 2 && t->quantum != 4)
+        return fail(e, GS_ERR_FORMAT, 6, "bad pclntab instruction quantum");
+    if (t->ptr_size != 4 && t->ptr_size != 8)
+        return fail(e, GS_ERR_FORMAT, 7, "bad pclntab pointer size");
+
+    gs_rd_init(&t->rd, base, len, big, t->ptr_size);
+    rd = op_reader(t);
+
+    nwords = t->version >= GS_VER118 ? 8 : t->version == GS_VER116 ? 7 : 1;
+    for (k = 0; k < nwords; k++)
+        w[k] = gs_ptr_at(&rd, 8 + (size_t)k * (size_t)t->ptr_size);
+    if (rd.err)
+        return fail(e, GS_ERR_FORMAT, rd.err_off, "pclntab header truncated");
+
+    t->nfunc = w[0];
+    if (t->version == GS_VER12) {
+        t->functab_field = t->ptr_size;
+        t->functab_off = 8 + (size_t)t->ptr_size;
+    } else {
+        uint64_t *o = t->version >= GS_VER118 ? &w[3] : &w[2];
+        t->nfiles = w[1];
+        if (t->version >= GS_VER118)
+            t->hdr_text_start = w[2];
+        /* funcname, cu, filetab, pctab, pcln offsets must lie in the table. */
+        for (k = 0; k < 5; k++) {
+            if (o[k] > len)
+                return fail(e, GS_ERR_FORMAT,
+                            8 + (size_t)((o - w) + k) * (size_t)t->ptr_size,
+                            "pclntab header offset out of range");
+        }
+        t->funcname_off = (size_t)o[0];
+        t->cu_off = (size_t)o[1];
+        t->filetab_off = (size_t)o[2];
+        t->pctab_off = (size_t)o[3];
+        t->funcdata_off = (size_t)o[4];
+        t->functab_off = (size_t)o[4];
+        t->functab_field = t->version >= GS_VER118 ? 4 : t->ptr_size;
+    }
+
+    /* The function table: nfunc (entry, funcoff) pairs and one end entry. */
+    if (t->functab_off > len ||
+        t->nfunc > (len - t->functab_off) / (2 * (size_t)t->functab_field))
+        return fail(e, GS_ERR_FORMAT, 8, "function count larger than the table");
+    {
+        size_t need = (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field;
+        if (need > len - t->functab_off)
+            return fail(e, GS_ERR_FORMAT, t->functab_off, "function table truncated");
+        if (t->version == GS_VER12) {
+            /* Go 1.2: a u32 offset of the file table follows the function
+             * table; the file table starts with its entry count. */
+            uint32_t fo = gs_u32_at(&rd, t->functab_off + need);
+            uint32_t nf = gs_u32_at(&rd, fo);
+            if (rd.err)
+                return fail(e, GS_ERR_FORMAT, rd.err_off, "file table out of range");
+            if (nf > (len - fo) / 4)
+                return fail(e, GS_ERR_FORMAT, fo, "file table count too large");
+            t->filetab_off = fo;
+            t->nfiletab12 = nf;
+            t->nfiles = nf;
+        }
+    }
+    return GS_OK;
+}
+
+uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i)
+{
+    /* In range by construction: open checked the whole function table. */
+    const uint8_t *p;
+    if (i > t->nfunc)
+        return 0;
+    p = t->rd.base + t->functab_off + (size_t)(2 * i) * (size_t)t->functab_field;
+    if (t->functab_field == 4) {
+        uint64_t v = gs_load32(p, t->rd.big_endian);
+        return t->version >= GS_VER118 ? v + t->text_base : v;
+    }
+    return gs_load64(p, t->rd.big_endian);
+}
+
+static inline uint64_t funcoff(const gs_pcln *t, uint64_t i)
+{
+    const uint8_t *p = t->rd.base + t->functab_off + (size_t)(2 * i + 1) * (size_t)t->functab_field;
+    return t->functab_field == 4 ? gs_load32(p, t->rd.big_endian) : gs_load64(p, t->rd.big_endian);
+}
+
+int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e)
+{
+    uint64_t i, prev = 0;
+    for (i = 0; i <= t->nfunc; i++) {
+        uint64_t v = gs_pcln_entry(t, i);
+        if (i > 0 && v < prev)
+            return fail(e, GS_ERR_FORMAT,
+                        t->functab_off + (size_t)(2 * i) * (size_t)t->functab_field,
+                        "function table not sorted");
+        prev = v;
+    }
+    return GS_OK;
+}
+
+int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc)
+{
+    const uint8_t *ft = t->rd.base + t->functab_off;
+    int be = t->rd.big_endian;
+    uint64_t lo = 0, hi = t->nfunc; /* answer in [lo, hi) */
+    if (t->nfunc == 0)
+        return -1;
+    if (t->version >= GS_VER118) {
+        /* 32-bit offsets from text_base; stride 8 bytes. */
+        uint64_t rel;
+        if (pc < t->text_base)
+            return -1;
+        rel = pc - t->text_base;
+        if (rel > 0xffffffffu)
+            return -1;
+        if (rel < gs_load32(ft, be) || rel >= gs_load32(ft + 8 * t->nfunc, be))
+            return -1;
+        while (hi - lo > 1) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (gs_load32(ft + 8 * mid, be) <= rel)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        return (int64_t)lo;
+    }
+    if (pc < gs_pcln_entry(t, 0) || pc >= gs_pcln_entry(t, t->nfunc))
+        return -1;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (gs_pcln_entry(t, mid) <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (int64_t)lo;
+}
+
+/* Decode the _func record of function i (runtime/runtime2.go: _func; the
+ * pre-1.18 layouts from debug/gosym/pclntab.go: funcData.field). */
+static int decode_func(const gs_pcln *t, gs_reader *rd, uint64_t i, gs_func *f)
+{
+    uint64_t fo;
+    size_t rec, sz0, fixed;
+    if (i >= t->nfunc) {
+        gs_rd_fail(rd, GS_ERR_ARG, 0, "function index out of range");
+        return rd->err;
+    }
+    fo = funcoff(t, i);
+    if (fo > rd->len - t->funcdata_off) {
+        gs_rd_fail(rd, GS_ERR_FORMAT,
+                   t->functab_off + (size_t)(2 * i + 1) * (size_t)t->functab_field,
+                   "function record offset out of range");
+        return rd->err;
+    }
+    rec = t->funcdata_off + (size_t)fo;
+    sz0 = t->version >= GS_VER118 ? 4 : (size_t)t->ptr_size;
+    /* entry, then u32 fields: nameOff args deferreturn pcsp pcfile pcln
+     * npcdata, then cuOffset (1.16+), startLine (1.20+), then funcID, flag,
+     * pad, nfuncdata bytes. */
+    fixed = sz0 + 7 * 4 + (t->version >= GS_VER116 ? 4 : 0) +
+            (t->version >= GS_VER120 ? 4 : 0) + 4;
+    if (!gs_rd_has(rd, rec, fixed)) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, rec, "function record truncated");
+        return rd->err;
+    }
+    f->off = rec;
+    if (t->version >= GS_VER118)
+        f->entry = (uint64_t)gs_u32_at(rd, rec) + t->text_base;
+    else
+        f->entry = gs_ptr_at(rd, rec);
+    f->name_off = (int32_t)gs_u32_at(rd, rec + sz0);
+    f->args = (int32_t)gs_u32_at(rd, rec + sz0 + 4);
+    f->deferreturn = gs_u32_at(rd, rec + sz0 + 8);
+    f->pcsp = gs_u32_at(rd, rec + sz0 + 12);
+    f->pcfile = gs_u32_at(rd, rec + sz0 + 16);
+    f->pcln = gs_u32_at(rd, rec + sz0 + 20);
+    f->npcdata = gs_u32_at(rd, rec + sz0 + 24);
+    f->cu_offset = t->version >= GS_VER116 ? gs_u32_at(rd, rec + sz0 + 28) : 0;
+    f->start_line = t->version >= GS_VER120 ? (int32_t)gs_u32_at(rd, rec + sz0 + 32) : 0;
+    /* Go 1.12-1.15 share the 1.2 magic and end in funcID, pad, pad,
+     * nfuncdata; 1.16+ end in funcID, flag, pad, nfuncdata. */
+    f->func_id = gs_u8_at(rd, rec + fixed - 4);
+    f->flag = t->version >= GS_VER116 ? gs_u8_at(rd, rec + fixed - 3) : 0;
+    f->nfuncdata = gs_u8_at(rd, rec + fixed - 1);
+    f->pcdata_off = rec + fixed;
+    return rd->err;
+}
+
+int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    decode_func(t, &rd, i, f);
+    return finish(&rd, e);
+}
+
+static size_t name_at(const gs_pcln *t, gs_reader *rd, int32_t name_off, const char **s)
+{
+    if (name_off < 0) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, 0, "negative function name offset");
+        *s = "";
+        return 0;
+    }
+    if ((size_t)name_off > rd->len - t->funcname_off) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, t->funcname_off, "function name offset out of range");
+        *s = "";
+        return 0;
+    }
+    return gs_cstr_at(rd, t->funcname_off + (size_t)name_off, s);
+}
+
+int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    *n = name_at(t, &rd, name_off, s);
+    return finish(&rd, e);
+}
+
+static size_t file_at(const gs_pcln *t, gs_reader *rd, const gs_func *f, int32_t fno)
+{
+    uint32_t v;
+    if (fno < 0)
+        return 0;
+    if (t->version == GS_VER12) {
+        /* Go 1.2: 1-based index into a u32 table of string offsets. */
+        if (fno == 0 || (uint32_t)fno >= t->nfiletab12)
+            return 0;
+        v = gs_u32_at(rd, t->filetab_off + 4 * (size_t)fno);
+        if (rd->err)
+            return 0;
+        if (v == 0 || v >= rd->len) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, t->filetab_off + 4 * (size_t)fno,
+                       "file name offset out of range");
+            return 0;
+        }
+        return v;
+    }
+    /* 1.16+: cutab[cuOffset + fno] is an offset into filetab, or ~0. */
+    {
+        uint64_t idx = (uint64_t)f->cu_offset + (uint64_t)(uint32_t)fno;
+        if (f->cu_offset == 0xffffffffu)
+            return 0;
+        if (idx > (rd->len - t->cu_off) / 4) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, t->cu_off, "cu table index out of range");
+            return 0;
+        }
+        v = gs_u32_at(rd, t->cu_off + 4 * (size_t)idx);
+        if (rd->err || v == 0xffffffffu)
+            return 0;
+        if (v >= rd->len - t->filetab_off) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, t->cu_off + 4 * (size_t)idx,
+                       "file name offset out of range");
+            return 0;
+        }
+        return t->filetab_off + v;
+    }
+}
+
+int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    *off = file_at(t, &rd, f, fileno);
+    return finish(&rd, e);
+}
+
+/* Run the pc-value table at pctab+tab (debug/gosym/pclntab.go: pcvalue;
+ * runtime/symtab.go: pcvalue).  Entries are (zig-zag value delta, pc delta /
+ * quantum) uvarint pairs; a zero value delta after the first ends it. */
+static int32_t pcvalue(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t entry, uint64_t target)
+{
+    int32_t val = -1;
+    uint64_t pc = entry;
+    int first = 1;
+    if (tab == 0)
+        return -1;
+    if ((size_t)tab > rd->len - t->pctab_off) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, t->pctab_off, "pc-value table offset out of range");
+        return -1;
+    }
+    rd->pos = t->pctab_off + tab;
+    for (;;) {
+        uint32_t uv = gs_rd_uvarint32(rd);
+        uint32_t pcd;
+        if (rd->err)
+            return -1;
+        if (uv == 0 && !first)
+            return -1;
+        first = 0;
+        val += gs_zigzag32(uv);
+        pcd = gs_rd_uvarint32(rd);
+        if (rd->err)
+            return -1;
+        pc += (uint64_t)pcd * (uint64_t)t->quantum;
+        if (target < pc)
+            return val;
+    }
+}
+
+int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    *val = pcvalue(t, &rd, tab, entry, pc);
+    return finish(&rd, e);
+}
+
+int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    *tab = 0;
+    if (k < f->npcdata)
+        *tab = gs_u32_at(&rd, f->pcdata_off + 4 * (size_t)k);
+    return finish(&rd, e);
+}
+
+int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
+                    int32_t *name_off, int32_t *start_line, uint32_t *file_off,
+                    gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    uint64_t i;
+    for (i = 0; i < t->nfunc; i++) {
+        if (entry)
+            entry[i] = gs_pcln_entry(t, i);
+        if (end)
+            end[i] = gs_pcln_entry(t, i + 1);
+        if (name_off || start_line || file_off) {
+            gs_func f;
+            if (decode_func(t, &rd, i, &f))
+                return finish(&rd, e);
+            if (name_off)
+                name_off[i] = f.name_off;
+            if (start_line)
+                start_line[i] = f.start_line;
+            if (file_off) {
+                int32_t fno = pcvalue(t, &rd, f.pcfile, f.entry, f.entry);
+                file_off[i] = rd.err ? 0 : (uint32_t)file_at(t, &rd, &f, fno);
+                if (rd.err)
+                    return finish(&rd, e);
+            }
+        }
+    }
+    return finish(&rd, e);
+}
+
+int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
+                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
+{
+    gs_reader rd = op_reader(t);
+    size_t k;
+    int64_t last = -1;
+    gs_func f;
+    int have = 0;
+    for (k = 0; k < n; k++) {
+        int64_t i = gs_pcln_find(t, pcs[k]);
+        int32_t ln = -1, fno;
+        size_t fo = 0;
+        if (i >= 0 && (i != last || !have)) {
+            rd.err = GS_OK;
+            have = decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
+            last = i;
+        }
+        if (i < 0 || !have) {
+            func_idx[k] = -1;
+            line[k] = -1;
+            file_off[k] = 0;
+            continue;
+        }
+        rd.err = GS_OK;
+        ln = pcvalue(t, &rd, f.pcln, f.entry, pcs[k]);
+        fno = pcvalue(t, &rd, f.pcfile, f.entry, pcs[k]);
+        if (!rd.err)
+            fo = file_at(t, &rd, &f, fno);
+        if (rd.err) {
+            /* A bad record fails this pc only. */
+            func_idx[k] = -1;
+            line[k] = -1;
+            file_off[k] = 0;
+            continue;
+        }
+        func_idx[k] = i;
+        line[k] = ln;
+        file_off[k] = (uint32_t)fo;
+    }
+    return GS_OK;
+}
+
+/* One step of a pc-value table walk: the run [*pc, *next) has value *val. */
+typedef struct pcv_iter {
+    size_t pos;
+    uint64_t next;
+    int32_t val;
+    int first;
+    int done;
+} pcv_iter;
+
+static void pcv_begin(const gs_pcln *t, gs_reader *rd, pcv_iter *it, uint32_t tab, uint64_t entry)
+{
+    it->val = -1;
+    it->next = entry;
+    it->first = 1;
+    it->done = 0;
+    if (tab == 0 || (size_t)tab > rd->len - t->pctab_off) {
+        if (tab != 0)
+            gs_rd_fail(rd, GS_ERR_FORMAT, t->pctab_off, "pc-value table offset out of range");
+        it->done = 1;
+        return;
+    }
+    it->pos = t->pctab_off + tab;
+}
+
+/* Advance: afterwards the run ending at it->next has value it->val. */
+static int pcv_step(const gs_pcln *t, gs_reader *rd, pcv_iter *it)
+{
+    uint32_t uv, pcd;
+    if (it->done || rd->err)
+        return 0;
+    rd->pos = it->pos;
+    uv = gs_rd_uvarint32(rd);
+    if (rd->err || (uv == 0 && !it->first)) {
+        it->done = 1;
+        return 0;
+    }
+    it->first = 0;
+    it->val += gs_zigzag32(uv);
+    pcd = gs_rd_uvarint32(rd);
+    if (rd->err) {
+        it->done = 1;
+        return 0;
+    }
+    it->next += (uint64_t)pcd * (uint64_t)t->quantum;
+    it->pos = rd->pos;
+    return 1;
+}
+
+int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
+                  int32_t *line, size_t cap, size_t *nrows, uint64_t *end_pc, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    gs_func f;
+    pcv_iter fi, li;
+    uint64_t cur;
+    size_t n = 0;
+    /* A function's line table cannot have more runs than bytes. */
+    size_t limit = rd.len;
+
+    *nrows = 0;
+    *end_pc = 0;
+    if (decode_func(t, &rd, i, &f))
+        return finish(&rd, e);
+    pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
+    pcv_begin(t, &rd, &li, f.pcln, f.entry);
+    if (rd.err)
+        return finish(&rd, e);
+    if (!pcv_step(t, &rd, &fi) || !pcv_step(t, &rd, &li))
+        return finish(&rd, e);
+    cur = f.entry;
+    /* Merge the two tables: a row wherever either value changes. */
+    while (n < limit) {
+        size_t fo = file_at(t, &rd, &f, fi.val);
+        if (rd.err)
+            return finish(&rd, e);
+        if (n < cap) {
+            pc[n] = cur;
+            file_off[n] = (uint32_t)fo;
+            line[n] = li.val;
+        }
+        n++;
+        cur = fi.next < li.next ? fi.next : li.next;
+        *end_pc = cur;
+        if (fi.next == cur && !pcv_step(t, &rd, &fi))
+            break;
+        if (li.next == cur && !pcv_step(t, &rd, &li))
+            break;
+        if (fi.next <= cur || li.next <= cur) {
+            /* A zero pc delta: skip empty runs. */
+            while (!fi.done && fi.next <= cur && pcv_step(t, &rd, &fi))
+                ;
+            while (!li.done && li.next <= cur && pcv_step(t, &rd, &li))
+                ;
+            if (fi.done || li.done)
+                break;
+        }
+    }
+    *nrows = n;
+    return finish(&rd, e);
+}

@@ -1,0 +1,98 @@
+/* symtab.c - symbol lookup by name.  See symtab.h. */
+#include "symtab.h"
+
+/* Does the NUL-terminated string at strings[off] equal name? */
+static int str_eq(const uint8_t *strs, size_t str_len, uint64_t off,
+                  const char *name, size_t name_len)
+{
+    if (off >= str_len || name_len > str_len - off - 0)
+        return 0;
+    if (memcmp(strs + off, name, name_len) != 0)
+        return 0;
+    /* The byte after the name must be the terminator (or the end). */
+    return off + name_len == str_len || strs[off + name_len] == 0;
+}
+
+int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
+                   size_t tab_off, size_t count, size_t str_off, size_t str_len,
+                   const char *name, size_t name_len,
+                   int64_t *index, uint64_t *value, int32_t *section,
+                   size_t *err_off)
+{
+    size_t entsize, k;
+    const uint8_t *strs;
+    *index = -1;
+    *value = 0;
+    *section = 0;
+    *err_off = 0;
+    switch (kind) {
+    case GS_SYM_ELF32: entsize = 16; break;
+    case GS_SYM_ELF64: entsize = 24; break;
+    case GS_SYM_MACHO32: entsize = 12; break;
+    case GS_SYM_MACHO64: entsize = 16; break;
+    case GS_SYM_COFF: entsize = 18; break;
+    default: return GS_ERR_ARG;
+    }
+    if (tab_off > len || count > (len - tab_off) / entsize) {
+        *err_off = tab_off;
+        return GS_ERR_FORMAT;
+    }
+    if (str_off > len || str_len > len - str_off) {
+        *err_off = str_off;
+        return GS_ERR_FORMAT;
+    }
+    strs = base + str_off;
+    for (k = 0; k < count; k++) {
+        const uint8_t *p = base + tab_off + k * entsize;
+        switch (kind) {
+        case GS_SYM_ELF32:
+            if (str_eq(strs, str_len, gs_load32(p, big_endian), name, name_len)) {
+                *index = (int64_t)k;
+                *value = gs_load32(p + 4, big_endian);
+                *section = gs_load16(p + 14, big_endian);
+                return GS_OK;
+            }
+            break;
+        case GS_SYM_ELF64:
+            if (str_eq(strs, str_len, gs_load32(p, big_endian), name, name_len)) {
+                *index = (int64_t)k;
+                *value = gs_load64(p + 8, big_endian);
+                *section = gs_load16(p + 6, big_endian);
+                return GS_OK;
+            }
+            break;
+        case GS_SYM_MACHO32:
+        case GS_SYM_MACHO64:
+            if (str_eq(strs, str_len, gs_load32(p, big_endian), name, name_len)) {
+                *index = (int64_t)k;
+                *value = kind == GS_SYM_MACHO64 ? gs_load64(p + 8, big_endian)
+                                               : gs_load32(p + 8, big_endian);
+                *section = p[5];
+                return GS_OK;
+            }
+            break;
+        case GS_SYM_COFF: {
+            int match;
+            if (gs_load32(p, 0) == 0) {
+                /* Long name: offset into the string table (which counts
+                 * its own 4-byte size field). */
+                match = str_eq(strs, str_len, gs_load32(p + 4, 0), name, name_len);
+            } else {
+                size_t n = 0;
+                while (n < 8 && p[n])
+                    n++;
+                match = n == name_len && memcmp(p, name, n) == 0;
+            }
+            if (match) {
+                *index = (int64_t)k;
+                *value = gs_load32(p + 8, 0);
+                *section = (int16_t)gs_load16(p + 12, 0);
+                return GS_OK;
+            }
+            k += p[17]; /* skip auxiliary records */
+            break;
+        }
+        }
+    }
+    return GS_OK;
+}

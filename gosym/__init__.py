@@ -1,0 +1,31 @@
+"""gosym reads the symbol data of Go binaries: pclntab, symbol tables, build info.
+
+    import gosym
+    with gosym.open("app") as b:
+        print(b.go_version, len(b.functions))
+        for frame in b.lookup(0x401000):
+            print(frame.function, frame.file, frame.line)
+"""
+from __future__ import annotations
+
+try:
+    from gosym import _native  # noqa: F401
+except ImportError as _e:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "gosym's compiled core (gosym._native) is missing or failed to load: "
+        f"{_e}. Reinstall with `pip install .` from a source checkout (needs a C "
+        "compiler); gosym has no pure-Python fallback."
+    ) from _e
+
+from gosym.binary import Binary, Frame, open
+from gosym.buildinfo import BuildInfo, Module
+from gosym.errors import FormatError, GosymError, NotGoBinaryError, UnsupportedError
+from gosym.pclntab import Func, FunctionColumns, Functions, LineRow, PclntabInfo, PclntabVersion
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "Functions",
+    "GosymError", "LineRow", "Module", "NotGoBinaryError", "PclntabInfo", "PclntabVersion",
+    "UnsupportedError", "open", "__version__",
+]

@@ -1,0 +1,116 @@
+# Declarations of the plain-C core in csrc/ (no Python API there).
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
+
+
+cdef extern from "reader.h":
+    enum:
+        GS_OK
+        GS_ERR_BOUNDS
+        GS_ERR_VARINT
+        GS_ERR_FORMAT
+        GS_ERR_UNSUPPORTED
+        GS_ERR_NOMEM
+        GS_ERR_ARG
+
+    ctypedef struct gs_reader:
+        const uint8_t *base
+        size_t len
+        size_t pos
+        int big_endian
+        int ptr_size
+        int err
+        size_t err_off
+        const char *err_msg
+
+    void gs_rd_init(gs_reader *rd, const uint8_t *base, size_t len, int big_endian, int ptr_size) nogil
+    uint8_t gs_rd_u8(gs_reader *rd) nogil
+    uint16_t gs_rd_u16(gs_reader *rd) nogil
+    uint32_t gs_rd_u32(gs_reader *rd) nogil
+    uint64_t gs_rd_u64(gs_reader *rd) nogil
+    uint64_t gs_rd_ptr(gs_reader *rd) nogil
+    uint64_t gs_rd_uvarint(gs_reader *rd) nogil
+    uint32_t gs_rd_uvarint32(gs_reader *rd) nogil
+    int64_t gs_rd_svarint(gs_reader *rd) nogil
+    size_t gs_rd_cstr(gs_reader *rd, const char **out) nogil
+    void gs_rd_seek(gs_reader *rd, size_t off) nogil
+
+
+cdef extern from "pclntab.h":
+    enum:
+        GS_VER12
+        GS_VER116
+        GS_VER118
+        GS_VER120
+
+    ctypedef struct gs_err:
+        int code
+        size_t off
+        const char *msg
+
+    ctypedef struct gs_pcln:
+        gs_reader rd
+        uint32_t magic
+        int version
+        int quantum
+        int ptr_size
+        uint64_t nfunc
+        uint64_t nfiles
+        uint64_t hdr_text_start
+        uint64_t text_base
+        size_t funcname_off
+        size_t cu_off
+        size_t filetab_off
+        size_t pctab_off
+        size_t funcdata_off
+        size_t functab_off
+        int functab_field
+        uint32_t nfiletab12
+
+    ctypedef struct gs_func:
+        uint64_t entry
+        size_t off
+        int32_t name_off
+        int32_t args
+        uint32_t deferreturn
+        uint32_t pcsp
+        uint32_t pcfile
+        uint32_t pcln
+        uint32_t npcdata
+        uint32_t cu_offset
+        int32_t start_line
+        uint8_t func_id
+        uint8_t flag
+        uint8_t nfuncdata
+        size_t pcdata_off
+
+    int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e) nogil
+    int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e) nogil
+    uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i) nogil
+    int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc) nogil
+    int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e) nogil
+    int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, gs_err *e) nogil
+    int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e) nogil
+    int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e) nogil
+    int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e) nogil
+    int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
+                        int32_t *name_off, int32_t *start_line, uint32_t *file_off,
+                        gs_err *e) nogil
+    int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
+                            int64_t *func_idx, int32_t *line, uint32_t *file_off) nogil
+    int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
+                      int32_t *line, size_t cap, size_t *nrows, uint64_t *end_pc, gs_err *e) nogil
+
+
+cdef extern from "symtab.h":
+    enum:
+        GS_SYM_ELF32
+        GS_SYM_ELF64
+        GS_SYM_MACHO32
+        GS_SYM_MACHO64
+        GS_SYM_COFF
+
+    int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
+                       size_t tab_off, size_t count, size_t str_off, size_t str_len,
+                       const char *name, size_t name_len,
+                       int64_t *index, uint64_t *value, int32_t *section,
+                       size_t *err_off) nogil

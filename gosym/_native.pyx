@@ -1,0 +1,523 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The typed boundary between Python and the C core in csrc/.
+
+Converts C status codes to exceptions, keeps the buffer that the C reads
+alive, releases the GIL around whole-table loops and returns their results
+as arrays (columns), making Python objects only for the rows a caller asks for.
+"""
+from cpython cimport array
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free
+
+import array as _pyarray
+
+from gosym.errors import FormatError, GosymError
+
+cdef array.array _Q = _pyarray.array("Q")
+cdef array.array _q = _pyarray.array("q")
+cdef array.array _i = _pyarray.array("i")
+cdef array.array _I = _pyarray.array("I")
+
+VERSION_CODES = {GS_VER12: "1.2", GS_VER116: "1.16", GS_VER118: "1.18", GS_VER120: "1.20"}
+
+
+cdef inline str _decode(const char *s, size_t n):
+    return s[:n].decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- reader probe
+
+_READ_KINDS = ("u8", "u16", "u32", "u64", "ptr", "uvarint", "uvarint32", "svarint", "cstr")
+
+
+def read_value(const unsigned char[:] buf not None, str kind, Py_ssize_t offset,
+               bint big_endian=False, int ptr_size=8):
+    """read_value reads one value of `kind` at `offset` through the C cursor.
+
+    Returns (value, next_offset); raises FormatError naming the offset of the
+    failed read.  It exists so tests reach csrc/reader.h exactly as the
+    decoders do.
+    """
+    cdef gs_reader rd
+    cdef const char *s
+    cdef size_t n
+    cdef object value
+    if kind not in _READ_KINDS:
+        raise ValueError(f"unknown read kind {kind!r}")
+    if ptr_size not in (4, 8):
+        raise ValueError("ptr_size must be 4 or 8")
+    if offset < 0:
+        raise ValueError("negative offset")
+    gs_rd_init(&rd, &buf[0] if buf.shape[0] else NULL, <size_t>buf.shape[0], big_endian, ptr_size)
+    gs_rd_seek(&rd, <size_t>offset)
+    if kind == "u8":
+        value = gs_rd_u8(&rd)
+    elif kind == "u16":
+        value = gs_rd_u16(&rd)
+    elif kind == "u32":
+        value = gs_rd_u32(&rd)
+    elif kind == "u64":
+        value = gs_rd_u64(&rd)
+    elif kind == "ptr":
+        value = gs_rd_ptr(&rd)
+    elif kind == "uvarint":
+        value = gs_rd_uvarint(&rd)
+    elif kind == "uvarint32":
+        value = gs_rd_uvarint32(&rd)
+    elif kind == "svarint":
+        value = gs_rd_svarint(&rd)
+    else:
+        n = gs_rd_cstr(&rd, &s)
+        value = s[:n] if not rd.err else b""
+    if rd.err:
+        raise FormatError(rd.err_msg.decode(), section="buffer", offset=rd.err_off)
+    return value, rd.pos
+
+
+# ------------------------------------------------------------------ symbols
+
+SYMTAB_KINDS = {"elf32": GS_SYM_ELF32, "elf64": GS_SYM_ELF64, "macho32": GS_SYM_MACHO32,
+                "macho64": GS_SYM_MACHO64, "coff": GS_SYM_COFF}
+
+
+def symtab_find(const unsigned char[:] buf not None, str kind, bint big_endian,
+                size_t tab_off, size_t count, size_t str_off, size_t str_len, str name):
+    """symtab_find returns (index, value, section) of the first symbol named
+    `name` in a symbol table, or None; linear in the table, GIL released."""
+    cdef int64_t index
+    cdef uint64_t value
+    cdef int32_t section
+    cdef size_t err_off
+    cdef int rc
+    cdef bytes bname = name.encode()
+    cdef const char *cname = bname
+    cdef size_t nlen = len(bname)
+    cdef int k = SYMTAB_KINDS[kind]
+    cdef const uint8_t *base = &buf[0] if buf.shape[0] else NULL
+    cdef size_t blen = <size_t>buf.shape[0]
+    with nogil:
+        rc = gs_symtab_find(base, blen, k, big_endian, tab_off, count, str_off, str_len,
+                            cname, nlen, &index, &value, &section, &err_off)
+    if rc:
+        raise FormatError("symbol table out of range", section="symtab", offset=err_off)
+    if index < 0:
+        return None
+    return index, value, section
+
+
+# ------------------------------------------------------------------ frames
+
+cdef class Frame:
+    """Frame is one source position for a pc: function, file, line, and
+    whether the call was inlined into the frame below it (outer frames follow)."""
+    cdef readonly str function
+    cdef readonly str file
+    cdef readonly int line
+    cdef readonly bint inlined
+    cdef readonly int start_line
+    cdef readonly object entry
+
+    def __init__(self, str function, str file, int line, bint inlined=False,
+                 int start_line=0, entry=None):
+        self.function = function
+        self.file = file
+        self.line = line
+        self.inlined = inlined
+        self.start_line = start_line
+        self.entry = entry
+
+    def _key(self):
+        return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+
+    def __eq__(self, other):
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return self._key() == (<Frame>other)._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return (f"Frame(function={self.function!r}, file={self.file!r}, line={self.line}, "
+                f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
+
+    def as_dict(self):
+        """as_dict returns the frame as a plain dict (for JSON)."""
+        return {"function": self.function, "file": self.file, "line": self.line,
+                "inlined": self.inlined, "start_line": self.start_line, "entry": self.entry}
+
+
+cdef inline Frame _frame(str function, str file, int line, int start_line, object entry):
+    cdef Frame f = Frame.__new__(Frame)
+    f.function = function
+    f.file = file
+    f.line = line
+    f.inlined = False
+    f.start_line = start_line
+    f.entry = entry
+    return f
+
+
+# ------------------------------------------------------------------ pclntab
+
+cdef class Pclntab:
+    """Pclntab decodes one Go pclntab held in a read-only buffer.
+
+    `buf` is the whole mapped file (or memory image); the table is
+    buf[offset:offset+size].  Nothing is copied: the object keeps `buf`
+    alive and every read goes through the bounds-checked C cursor.  Opening
+    reads the header only (constant time) plus one pass that checks the
+    function table is sorted (linear in the number of functions, in C).
+    """
+    cdef gs_pcln t
+    cdef const unsigned char[:] view
+    cdef readonly object owner
+    cdef readonly Py_ssize_t offset
+    cdef readonly Py_ssize_t size
+    cdef readonly str section
+    cdef dict _names
+    cdef dict _files
+
+    def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
+        cdef gs_err e
+        cdef int rc
+        self.owner = owner
+        self.view = owner
+        self.section = section
+        self._names = {}
+        self._files = {}
+        if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
+            raise FormatError("table extends past the end of the file", section=section, offset=offset)
+        self.offset = offset
+        self.size = size
+        if size == 0:
+            raise FormatError("empty pclntab", section=section, offset=offset)
+        rc = gs_pcln_open(&self.t, &self.view[offset], <size_t>size, &e)
+        if rc:
+            self._raise(&e)
+
+    cdef int _raise(self, gs_err *e) except -1:
+        msg = e.msg.decode() if e.msg != NULL else "malformed table"
+        raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)
+
+    def release(self):
+        """release drops the buffer reference so the owner (an mmap) can close."""
+        self.view = None
+        self.owner = None
+
+    cdef inline int _check(self) except -1:
+        if self.view is None:
+            raise ValueError("operation on a closed binary")
+        return 0
+
+    # header facts
+    @property
+    def version(self):
+        return self.t.version
+    @property
+    def magic(self):
+        return self.t.magic
+    @property
+    def quantum(self):
+        return self.t.quantum
+    @property
+    def ptr_size(self):
+        return self.t.ptr_size
+    @property
+    def big_endian(self):
+        return bool(self.t.rd.big_endian)
+    @property
+    def nfunc(self):
+        return self.t.nfunc
+    @property
+    def nfiles(self):
+        return self.t.nfiles
+    @property
+    def header_text_start(self):
+        return self.t.hdr_text_start
+    @property
+    def layout(self):
+        """layout gives the table offsets the header declares (for cost reports)."""
+        return {"funcname": self.t.funcname_off, "cu": self.t.cu_off, "filetab": self.t.filetab_off,
+                "pctab": self.t.pctab_off, "funcdata": self.t.funcdata_off,
+                "functab": self.t.functab_off, "functab_field": self.t.functab_field}
+
+    property text_base:
+        """text_base is the address added to 32-bit entry offsets (1.18+)."""
+        def __get__(self):
+            return self.t.text_base
+        def __set__(self, uint64_t value):
+            self.t.text_base = value
+
+    def check_sorted(self):
+        """check_sorted raises FormatError unless function entries ascend (linear, C)."""
+        cdef gs_err e
+        cdef int rc
+        self._check()
+        with nogil:
+            rc = gs_pcln_check_sorted(&self.t, &e)
+        if rc:
+            self._raise(&e)
+
+    def entry(self, uint64_t i):
+        """entry returns function i's entry pc; entry(nfunc) is the end of the last."""
+        self._check()
+        if i > self.t.nfunc:
+            raise IndexError(i)
+        return gs_pcln_entry(&self.t, i)
+
+    def find(self, uint64_t pc):
+        """find returns the index of the function containing pc, or -1 (binary search)."""
+        self._check()
+        return gs_pcln_find(&self.t, pc)
+
+    cdef str _name(self, int32_t name_off):
+        cdef const char *s
+        cdef size_t n
+        cdef gs_err e
+        v = self._names.get(name_off)
+        if v is None:
+            if gs_pcln_name(&self.t, name_off, &s, &n, &e):
+                self._raise(&e)
+            v = _decode(s, n)
+            self._names[name_off] = v
+        return <str>v
+
+    cdef str _file(self, size_t off):
+        cdef const char *s
+        cdef size_t n
+        if off == 0:
+            return ""
+        v = self._files.get(off)
+        if v is None:
+            n = 0
+            s = <const char *>&self.view[self.offset + off]
+            while off + n < <size_t>self.size and s[n] != 0:
+                n += 1
+            v = _decode(s, n)
+            self._files[off] = v
+        return <str>v
+
+    def file_name(self, size_t off):
+        """file_name returns the file name stored at table offset off ("" for 0)."""
+        self._check()
+        if off >= <size_t>self.size:
+            raise FormatError("file name offset out of range", section=self.section, offset=self.offset)
+        return self._file(off)
+
+    def name_at(self, int32_t name_off):
+        """name_at returns the function name at a funcname-table offset."""
+        self._check()
+        return self._name(name_off)
+
+    def func(self, uint64_t i):
+        """func decodes function i's record into a dict (constant time)."""
+        cdef gs_func f
+        cdef gs_err e
+        cdef int32_t fno
+        cdef size_t foff
+        self._check()
+        if i >= self.t.nfunc:
+            raise IndexError(i)
+        if gs_pcln_func(&self.t, i, &f, &e):
+            self._raise(&e)
+        # The file of the entry pc names the function's file.
+        if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):
+            self._raise(&e)
+        if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+            self._raise(&e)
+        return {
+            "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._name(f.name_off),
+            "file": self._file(foff), "record_offset": f.off, "args": f.args,
+            "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
+            "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,
+            "func_id": f.func_id, "flag": f.flag, "nfuncdata": f.nfuncdata,
+        }
+
+    def frame_size(self, uint64_t i):
+        """frame_size returns the largest stack-pointer delta of function i
+        (its pcsp table's maximum; linear in that table)."""
+        cdef gs_func f
+        cdef gs_err e
+        cdef uint64_t n, k
+        cdef int32_t best = 0
+        self._check()
+        if i >= self.t.nfunc:
+            raise IndexError(i)
+        if gs_pcln_func(&self.t, i, &f, &e):
+            self._raise(&e)
+        # Reuse the line walker's machinery: sample pcsp at each run start.
+        pcs, _files, _lines, _end = self.lines(i)
+        for pc in pcs:
+            v = self.pcvalue(f.pcsp, f.entry, pc)
+            if v > best:
+                best = v
+        return best
+
+    def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):
+        """pcvalue returns the value of pc-value table `tab` at pc (-1 if none)."""
+        cdef gs_err e
+        cdef int32_t v
+        self._check()
+        if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):
+            self._raise(&e)
+        return v
+
+    def lookup(self, uint64_t pc):
+        """lookup returns [Frame] for pc, or [] on a miss or a bad record.
+
+        Binary search over the function table plus a walk of the function's
+        pcfile and pcln tables up to pc."""
+        cdef int64_t i
+        cdef gs_func f
+        cdef gs_err e
+        cdef int32_t line, fno
+        cdef size_t foff
+        if self.view is None:
+            return []
+        i = gs_pcln_find(&self.t, pc)
+        if i < 0:
+            return []
+        if gs_pcln_func(&self.t, <uint64_t>i, &f, &e):
+            return []
+        if gs_pcvalue(&self.t, f.pcln, f.entry, pc, &line, &e):
+            return []
+        if gs_pcvalue(&self.t, f.pcfile, f.entry, pc, &fno, &e):
+            return []
+        if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+            return []
+        try:
+            name = self._name(f.name_off)
+        except GosymError:
+            return []
+        return [_frame(name, self._file(foff), line, f.start_line, f.entry)]
+
+    def lookup_many(self, pcs):
+        """lookup_many maps a buffer of uint64 pcs to three arrays: function
+        index (int64, -1 on a miss), line (int32, -1 unknown) and file-name
+        table offset (uint32, 0 unknown).  One C loop, GIL released."""
+        cdef const uint64_t[:] pv
+        cdef array.array idx, lines, files
+        cdef size_t n
+        self._check()
+        pv = _as_u64(pcs)
+        n = <size_t>pv.shape[0]
+        idx = array.clone(_q, n, False)
+        lines = array.clone(_i, n, False)
+        files = array.clone(_I, n, False)
+        if n:
+            with nogil:
+                gs_pcln_lookup_many(&self.t, &pv[0], n, <int64_t *>idx.data.as_voidptr,
+                                    <int32_t *>lines.data.as_voidptr,
+                                    <uint32_t *>files.data.as_voidptr)
+        return idx, lines, files
+
+    def columns(self, bint files=False):
+        """columns returns the whole function table in one C pass:
+        (entry uint64 array, end uint64 array, names list[str], start_line
+        int32 array), plus a list of entry files when files=True."""
+        cdef array.array entry, end, nameoff, sline, foff
+        cdef gs_err e
+        cdef int rc
+        cdef size_t n = self.t.nfunc
+        cdef Py_ssize_t k
+        cdef int32_t *no
+        cdef uint32_t *fo
+        cdef uint32_t *fo_arg = NULL
+        self._check()
+        entry = array.clone(_Q, n, False)
+        end = array.clone(_Q, n, False)
+        nameoff = array.clone(_i, n, False)
+        sline = array.clone(_i, n, False)
+        foff = array.clone(_I, n if files else 0, False)
+        if files:
+            fo_arg = <uint32_t *>foff.data.as_voidptr
+        with nogil:
+            rc = gs_pcln_columns(&self.t, <uint64_t *>entry.data.as_voidptr,
+                                 <uint64_t *>end.data.as_voidptr,
+                                 <int32_t *>nameoff.data.as_voidptr,
+                                 <int32_t *>sline.data.as_voidptr, fo_arg, &e)
+        if rc:
+            self._raise(&e)
+        no = <int32_t *>nameoff.data.as_voidptr
+        names = [None] * n
+        for k in range(<Py_ssize_t>n):
+            names[k] = self._name(no[k])
+        if not files:
+            return entry, end, names, sline
+        fo = <uint32_t *>foff.data.as_voidptr
+        flist = [None] * n
+        for k in range(<Py_ssize_t>n):
+            flist[k] = self._file(fo[k])
+        return entry, end, names, sline, flist
+
+    def names_for(self, idx):
+        """names_for maps an int64 array of function indexes to names (None for -1)."""
+        cdef const int64_t[:] iv = idx
+        cdef Py_ssize_t k, n = iv.shape[0]
+        cdef gs_func f
+        cdef gs_err e
+        cdef dict memo = {}
+        out = [None] * n
+        for k in range(n):
+            if iv[k] < 0:
+                continue
+            v = memo.get(iv[k])
+            if v is None:
+                if gs_pcln_func(&self.t, <uint64_t>iv[k], &f, &e):
+                    self._raise(&e)
+                v = self._name(f.name_off)
+                memo[iv[k]] = v
+            out[k] = v
+        return out
+
+    def lines(self, uint64_t i):
+        """lines returns function i's pc -> file:line rows as (pc uint64 array,
+        file-name list, line int32 array, end pc of the last row); linear in
+        its pcfile+pcln tables."""
+        cdef gs_err e
+        cdef size_t cap = 64, nrows = 0
+        cdef uint64_t end_pc = 0
+        cdef array.array pcs, foffs, lns
+        cdef int rc
+        cdef Py_ssize_t k
+        cdef uint32_t *fo
+        self._check()
+        if i >= self.t.nfunc:
+            raise IndexError(i)
+        while True:
+            pcs = array.clone(_Q, cap, False)
+            foffs = array.clone(_I, cap, False)
+            lns = array.clone(_i, cap, False)
+            rc = gs_pcln_lines(&self.t, i, <uint64_t *>pcs.data.as_voidptr,
+                               <uint32_t *>foffs.data.as_voidptr,
+                               <int32_t *>lns.data.as_voidptr, cap, &nrows, &end_pc, &e)
+            if rc:
+                self._raise(&e)
+            if nrows <= cap:
+                break
+            cap = nrows
+        array.resize(pcs, nrows)
+        array.resize(lns, nrows)
+        fo = <uint32_t *>foffs.data.as_voidptr
+        files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
+        return pcs, files, lns, end_pc
+
+
+cdef const uint64_t[:] _as_u64(pcs):
+    """Accept any buffer of unsigned 64-bit ints, or a sequence of ints."""
+    cdef const uint64_t[:] v
+    try:
+        v = pcs
+        return v
+    except (TypeError, ValueError):
+        pass
+    try:
+        mv = memoryview(pcs)
+    except TypeError:
+        return _pyarray.array("Q", pcs)
+    if mv.format in ("B", "b", "c") and mv.nbytes % 8 == 0:
+        return mv.cast("B").cast("Q")
+    if mv.itemsize == 8 and mv.format in ("q", "l", "L", "<Q", "<q", "=Q", "=q"):
+        return mv.cast("B").cast("Q")
+    return _pyarray.array("Q", pcs)

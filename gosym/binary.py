@@ -1,0 +1,144 @@
+"""Binary: one Go program opened for reading, the root of the Python API."""
+from __future__ import annotations
+
+import builtins
+import mmap
+import os
+from typing import List, Optional, Union
+
+from gosym import _native
+from gosym.buildinfo import BuildInfo, read_build_info
+from gosym.container import Container, detect
+from gosym.errors import GosymError, NotGoBinaryError
+from gosym.pclntab import Functions, Func, PclntabInfo, open_pclntab
+
+Frame = _native.Frame
+
+_UNSET = object()
+
+
+class Binary:
+    """Binary is an opened Go binary: its container, pclntab and build info.
+
+    Opening maps the file and reads headers only (the pclntab header and a
+    sorted check of its function table); tables decode when first asked.
+    Use as a context manager, or call close().
+    """
+
+    def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview],
+                 *, arch: Optional[str] = None):
+        self.path: Optional[str] = None
+        self._file = None
+        self._map: Optional[mmap.mmap] = None
+        self._build_info = _UNSET
+        try:
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                buf = source if isinstance(source, bytes) else bytes(source)
+            else:
+                self.path = os.fspath(source)
+                self._file = builtins.open(self.path, "rb")
+                size = os.fstat(self._file.fileno()).st_size
+                if size == 0:
+                    raise NotGoBinaryError("empty file")
+                self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+                buf = self._map
+            self._buf = buf
+            self.container: Container = detect(buf, arch=arch)
+            self._tab, self.pclntab = open_pclntab(self.container)
+        except GosymError as e:
+            self.close()
+            raise e.with_path(self.path)
+        except BaseException:
+            self.close()
+            raise
+
+    # --------------------------------------------------------- facts
+    @property
+    def format(self) -> str:
+        """format is "ELF", "Mach-O" or "PE"."""
+        return self.container.format
+
+    @property
+    def arch(self) -> str:
+        """arch is the GOARCH the binary was built for."""
+        return self.container.arch
+
+    @property
+    def byte_order(self) -> str:
+        """byte_order is "little" or "big"."""
+        return self.container.byte_order
+
+    @property
+    def ptr_size(self) -> int:
+        """ptr_size is 4 or 8."""
+        return self.container.ptr_size
+
+    @property
+    def build_info(self) -> Optional[BuildInfo]:
+        """build_info is the Go version and module list, or None (read on first use)."""
+        if self._build_info is _UNSET:
+            self._build_info = read_build_info(self.container)
+        return self._build_info  # type: ignore[return-value]
+
+    @property
+    def go_version(self) -> Optional[str]:
+        """go_version is the toolchain version from the build info, or None."""
+        bi = self.build_info
+        return bi.go_version if bi else None
+
+    # --------------------------------------------------------- functions
+    @property
+    def functions(self) -> Functions:
+        """functions is the function table, a lazy sequence of Func."""
+        return Functions(self._tab)
+
+    def func_at(self, pc: int) -> Optional[Func]:
+        """func_at returns the function containing pc, or None (binary search)."""
+        i = self._tab.find(pc)
+        return None if i < 0 else Func(self._tab, i)
+
+    def lookup(self, pc: int) -> List["_native.Frame"]:
+        """lookup returns the frames for pc (empty on a miss, never an error)."""
+        return self._tab.lookup(pc)
+
+    def lookup_many(self, pcs):
+        """lookup_many maps a buffer of uint64 pcs to (function index, line,
+        file offset) arrays in one C loop with the GIL released; names come
+        from functions.columns() / file_name()."""
+        return self._tab.lookup_many(pcs)
+
+    def file_name(self, offset: int) -> str:
+        """file_name resolves a file offset returned by lookup_many."""
+        return self._tab.file_name(offset)
+
+    # --------------------------------------------------------- lifetime
+    def close(self) -> None:
+        """close releases the mapping; the Binary is unusable afterwards."""
+        tab = getattr(self, "_tab", None)
+        if tab is not None:
+            tab.release()
+        self.container = None  # type: ignore[assignment]
+        self._buf = None
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:
+                pass  # a caller still holds a view; the map closes with it
+            self._map = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> "Binary":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<gosym.Binary {self.path or '<buffer>'} {self.format} {self.arch}>"
+
+
+def open(source, *, arch: Optional[str] = None) -> Binary:  # noqa: A001 - the API name
+    """open maps a Go binary (path, bytes or buffer) and returns a Binary."""
+    return Binary(source, arch=arch)

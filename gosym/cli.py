@@ -1,0 +1,146 @@
+"""The gosym command line: `gosym COMMAND ...` or `python -m gosym COMMAND ...`.
+
+Uses only the public API of the gosym package.  Bad input prints one line,
+`gosym: FILE: problem`, on stderr and exits with status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional, TextIO
+
+import gosym
+
+EPILOG = """examples:
+  gosym dump ./app                  header summary and function table
+  gosym dump --lines ./app          ... with each function's pc -> file:line table
+  gosym dump --json ./app | jq .pclntab
+"""
+
+
+def _progress(enabled: bool):
+    """A stderr progress printer for long passes (only on a terminal)."""
+    state = {"last": -1}
+
+    def tick(done: int, total: int) -> None:
+        if not enabled or total <= 0:
+            return
+        pct = done * 100 // total
+        if pct != state["last"] and pct % 5 == 0:
+            state["last"] = pct
+            sys.stderr.write(f"\rgosym: {done}/{total} functions ({pct}%)")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    return tick
+
+
+def _header(b: "gosym.Binary") -> dict:
+    info = b.pclntab
+    bi = b.build_info
+    return {
+        "path": b.path,
+        "format": b.format,
+        "arch": b.arch,
+        "byte_order": b.byte_order,
+        "ptr_size": b.ptr_size,
+        "go_version": b.go_version,
+        "pclntab": info.as_dict(),
+        "build_info": bi.as_dict() if bi else None,
+    }
+
+
+def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
+    with gosym.open(args.binary) as b:
+        cols = b.functions.columns()
+        files = b._tab.columns(files=True)[4]  # entry files, one C pass
+        n = len(cols.name)
+        tick = _progress(args.lines and n > 5000 and sys.stderr.isatty())
+        if args.json:
+            head = _header(b)
+            text = json.dumps(head, indent=1)
+            out.write(text[:-2] + ',\n "functions": [')
+            for i in range(n):
+                row = {"name": cols.name[i], "entry": cols.entry[i], "end": cols.end[i],
+                       "file": files[i], "start_line": cols.start_line[i]}
+                if args.lines:
+                    row["lines"] = [[r.pc, r.end, r.file, r.line] for r in b.functions[i].lines()]
+                    tick(i + 1, n)
+                out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(row))
+            out.write("\n ]\n}\n")
+            return 0
+        info = b.pclntab
+        out.write(f"file:      {b.path}\n")
+        out.write(f"format:    {b.format} {b.arch} {b.byte_order}-endian {b.ptr_size * 8}-bit\n")
+        out.write(f"go:        {b.go_version or 'unknown (no build info)'}\n")
+        where = f"section {info.section}" if info.found_by == "section" else info.found_by
+        out.write(f"pclntab:   Go {info.version} format (magic {info.magic:#010x}), {info.size} bytes "
+                  f"at file offset {info.offset:#x}, found by {where}\n")
+        out.write(f"           {info.nfunc} functions, {info.nfiles} files, quantum {info.quantum}")
+        if info.text_start_from != "n/a":
+            out.write(f", text start {info.text_start:#x} (from {info.text_start_from})")
+        out.write("\n\n")
+        w = 2 * b.ptr_size
+        out.write(f"{'ENTRY':<{w + 2}} {'END':<{w + 2}} NAME  FILE:START_LINE\n")
+        for i in range(n):
+            loc = files[i]
+            if cols.start_line[i]:
+                loc += f":{cols.start_line[i]}"
+            out.write(f"{cols.entry[i]:#0{w + 2}x} {cols.end[i]:#0{w + 2}x} {cols.name[i]}  {loc}\n")
+            if args.lines:
+                for r in b.functions[i].lines():
+                    out.write(f"    {r.pc:#0{w + 2}x}-{r.end:#0{w + 2}x} {r.file}:{r.line}\n")
+                tick(i + 1, n)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """build_parser returns the argument parser of the gosym command."""
+    p = argparse.ArgumentParser(
+        prog="gosym", description="Read the symbol data of Go binaries.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"gosym {gosym.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    d = sub.add_parser("dump", help="print what is in a Go binary: header, functions, line tables",
+                       description="Print the pclntab header and the function table of a Go binary.")
+    d.add_argument("binary", metavar="BINARY")
+    d.add_argument("--lines", action="store_true", help="add each function's pc -> file:line table")
+    d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
+    d.set_defaults(func=cmd_dump)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """main runs the command line and returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args, sys.stdout)
+    except gosym.GosymError as e:
+        path = e.path or getattr(args, "binary", None)
+        msg = str(e)
+        sys.stderr.write(f"gosym: {path}: {msg}\n" if path else f"gosym: {msg}\n")
+        return 1
+    except IsADirectoryError:
+        sys.stderr.write(f"gosym: {args.binary}: is a directory\n")
+        return 1
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):
+            try:
+                sys.stdout = None  # type: ignore[assignment]
+            finally:
+                return 0
+        name = e.filename if e.filename is not None else getattr(args, "binary", "")
+        sys.stderr.write(f"gosym: {name}: {e.strerror or e}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("gosym: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,368 @@
+"""The pclntab as a source of symbol data: where it is, its text base, and the
+function objects built on the native decoder (gosym/_native.pyx, csrc/pclntab.c).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
+
+from gosym import _native
+from gosym.container import Container
+from gosym.errors import FormatError, NotGoBinaryError
+
+
+class PclntabVersion(enum.IntEnum):
+    """PclntabVersion orders the table formats: V12 < V116 < V118 < V120."""
+
+    V12 = 12     # magic 0xfffffffb, Go 1.2-1.15
+    V116 = 116   # magic 0xfffffffa, Go 1.16-1.17
+    V118 = 118   # magic 0xfffffff0, Go 1.18-1.19
+    V120 = 120   # magic 0xfffffff1, Go 1.20+
+
+    def __str__(self) -> str:
+        return {12: "1.2", 116: "1.16", 118: "1.18", 120: "1.20"}[int(self)]
+
+
+SECTION_NAMES = (".gopclntab", "__gopclntab", ".data.rel.ro.gopclntab")
+
+# moduledata word indexes (runtime/symtab.go: moduledata, Go 1.16+): pcHeader,
+# six slices of three words, findfunctab, minpc, maxpc, text, etext.
+MD_MINPC = 1 + 6 * 3 + 1
+MD_TEXT = MD_MINPC + 2
+
+
+@dataclass
+class PclntabInfo:
+    """PclntabInfo describes one pclntab: its format, header and location."""
+
+    version: PclntabVersion
+    magic: int
+    quantum: int
+    ptr_size: int
+    big_endian: bool
+    nfunc: int
+    nfiles: int
+    text_start: int              # the text base used (0 before Go 1.18: unused)
+    header_text_start: int       # as stored in the header (Go 1.18+; 0 on Go 1.26+)
+    text_start_from: str         # "runtime.text" | "moduledata" | "header" | ".text" | "n/a"
+    found_by: str                # "section" | "symbol" | "scan"
+    section: Optional[str]       # section name when found by section
+    offset: int                  # file offset
+    address: Optional[int]       # virtual address, when mapped
+    size: int
+
+    def as_dict(self) -> dict:
+        """as_dict renders the info with the JSON names of `gosym dump --json`."""
+        return {
+            "version": str(self.version), "magic": f"{self.magic:#010x}", "quantum": self.quantum,
+            "ptr_size": self.ptr_size, "text_start": self.text_start,
+            "header_text_start": self.header_text_start, "text_start_from": self.text_start_from,
+            "nfunc": self.nfunc, "nfiles": self.nfiles, "found_by": self.found_by,
+            "section": self.section, "offset": self.offset, "address": self.address,
+            "size": self.size,
+        }
+
+
+def locate(c: Container) -> Tuple[int, int, Optional[int], str, Optional[str]]:
+    """locate finds the pclntab: (file offset, size, address, found_by, section).
+
+    By section name first, then by the runtime.pclntab / runtime.epclntab
+    symbols (PE has no pclntab section).  Raises NotGoBinaryError when
+    neither finds one."""
+    s = c.section(*SECTION_NAMES)
+    if s is not None and s.size:
+        return s.offset, s.size, s.addr or None, "section", s.name
+    start = c.find_symbol("runtime.pclntab", "_runtime.pclntab")
+    end = c.find_symbol("runtime.epclntab", "_runtime.epclntab")
+    if start is not None and end is not None and end > start:
+        off = c.va_to_offset(start, end - start)
+        if off is None:
+            raise FormatError("runtime.pclntab symbol points outside the file", section="symtab")
+        return off, end - start, start, "symbol", None
+    raise NotGoBinaryError("no Go pclntab found (no .gopclntab section and no runtime.pclntab symbol)")
+
+
+def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:
+    """Address of runtime.firstmoduledata: the .go.module section (Go 1.26+),
+    the symbol, or a data word pointing at the pclntab header."""
+    s = c.section(".go.module", "__go_module")
+    if s is not None and s.addr:
+        return s.addr
+    addr = c.find_symbol("runtime.firstmoduledata", "_runtime.firstmoduledata")
+    if addr is not None:
+        return addr
+    if pcln_va is None:
+        return None
+    needle = pcln_va.to_bytes(c.ptr_size, c.byte_order)
+    for s in c.sections:
+        if not s.size or not s.addr or s.name not in (
+                ".noptrdata", ".data", "__noptrdata", "__data", ".data.rel.ro", "__go_module"):
+            continue
+        pos = s.offset
+        end = s.offset + s.size
+        buf = c.buf
+        while True:
+            pos = buf.find(needle, pos, end)  # type: ignore[attr-defined]
+            if pos < 0:
+                break
+            if (pos - s.offset) % c.ptr_size == 0:
+                return s.addr + (pos - s.offset)
+            pos += 1
+    return None
+
+
+def _word(c: Container, va: int) -> Optional[int]:
+    """A pointer-sized word at va, with the load-time relocation applied when
+    the file leaves it for the loader (PIE)."""
+    rel = c.relocated_word(va)
+    if rel is not None:
+        return rel
+    return c.read_ptr_va(va)
+
+
+def text_base(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int]) -> Tuple[int, str]:
+    """text_base returns (address, source) of runtime.text, to which Go 1.18+
+    function-table entries are relative.  Not the start of .text in cgo and
+    c-archive builds; Go 1.26+ stores 0 in the header."""
+    if tab.version < PclntabVersion.V118:
+        return 0, "n/a"
+    addr = c.find_symbol("runtime.text", "_runtime.text")
+    if addr is not None:
+        return addr, "runtime.text"
+    md = _moduledata_addr(c, pcln_va)
+    if md is not None:
+        text = _word(c, md + MD_TEXT * c.ptr_size)
+        minpc = _word(c, md + MD_MINPC * c.ptr_size)
+        if text and minpc is not None and minpc - text == tab.entry(0):
+            return text, "moduledata"
+    hdr = tab.header_text_start
+    if pcln_va is not None:
+        rel = c.relocated_word(pcln_va + 8 + 2 * tab.ptr_size)
+        if rel:
+            hdr = rel
+    if hdr:
+        return hdr, "header"
+    s = c.section(".text", "__text")
+    if s is not None:
+        return s.addr, ".text"
+    return 0, "n/a"
+
+
+def open_pclntab(c: Container) -> Tuple["_native.Pclntab", PclntabInfo]:
+    """open_pclntab locates, opens and checks the pclntab of a container."""
+    off, size, va, found_by, section = locate(c)
+    tab = _native.Pclntab(c.buf, off, size, section or "pclntab")
+    if tab.ptr_size != c.ptr_size and c.format != "raw":
+        raise FormatError(f"pclntab pointer size {tab.ptr_size} does not match the "
+                          f"{c.ptr_size * 8}-bit container", section=section or "pclntab", offset=off)
+    if tab.big_endian != (c.byte_order == "big"):
+        raise FormatError("pclntab byte order does not match the container",
+                          section=section or "pclntab", offset=off)
+    base, base_from = text_base(c, tab, va)
+    tab.text_base = base
+    tab.check_sorted()
+    info = PclntabInfo(
+        version=PclntabVersion(tab.version), magic=tab.magic, quantum=tab.quantum,
+        ptr_size=tab.ptr_size, big_endian=tab.big_endian, nfunc=tab.nfunc, nfiles=tab.nfiles,
+        text_start=base, header_text_start=tab.header_text_start, text_start_from=base_from,
+        found_by=found_by, section=section, offset=off, address=va, size=size)
+    return tab, info
+
+
+# ------------------------------------------------------------------ names
+
+def _mask_brackets(name: str) -> str:
+    """Replace what is inside [...] (type arguments) by '_' so that dots and
+    slashes there are ignored; unbalanced brackets leave the name as is."""
+    depth = 0
+    out = []
+    for ch in name:
+        if ch == "[":
+            depth += 1
+            out.append(ch)
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                return name
+            out.append(ch)
+        else:
+            out.append("_" if depth > 0 else ch)
+    return name if depth else "".join(out)
+
+
+def split_name(name: str, version: int = 120) -> Tuple[str, str, str]:
+    """split_name returns (package, receiver, base name) of a Go symbol name,
+    with the rules of debug/gosym's Sym.PackageName/ReceiverName/BaseName."""
+    m = _mask_brackets(name)
+    slash = m.rfind("/")
+    start = slash if slash >= 0 else 0
+    first = m.find(".", start)
+    last = m.rfind(".", start)
+    # Compiler-generated symbols belong to no package: "go:"/"type:" since
+    # Go 1.20, "go."/"type." before.
+    if (version >= 120 and m.startswith(("go:", "type:"))) or \
+            (version <= 118 and m.startswith(("go.", "type."))):
+        package = ""
+    else:
+        package = name[:first] if first >= 0 else ""
+    receiver = name[first + 1:last] if first >= 0 and last >= 0 and first != last else ""
+    dot = m.rfind(".")
+    base = name[dot + 1:] if dot >= 0 else name
+    return package, receiver, base
+
+
+class LineRow(NamedTuple):
+    """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
+
+    pc: int
+    end: int
+    file: str
+    line: int
+
+
+class FunctionColumns(NamedTuple):
+    """FunctionColumns is the whole function table as columns."""
+
+    entry: "Sequence[int]"       # array('Q')
+    end: "Sequence[int]"         # array('Q')
+    name: List[str]
+    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
+
+
+class Func:
+    """Func is one function of the pclntab; fields decode on first use."""
+
+    __slots__ = ("_tab", "index", "_rec", "_version")
+
+    def __init__(self, tab: "_native.Pclntab", index: int):
+        self._tab = tab
+        self.index = index
+        self._rec: Optional[dict] = None
+        self._version = tab.version
+
+    def _record(self) -> dict:
+        if self._rec is None:
+            self._rec = self._tab.func(self.index)
+        return self._rec
+
+    @property
+    def name(self) -> str:
+        """name is the function's full Go symbol name."""
+        return self._record()["name"]
+
+    @property
+    def entry(self) -> int:
+        """entry is the function's first pc."""
+        return self._tab.entry(self.index)
+
+    @property
+    def end(self) -> int:
+        """end is the next function-table entry's address (debug/gosym Func.End)."""
+        return self._tab.entry(self.index + 1)
+
+    @property
+    def file(self) -> str:
+        """file is the source file of the function's entry pc."""
+        return self._record()["file"]
+
+    @property
+    def start_line(self) -> int:
+        """start_line is the line of the func keyword (Go 1.20+; 0 before)."""
+        return self._record()["start_line"]
+
+    @property
+    def args(self) -> int:
+        """args is the size in bytes of the arguments and results."""
+        return self._record()["args"]
+
+    @property
+    def frame_size(self) -> int:
+        """frame_size is the largest stack-pointer delta in the function (its
+        pcsp table's maximum; linear in the function's tables)."""
+        return self._tab.frame_size(self.index)
+
+    @property
+    def func_id(self) -> int:
+        """func_id marks special runtime functions (abi.FuncID)."""
+        return self._record()["func_id"]
+
+    @property
+    def package(self) -> str:
+        """package is the package path part of the name."""
+        return split_name(self.name, self._version)[0]
+
+    @property
+    def receiver(self) -> str:
+        """receiver is the receiver type of a method ("" for plain functions)."""
+        return split_name(self.name, self._version)[1]
+
+    @property
+    def base_name(self) -> str:
+        """base_name is the name without package or receiver."""
+        return split_name(self.name, self._version)[2]
+
+    def record(self) -> dict:
+        """record returns every decoded _func field (for dumps and reports)."""
+        return dict(self._record())
+
+    def lines(self) -> List[LineRow]:
+        """lines returns the function's pc -> file:line table (linear in it).
+        The last row ends where the tables end, which can be before `end`
+        (alignment padding has no line)."""
+        pcs, files, lines, end = self._tab.lines(self.index)
+        rows = []
+        n = len(pcs)
+        for k in range(n):
+            rows.append(LineRow(pcs[k], pcs[k + 1] if k + 1 < n else end, files[k], lines[k]))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"<Func {self.name} {self.entry:#x}-{self.end:#x}>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Func) and other._tab is self._tab and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((id(self._tab), self.index))
+
+
+class Functions(Sequence):
+    """Functions is the function table as a lazy sequence of Func."""
+
+    def __init__(self, tab: "_native.Pclntab"):
+        self._tab = tab
+
+    def __len__(self) -> int:
+        return self._tab.nfunc
+
+    @overload
+    def __getitem__(self, i: int) -> Func: ...
+    @overload
+    def __getitem__(self, i: slice) -> List[Func]: ...
+    def __getitem__(self, i: Union[int, slice]):
+        n = self._tab.nfunc
+        if isinstance(i, slice):
+            return [Func(self._tab, k) for k in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("function index out of range")
+        return Func(self._tab, i)
+
+    def __iter__(self) -> Iterator[Func]:
+        for k in range(self._tab.nfunc):
+            yield Func(self._tab, k)
+
+    def columns(self) -> FunctionColumns:
+        """columns returns the whole table in one C pass: entry and end as
+        uint64 arrays, names as a list of str, start lines as an int32 array."""
+        return FunctionColumns(*self._tab.columns())
+
+    def get(self, name: str) -> Optional[Func]:
+        """get returns the first function with this exact name, or None (linear)."""
+        names = self._tab.columns()[2]
+        try:
+            return Func(self._tab, names.index(name))
+        except ValueError:
+            return None

@@ -1,0 +1,40 @@
+"""Declares the compiled core; all metadata lives in pyproject.toml.
+
+Switches: GOSYM_DEBUG=1 builds with -O0 -g; GOSYM_SANITIZE=1 adds
+AddressSanitizer and UndefinedBehaviorSanitizer (run Python with the ASan
+runtime preloaded, e.g. LD_PRELOAD=$(gcc -print-file-name=libasan.so)).
+"""
+import os
+import sys
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+CSRC = ["csrc/pclntab.c", "csrc/symtab.c"]
+
+compile_args = []
+link_args = []
+if sys.platform != "win32":
+    compile_args += ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-function",
+                     "-Wno-unused-parameter", "-Wno-sign-compare"]
+    if os.environ.get("GOSYM_DEBUG") == "1":
+        compile_args += ["-O0", "-g", "-UNDEBUG"]
+    else:
+        compile_args += ["-O2"]
+    if os.environ.get("GOSYM_SANITIZE") == "1":
+        flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+                 "-fno-sanitize-recover=undefined"]
+        compile_args += flags + ["-O1", "-g"]
+        link_args += flags
+
+ext = Extension(
+    "gosym._native",
+    sources=["gosym/_native.pyx"] + CSRC,
+    include_dirs=["csrc"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "gosym/_native.pxd"],
+)
+
+setup(ext_modules=cythonize([ext], language_level=3,
+                            compiler_directives={"embedsignature": True}))
