@@ -1,0 +1,163 @@
+"""Round trip: tables written by tests/pclnwriter.py from a random model decode
+to exactly that model, in every format, byte order, pointer size and quantum."""
+import random
+
+import pytest
+from hypothesis import given, strategies as st
+
+from gosym import FormatError, _native
+from tests.pclnwriter import SynFunc, SynTable, build, expected
+
+NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz./()*[]_0123456789", min_size=1, max_size=40)
+
+
+@st.composite
+def tables(draw):
+    version = draw(st.sampled_from([12, 116, 118, 120]))
+    ptr = draw(st.sampled_from([4, 8]))
+    quantum = draw(st.sampled_from([1, 2, 4]))
+    files = draw(st.lists(st.text(alphabet="abc/._-xyz", min_size=1, max_size=20),
+                          min_size=1, max_size=6, unique=True))
+    nfunc = draw(st.integers(min_value=1, max_value=25))
+    funcs = []
+    for k in range(nfunc):
+        runs = draw(st.lists(st.tuples(st.integers(1, 300), st.integers(0, len(files) - 1),
+                                       st.integers(1, 100000)), min_size=1, max_size=12))
+        funcs.append(SynFunc(name=draw(NAMES) + f"#{k}", runs=runs,
+                             start_line=draw(st.integers(0, 50000)),
+                             args=draw(st.integers(0, 512)),
+                             pad_quanta=draw(st.integers(0, 8))))
+    text_start = draw(st.integers(0, 2**31)) * quantum
+    if ptr == 4:
+        text_start %= 2**30
+    return build(SynTable(version=version, big_endian=draw(st.booleans()), ptr_size=ptr,
+                          quantum=quantum, text_start=text_start, files=files, funcs=funcs))
+
+
+def open_table(t: SynTable) -> _native.Pclntab:
+    tab = _native.Pclntab(t.data, 0, len(t.data))
+    if t.version >= 118:
+        tab.text_base = t.text_start
+    return tab
+
+
+@given(tables(), st.randoms(use_true_random=False))
+def test_round_trip(t, rnd):
+    tab = open_table(t)
+    assert tab.version == t.version
+    assert tab.ptr_size == t.ptr_size and tab.quantum == t.quantum
+    assert tab.big_endian == t.big_endian
+    assert tab.nfunc == len(t.funcs)
+    tab.check_sorted()
+
+    entry, end, names, start_line = tab.columns()
+    assert list(entry) == t.entries
+    assert list(end) == t.entries[1:] + [t.end]
+    assert names == [f.name for f in t.funcs]
+    if t.version >= 120:
+        assert list(start_line) == [f.start_line for f in t.funcs]
+    else:
+        assert set(start_line) == {0}
+
+    # Lookups at run boundaries, run interiors, padding and outside.
+    pcs = [t.entries[0] - 1, t.end, t.end + 5]
+    for k, f in enumerate(t.funcs):
+        pc = t.entries[k]
+        for length, _f, _l in f.runs:
+            pcs += [pc, pc + length * t.quantum - 1, pc + rnd.randrange(length * t.quantum)]
+            pc += length * t.quantum
+        if f.pad_quanta:
+            pcs.append(pc)
+    pcs = [p for p in pcs if p >= 0]
+    for pc in pcs:
+        want = expected(t, pc)
+        got = tab.lookup(pc)
+        if want is None:
+            assert got == [] and tab.find(pc) == -1
+        else:
+            assert len(got) == 1
+            fr = got[0]
+            assert (fr.function, fr.file, fr.line) == want, hex(pc)
+
+    # The batch path agrees with the single lookups.
+    import array
+    idx, lines, foffs = tab.lookup_many(array.array("Q", pcs))
+    for k, pc in enumerate(pcs):
+        want = expected(t, pc)
+        if want is None:
+            assert idx[k] == -1
+        else:
+            assert t.funcs[idx[k]].name == want[0]
+            assert (tab.file_name(foffs[k]), lines[k]) == want[1:]
+
+    # Each function's line table is its model's runs, merged where equal.
+    for k, f in enumerate(t.funcs):
+        rows_pc, rows_file, rows_line, end_pc = tab.lines(k)
+        model = []
+        pc = t.entries[k]
+        for length, fidx, line in f.runs:
+            key = (t.files[fidx], line)
+            if not model or model[-1][1:] != key:
+                model.append((pc,) + key)
+            pc += length * t.quantum
+        assert list(zip(rows_pc, rows_file, rows_line)) == model
+        assert end_pc == pc
+        rec = tab.func(k)
+        assert rec["args"] == f.args
+        assert rec["file"] == t.files[f.runs[0][1]]
+
+
+@given(tables(), st.data())
+def test_truncated_tables_raise_or_answer(t, data):
+    """Any prefix of a valid table opens with FormatError or decodes without crashing."""
+    cut = data.draw(st.integers(0, len(t.data) - 1))
+    buf = t.data[:cut]
+    try:
+        tab = _native.Pclntab(buf, 0, len(buf)) if buf else None
+    except FormatError:
+        return
+    if tab is None:
+        return
+    try:
+        tab.check_sorted()
+        tab.columns()
+    except FormatError:
+        pass
+    for pc in t.entries[:5]:
+        tab.lookup(pc)  # never raises
+
+
+def test_unknown_magic_and_bad_header():
+    t = build(SynTable(120, False, 8, 1, 0x1000, ["a.go"], [SynFunc("f", [(4, 0, 3)])]))
+    bad = bytearray(t.data)
+    bad[0] ^= 0xFF
+    with pytest.raises(FormatError, match="magic"):
+        _native.Pclntab(bytes(bad), 0, len(bad))
+    bad = bytearray(t.data)
+    bad[7] = 3
+    with pytest.raises(FormatError, match="pointer size"):
+        _native.Pclntab(bytes(bad), 0, len(bad))
+    bad = bytearray(t.data)
+    bad[8:16] = (10**9).to_bytes(8, "little")  # nfunc far past the table
+    with pytest.raises(FormatError, match="function count"):
+        _native.Pclntab(bytes(bad), 0, len(bad))
+
+
+def test_unsorted_function_table_is_rejected():
+    t = build(SynTable(116, False, 8, 1, 0x1000, ["a.go"],
+                       [SynFunc("f", [(4, 0, 3)]), SynFunc("g", [(4, 0, 5)])]))
+    tab = _native.Pclntab(t.data, 0, len(t.data))
+    tab.check_sorted()
+    bad = bytearray(t.data)
+    ft = tab.layout["functab"]
+    bad[ft:ft + 8] = (0x9000).to_bytes(8, "little")  # first entry above the second
+    with pytest.raises(FormatError, match="not sorted"):
+        _native.Pclntab(bytes(bad), 0, len(bad)).check_sorted()
+
+
+def test_random_seeded_smoke():
+    rnd = random.Random(7)
+    funcs = [SynFunc(f"pkg.f{k}", [(rnd.randint(1, 9), 0, rnd.randint(1, 999))]) for k in range(50)]
+    t = build(SynTable(120, True, 4, 4, 0x10000, ["x.go"], funcs))
+    tab = open_table(t)
+    assert tab.lookup(t.entries[10])[0].function == "pkg.f10"
