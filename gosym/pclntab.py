@@ -80,7 +80,63 @@ def locate(c: Container) -> Tuple[int, int, Optional[int], str, Optional[str]]:
         if off is None:
             raise FormatError("runtime.pclntab symbol points outside the file", section="symtab")
         return off, end - start, start, "symbol", None
-    raise NotGoBinaryError("no Go pclntab found (no .gopclntab section and no runtime.pclntab symbol)")
+    hit = scan(c)
+    if hit is not None:
+        off, size = hit
+        return off, size, c.offset_to_va(off), "scan", None
+    raise NotGoBinaryError("no Go pclntab found (no .gopclntab section, no runtime.pclntab "
+                           "symbol, and no valid table header in the file)")
+
+
+_MAGICS = (0xFFFFFFF1, 0xFFFFFFF0, 0xFFFFFFFA, 0xFFFFFFFB)
+
+
+def _valid_candidate(c: Container, off: int, limit: int) -> Optional[int]:
+    """Return the usable size of a pclntab candidate at off, or None."""
+    try:
+        tab = _native.Pclntab(c.buf, off, limit - off, "scan")
+    except FormatError:
+        return None
+    if tab.nfunc == 0 or tab.ptr_size != c.ptr_size or tab.big_endian != (c.byte_order == "big"):
+        return None
+    try:
+        tab.check_sorted()
+        first = tab.func(0)
+        last = tab.func(tab.nfunc - 1)
+        if not first["name"] or not last["name"]:
+            return None
+    except (FormatError, IndexError):
+        return None
+    finally:
+        tab.release()
+    return limit - off
+
+
+def scan(c: Container) -> Optional[Tuple[int, int]]:
+    """scan searches the file bytes of mapped segments (or the whole buffer)
+    for a pclntab header — magic, two zero bytes, quantum 1/2/4, pointer size
+    — and returns (offset, size) of the first candidate whose function table
+    is sorted and whose first and last records decode.  The size runs to the
+    end of the segment: the header gives no total length."""
+    ranges = [(s.offset, s.offset + s.file_size) for s in c.segments if s.file_size]
+    if not ranges:
+        ranges = [(0, len(c.buf))]  # type: ignore[arg-type]
+    buf = c.buf
+    for magic in _MAGICS:
+        needle = magic.to_bytes(4, c.byte_order) + b"\0\0"
+        for start, end in ranges:
+            pos = start
+            while True:
+                pos = buf.find(needle, pos, end)  # type: ignore[attr-defined]
+                if pos < 0 or pos + 8 > end:
+                    break
+                q, p = buf[pos + 6], buf[pos + 7]  # type: ignore[index]
+                if q in (1, 2, 4) and p == c.ptr_size:
+                    size = _valid_candidate(c, pos, end)
+                    if size:
+                        return pos, size
+                pos += 1
+    return None
 
 
 def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:

@@ -94,6 +94,14 @@ class Container:
                 return s.offset + (va - s.addr)
         return None
 
+    def offset_to_va(self, offset: int) -> Optional[int]:
+        """offset_to_va maps a file offset to the virtual address it is loaded
+        at, or None when no segment maps it."""
+        for seg in self.segments:
+            if seg.offset <= offset < seg.offset + seg.file_size:
+                return seg.addr + (offset - seg.offset)
+        return None
+
     def find_symbol(self, *names: str) -> Optional[int]:
         """find_symbol returns the virtual address of the first symbol found
         with one of the names, or None.  Linear in the symbol tables, in C."""
