@@ -179,26 +179,41 @@ def _word(c: Container, va: int) -> Optional[int]:
 
 def text_base(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int]) -> Tuple[int, str]:
     """text_base returns (address, source) of runtime.text, to which Go 1.18+
-    function-table entries are relative.  Not the start of .text in cgo and
-    c-archive builds; Go 1.26+ stores 0 in the header."""
+    function-table entries are relative.  It is not the start of .text in
+    cgo and c-archive builds, and Go 1.26+ stores 0 in the header.
+
+    Cheapest first: the header word (after its load-time relocation in a
+    PIE), then moduledata's text field (.go.module section on Go 1.26+), then
+    the runtime.text symbol, then moduledata found by symbol or by a data
+    word pointing at the table.  Each moduledata answer is checked against
+    its minpc field."""
     if tab.version < PclntabVersion.V118:
         return 0, "n/a"
-    addr = c.find_symbol("runtime.text", "_runtime.text")
-    if addr is not None:
-        return addr, "runtime.text"
-    md = _moduledata_addr(c, pcln_va)
-    if md is not None:
+    hdr = tab.header_text_start
+    if not hdr and pcln_va is not None and c.kind == "DYN":
+        hdr = c.relocated_word(pcln_va + 8 + 2 * tab.ptr_size) or 0
+    if hdr:
+        return hdr, "header"
+
+    def from_moduledata(md: Optional[int]) -> Optional[int]:
+        if md is None:
+            return None
         text = _word(c, md + MD_TEXT * c.ptr_size)
         minpc = _word(c, md + MD_MINPC * c.ptr_size)
         if text and minpc is not None and minpc - text == tab.entry(0):
-            return text, "moduledata"
-    hdr = tab.header_text_start
-    if pcln_va is not None:
-        rel = c.relocated_word(pcln_va + 8 + 2 * tab.ptr_size)
-        if rel:
-            hdr = rel
-    if hdr:
-        return hdr, "header"
+            return text
+        return None
+
+    s = c.section(".go.module", "__go_module")
+    text = from_moduledata(s.addr if s is not None and s.addr else None)
+    if text:
+        return text, "moduledata"
+    addr = c.find_symbol("runtime.text", "_runtime.text")
+    if addr is not None:
+        return addr, "runtime.text"
+    text = from_moduledata(_moduledata_addr(c, pcln_va))
+    if text:
+        return text, "moduledata"
     s = c.section(".text", "__text")
     if s is not None:
         return s.addr, ".text"
