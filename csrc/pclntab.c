@@ -1,6 +1,8 @@
 /* pclntab.c - decoder for the Go runtime's pc/line table.  See pclntab.h. */
 #include "pclntab.h"
 
+#include <stdlib.h>
+
 /* Copy the first error of rd into e and return its code. */
 static int finish(const gs_reader *rd, gs_err *e)
 {
@@ -413,48 +415,6 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
     return finish(&rd, e);
 }
 
-int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
-                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
-{
-    gs_reader rd = op_reader(t);
-    size_t k;
-    int64_t last = -1;
-    gs_func f;
-    int have = 0;
-    for (k = 0; k < n; k++) {
-        int64_t i = gs_pcln_find(t, pcs[k]);
-        int32_t ln = -1, fno;
-        size_t fo = 0;
-        if (i >= 0 && (i != last || !have)) {
-            rd.err = GS_OK;
-            have = decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
-            last = i;
-        }
-        if (i < 0 || !have) {
-            func_idx[k] = -1;
-            line[k] = -1;
-            file_off[k] = 0;
-            continue;
-        }
-        rd.err = GS_OK;
-        ln = pcvalue(t, &rd, f.pcln, f.entry, pcs[k]);
-        fno = pcvalue(t, &rd, f.pcfile, f.entry, pcs[k]);
-        if (!rd.err)
-            fo = file_at(t, &rd, &f, fno);
-        if (rd.err) {
-            /* A bad record fails this pc only. */
-            func_idx[k] = -1;
-            line[k] = -1;
-            file_off[k] = 0;
-            continue;
-        }
-        func_idx[k] = i;
-        line[k] = ln;
-        file_off[k] = (uint32_t)fo;
-    }
-    return GS_OK;
-}
-
 /* One step of a pc-value table walk: the run [*pc, *next) has value *val. */
 typedef struct pcv_iter {
     size_t pos;
@@ -501,6 +461,146 @@ static int pcv_step(const gs_pcln *t, gs_reader *rd, pcv_iter *it)
     it->next += (uint64_t)pcd * (uint64_t)t->quantum;
     it->pos = rd->pos;
     return 1;
+}
+
+/* Sort order[0..n) by pcs[order[k]]: an LSD radix sort on the bytes of
+ * (pc - min) that vary, so cost is linear in n.  Returns GS_ERR_NOMEM when
+ * scratch memory cannot be had. */
+static int sort_by_pc(const uint64_t *pcs, size_t n, size_t *order)
+{
+    uint64_t lo = UINT64_MAX, hi = 0, span;
+    size_t k, *tmp;
+    uint64_t *keys, *ktmp;
+    unsigned shift;
+    for (k = 0; k < n; k++) {
+        if (pcs[k] < lo) lo = pcs[k];
+        if (pcs[k] > hi) hi = pcs[k];
+        order[k] = k;
+    }
+    if (n < 2)
+        return GS_OK;
+    span = hi - lo;
+    if (n < 32) {
+        /* Insertion sort: small batches. */
+        size_t a, b;
+        for (a = 1; a < n; a++) {
+            size_t v = order[a];
+            for (b = a; b > 0 && pcs[order[b - 1]] > pcs[v]; b--)
+                order[b] = order[b - 1];
+            order[b] = v;
+        }
+        return GS_OK;
+    }
+    tmp = malloc(n * sizeof *tmp);
+    keys = malloc(n * sizeof *keys);
+    ktmp = malloc(n * sizeof *ktmp);
+    if (!tmp || !keys || !ktmp) {
+        free(tmp);
+        free(keys);
+        free(ktmp);
+        return GS_ERR_NOMEM;
+    }
+    for (k = 0; k < n; k++)
+        keys[k] = pcs[k] - lo;
+    for (shift = 0; shift < 64 && (span >> shift) != 0; shift += 8) {
+        size_t count[257] = {0};
+        size_t d;
+        for (k = 0; k < n; k++)
+            count[((keys[k] >> shift) & 0xff) + 1]++;
+        for (d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (k = 0; k < n; k++) {
+            size_t dst = count[(keys[k] >> shift) & 0xff]++;
+            ktmp[dst] = keys[k];
+            tmp[dst] = order[k];
+        }
+        memcpy(keys, ktmp, n * sizeof *keys);
+        memcpy(order, tmp, n * sizeof *order);
+    }
+    free(tmp);
+    free(keys);
+    free(ktmp);
+    return GS_OK;
+}
+
+static void miss(int64_t *func_idx, int32_t *line, uint32_t *file_off, size_t j)
+{
+    func_idx[j] = -1;
+    line[j] = -1;
+    file_off[j] = 0;
+}
+
+int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
+                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
+{
+    gs_reader rd = op_reader(t);
+    size_t k, *order;
+    int64_t cur = -1;
+    uint64_t cur_lo = 0, cur_hi = 0;
+    int have = 0;
+    gs_func f;
+    pcv_iter li, fi;
+
+    if (n == 0)
+        return GS_OK;
+    order = malloc(n * sizeof *order);
+    if (!order || sort_by_pc(pcs, n, order) != GS_OK) {
+        free(order);
+        return GS_ERR_NOMEM;
+    }
+    /* Visit pcs in address order so each function's pcln and pcfile tables
+     * are walked once, forward, for all the pcs that fall in it. */
+    for (k = 0; k < n; k++) {
+        size_t j = order[k];
+        uint64_t pc = pcs[j];
+        int32_t fno;
+        size_t fo;
+        if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
+            int64_t i = gs_pcln_find(t, pc);
+            if (i < 0) {
+                miss(func_idx, line, file_off, j);
+                continue;
+            }
+            if (i != cur) {
+                cur = i;
+                cur_lo = gs_pcln_entry(t, (uint64_t)i);
+                cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
+                rd.err = GS_OK;
+                have = decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
+                if (have) {
+                    pcv_begin(t, &rd, &li, f.pcln, f.entry);
+                    pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
+                    have = rd.err == GS_OK;
+                }
+            }
+        }
+        if (!have) {
+            miss(func_idx, line, file_off, j);
+            continue;
+        }
+        while (!li.done && li.next <= pc)
+            pcv_step(t, &rd, &li);
+        while (!fi.done && fi.next <= pc)
+            pcv_step(t, &rd, &fi);
+        if (rd.err) {
+            /* A bad table fails the pcs of this function only. */
+            have = 0;
+            miss(func_idx, line, file_off, j);
+            continue;
+        }
+        fno = fi.done ? -1 : fi.val;
+        fo = file_at(t, &rd, &f, fno);
+        if (rd.err) {
+            rd.err = GS_OK;
+            miss(func_idx, line, file_off, j);
+            continue;
+        }
+        func_idx[j] = cur;
+        line[j] = li.done ? -1 : li.val;
+        file_off[j] = (uint32_t)fo;
+    }
+    free(order);
+    return GS_OK;
 }
 
 int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,

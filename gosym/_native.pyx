@@ -395,7 +395,9 @@ cdef class Pclntab:
     def lookup_many(self, pcs):
         """lookup_many maps a buffer of uint64 pcs to three arrays: function
         index (int64, -1 on a miss), line (int32, -1 unknown) and file-name
-        table offset (uint32, 0 unknown).  One C loop, GIL released."""
+        table offset (uint32, 0 unknown).  One C loop, GIL released: the pcs
+        are radix-sorted so each function's tables are walked once, forward,
+        for all the pcs inside it (linear in n plus the tables touched)."""
         cdef const uint64_t[:] pv
         cdef array.array idx, lines, files
         cdef size_t n
@@ -405,11 +407,14 @@ cdef class Pclntab:
         idx = array.clone(_q, n, False)
         lines = array.clone(_i, n, False)
         files = array.clone(_I, n, False)
+        cdef int rc = 0
         if n:
             with nogil:
-                gs_pcln_lookup_many(&self.t, &pv[0], n, <int64_t *>idx.data.as_voidptr,
-                                    <int32_t *>lines.data.as_voidptr,
-                                    <uint32_t *>files.data.as_voidptr)
+                rc = gs_pcln_lookup_many(&self.t, &pv[0], n, <int64_t *>idx.data.as_voidptr,
+                                         <int32_t *>lines.data.as_voidptr,
+                                         <uint32_t *>files.data.as_voidptr)
+        if rc:
+            raise MemoryError("no memory to sort the pcs")
         return idx, lines, files
 
     def columns(self, bint files=False):

@@ -688,6 +688,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--cache", help="cache directory (default $GOSYM_CACHE or ~/.cache/gosym)")
     ap.add_argument("--jobs", "-j", type=int, default=3, help="parallel downloads (default 3)")
     ap.add_argument("--rehash", action="store_true", help="re-hash cached files")
+    ap.add_argument("--path", action="store_true",
+                    help="print only the paths of the fetched binaries, one per line")
     args = ap.parse_args(argv)
 
     try:
@@ -713,6 +715,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
+    if args.path:
+        for r in out:
+            if "path" in r:
+                print(r["path"])
+            else:
+                print(f"error: {r['name']}: {r.get('skip') or r.get('error') or 'not fetched'}",
+                      file=sys.stderr)
+        return 0 if all("path" in r for r in out) else 1
     if args.json:
         json.dump(out, sys.stdout, indent=1)
         print()

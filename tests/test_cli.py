@@ -1,0 +1,117 @@
+"""The command line: `python -m gosym dump` on real binaries and on bad input.
+
+Facts about the corpus binaries come from the TSV columns, which were read
+with independent tools."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import gosym
+
+PY = [sys.executable, "-m", "gosym"]
+
+
+def run(*args, **kw):
+    return subprocess.run(PY + list(args), capture_output=True, text=True, timeout=300, **kw)
+
+
+def fetched(rows):
+    return [r for r in rows if r.get("path")]
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    assert "dump" in r.stdout
+    r = subprocess.run(["gosym", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "dump" in r.stdout
+
+
+def test_dump_json_matches_corpus_facts(corpus_rows):
+    rows = fetched(corpus_rows)
+    assert rows
+    for row in rows:
+        r = run("dump", "--json", row["path"])
+        assert r.returncode == 0, (row["name"], r.stderr)
+        d = json.loads(r.stdout)
+        assert d["format"] == row["format"], row["name"]
+        assert d["arch"] == row["arch"], row["name"]
+        assert d["byte_order"] == {"le": "little", "be": "big"}[row["endian"]], row["name"]
+        assert d["go_version"] == row["go_version"], row["name"]
+        p = d["pclntab"]
+        assert p["magic"] == row["magic"], row["name"]
+        how = row["pclntab_how"]
+        if how.startswith("section:"):
+            assert (p["found_by"], p["section"]) == ("section", how.split(":", 1)[1]), row["name"]
+        else:
+            assert p["found_by"] == how, row["name"]
+        assert p["version"] == {"0xfffffffb": "1.2", "0xfffffffa": "1.16", "0xfffffff0": "1.18",
+                                "0xfffffff1": "1.20"}[row["magic"]]
+        assert p["nfunc"] == len(d["functions"]) > 0
+        f = d["functions"][0]
+        assert set(f) >= {"name", "entry", "end", "file", "start_line"}
+        assert all(a["entry"] <= a["end"] for a in d["functions"])
+
+
+def test_dump_text_and_lines(corpus_rows):
+    row = next(r for r in fetched(corpus_rows) if r["name"].startswith("esbuild-0.11.23"))
+    r = run("dump", "--lines", row["path"])
+    assert r.returncode == 0, r.stderr
+    assert "Go 1.16 format (magic 0xfffffffa)" in r.stdout
+    assert "found by section .gopclntab" in r.stdout
+    # Line rows are indented "pc-end file:line" entries under their function.
+    assert any(line.startswith("    0x") and ".go:" in line for line in r.stdout.splitlines())
+
+
+BAD_INPUTS = {
+    "missing": None,
+    "empty": b"",
+    "text": b"hello, world\n" * 10,
+    "elf-truncated": b"\x7fELF\x02\x01\x01" + b"\0" * 20,
+    "macho-truncated": b"\xcf\xfa\xed\xfe" + b"\0" * 10,
+    "pe-no-signature": b"MZ" + b"\0" * 0x3A + b"\x80\0\0\0" + b"\0" * 100,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_1(tmp_path, kind):
+    path = tmp_path / kind
+    if BAD_INPUTS[kind] is not None:
+        path.write_bytes(BAD_INPUTS[kind])
+    r = run("dump", str(path))
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"gosym: {path}: ")
+    assert "Traceback" not in r.stderr
+
+
+def test_directory_is_an_error(tmp_path):
+    r = run("dump", str(tmp_path))
+    assert r.returncode == 1 and r.stderr.startswith(f"gosym: {tmp_path}: ")
+
+
+def test_corrupt_pclntab_is_one_line(tmp_path, corpus_rows):
+    """Overwrite the function count of a real table: a one-line FormatError
+    naming the section and offset, not a crash."""
+    row = next(r for r in fetched(corpus_rows) if r["name"].startswith("esbuild-0.11.23"))
+    data = bytearray(open(row["path"], "rb").read())
+    with gosym.open(row["path"]) as b:
+        off = b.pclntab.offset
+    data[off + 8:off + 16] = (2**40).to_bytes(8, "little")
+    bad = tmp_path / "bad"
+    bad.write_bytes(bytes(data))
+    r = run("dump", str(bad))
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"gosym: {bad}: .gopclntab: function count larger than the table at offset {off + 8:#x}"
+
+
+def test_not_a_go_binary(tmp_path):
+    # A real ELF that is not a Go program: the Python interpreter itself.
+    exe = os.path.realpath(sys.executable)
+    r = run("dump", exe)
+    assert r.returncode == 1
+    assert "no Go pclntab found" in r.stderr and r.stderr.count("\n") == 1
