@@ -4,7 +4,7 @@ from __future__ import annotations
 import builtins
 import mmap
 import os
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
@@ -32,6 +32,7 @@ class Binary:
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
         try:
+            buf: Any
             if isinstance(source, (bytes, bytearray, memoryview)):
                 buf = source if isinstance(source, bytes) else bytes(source)
             else:
@@ -42,7 +43,7 @@ class Binary:
                     raise NotGoBinaryError("empty file")
                 self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
                 buf = self._map
-            self._buf = buf
+            self._buf: Any = buf
             self.container: Container = detect(buf, arch=arch)
             self._tab, self.pclntab = open_pclntab(self.container)
         except GosymError as e:

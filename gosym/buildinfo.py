@@ -10,7 +10,7 @@ headers (data pointer, length) at offset 16.  The module text is wrapped in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from gosym.container import Container
 
@@ -71,15 +71,15 @@ def _find_blob(c: Container) -> Optional[int]:
             return s.offset
     # No section (PE, stripped section headers): the blob is 16-aligned in
     # the data; search the file for the magic.
-    pos = c.buf.find(MAGIC) if hasattr(c.buf, "find") else bytes(c.buf).find(MAGIC)  # type: ignore[attr-defined]
+    pos = c.buf.find(MAGIC)
     while pos >= 0:
         if pos % 16 == 0 or c.format == "raw":
             return pos
-        pos = c.buf.find(MAGIC, pos + 1)  # type: ignore[attr-defined]
+        pos = c.buf.find(MAGIC, pos + 1)
     return None
 
 
-def _read_go_string(c: Container, va: int, ptr: int, order: str) -> Optional[str]:
+def _read_go_string(c: Container, va: int, ptr: int, order: Any) -> Optional[str]:
     hdr = c.read_va(va, 2 * ptr)
     if hdr is None:
         return None
@@ -142,7 +142,7 @@ def read_build_info(c: Container) -> Optional[BuildInfo]:
     else:
         if ptr not in (4, 8):
             return None
-        order = "big" if flags & 1 else "little"
+        order: Any = "big" if flags & 1 else "little"
         va1 = int.from_bytes(head[16:16 + ptr], order)
         va2 = int.from_bytes(head[16 + ptr:16 + 2 * ptr], order)
         version = _read_go_string(c, va1, ptr, order) or ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 from gosym.errors import FormatError, NotGoBinaryError
 
@@ -57,10 +57,10 @@ class SymtabRef:
 class Container:
     """Container is the parsed header view of one binary held in `buf`."""
 
-    buf: object                       # the mapped file (mmap or bytes); read-only
+    buf: Any                          # the mapped file (mmap or bytes); read-only
     format: str                       # "ELF" | "Mach-O" | "PE" | "raw"
     arch: str                         # GOARCH spelling where known
-    byte_order: str                   # "little" | "big"
+    byte_order: Any                   # "little" | "big"
     ptr_size: int                     # 4 | 8
     sections: List[Section] = field(default_factory=list)
     segments: List[Segment] = field(default_factory=list)
