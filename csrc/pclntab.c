@@ -603,6 +603,68 @@ int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
     return GS_OK;
 }
 
+int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
+                 gs_pcv_mark *out, size_t cap, size_t *n, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    pcv_iter it;
+    size_t steps = 0, k = 0;
+    *n = 0;
+    if (every == 0)
+        every = 1;
+    pcv_begin(t, &rd, &it, tab, entry);
+    while (pcv_step(t, &rd, &it)) {
+        steps++;
+        if (steps % every == 0) {
+            if (k < cap) {
+                out[k].next = it.next;
+                out[k].pos = it.pos;
+                out[k].val = it.val;
+                out[k].pad = 0;
+            }
+            k++;
+        }
+    }
+    *n = k;
+    return finish(&rd, e);
+}
+
+int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc,
+                      const gs_pcv_mark *marks, size_t nmarks, int32_t *val, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    pcv_iter it;
+    size_t lo = 0, hi = nmarks;
+    *val = -1;
+    pcv_begin(t, &rd, &it, tab, entry);
+    if (it.done)
+        return finish(&rd, e);
+    /* The last mark whose run ends at or before pc: resume after it. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (marks[mid].next <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0) {
+        const gs_pcv_mark *m = &marks[lo - 1];
+        if (m->pos > rd.len) {
+            gs_rd_fail(&rd, GS_ERR_ARG, 0, "bad checkpoint");
+            return finish(&rd, e);
+        }
+        it.pos = (size_t)m->pos;
+        it.next = m->next;
+        it.val = m->val;
+        it.first = 0;
+    }
+    while (!it.done && it.next <= pc)
+        pcv_step(t, &rd, &it);
+    if (!it.done)
+        *val = it.val;
+    return finish(&rd, e);
+}
+
 int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
                   int32_t *line, size_t cap, size_t *nrows, uint64_t *end_pc, gs_err *e)
 {

@@ -92,6 +92,16 @@ cdef extern from "pclntab.h":
     int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e) nogil
     int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e) nogil
     int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e) nogil
+    ctypedef struct gs_pcv_mark:
+        uint64_t next
+        uint64_t pos
+        int32_t val
+        int32_t pad
+
+    int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
+                     gs_pcv_mark *out, size_t cap, size_t *n, gs_err *e) nogil
+    int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc,
+                          const gs_pcv_mark *marks, size_t nmarks, int32_t *val, gs_err *e) nogil
     int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
                         int32_t *name_off, int32_t *start_line, uint32_t *file_off,
                         gs_err *e) nogil

@@ -18,6 +18,13 @@ cdef array.array _q = _pyarray.array("q")
 cdef array.array _i = _pyarray.array("i")
 cdef array.array _I = _pyarray.array("I")
 
+# Functions at least this long keep checkpoints of their line tables after
+# the first single lookup (every MARK_EVERY steps; at most MARK_CACHE tables).
+cdef enum:
+    MARK_MIN_BYTES = 2048
+    MARK_EVERY = 16
+    MARK_CACHE = 4096
+
 VERSION_CODES = {GS_VER12: "1.2", GS_VER116: "1.16", GS_VER118: "1.18", GS_VER120: "1.20"}
 
 
@@ -177,6 +184,7 @@ cdef class Pclntab:
     cdef readonly str section
     cdef dict _names
     cdef dict _files
+    cdef dict _marks
 
     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
         cdef gs_err e
@@ -186,6 +194,7 @@ cdef class Pclntab:
         self.section = section
         self._names = {}
         self._files = {}
+        self._marks = {}
         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
             raise FormatError("table extends past the end of the file", section=section, offset=offset)
         self.offset = offset
@@ -363,16 +372,53 @@ cdef class Pclntab:
             self._raise(&e)
         return v
 
+    cdef bytes _mark_table(self, uint32_t tab, uint64_t entry):
+        """Checkpoints of one pc-value table, every MARK_EVERY steps."""
+        cdef size_t n = 0
+        cdef gs_err e
+        cdef bytes out
+        if gs_pcv_marks(&self.t, tab, entry, MARK_EVERY, NULL, 0, &n, &e):
+            self._raise(&e)
+        out = bytes(n * sizeof(gs_pcv_mark))
+        if n and gs_pcv_marks(&self.t, tab, entry, MARK_EVERY, <gs_pcv_mark *><char *>out,
+                              n, &n, &e):
+            self._raise(&e)
+        return out
+
+    cdef int _value(self, uint64_t i, uint32_t tab, int which, uint64_t entry, uint64_t end,
+                    uint64_t pc, int32_t *val) except -1:
+        """The value of a pc-value table at pc; long functions use cached
+        checkpoints so repeated lookups walk at most MARK_EVERY steps."""
+        cdef gs_err e
+        cdef bytes m
+        if end - entry < MARK_MIN_BYTES:
+            if gs_pcvalue(&self.t, tab, entry, pc, val, &e):
+                self._raise(&e)
+            return 0
+        key = (i << 1) | which
+        m = self._marks.get(key)
+        if m is None:
+            if len(self._marks) >= MARK_CACHE:
+                self._marks.clear()
+            m = self._mark_table(tab, entry)
+            self._marks[key] = m
+        if gs_pcvalue_marked(&self.t, tab, entry, pc, <const gs_pcv_mark *><const char *>m,
+                             len(m) // sizeof(gs_pcv_mark), val, &e):
+            self._raise(&e)
+        return 0
+
     def lookup(self, uint64_t pc):
         """lookup returns [Frame] for pc, or [] on a miss or a bad record.
 
         Binary search over the function table plus a walk of the function's
-        pcfile and pcln tables up to pc."""
+        pcfile and pcln tables up to pc (from a cached checkpoint in
+        functions longer than MARK_MIN_BYTES)."""
         cdef int64_t i
         cdef gs_func f
         cdef gs_err e
         cdef int32_t line, fno
         cdef size_t foff
+        cdef uint64_t end
         if self.view is None:
             return []
         i = gs_pcln_find(&self.t, pc)
@@ -380,13 +426,12 @@ cdef class Pclntab:
             return []
         if gs_pcln_func(&self.t, <uint64_t>i, &f, &e):
             return []
-        if gs_pcvalue(&self.t, f.pcln, f.entry, pc, &line, &e):
-            return []
-        if gs_pcvalue(&self.t, f.pcfile, f.entry, pc, &fno, &e):
-            return []
-        if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
-            return []
+        end = gs_pcln_entry(&self.t, <uint64_t>i + 1)
         try:
+            self._value(<uint64_t>i, f.pcln, 0, f.entry, end, pc, &line)
+            self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, pc, &fno)
+            if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+                return []
             name = self._name(f.name_off)
         except GosymError:
             return []
