@@ -87,6 +87,16 @@ class Binary:
         bi = self.build_info
         return bi.go_version if bi else None
 
+    @property
+    def gosymtab(self) -> Optional[dict]:
+        """gosymtab describes the legacy .gosymtab section: {"section", "size"},
+        or None when absent.  Go 1.3+ leaves it empty; only Go 1.0-1.2 binaries
+        fill it (gosym reads the pclntab instead)."""
+        s = self.container.section(".gosymtab", "__gosymtab")
+        if s is None:
+            return None
+        return {"section": s.name, "size": s.size}
+
     # --------------------------------------------------------- functions
     @property
     def functions(self) -> Functions:

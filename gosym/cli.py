@@ -47,6 +47,7 @@ def _header(b: "gosym.Binary") -> dict:
         "ptr_size": b.ptr_size,
         "go_version": b.go_version,
         "pclntab": info.as_dict(),
+        "gosymtab": b.gosymtab,
         "build_info": bi.as_dict() if bi else None,
     }
 
@@ -80,7 +81,12 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"           {info.nfunc} functions, {info.nfiles} files, quantum {info.quantum}")
         if info.text_start_from != "n/a":
             out.write(f", text start {info.text_start:#x} (from {info.text_start_from})")
-        out.write("\n\n")
+        out.write("\n")
+        gst = b.gosymtab
+        if gst is not None:
+            note = "empty, as since Go 1.3" if gst["size"] == 0 else f"{gst['size']} bytes (Go 1.0-1.2 format, not decoded)"
+            out.write(f"gosymtab:  {gst['section']}: {note}\n")
+        out.write("\n")
         w = 2 * b.ptr_size
         out.write(f"{'ENTRY':<{w + 2}} {'END':<{w + 2}} NAME  FILE:START_LINE\n")
         for i in range(n):
