@@ -108,6 +108,11 @@ def compare_one(label, path, oracle):
         assert len(ours) == len(theirs), f"{len(ours)} functions, oracle {len(theirs)}"
         bad = [(a, t) for a, t in zip(ours, theirs) if a != t]
         assert not bad, f"{len(bad)} function rows differ, first {bad[0]}"
+        # Name parts, as debug/gosym's Sym.PackageName/ReceiverName/BaseName.
+        parts = [(f.package, f.receiver, f.base_name) for f in b.functions]
+        want_parts = [(f["package"], f["receiver"], f["base"]) for f in ref["functions"]]
+        bad = [(n, a, t) for n, a, t in zip(cols.name, parts, want_parts) if a != t]
+        assert not bad, f"{len(bad)} name splits differ, first {bad[:3]}"
         # pc -> function/file/line, single and batch.
         lookups = ref["lookups"]
         assert len(lookups) == len(pcs)

@@ -852,9 +852,12 @@ type pclnOut struct {
 }
 
 type funcOut struct {
-	Name  string `json:"name"`
-	Entry uint64 `json:"entry"`
-	End   uint64 `json:"end"`
+	Name     string `json:"name"`
+	Entry    uint64 `json:"entry"`
+	End      uint64 `json:"end"`
+	Package  string `json:"package"`
+	Receiver string `json:"receiver"`
+	Base     string `json:"base"`
 }
 
 type lookupOut struct {
@@ -1008,7 +1011,8 @@ func run(args []string) (*output, error) {
 		fo := make([]funcOut, len(tab.Funcs))
 		for i := range tab.Funcs {
 			f := &tab.Funcs[i]
-			fo[i] = funcOut{Name: f.Name, Entry: f.Entry, End: f.End}
+			fo[i] = funcOut{Name: f.Name, Entry: f.Entry, End: f.End,
+				Package: f.PackageName(), Receiver: f.ReceiverName(), Base: f.BaseName()}
 		}
 		out.Functions = &fo
 	}
