@@ -1,0 +1,3 @@
+module gosym.local/gobench
+
+go 1.21
