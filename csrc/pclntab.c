@@ -116,6 +116,8 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
     if (t->functab_off > len ||
         t->nfunc > (len - t->functab_off) / (2 * (size_t)t->functab_field))
         return fail(e, GS_ERR_FORMAT, 8, "function count larger than the table");
+    if (t->nfunc > 0x7fffffffu)
+        return fail(e, GS_ERR_UNSUPPORTED, 8, "more than 2^31 functions");
     {
         size_t need = (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field;
         if (need > len - t->functab_off)
@@ -463,103 +465,57 @@ static int pcv_step(const gs_pcln *t, gs_reader *rd, pcv_iter *it)
     return 1;
 }
 
-/* Sort order[0..n) by pcs[order[k]]: an LSD radix sort on the bytes of
- * (pc - min) that vary, so cost is linear in n.  Returns GS_ERR_NOMEM when
- * scratch memory cannot be had. */
-static int sort_by_pc(const uint64_t *pcs, size_t n, size_t *order)
+/* Sort packed keys (pc offset << 32 | position) on the offset bits only:
+ * LSD radix, 8 bits a pass, over the bits of the span that vary.  The
+ * result ends in *a (the function swaps *a and *b as needed). */
+static void radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
 {
-    uint64_t lo = UINT64_MAX, hi = 0, span;
-    size_t k, *tmp;
-    uint64_t *keys, *ktmp;
+    uint64_t *ka = *a, *kb = *b, *kt;
     unsigned shift;
-    for (k = 0; k < n; k++) {
-        if (pcs[k] < lo) lo = pcs[k];
-        if (pcs[k] > hi) hi = pcs[k];
-        order[k] = k;
-    }
-    if (n < 2)
-        return GS_OK;
-    span = hi - lo;
-    if (n < 32) {
-        /* Insertion sort: small batches. */
-        size_t a, b;
-        for (a = 1; a < n; a++) {
-            size_t v = order[a];
-            for (b = a; b > 0 && pcs[order[b - 1]] > pcs[v]; b--)
-                order[b] = order[b - 1];
-            order[b] = v;
-        }
-        return GS_OK;
-    }
-    tmp = malloc(n * sizeof *tmp);
-    keys = malloc(n * sizeof *keys);
-    ktmp = malloc(n * sizeof *ktmp);
-    if (!tmp || !keys || !ktmp) {
-        free(tmp);
-        free(keys);
-        free(ktmp);
-        return GS_ERR_NOMEM;
-    }
-    for (k = 0; k < n; k++)
-        keys[k] = pcs[k] - lo;
-    for (shift = 0; shift < 64 && (span >> shift) != 0; shift += 8) {
-        size_t count[257] = {0};
+    size_t k;
+    for (shift = 0; shift < 32 && (span >> shift) != 0; shift += 8) {
+        size_t count[257];
         size_t d;
+        memset(count, 0, sizeof count);
         for (k = 0; k < n; k++)
-            count[((keys[k] >> shift) & 0xff) + 1]++;
+            count[((ka[k] >> (32 + shift)) & 0xff) + 1]++;
         for (d = 0; d < 256; d++)
             count[d + 1] += count[d];
-        for (k = 0; k < n; k++) {
-            size_t dst = count[(keys[k] >> shift) & 0xff]++;
-            ktmp[dst] = keys[k];
-            tmp[dst] = order[k];
-        }
-        memcpy(keys, ktmp, n * sizeof *keys);
-        memcpy(order, tmp, n * sizeof *order);
+        for (k = 0; k < n; k++)
+            kb[count[(ka[k] >> (32 + shift)) & 0xff]++] = ka[k];
+        kt = ka; ka = kb; kb = kt;
     }
-    free(tmp);
-    free(keys);
-    free(ktmp);
-    return GS_OK;
+    *a = ka;
+    *b = kb;
 }
 
-static void miss(int64_t *func_idx, int32_t *line, uint32_t *file_off, size_t j)
-{
-    func_idx[j] = -1;
-    line[j] = -1;
-    file_off[j] = 0;
-}
-
-int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
-                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
+/* The batch loop over pcs in ascending order: each function's pcln and
+ * pcfile tables are walked once, forward, for all the pcs inside it.  With
+ * packed keys the k-th pc is (keys[k] >> 32) + lo and its result goes to
+ * position keys[k] & 0xffffffff; otherwise it is keys[k], position k. */
+static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, uint64_t lo,
+                          size_t n, int64_t *func_idx, int32_t *line, uint32_t *file_off)
 {
     gs_reader rd = op_reader(t);
-    size_t k, *order;
+    size_t k;
     int64_t cur = -1;
     uint64_t cur_lo = 0, cur_hi = 0;
     int have = 0;
     gs_func f;
     pcv_iter li, fi;
-
-    if (n == 0)
-        return GS_OK;
-    order = malloc(n * sizeof *order);
-    if (!order || sort_by_pc(pcs, n, order) != GS_OK) {
-        free(order);
-        return GS_ERR_NOMEM;
-    }
-    /* Visit pcs in address order so each function's pcln and pcfile tables
-     * are walked once, forward, for all the pcs that fall in it. */
+    memset(&f, 0, sizeof f);
+    memset(&li, 0, sizeof li);
+    memset(&fi, 0, sizeof fi);
     for (k = 0; k < n; k++) {
-        size_t j = order[k];
-        uint64_t pc = pcs[j];
+        uint64_t pc = packed ? (keys[k] >> 32) + lo : keys[k];
+        size_t j = packed ? (size_t)(keys[k] & 0xffffffffu) : k;
         int32_t fno;
         size_t fo;
         if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
             int64_t i = gs_pcln_find(t, pc);
             if (i < 0) {
-                miss(func_idx, line, file_off, j);
-                continue;
+                cur = -1;
+                goto miss;
             }
             if (i != cur) {
                 cur = i;
@@ -574,10 +530,8 @@ int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
                 }
             }
         }
-        if (!have) {
-            miss(func_idx, line, file_off, j);
-            continue;
-        }
+        if (!have)
+            goto miss;
         while (!li.done && li.next <= pc)
             pcv_step(t, &rd, &li);
         while (!fi.done && fi.next <= pc)
@@ -585,21 +539,84 @@ int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
         if (rd.err) {
             /* A bad table fails the pcs of this function only. */
             have = 0;
-            miss(func_idx, line, file_off, j);
-            continue;
+            goto miss;
         }
         fno = fi.done ? -1 : fi.val;
         fo = file_at(t, &rd, &f, fno);
         if (rd.err) {
             rd.err = GS_OK;
-            miss(func_idx, line, file_off, j);
-            continue;
+            goto miss;
         }
         func_idx[j] = cur;
         line[j] = li.done ? -1 : li.val;
         file_off[j] = (uint32_t)fo;
+        continue;
+    miss:
+        func_idx[j] = -1;
+        line[j] = -1;
+        file_off[j] = 0;
     }
-    free(order);
+}
+
+/* Process up to 2^31 pcs (32-bit positions). */
+static int lookup_chunk(const gs_pcln *t, const uint64_t *pcs, size_t n,
+                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
+{
+    size_t k, m = 0;
+    int sorted = 1;
+    uint64_t *keys, *tmp, lo, hi;
+    for (k = 1; k < n && sorted; k++)
+        sorted = pcs[k - 1] <= pcs[k];
+    if (sorted || t->nfunc == 0) {
+        lookup_sorted(t, pcs, 0, 0, n, func_idx, line, file_off);
+        return GS_OK;
+    }
+    lo = gs_pcln_entry(t, 0);
+    hi = gs_pcln_entry(t, t->nfunc);
+    if (hi - lo > 0xffffffffu) {
+        /* A text over 4 GiB (only possible in a corrupt pre-1.18 table):
+         * no packed keys; look each pc up on its own. */
+        for (k = 0; k < n; k++)
+            lookup_sorted(t, pcs + k, 0, 0, 1, func_idx + k, line + k, file_off + k);
+        return GS_OK;
+    }
+    keys = malloc(n * sizeof *keys);
+    tmp = malloc(n * sizeof *tmp);
+    if (!keys || !tmp) {
+        free(keys);
+        free(tmp);
+        return GS_ERR_NOMEM;
+    }
+    /* Pcs outside the text are misses; the rest sort as packed keys. */
+    for (k = 0; k < n; k++) {
+        uint64_t pc = pcs[k];
+        if (pc < lo || pc >= hi) {
+            func_idx[k] = -1;
+            line[k] = -1;
+            file_off[k] = 0;
+        } else {
+            keys[m++] = ((pc - lo) << 32) | (uint64_t)k;
+        }
+    }
+    radix_sort_packed(&keys, &tmp, m, hi - lo);
+    lookup_sorted(t, keys, 1, lo, m, func_idx, line, file_off);
+    free(keys);
+    free(tmp);
+    return GS_OK;
+}
+
+int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
+                        int64_t *func_idx, int32_t *line, uint32_t *file_off)
+{
+    const size_t chunk = (size_t)1 << 31;
+    size_t done = 0;
+    while (done < n) {
+        size_t m = n - done < chunk ? n - done : chunk;
+        int rc = lookup_chunk(t, pcs + done, m, func_idx + done, line + done, file_off + done);
+        if (rc)
+            return rc;
+        done += m;
+    }
     return GS_OK;
 }
 

@@ -6,8 +6,10 @@ alive, releases the GIL around whole-table loops and returns their results
 as arrays (columns), making Python objects only for the rows a caller asks for.
 """
 from cpython cimport array
+from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, free
 
 import array as _pyarray
 
@@ -29,7 +31,46 @@ VERSION_CODES = {GS_VER12: "1.2", GS_VER116: "1.16", GS_VER118: "1.18", GS_VER12
 
 
 cdef inline str _decode(const char *s, size_t n):
-    return s[:n].decode("utf-8", "replace")
+    return PyUnicode_DecodeUTF8(s, <Py_ssize_t>n, "replace")
+
+
+# A direct-mapped cache of decoded strings keyed by table offset: bounded
+# memory, no Python object per key, one probe per lookup.
+cdef enum:
+    SLOTS = 8192
+
+ctypedef struct str_slot:
+    size_t key          # table offset + 1 (0: empty)
+    PyObject *value
+
+
+cdef class _StrCache:
+    cdef str_slot *slots
+
+    def __cinit__(self):
+        self.slots = <str_slot *>calloc(SLOTS, sizeof(str_slot))
+        if self.slots == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        cdef size_t k
+        if self.slots != NULL:
+            for k in range(SLOTS):
+                Py_XDECREF(self.slots[k].value)
+            free(self.slots)
+
+    cdef inline object get(self, size_t off):
+        cdef str_slot *s = &self.slots[(off * 2654435761u) % SLOTS]
+        if s.key == off + 1:
+            return <object>s.value
+        return None
+
+    cdef inline void put(self, size_t off, object value):
+        cdef str_slot *s = &self.slots[(off * 2654435761u) % SLOTS]
+        Py_XINCREF(<PyObject *>value)
+        Py_XDECREF(s.value)
+        s.value = <PyObject *>value
+        s.key = off + 1
 
 
 # ---------------------------------------------------------------- reader probe
@@ -182,8 +223,9 @@ cdef class Pclntab:
     cdef readonly Py_ssize_t offset
     cdef readonly Py_ssize_t size
     cdef readonly str section
-    cdef dict _names
-    cdef dict _files
+    cdef _StrCache _names       # by funcname-table offset
+    cdef _StrCache _files       # by table offset of the file name
+    cdef PyObject **_fnames     # by function index: nfunc pointers, lazily
     cdef dict _marks
 
     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
@@ -192,8 +234,9 @@ cdef class Pclntab:
         self.owner = owner
         self.view = owner
         self.section = section
-        self._names = {}
-        self._files = {}
+        self._names = _StrCache()
+        self._files = _StrCache()
+        self._fnames = NULL
         self._marks = {}
         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
             raise FormatError("table extends past the end of the file", section=section, offset=offset)
@@ -209,8 +252,20 @@ cdef class Pclntab:
         msg = e.msg.decode() if e.msg != NULL else "malformed table"
         raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)
 
+    def __dealloc__(self):
+        self._free_fnames()
+
+    cdef void _free_fnames(self):
+        cdef uint64_t k
+        if self._fnames != NULL:
+            for k in range(self.t.nfunc):
+                Py_XDECREF(self._fnames[k])
+            free(self._fnames)
+            self._fnames = NULL
+
     def release(self):
         """release drops the buffer reference so the owner (an mmap) can close."""
+        self._free_fnames()
         self.view = None
         self.owner = None
 
@@ -284,13 +339,33 @@ cdef class Pclntab:
         cdef const char *s
         cdef size_t n
         cdef gs_err e
-        v = self._names.get(name_off)
+        v = self._names.get(<size_t><uint32_t>name_off)
         if v is None:
             if gs_pcln_name(&self.t, name_off, &s, &n, &e):
                 self._raise(&e)
             v = _decode(s, n)
-            self._names[name_off] = v
+            self._names.put(<size_t><uint32_t>name_off, v)
         return <str>v
+
+    cdef str _fname(self, uint64_t i, int32_t name_off):
+        """The name of function i (name_off from its record), cached by index."""
+        cdef const char *s
+        cdef size_t n
+        cdef gs_err e
+        cdef PyObject *p
+        if self._fnames == NULL:
+            self._fnames = <PyObject **>calloc(self.t.nfunc + 1, sizeof(PyObject *))
+            if self._fnames == NULL:
+                raise MemoryError()
+        p = self._fnames[i]
+        if p != NULL:
+            return <str>p
+        if gs_pcln_name(&self.t, name_off, &s, &n, &e):
+            self._raise(&e)
+        v = _decode(s, n)
+        Py_XINCREF(<PyObject *>v)
+        self._fnames[i] = <PyObject *>v
+        return v
 
     cdef str _file(self, size_t off):
         cdef const char *s
@@ -304,8 +379,21 @@ cdef class Pclntab:
             while off + n < <size_t>self.size and s[n] != 0:
                 n += 1
             v = _decode(s, n)
-            self._files[off] = v
+            self._files.put(off, v)
         return <str>v
+
+    def func_name(self, uint64_t i):
+        """func_name returns function i's name (cached by index; no record dict)."""
+        cdef gs_func f
+        cdef gs_err e
+        self._check()
+        if i >= self.t.nfunc:
+            raise IndexError(i)
+        if self._fnames != NULL and self._fnames[i] != NULL:
+            return <str>self._fnames[i]
+        if gs_pcln_func(&self.t, i, &f, &e):
+            self._raise(&e)
+        return self._fname(i, f.name_off)
 
     def file_name(self, size_t off):
         """file_name returns the file name stored at table offset off ("" for 0)."""
@@ -336,7 +424,7 @@ cdef class Pclntab:
         if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
             self._raise(&e)
         return {
-            "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._name(f.name_off),
+            "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._fname(i, f.name_off),
             "file": self._file(foff), "record_offset": f.off, "args": f.args,
             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
             "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,
@@ -432,7 +520,7 @@ cdef class Pclntab:
             self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, pc, &fno)
             if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
                 return []
-            name = self._name(f.name_off)
+            name = self._fname(<uint64_t>i, f.name_off)
         except GosymError:
             return []
         return [_frame(name, self._file(foff), line, f.start_line, f.entry)]
@@ -464,14 +552,15 @@ cdef class Pclntab:
 
     def columns(self, bint files=False):
         """columns returns the whole function table in one C pass:
-        (entry uint64 array, end uint64 array, names list[str], start_line
-        int32 array), plus a list of entry files when files=True."""
+        (entry uint64 array, end uint64 array, names, start_line int32
+        array), plus a list of entry files when files=True.  `names` is a
+        NameColumn: a read-only sequence of str that decodes each name on
+        first access (tolist() materializes them all)."""
         cdef array.array entry, end, nameoff, sline, foff
         cdef gs_err e
         cdef int rc
         cdef size_t n = self.t.nfunc
         cdef Py_ssize_t k
-        cdef int32_t *no
         cdef uint32_t *fo
         cdef uint32_t *fo_arg = NULL
         self._check()
@@ -489,10 +578,7 @@ cdef class Pclntab:
                                  <int32_t *>sline.data.as_voidptr, fo_arg, &e)
         if rc:
             self._raise(&e)
-        no = <int32_t *>nameoff.data.as_voidptr
-        names = [None] * n
-        for k in range(<Py_ssize_t>n):
-            names[k] = self._name(no[k])
+        names = NameColumn._new(self, nameoff)
         if not files:
             return entry, end, names, sline
         fo = <uint32_t *>foff.data.as_voidptr
@@ -500,6 +586,9 @@ cdef class Pclntab:
         for k in range(<Py_ssize_t>n):
             flist[k] = self._file(fo[k])
         return entry, end, names, sline, flist
+
+    cdef str _name_by_index(self, Py_ssize_t k, const int32_t *name_offs):
+        return self._fname(<uint64_t>k, name_offs[k])
 
     def names_for(self, idx):
         """names_for maps an int64 array of function indexes to names (None for -1)."""
@@ -516,7 +605,7 @@ cdef class Pclntab:
             if v is None:
                 if gs_pcln_func(&self.t, <uint64_t>iv[k], &f, &e):
                     self._raise(&e)
-                v = self._name(f.name_off)
+                v = self._fname(<uint64_t>iv[k], f.name_off)
                 memo[iv[k]] = v
             out[k] = v
         return out
@@ -552,6 +641,81 @@ cdef class Pclntab:
         fo = <uint32_t *>foffs.data.as_voidptr
         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
         return pcs, files, lns, end_pc
+
+
+cdef class NameColumn:
+    """NameColumn is the function-name column of Pclntab.columns(): a
+    read-only sequence of str, decoded on first access and cached by
+    function index (so a name is decoded once per open binary)."""
+    cdef Pclntab tab
+    cdef array.array offs
+    cdef Py_ssize_t n
+
+    @staticmethod
+    cdef NameColumn _new(Pclntab tab, array.array offs):
+        cdef NameColumn c = NameColumn.__new__(NameColumn)
+        c.tab = tab
+        c.offs = offs
+        c.n = len(offs)
+        return c
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        cdef Py_ssize_t k
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        k = i
+        if k < 0:
+            k += self.n
+        if k < 0 or k >= self.n:
+            raise IndexError("name index out of range")
+        self.tab._check()
+        return self.tab._name_by_index(k, <const int32_t *>self.offs.data.as_voidptr)
+
+    def __iter__(self):
+        cdef Py_ssize_t k
+        cdef const int32_t *no = <const int32_t *>self.offs.data.as_voidptr
+        self.tab._check()
+        for k in range(self.n):
+            yield self.tab._name_by_index(k, no)
+
+    def tolist(self):
+        """tolist decodes every name into a list (linear)."""
+        cdef Py_ssize_t k
+        cdef const int32_t *no = <const int32_t *>self.offs.data.as_voidptr
+        self.tab._check()
+        out = [None] * self.n
+        for k in range(self.n):
+            out[k] = self.tab._name_by_index(k, no)
+        return out
+
+    def index(self, str name):
+        """index returns the first position of name (linear), or raises ValueError."""
+        cdef Py_ssize_t k
+        for k in range(self.n):
+            if self[k] == name:
+                return k
+        raise ValueError(f"{name!r} is not a function name")
+
+    def __contains__(self, name):
+        try:
+            self.index(name)
+            return True
+        except (ValueError, TypeError):
+            return False
+
+    def __eq__(self, other):
+        if isinstance(other, NameColumn):
+            other = (<NameColumn>other).tolist()
+        try:
+            return self.tolist() == list(other)
+        except TypeError:
+            return NotImplemented
+
+    def __repr__(self):
+        return f"<NameColumn of {self.n} names>"
 
 
 cdef const uint64_t[:] _as_u64(pcs):

@@ -46,6 +46,8 @@ class Binary:
             self._buf: Any = buf
             self.container: Container = detect(buf, arch=arch)
             self._tab, self.pclntab = open_pclntab(self.container)
+            # The hot path goes straight to the extension (no wrapper frame).
+            self.lookup = self._tab.lookup  # type: ignore[method-assign]
         except GosymError as e:
             self.close()
             raise e.with_path(self.path)

@@ -297,7 +297,7 @@ class FunctionColumns(NamedTuple):
 
     entry: "Sequence[int]"       # array('Q')
     end: "Sequence[int]"         # array('Q')
-    name: List[str]
+    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
     start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
 
 
@@ -320,7 +320,7 @@ class Func:
     @property
     def name(self) -> str:
         """name is the function's full Go symbol name."""
-        return self._record()["name"]
+        return self._tab.func_name(self.index)
 
     @property
     def entry(self) -> int:
@@ -427,7 +427,8 @@ class Functions(Sequence):
 
     def columns(self) -> FunctionColumns:
         """columns returns the whole table in one C pass: entry and end as
-        uint64 arrays, names as a list of str, start lines as an int32 array."""
+        uint64 arrays, names as a sequence of str (decoded on first access;
+        `.tolist()` decodes all), start lines as an int32 array."""
         return FunctionColumns(*self._tab.columns())
 
     def get(self, name: str) -> Optional[Func]:

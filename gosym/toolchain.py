@@ -120,6 +120,11 @@ class _FileLock:
         self.path = path
         self.fd: int | None = None
 
+    @property
+    def held(self) -> bool:
+        """Tell whether a real inter-process lock is held."""
+        return self.fd is not None
+
     def __enter__(self) -> "_FileLock":
         try:
             import fcntl
@@ -219,9 +224,14 @@ def goroot(version: str) -> Path:
         return final
     with _lock_for(version):
         parent.mkdir(parents=True, exist_ok=True)
-        with _FileLock(parent / f".go{version}.lock"):
+        with _FileLock(parent / f".go{version}.lock") as lock:
             if _complete(final, version):
                 return final
+            if lock.held:
+                # Staging dirs of this version left by killed runs (a live run
+                # would be holding the lock).
+                for stale in parent.glob(f".go{version}-*"):
+                    shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".go{version}-", dir=parent))
             try:
                 wheel = _download_wheel(version, tmp / "wheel")
