@@ -22,9 +22,6 @@
 
 enum { GS_VER12 = 12, GS_VER116 = 116, GS_VER118 = 118, GS_VER120 = 120 };
 
-/* The function-data indexes the decoders use (runtime/symtab.go). */
-enum { GS_PCDATA_INLTREEINDEX = 2, GS_FUNCDATA_INLTREE = 3 };
-
 /* The first error of an operation: code, table offset and reason. */
 typedef struct gs_err {
     int code;

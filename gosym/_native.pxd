@@ -124,3 +124,40 @@ cdef extern from "symtab.h":
                        const char *name, size_t name_len,
                        int64_t *index, uint64_t *value, int32_t *section,
                        size_t *err_off) nogil
+
+
+cdef extern from "inline.h":
+    enum:
+        GS_INL_NONE
+        GS_INL_20
+        GS_INL_16
+        GS_INL_MAX_DEPTH
+
+    ctypedef struct gs_seg:
+        uint64_t va
+        uint64_t off
+        uint64_t size
+
+    ctypedef struct gs_inl:
+        const uint8_t *file
+        size_t file_len
+        const gs_seg *segs
+        size_t nsegs
+        uint64_t gofunc
+        uint64_t pcln_va
+        int layout
+        uint32_t funcdata_inltree
+        uint32_t pcdata_inlindex
+
+    ctypedef struct gs_frame:
+        int32_t name_off
+        uint32_t file_off
+        int32_t line
+        int32_t start_line
+        uint64_t pc
+        uint8_t inlined
+        uint8_t func_id
+
+    int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e) nogil
+    int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
+                         gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil

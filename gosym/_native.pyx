@@ -227,6 +227,9 @@ cdef class Pclntab:
     cdef _StrCache _files       # by table offset of the file name
     cdef PyObject **_fnames     # by function index: nfunc pointers, lazily
     cdef dict _marks
+    cdef gs_inl inl             # inline-tree context (layout GS_INL_NONE: off)
+    cdef gs_seg *segs
+    cdef public object inline_init   # called once before the first expansion
 
     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
         cdef gs_err e
@@ -238,6 +241,8 @@ cdef class Pclntab:
         self._files = _StrCache()
         self._fnames = NULL
         self._marks = {}
+        self.segs = NULL
+        self.inl.layout = GS_INL_NONE
         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
             raise FormatError("table extends past the end of the file", section=section, offset=offset)
         self.offset = offset
@@ -254,6 +259,8 @@ cdef class Pclntab:
 
     def __dealloc__(self):
         self._free_fnames()
+        free(self.segs)
+        self.segs = NULL
 
     cdef void _free_fnames(self):
         cdef uint64_t k
@@ -263,9 +270,93 @@ cdef class Pclntab:
             free(self._fnames)
             self._fnames = NULL
 
+    def set_inline(self, int layout, uint64_t gofunc, uint64_t pcln_va, segments):
+        """set_inline enables inline expansion: the record layout (16 for Go
+        1.20+, 20 for 1.13-1.19, 0 for none), the gofunc address (Go 1.18+),
+        the table's address, and the (va, file offset, size) ranges that map
+        addresses to the file."""
+        cdef size_t k, n = len(segments)
+        self._check()
+        if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):
+            raise ValueError("bad inline record layout")
+        free(self.segs)
+        self.segs = <gs_seg *>calloc(n if n else 1, sizeof(gs_seg))
+        if self.segs == NULL:
+            raise MemoryError()
+        for k in range(n):
+            va, off, size = segments[k]
+            self.segs[k].va = va
+            self.segs[k].off = off
+            self.segs[k].size = size
+        self.inl.file = &self.view[0]
+        self.inl.file_len = <size_t>self.view.shape[0]
+        self.inl.segs = self.segs
+        self.inl.nsegs = n
+        self.inl.gofunc = gofunc
+        self.inl.pcln_va = pcln_va
+        self.inl.layout = layout
+        # runtime/funcdata.h: FUNCDATA_InlTree moved from 4 to 3 in Go 1.16.
+        self.inl.funcdata_inltree = 4 if self.t.version == GS_VER12 else 3
+        self.inl.pcdata_inlindex = 2
+        self._marks.clear()
+
+    cdef _run_inline_init(self):
+        init = self.inline_init
+        self.inline_init = None
+        init(self)
+
+    @property
+    def inline_layout(self):
+        """inline_layout is 16 or 20 (record size) when inline expansion is on, else 0."""
+        return self.inl.layout
+
+    def inline_tree_offset(self, uint64_t i):
+        """inline_tree_offset returns the file offset of function i's inline tree, or 0."""
+        cdef gs_func f
+        cdef gs_err e
+        cdef size_t off
+        self._check()
+        if i >= self.t.nfunc:
+            raise IndexError(i)
+        if self.inline_init is not None:
+            self._run_inline_init()
+        if gs_pcln_func(&self.t, i, &f, &e):
+            self._raise(&e)
+        if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
+            self._raise(&e)
+        return off
+
+    def frames(self, uint64_t pc):
+        """frames returns every frame at pc, innermost first (inlined calls,
+        then the physical function); raises FormatError on a bad tree."""
+        cdef gs_frame buf[GS_INL_MAX_DEPTH]
+        cdef size_t n, k
+        cdef gs_err e
+        cdef Frame fr
+        cdef int64_t i
+        self._check()
+        if self.inline_init is not None:
+            self._run_inline_init()
+        if gs_inline_frames(&self.t, &self.inl, pc, buf, GS_INL_MAX_DEPTH, &n, &e):
+            self._raise(&e)
+        out = []
+        i = gs_pcln_find(&self.t, pc)
+        for k in range(n):
+            if buf[k].inlined:
+                fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
+                            buf[k].line, buf[k].start_line, None)
+                fr.inlined = True
+            else:
+                fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
+                            buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
+            out.append(fr)
+        return out
+
     def release(self):
         """release drops the buffer reference so the owner (an mmap) can close."""
         self._free_fnames()
+        self.inl.layout = GS_INL_NONE
+        self.inl.file = NULL
         self.view = None
         self.owner = None
 
@@ -509,6 +600,13 @@ cdef class Pclntab:
         cdef uint64_t end
         if self.view is None:
             return []
+        if self.inline_init is not None:
+            self._run_inline_init()
+        if self.inl.layout != GS_INL_NONE:
+            try:
+                return self.frames(pc)
+            except GosymError:
+                return []
         i = gs_pcln_find(&self.t, pc)
         if i < 0:
             return []

@@ -4,13 +4,16 @@ from __future__ import annotations
 import builtins
 import mmap
 import os
-from typing import Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import GosymError, NotGoBinaryError
-from gosym.pclntab import Functions, Func, PclntabInfo, open_pclntab
+from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+
+if TYPE_CHECKING:
+    from gosym.dwarf import Dwarf
 
 Frame = _native.Frame
 
@@ -31,6 +34,7 @@ class Binary:
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
+        self._dwarf: Any = _UNSET
         try:
             buf: Any
             if isinstance(source, (bytes, bytearray, memoryview)):
@@ -46,6 +50,7 @@ class Binary:
             self._buf: Any = buf
             self.container: Container = detect(buf, arch=arch)
             self._tab, self.pclntab = open_pclntab(self.container)
+            self._tab.inline_init = self._init_inline
             # The hot path goes straight to the extension (no wrapper frame).
             self.lookup = self._tab.lookup  # type: ignore[method-assign]
         except GosymError as e:
@@ -99,6 +104,15 @@ class Binary:
             return None
         return {"section": s.name, "size": s.size}
 
+    @property
+    def dwarf(self) -> Optional["Dwarf"]:
+        """dwarf is the DWARF line information (gosym.dwarf.Dwarf), or None
+        when the file has no .debug_line; sections are read on first use."""
+        if self._dwarf is _UNSET:
+            from gosym.dwarf import Dwarf
+            self._dwarf = Dwarf.from_container(self.container, self.path)
+        return self._dwarf  # type: ignore[return-value]
+
     # --------------------------------------------------------- functions
     @property
     def functions(self) -> Functions:
@@ -124,12 +138,33 @@ class Binary:
         """file_name resolves a file offset returned by lookup_many."""
         return self._tab.file_name(offset)
 
+    def _init_inline(self, tab) -> None:
+        """Set up inline expansion on first use (reads build info and may
+        search the symbol table for gofunc)."""
+        c = self.container
+        layout, gofunc = inline_context(c, tab, self.pclntab.address, self.go_version)
+        segs = [(s.addr, s.offset, s.file_size) for s in c.segments if s.file_size]
+        if not segs:
+            segs = [(s.addr, s.offset, s.size) for s in c.sections if s.size and s.addr]
+        tab.set_inline(layout, gofunc, self.pclntab.address or 0, segs)
+
+    @property
+    def inline_layout(self) -> int:
+        """inline_layout is the inline-tree record size in use (16: Go 1.20+,
+        20: Go 1.13-1.19), or 0 when inlined frames cannot be expanded."""
+        if self._tab.nfunc:
+            self._tab.inline_tree_offset(0)  # runs the one-time setup
+        return self._tab.inline_layout
+
     # --------------------------------------------------------- lifetime
     def close(self) -> None:
         """close releases the mapping; the Binary is unusable afterwards."""
         tab = getattr(self, "_tab", None)
         if tab is not None:
             tab.release()
+        dw = getattr(self, "_dwarf", None)
+        if dw is not None and dw is not _UNSET:
+            dw.close()
         self.container = None  # type: ignore[assignment]
         self._buf = None
         if self._map is not None:

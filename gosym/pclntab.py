@@ -220,6 +220,53 @@ def text_base(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int]) -> T
     return 0, "n/a"
 
 
+# moduledata word index of gofunc (cmd/link/internal/ld/symtab.go), by Go
+# release: covctrs/ecovctrs arrived in 1.20, typedesclen/itab words in 1.27.
+GOFUNC_INDEX = ((27, 43), (20, 40), (18, 38))
+
+
+def _go_minor(go_version: Optional[str]) -> Optional[int]:
+    if not go_version or not go_version.startswith("go1."):
+        return None
+    digits = ""
+    for ch in go_version[4:]:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None
+
+
+def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
+                   go_version: Optional[str]) -> Tuple[int, int]:
+    """inline_context returns (record layout, gofunc address) for inline
+    expansion: layout 16 (Go 1.20+), 20 (Go 1.13-1.19) or 0 when the trees
+    cannot be read; gofunc is 0 before Go 1.18 (funcdata are pointers)."""
+    minor = _go_minor(go_version)
+    if tab.version >= PclntabVersion.V120:
+        layout = 16
+    elif tab.version >= PclntabVersion.V116:
+        layout = 20
+    else:
+        # The 1.2 magic covers Go 1.2-1.15; the 20-byte records start at 1.13.
+        layout = 20 if minor is not None and minor >= 13 else 0
+    if layout == 0 or tab.version < PclntabVersion.V118:
+        return layout, 0
+    gofunc = c.find_symbol("go:func.*", "go.func.*", "_go:func.*", "_go.func.*")
+    if gofunc is None:
+        md = _moduledata_addr(c, pcln_va)
+        if md is not None:
+            indexes = [i for (v, i) in GOFUNC_INDEX if minor is not None and minor >= v][:1] \
+                or [i for (_v, i) in GOFUNC_INDEX]
+            for idx in indexes:
+                val = _word(c, md + idx * c.ptr_size)
+                if val and c.va_to_offset(val) is not None:
+                    gofunc = val
+                    break
+    if not gofunc:
+        return 0, 0
+    return layout, gofunc
+
+
 def open_pclntab(c: Container) -> Tuple["_native.Pclntab", PclntabInfo]:
     """open_pclntab locates, opens and checks the pclntab of a container."""
     off, size, va, found_by, section = locate(c)

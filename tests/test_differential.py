@@ -50,10 +50,11 @@ def sample_pcs(b: gosym.Binary, seed: int):
 
 
 def gosym_answer(frames):
+    """debug/gosym's PCToLine answers with the physical function (the last
+    frame) and the innermost position (the first frame's file and line)."""
     if not frames:
         return None
-    f = frames[0]
-    return (f.function, f.file, f.line)
+    return (frames[-1].function, frames[0].file, frames[0].line)
 
 
 def oracle_answer(row):

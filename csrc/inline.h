@@ -1,0 +1,72 @@
+/* inline.h - inlined-call expansion from the pclntab's inline trees.
+ *
+ * At a pc, PCDATA_InlTreeIndex gives an index into the function's
+ * FUNCDATA_InlTree array of inlinedCall records, or -1 in the function's
+ * own code.  A record names the inlined callee and the parent pc: an
+ * instruction whose position is the call site.  Following parent pcs gives
+ * the frames, innermost first; each frame's file:line is that of the pc the
+ * walk is at (runtime/symtabinl.go: inlineUnwinder).
+ *
+ * Record layouts (runtime/symtab.go, runtime/symtabinl.go):
+ *   Go 1.13-1.19, 20 bytes: parent int16, funcID u8, pad, file int32,
+ *     line int32, func_ (name offset) int32, parentPc int32.
+ *   Go 1.20+, 16 bytes: funcID u8, pad[3], nameOff int32, parentPc int32,
+ *     startLine int32.
+ * Indexes (runtime/funcdata.h of each release): PCDATA_InlTreeIndex is 2
+ * from Go 1.13; FUNCDATA_InlTree is 4 in Go 1.13-1.15 (after
+ * RegPointerMaps and StackObjects) and 3 from Go 1.16.
+ * Funcdata: Go 1.18+ stores u32 offsets from moduledata.gofunc after the
+ * pcdata array (~0 = none); earlier releases store pointers, aligned to the
+ * pointer size.
+ */
+#ifndef GOSYM_INLINE_H
+#define GOSYM_INLINE_H
+
+#include "pclntab.h"
+
+enum { GS_INL_NONE = 0, GS_INL_20 = 20, GS_INL_16 = 16 };
+
+/* GS_INL_MAX_DEPTH bounds a walk (a corrupt tree could loop). */
+enum { GS_INL_MAX_DEPTH = 128 };
+
+/* A mapped range of the file: virtual address -> file offset. */
+typedef struct gs_seg {
+    uint64_t va;
+    uint64_t off;
+    uint64_t size;
+} gs_seg;
+
+typedef struct gs_inl {
+    const uint8_t *file;     /* the whole file (the inline trees live outside the table) */
+    size_t file_len;
+    const gs_seg *segs;
+    size_t nsegs;
+    uint64_t gofunc;         /* Go 1.18+: address funcdata offsets are relative to */
+    uint64_t pcln_va;        /* the table's address (pre-1.18 funcdata alignment) */
+    int layout;              /* GS_INL_NONE, GS_INL_20 or GS_INL_16 */
+    uint32_t funcdata_inltree;  /* FUNCDATA_InlTree: 4 in Go 1.13-1.15, 3 from 1.16 */
+    uint32_t pcdata_inlindex;   /* PCDATA_InlTreeIndex: 2 from Go 1.13 */
+} gs_inl;
+
+/* One frame of an expansion. */
+typedef struct gs_frame {
+    int32_t name_off;        /* funcname-table offset of the function */
+    uint32_t file_off;       /* table offset of the file name (0: none) */
+    int32_t line;            /* -1: unknown */
+    int32_t start_line;      /* 0: unknown (before Go 1.20) */
+    uint64_t pc;             /* the pc whose position this frame reports */
+    uint8_t inlined;         /* 1 for an inlined call, 0 for the physical function */
+    uint8_t func_id;
+} gs_frame;
+
+/* gs_inl_tree_off returns in *off the file offset of function f's inline
+ * tree, or 0 when it has none (or the context cannot locate it). */
+int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e);
+
+/* gs_inline_frames writes the frames for pc in function i, innermost first,
+ * into out[0:cap]; *n gets the number of frames (the last is the physical
+ * function).  A pc outside every function gives *n = 0. */
+int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
+                     gs_frame *out, size_t cap, size_t *n, gs_err *e);
+
+#endif

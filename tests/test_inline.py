@@ -1,0 +1,97 @@
+"""Inlined frames against the Go runtime's own expansion.
+
+The multipkg fixture, run as `multipkg frames`, calls runtime.Callers and
+runtime.CallersFrames at known inlined call sites (nested and across
+packages) and prints every frame.  For each physical pc, gosym's lookup must
+return the same frames, innermost first, with the same function, file and
+line.  Only the fixtures this machine can run are checked (linux/amd64 and
+linux/386).
+"""
+import json
+import platform
+import subprocess
+
+import pytest
+
+import gosym
+
+RUNNABLE = {"x86_64": {"amd64", "386"}}.get(platform.machine(), set())
+
+
+def runnable(rows):
+    return [r for r in rows if r["program"] == "multipkg" and r.get("path")
+            and r["goos"] == "linux" and r["goarch"] in RUNNABLE]
+
+
+def runtime_groups(path):
+    """Yield (site, [frame dicts]) per physical frame: the inlined frames
+    followed by the function they were inlined into."""
+    out = subprocess.run([path, "frames"], capture_output=True, text=True, timeout=60, check=True)
+    for line in out.stdout.splitlines():
+        d = json.loads(line)
+        group = []
+        for fr in d["frames"]:
+            group.append(fr)
+            if not fr["inlined"]:
+                yield d, group
+                group = []
+
+
+def test_inlined_frames_match_the_runtime(fixture_rows):
+    rows = runnable(fixture_rows)
+    if not rows:
+        pytest.skip("no runnable multipkg fixture on this machine")
+    checked = inlined = 0
+    failures = []
+    for r in rows:
+        with gosym.open(r["path"]) as b:
+            cols = b.functions.columns()
+            by_name = {n: e for n, e in zip(cols.name, cols.entry)}
+            sites_with_inlining = set()
+            for d, group in runtime_groups(r["path"]):
+                outer = group[-1]
+                # PIE: the runtime's addresses carry the load bias.
+                bias = int(outer["entry"], 16) - by_name[outer["function"]]
+                pc = int(group[0]["pc"], 16) - bias
+                want = [(g["function"], g["file"], g["line"], g["inlined"]) for g in group]
+                got = [(f.function, f.file, f.line, f.inlined) for f in b.lookup(pc)]
+                checked += 1
+                if len(group) > 1:
+                    inlined += 1
+                    sites_with_inlining.add(d["site"])
+                if got != want:
+                    failures.append((r["toolchain"], r["goarch"], r["flagset"], d["site"], hex(pc), want, got))
+            label = f"{r['toolchain']} {r['goarch']} {r['flagset']}"
+            if r["flagset"] == "nolinline":
+                assert not sites_with_inlining, f"{label}: inlining with -l?"
+            else:
+                # Every site the program marks as inlined must show it.
+                assert sites_with_inlining, f"{label}: no inlined frames at all"
+    assert not failures, "\n".join(map(str, failures[:10]))
+    assert checked > 50 and inlined > 10, (checked, inlined)
+
+
+def test_inline_trees_found_on_every_format(fixture_rows, corpus_rows):
+    """Binaries from Go 1.13 on carry inline trees that gosym can locate:
+    some function must have one, and expanding at every pc of such a
+    function gives frames whose last one is that function."""
+    paths = [r["path"] for r in fixture_rows
+             if r.get("path") and r["program"] == "multipkg" and r["flagset"] != "nolinline"]
+    paths += [r["path"] for r in corpus_rows if r.get("path")]
+    for path in paths:
+        with gosym.open(path) as b:
+            assert b.inline_layout in (16, 20), path
+            fs = b.functions
+            with_tree = [i for i in range(0, len(fs), max(1, len(fs) // 400))
+                         if b._tab.inline_tree_offset(i)]
+            assert with_tree, f"{path}: no inline tree found"
+            f = fs[with_tree[0]]
+            saw_inlined = False
+            for pc in range(f.entry, f.end):
+                frames = b.lookup(pc)
+                if not frames:
+                    continue
+                assert frames[-1].function == f.name and not frames[-1].inlined
+                assert all(fr.inlined for fr in frames[:-1])
+                saw_inlined |= len(frames) > 1
+            assert saw_inlined, f"{path}: {f.name} has a tree but no pc expands"
