@@ -65,13 +65,40 @@ int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t 
     return GS_OK;
 }
 
+int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
+                  gs_inl_rec *out, gs_err *e)
+{
+    gs_reader fr;
+    size_t recsize, rec;
+    if (c == NULL || c->layout == GS_INL_NONE)
+        return set_err(e, GS_ERR_ARG, 0, "inline expansion is off");
+    recsize = c->layout == GS_INL_16 ? 16 : 20;
+    gs_rd_init(&fr, c->file, c->file_len, big_endian, 8);
+    if (ix < 0 || tree > fr.len || (size_t)ix > (fr.len - tree) / recsize)
+        return set_err(e, GS_ERR_FORMAT, tree, "inline tree index out of range");
+    rec = tree + (size_t)ix * recsize;
+    if (!gs_rd_has(&fr, rec, recsize))
+        return set_err(e, GS_ERR_FORMAT, rec, "inline tree record past end of file");
+    if (recsize == 16) {
+        out->func_id = gs_u8_at(&fr, rec);
+        out->name_off = (int32_t)gs_u32_at(&fr, rec + 4);
+        out->parent_pc = (int32_t)gs_u32_at(&fr, rec + 8);
+        out->start_line = (int32_t)gs_u32_at(&fr, rec + 12);
+    } else {
+        out->func_id = gs_u8_at(&fr, rec + 2);
+        out->name_off = (int32_t)gs_u32_at(&fr, rec + 12);
+        out->parent_pc = (int32_t)gs_u32_at(&fr, rec + 16);
+        out->start_line = 0;
+    }
+    return GS_OK;
+}
+
 int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                      gs_frame *out, size_t cap, size_t *n, gs_err *e)
 {
     gs_func f;
-    gs_reader fr;
     int64_t i;
-    size_t tree = 0, k = 0, recsize;
+    size_t tree = 0, k = 0;
     uint32_t inltab = 0;
     uint64_t cur = pc, end;
     int rc;
@@ -87,12 +114,6 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
         return rc;
     if (tree && (rc = gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, e)))
         return rc;
-    recsize = c && c->layout == GS_INL_16 ? 16 : 20;
-    if (c)
-        gs_rd_init(&fr, c->file, c->file_len, t->rd.big_endian, t->ptr_size);
-    else
-        gs_rd_init(&fr, NULL, 0, t->rd.big_endian, t->ptr_size);
-
     for (;;) {
         int32_t ix = -1, line, fno;
         size_t foff;
@@ -121,31 +142,20 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
             k++;
             break;
         } else {
-            size_t rec;
-            int32_t parent_pc;
-            if ((size_t)ix > (fr.len - (tree < fr.len ? tree : fr.len)) / recsize)
-                return set_err(e, GS_ERR_FORMAT, tree, "inline tree index out of range");
-            rec = tree + (size_t)ix * recsize;
-            if (!gs_rd_has(&fr, rec, recsize))
-                return set_err(e, GS_ERR_FORMAT, rec, "inline tree record past end of file");
-            if (recsize == 16) {
-                fm.func_id = gs_u8_at(&fr, rec);
-                fm.name_off = (int32_t)gs_u32_at(&fr, rec + 4);
-                parent_pc = (int32_t)gs_u32_at(&fr, rec + 8);
-                fm.start_line = (int32_t)gs_u32_at(&fr, rec + 12);
-            } else {
-                fm.func_id = gs_u8_at(&fr, rec + 2);
-                fm.name_off = (int32_t)gs_u32_at(&fr, rec + 12);
-                parent_pc = (int32_t)gs_u32_at(&fr, rec + 16);
-                fm.start_line = 0;
-            }
+            gs_inl_rec r;
+            if ((rc = gs_inl_record(c, t->rd.big_endian, tree, ix, &r, e)))
+                return rc;
+            fm.func_id = r.func_id;
+            fm.name_off = r.name_off;
+            fm.start_line = r.start_line;
             fm.inlined = 1;
             if (k < cap)
                 out[k] = fm;
             k++;
-            if (parent_pc < 0 || f.entry + (uint64_t)parent_pc >= end)
-                return set_err(e, GS_ERR_FORMAT, rec, "inline parent pc outside the function");
-            cur = f.entry + (uint64_t)parent_pc;
+            if (r.parent_pc < 0 || f.entry + (uint64_t)r.parent_pc >= end)
+                return set_err(e, GS_ERR_FORMAT, tree, "inline parent pc outside the function");
+            cur = f.entry + (uint64_t)r.parent_pc;
+            continue;
         }
     }
     *n = k;

@@ -63,6 +63,18 @@ typedef struct gs_frame {
  * tree, or 0 when it has none (or the context cannot locate it). */
 int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e);
 
+/* One inline-tree record, decoded. */
+typedef struct gs_inl_rec {
+    int32_t name_off;
+    int32_t parent_pc;       /* offset from the function entry */
+    int32_t start_line;      /* 0 before Go 1.20 */
+    uint8_t func_id;
+} gs_inl_rec;
+
+/* gs_inl_record reads record ix of the tree at file offset tree. */
+int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
+                  gs_inl_rec *out, gs_err *e);
+
 /* gs_inline_frames writes the frames for pc in function i, innermost first,
  * into out[0:cap]; *n gets the number of frames (the last is the physical
  * function).  A pc outside every function gives *n = 0. */

@@ -158,6 +158,14 @@ cdef extern from "inline.h":
         uint8_t inlined
         uint8_t func_id
 
+    ctypedef struct gs_inl_rec:
+        int32_t name_off
+        int32_t parent_pc
+        int32_t start_line
+        uint8_t func_id
+
+    int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
+                      gs_inl_rec *out, gs_err *e) nogil
     int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e) nogil
     int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                          gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil

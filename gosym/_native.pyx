@@ -574,7 +574,7 @@ cdef class Pclntab:
             if gs_pcvalue(&self.t, tab, entry, pc, val, &e):
                 self._raise(&e)
             return 0
-        key = (i << 1) | which
+        key = (i << 2) | which
         m = self._marks.get(key)
         if m is None:
             if len(self._marks) >= MARK_CACHE:
@@ -587,41 +587,63 @@ cdef class Pclntab:
         return 0
 
     def lookup(self, uint64_t pc):
-        """lookup returns [Frame] for pc, or [] on a miss or a bad record.
+        """lookup returns the frames for pc, innermost first (inlined calls,
+        then the physical function), or [] on a miss or a bad record.
 
-        Binary search over the function table plus a walk of the function's
-        pcfile and pcln tables up to pc (from a cached checkpoint in
-        functions longer than MARK_MIN_BYTES)."""
+        Binary search over the function table plus walks of the function's
+        pcfile, pcln and inline-index tables up to pc (from cached
+        checkpoints in functions longer than MARK_MIN_BYTES)."""
         cdef int64_t i
         cdef gs_func f
         cdef gs_err e
-        cdef int32_t line, fno
-        cdef size_t foff
-        cdef uint64_t end
+        cdef int32_t line, fno, ix
+        cdef size_t foff, tree = 0
+        cdef uint64_t end, cur
+        cdef uint32_t inltab = 0
+        cdef gs_inl_rec r
+        cdef int depth
+        cdef Frame fr
         if self.view is None:
             return []
         if self.inline_init is not None:
             self._run_inline_init()
-        if self.inl.layout != GS_INL_NONE:
-            try:
-                return self.frames(pc)
-            except GosymError:
-                return []
         i = gs_pcln_find(&self.t, pc)
         if i < 0:
             return []
         if gs_pcln_func(&self.t, <uint64_t>i, &f, &e):
             return []
         end = gs_pcln_entry(&self.t, <uint64_t>i + 1)
-        try:
-            self._value(<uint64_t>i, f.pcln, 0, f.entry, end, pc, &line)
-            self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, pc, &fno)
-            if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+        if self.inl.layout != GS_INL_NONE:
+            if gs_inl_tree_off(&self.t, &self.inl, &f, &tree, &e):
                 return []
-            name = self._fname(<uint64_t>i, f.name_off)
+            if tree and gs_pcdata_tab(&self.t, &f, self.inl.pcdata_inlindex, &inltab, &e):
+                return []
+        out = []
+        cur = pc
+        try:
+            for depth in range(GS_INL_MAX_DEPTH):
+                ix = -1
+                if tree and inltab:
+                    self._value(<uint64_t>i, inltab, 2, f.entry, end, cur, &ix)
+                self._value(<uint64_t>i, f.pcln, 0, f.entry, end, cur, &line)
+                self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, cur, &fno)
+                if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+                    return []
+                if ix < 0:
+                    out.append(_frame(self._fname(<uint64_t>i, f.name_off), self._file(foff),
+                                      line, f.start_line, f.entry))
+                    return out
+                if gs_inl_record(&self.inl, self.t.rd.big_endian, tree, ix, &r, &e):
+                    return []
+                fr = _frame(self._name(r.name_off), self._file(foff), line, r.start_line, None)
+                fr.inlined = True
+                out.append(fr)
+                if r.parent_pc < 0 or f.entry + <uint64_t>r.parent_pc >= end:
+                    return []
+                cur = f.entry + <uint64_t>r.parent_pc
         except GosymError:
             return []
-        return [_frame(name, self._file(foff), line, f.start_line, f.entry)]
+        return []   # deeper than GS_INL_MAX_DEPTH: a cyclic tree
 
     def lookup_many(self, pcs):
         """lookup_many maps a buffer of uint64 pcs to three arrays: function
