@@ -81,4 +81,32 @@ int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
 int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                      gs_frame *out, size_t cap, size_t *n, gs_err *e);
 
+/* Columnar result of gs_pcln_symbolize.  Per pc: first (index of its first
+ * frame) and count (0: a miss or a bad record).  Per frame: the physical
+ * function's index, the frame function's name offset, file offset, line,
+ * start line and whether it is an inlined call.  Frame arrays are malloc'd
+ * by gs_pcln_symbolize and released by gs_symres_free. */
+typedef struct gs_symres {
+    uint32_t *first;
+    uint16_t *count;
+    int32_t *func;
+    int32_t *name_off;
+    uint32_t *file_off;
+    int32_t *line;
+    int32_t *start_line;
+    uint8_t *inlined;
+    size_t nframes;
+    size_t cap;
+} gs_symres;
+
+/* gs_pcln_symbolize expands every pc (inline frames included, innermost
+ * first).  first and count must hold n entries; frame arrays start empty
+ * (NULL, cap 0) and grow.  pcs are visited in address order, so each
+ * function's tables are walked once for all the pcs inside it.  Returns
+ * GS_ERR_NOMEM when memory runs out; a bad record fails only its pcs. */
+int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                      gs_symres *r);
+
+void gs_symres_free(gs_symres *r);
+
 #endif

@@ -1,5 +1,6 @@
 /* pclntab.c - decoder for the Go runtime's pc/line table.  See pclntab.h. */
 #include "pclntab.h"
+#include "pclntab_int.h"
 
 #include <stdlib.h>
 
@@ -213,7 +214,7 @@ int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc)
 
 /* Decode the _func record of function i (runtime/runtime2.go: _func; the
  * pre-1.18 layouts from debug/gosym/pclntab.go: funcData.field). */
-static int decode_func(const gs_pcln *t, gs_reader *rd, uint64_t i, gs_func *f)
+int gs__decode_func(const gs_pcln *t, gs_reader *rd, uint64_t i, gs_func *f)
 {
     uint64_t fo;
     size_t rec, sz0, fixed;
@@ -265,7 +266,7 @@ static int decode_func(const gs_pcln *t, gs_reader *rd, uint64_t i, gs_func *f)
 int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e)
 {
     gs_reader rd = op_reader(t);
-    decode_func(t, &rd, i, f);
+    gs__decode_func(t, &rd, i, f);
     return finish(&rd, e);
 }
 
@@ -291,7 +292,7 @@ int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, 
     return finish(&rd, e);
 }
 
-static size_t file_at(const gs_pcln *t, gs_reader *rd, const gs_func *f, int32_t fno)
+size_t gs__file_at(const gs_pcln *t, gs_reader *rd, const gs_func *f, int32_t fno)
 {
     uint32_t v;
     if (fno < 0)
@@ -334,14 +335,14 @@ static size_t file_at(const gs_pcln *t, gs_reader *rd, const gs_func *f, int32_t
 int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e)
 {
     gs_reader rd = op_reader(t);
-    *off = file_at(t, &rd, f, fileno);
+    *off = gs__file_at(t, &rd, f, fileno);
     return finish(&rd, e);
 }
 
 /* Run the pc-value table at pctab+tab (debug/gosym/pclntab.go: pcvalue;
  * runtime/symtab.go: pcvalue).  Entries are (zig-zag value delta, pc delta /
  * quantum) uvarint pairs; a zero value delta after the first ends it. */
-static int32_t pcvalue(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t entry, uint64_t target)
+int32_t gs__pcvalue(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t entry, uint64_t target)
 {
     int32_t val = -1;
     uint64_t pc = entry;
@@ -374,7 +375,7 @@ static int32_t pcvalue(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t e
 int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e)
 {
     gs_reader rd = op_reader(t);
-    *val = pcvalue(t, &rd, tab, entry, pc);
+    *val = gs__pcvalue(t, &rd, tab, entry, pc);
     return finish(&rd, e);
 }
 
@@ -400,15 +401,15 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
             end[i] = gs_pcln_entry(t, i + 1);
         if (name_off || start_line || file_off) {
             gs_func f;
-            if (decode_func(t, &rd, i, &f))
+            if (gs__decode_func(t, &rd, i, &f))
                 return finish(&rd, e);
             if (name_off)
                 name_off[i] = f.name_off;
             if (start_line)
                 start_line[i] = f.start_line;
             if (file_off) {
-                int32_t fno = pcvalue(t, &rd, f.pcfile, f.entry, f.entry);
-                file_off[i] = rd.err ? 0 : (uint32_t)file_at(t, &rd, &f, fno);
+                int32_t fno = gs__pcvalue(t, &rd, f.pcfile, f.entry, f.entry);
+                file_off[i] = rd.err ? 0 : (uint32_t)gs__file_at(t, &rd, &f, fno);
                 if (rd.err)
                     return finish(&rd, e);
             }
@@ -417,16 +418,7 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
     return finish(&rd, e);
 }
 
-/* One step of a pc-value table walk: the run [*pc, *next) has value *val. */
-typedef struct pcv_iter {
-    size_t pos;
-    uint64_t next;
-    int32_t val;
-    int first;
-    int done;
-} pcv_iter;
-
-static void pcv_begin(const gs_pcln *t, gs_reader *rd, pcv_iter *it, uint32_t tab, uint64_t entry)
+void gs__pcv_begin(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it, uint32_t tab, uint64_t entry)
 {
     it->val = -1;
     it->next = entry;
@@ -442,7 +434,7 @@ static void pcv_begin(const gs_pcln *t, gs_reader *rd, pcv_iter *it, uint32_t ta
 }
 
 /* Advance: afterwards the run ending at it->next has value it->val. */
-static int pcv_step(const gs_pcln *t, gs_reader *rd, pcv_iter *it)
+int gs__pcv_step(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it)
 {
     uint32_t uv, pcd;
     if (it->done || rd->err)
@@ -468,7 +460,7 @@ static int pcv_step(const gs_pcln *t, gs_reader *rd, pcv_iter *it)
 /* Sort packed keys (pc offset << 32 | position) on the offset bits only:
  * LSD radix, 8 bits a pass, over the bits of the span that vary.  The
  * result ends in *a (the function swaps *a and *b as needed). */
-static void radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
+void gs__radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
 {
     uint64_t *ka = *a, *kb = *b, *kt;
     unsigned shift;
@@ -502,7 +494,7 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
     uint64_t cur_lo = 0, cur_hi = 0;
     int have = 0;
     gs_func f;
-    pcv_iter li, fi;
+    gs__pcv_iter li, fi;
     memset(&f, 0, sizeof f);
     memset(&li, 0, sizeof li);
     memset(&fi, 0, sizeof fi);
@@ -522,10 +514,10 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
                 cur_lo = gs_pcln_entry(t, (uint64_t)i);
                 cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
                 rd.err = GS_OK;
-                have = decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
+                have = gs__decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
                 if (have) {
-                    pcv_begin(t, &rd, &li, f.pcln, f.entry);
-                    pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
+                    gs__pcv_begin(t, &rd, &li, f.pcln, f.entry);
+                    gs__pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
                     have = rd.err == GS_OK;
                 }
             }
@@ -533,16 +525,16 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
         if (!have)
             goto miss;
         while (!li.done && li.next <= pc)
-            pcv_step(t, &rd, &li);
+            gs__pcv_step(t, &rd, &li);
         while (!fi.done && fi.next <= pc)
-            pcv_step(t, &rd, &fi);
+            gs__pcv_step(t, &rd, &fi);
         if (rd.err) {
             /* A bad table fails the pcs of this function only. */
             have = 0;
             goto miss;
         }
         fno = fi.done ? -1 : fi.val;
-        fo = file_at(t, &rd, &f, fno);
+        fo = gs__file_at(t, &rd, &f, fno);
         if (rd.err) {
             rd.err = GS_OK;
             goto miss;
@@ -598,7 +590,7 @@ static int lookup_chunk(const gs_pcln *t, const uint64_t *pcs, size_t n,
             keys[m++] = ((pc - lo) << 32) | (uint64_t)k;
         }
     }
-    radix_sort_packed(&keys, &tmp, m, hi - lo);
+    gs__radix_sort_packed(&keys, &tmp, m, hi - lo);
     lookup_sorted(t, keys, 1, lo, m, func_idx, line, file_off);
     free(keys);
     free(tmp);
@@ -624,13 +616,13 @@ int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
                  gs_pcv_mark *out, size_t cap, size_t *n, gs_err *e)
 {
     gs_reader rd = op_reader(t);
-    pcv_iter it;
+    gs__pcv_iter it;
     size_t steps = 0, k = 0;
     *n = 0;
     if (every == 0)
         every = 1;
-    pcv_begin(t, &rd, &it, tab, entry);
-    while (pcv_step(t, &rd, &it)) {
+    gs__pcv_begin(t, &rd, &it, tab, entry);
+    while (gs__pcv_step(t, &rd, &it)) {
         steps++;
         if (steps % every == 0) {
             if (k < cap) {
@@ -650,10 +642,10 @@ int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t p
                       const gs_pcv_mark *marks, size_t nmarks, int32_t *val, gs_err *e)
 {
     gs_reader rd = op_reader(t);
-    pcv_iter it;
+    gs__pcv_iter it;
     size_t lo = 0, hi = nmarks;
     *val = -1;
-    pcv_begin(t, &rd, &it, tab, entry);
+    gs__pcv_begin(t, &rd, &it, tab, entry);
     if (it.done)
         return finish(&rd, e);
     /* The last mark whose run ends at or before pc: resume after it. */
@@ -676,7 +668,7 @@ int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t p
         it.first = 0;
     }
     while (!it.done && it.next <= pc)
-        pcv_step(t, &rd, &it);
+        gs__pcv_step(t, &rd, &it);
     if (!it.done)
         *val = it.val;
     return finish(&rd, e);
@@ -687,7 +679,7 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
 {
     gs_reader rd = op_reader(t);
     gs_func f;
-    pcv_iter fi, li;
+    gs__pcv_iter fi, li;
     uint64_t cur;
     size_t n = 0;
     /* A function's line table cannot have more runs than bytes. */
@@ -695,18 +687,18 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
 
     *nrows = 0;
     *end_pc = 0;
-    if (decode_func(t, &rd, i, &f))
+    if (gs__decode_func(t, &rd, i, &f))
         return finish(&rd, e);
-    pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
-    pcv_begin(t, &rd, &li, f.pcln, f.entry);
+    gs__pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
+    gs__pcv_begin(t, &rd, &li, f.pcln, f.entry);
     if (rd.err)
         return finish(&rd, e);
-    if (!pcv_step(t, &rd, &fi) || !pcv_step(t, &rd, &li))
+    if (!gs__pcv_step(t, &rd, &fi) || !gs__pcv_step(t, &rd, &li))
         return finish(&rd, e);
     cur = f.entry;
     /* Merge the two tables: a row wherever either value changes. */
     while (n < limit) {
-        size_t fo = file_at(t, &rd, &f, fi.val);
+        size_t fo = gs__file_at(t, &rd, &f, fi.val);
         if (rd.err)
             return finish(&rd, e);
         if (n < cap) {
@@ -717,15 +709,15 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
         n++;
         cur = fi.next < li.next ? fi.next : li.next;
         *end_pc = cur;
-        if (fi.next == cur && !pcv_step(t, &rd, &fi))
+        if (fi.next == cur && !gs__pcv_step(t, &rd, &fi))
             break;
-        if (li.next == cur && !pcv_step(t, &rd, &li))
+        if (li.next == cur && !gs__pcv_step(t, &rd, &li))
             break;
         if (fi.next <= cur || li.next <= cur) {
             /* A zero pc delta: skip empty runs. */
-            while (!fi.done && fi.next <= cur && pcv_step(t, &rd, &fi))
+            while (!fi.done && fi.next <= cur && gs__pcv_step(t, &rd, &fi))
                 ;
-            while (!li.done && li.next <= cur && pcv_step(t, &rd, &li))
+            while (!li.done && li.next <= cur && gs__pcv_step(t, &rd, &li))
                 ;
             if (fi.done || li.done)
                 break;

@@ -169,3 +169,19 @@ cdef extern from "inline.h":
     int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e) nogil
     int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                          gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil
+
+    ctypedef struct gs_symres:
+        uint32_t *first
+        uint16_t *count
+        int32_t *func
+        int32_t *name_off
+        uint32_t *file_off
+        int32_t *line
+        int32_t *start_line
+        uint8_t *inlined
+        size_t nframes
+        size_t cap
+
+    int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                          gs_symres *r) nogil
+    void gs_symres_free(gs_symres *r) nogil

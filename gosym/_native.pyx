@@ -10,6 +10,7 @@ from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memcpy
 
 import array as _pyarray
 
@@ -19,6 +20,8 @@ cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _q = _pyarray.array("q")
 cdef array.array _i = _pyarray.array("i")
 cdef array.array _I = _pyarray.array("I")
+cdef array.array _H = _pyarray.array("H")
+cdef array.array _B = _pyarray.array("B")
 
 # Functions at least this long keep checkpoints of their line tables after
 # the first single lookup (every MARK_EVERY steps; at most MARK_CACHE tables).
@@ -645,6 +648,59 @@ cdef class Pclntab:
             return []
         return []   # deeper than GS_INL_MAX_DEPTH: a cyclic tree
 
+    def symbolize(self, pcs, uint64_t bias=0):
+        """symbolize expands a buffer of uint64 pcs into columns (Symbolized):
+        per pc the frame count and first frame index; per frame the
+        physical function index, name, file, line, start line and inlined
+        flag.  One C loop with the GIL released; pcs are visited in address
+        order so each function's tables are walked once; a bad pc gets no
+        frames without failing the batch.  `bias` is subtracted from every
+        pc first (the load address of a PIE or shared object minus its link
+        address)."""
+        cdef const uint64_t[:] pv
+        cdef gs_symres r
+        cdef size_t n, k
+        cdef int rc
+        cdef array.array first, count, shifted
+        cdef uint64_t *sp
+        self._check()
+        if self.inline_init is not None:
+            self._run_inline_init()
+        pv = _as_u64(pcs)
+        n = <size_t>pv.shape[0]
+        if bias:
+            shifted = array.clone(_Q, n, False)
+            sp = <uint64_t *>shifted.data.as_voidptr
+            with nogil:
+                for k in range(n):
+                    sp[k] = pv[k] - bias
+            pv = shifted
+        first = array.clone(_I, n, False)
+        count = array.clone(_H, n, False)
+        r.first = <uint32_t *>first.data.as_voidptr
+        r.count = <uint16_t *>count.data.as_voidptr
+        r.func = NULL
+        r.name_off = NULL
+        r.file_off = NULL
+        r.line = NULL
+        r.start_line = NULL
+        r.inlined = NULL
+        r.nframes = 0
+        r.cap = 0
+        try:
+            with nogil:
+                rc = gs_pcln_symbolize(&self.t, &self.inl, &pv[0] if n else NULL, n, &r)
+            if rc == GS_ERR_NOMEM:
+                raise MemoryError("no memory for the symbolized frames")
+            if rc:
+                raise ValueError("batch too large or text span over 4 GiB")
+            return Symbolized._new(self, first, count,
+                                   _copy_i(r.func, r.nframes), _copy_i(r.name_off, r.nframes),
+                                   _copy_u(r.file_off, r.nframes), _copy_i(r.line, r.nframes),
+                                   _copy_i(r.start_line, r.nframes), _copy_b(r.inlined, r.nframes))
+        finally:
+            gs_symres_free(&r)
+
     def lookup_many(self, pcs):
         """lookup_many maps a buffer of uint64 pcs to three arrays: function
         index (int64, -1 on a miss), line (int32, -1 unknown) and file-name
@@ -761,6 +817,103 @@ cdef class Pclntab:
         fo = <uint32_t *>foffs.data.as_voidptr
         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
         return pcs, files, lns, end_pc
+
+
+cdef array.array _copy_i(int32_t *p, size_t n):
+    cdef array.array a = array.clone(_i, n, False)
+    if n:
+        memcpy(a.data.as_voidptr, p, n * sizeof(int32_t))
+    return a
+
+
+cdef array.array _copy_u(uint32_t *p, size_t n):
+    cdef array.array a = array.clone(_I, n, False)
+    if n:
+        memcpy(a.data.as_voidptr, p, n * sizeof(uint32_t))
+    return a
+
+
+cdef array.array _copy_b(uint8_t *p, size_t n):
+    cdef array.array a = array.clone(_B, n, False)
+    if n:
+        memcpy(a.data.as_voidptr, p, n)
+    return a
+
+
+cdef class Symbolized:
+    """Symbolized is the columnar result of a batch symbolization.
+
+    Per pc (len(self) of them): `count[k]` frames starting at `first[k]`
+    (0 frames: a miss).  Per frame: `func` (index of the physical function),
+    `name_off`, `file_off`, `line`, `start_line`, `inlined` (arrays).  Names
+    and files are shared strings decoded on demand: `frames(k)` builds the
+    Frame objects of one pc, `names()`/`files()` whole columns."""
+    cdef readonly Pclntab tab
+    cdef readonly array.array first, count, func, name_off, file_off, line, start_line, inlined
+
+    @staticmethod
+    cdef Symbolized _new(Pclntab tab, array.array first, array.array count, array.array func,
+                         array.array name_off, array.array file_off, array.array line,
+                         array.array start_line, array.array inlined):
+        cdef Symbolized s = Symbolized.__new__(Symbolized)
+        s.tab = tab
+        s.first = first
+        s.count = count
+        s.func = func
+        s.name_off = name_off
+        s.file_off = file_off
+        s.line = line
+        s.start_line = start_line
+        s.inlined = inlined
+        return s
+
+    def __len__(self):
+        return len(self.count)
+
+    @property
+    def nframes(self):
+        """nframes is the total number of frames over all pcs."""
+        return len(self.line)
+
+    def frames(self, Py_ssize_t k):
+        """frames returns the Frame objects of pc k, innermost first."""
+        cdef Py_ssize_t a, j, n = len(self.count)
+        cdef Frame fr
+        if k < 0:
+            k += n
+        if k < 0 or k >= n:
+            raise IndexError("pc index out of range")
+        self.tab._check()
+        a = self.first[k]
+        out = []
+        for j in range(a, a + self.count[k]):
+            if self.inlined[j]:
+                fr = _frame(self.tab._name(self.name_off[j]), self.tab._file(self.file_off[j]),
+                            self.line[j], self.start_line[j], None)
+                fr.inlined = True
+            else:
+                fr = _frame(self.tab._fname(<uint64_t>self.func[j], self.name_off[j]),
+                            self.tab._file(self.file_off[j]), self.line[j], self.start_line[j],
+                            gs_pcln_entry(&self.tab.t, <uint64_t>self.func[j]))
+            out.append(fr)
+        return out
+
+    def __iter__(self):
+        cdef Py_ssize_t k
+        for k in range(len(self.count)):
+            yield self.frames(k)
+
+    def names(self):
+        """names returns the function name of every frame (shared str objects)."""
+        cdef Py_ssize_t j
+        self.tab._check()
+        return [self.tab._name(self.name_off[j]) for j in range(len(self.name_off))]
+
+    def files(self):
+        """files returns the file name of every frame (shared str objects)."""
+        cdef Py_ssize_t j
+        self.tab._check()
+        return [self.tab._file(self.file_off[j]) for j in range(len(self.file_off))]
 
 
 cdef class NameColumn:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import builtins
 import mmap
 import os
-from typing import Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import GosymError, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+
+if TYPE_CHECKING:
+    from gosym.dwarf import Dwarf
 
 Frame = _native.Frame
 
@@ -31,6 +34,7 @@ class Binary:
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
+        self._dwarf: Any = _UNSET
         try:
             buf: Any
             if isinstance(source, (bytes, bytearray, memoryview)):
@@ -100,6 +104,15 @@ class Binary:
             return None
         return {"section": s.name, "size": s.size}
 
+    @property
+    def dwarf(self) -> Optional["Dwarf"]:
+        """dwarf is the DWARF line information (gosym.dwarf.Dwarf), or None
+        when the file has no .debug_line; sections are read on first use."""
+        if self._dwarf is _UNSET:
+            from gosym.dwarf import Dwarf
+            self._dwarf = Dwarf.from_container(self.container, self.path)
+        return self._dwarf  # type: ignore[return-value]
+
     # --------------------------------------------------------- functions
     @property
     def functions(self) -> Functions:
@@ -120,6 +133,14 @@ class Binary:
         file offset) arrays in one C loop with the GIL released; names come
         from functions.columns() / file_name()."""
         return self._tab.lookup_many(pcs)
+
+    def symbolize(self, pcs, bias: int = 0) -> "_native.Symbolized":
+        """symbolize expands many pcs at once, inlined frames included, into
+        columns (gosym._native.Symbolized): any buffer of uint64 (array,
+        numpy, bytes) or a sequence of ints.  One C loop, GIL released, no
+        Python object per frame until asked (`.frames(k)`).  `bias` is
+        subtracted from every pc (runtime address - link address)."""
+        return self._tab.symbolize(pcs, bias)
 
     def file_name(self, offset: int) -> str:
         """file_name resolves a file offset returned by lookup_many."""
@@ -149,6 +170,9 @@ class Binary:
         tab = getattr(self, "_tab", None)
         if tab is not None:
             tab.release()
+        dw = getattr(self, "_dwarf", None)
+        if dw is not None and dw is not _UNSET:
+            dw.close()
         self.container = None  # type: ignore[assignment]
         self._buf = None
         if self._map is not None:

@@ -115,3 +115,29 @@ def test_checkpointed_lookup_equals_plain_walk(corpus_rows):
             pcs += [rnd.randrange(cols.entry[0], cols.end[-1]) for _ in range(3000)]
             for pc in pcs:
                 assert b.lookup(pc) == b._tab.frames(pc), hex(pc)
+
+
+def test_batch_symbolize_equals_single_lookups(corpus_rows, fixture_rows):
+    """symbolize() (sorted C walk with a per-function parent cache) gives,
+    pc for pc, the frames of lookup(), on every binary, for random pcs,
+    every pc of some functions, misses and duplicates."""
+    import array
+    import random
+
+    paths = [r["path"] for r in corpus_rows if r.get("path")]
+    paths += [r["path"] for r in fixture_rows if r.get("path") and r["program"] == "multipkg"][:6]
+    for path in paths:
+        with gosym.open(path) as b:
+            cols = b.functions.columns()
+            rnd = random.Random(len(path))
+            pcs = [rnd.randrange(cols.entry[0], cols.end[-1]) for _ in range(1500)]
+            i = rnd.randrange(len(cols.entry))
+            pcs += list(range(cols.entry[i], min(cols.end[i], cols.entry[i] + 400)))
+            pcs += [0, cols.entry[0] - 1, cols.end[-1], 2**64 - 1, pcs[0], pcs[0]]
+            res = b.symbolize(array.array("Q", pcs))
+            assert len(res) == len(pcs)
+            for k, pc in enumerate(pcs):
+                assert res.frames(k) == b.lookup(pc), (path, hex(pc))
+            # bias shifts addresses back to link addresses.
+            shifted = b.symbolize([p + 0x10000 for p in pcs[:50]], bias=0x10000)
+            assert [shifted.frames(k) for k in range(50)] == [res.frames(k) for k in range(50)]
