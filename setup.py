@@ -37,5 +37,16 @@ ext = Extension(
              "gosym/_native.pxd"],
 )
 
-setup(ext_modules=cythonize([ext], language_level=3,
+# The DWARF line-table decoder: its own module, so it builds and loads apart
+# from the pclntab core.
+dwarf_ext = Extension(
+    "gosym._dwarf",
+    sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c"],
+    include_dirs=["csrc"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "gosym/_dwarf.pxd"],
+)
+
+setup(ext_modules=cythonize([ext, dwarf_ext], language_level=3,
                             compiler_directives={"embedsignature": True}))

@@ -1,0 +1,716 @@
+/* dwarf_line.c - DWARF line-number program decoder.  See dwarf_line.h. */
+#include "dwarf_line.h"
+
+/* Standard opcodes [DWARF5 6.2.5.2, 7.22]. */
+enum {
+    DW_LNS_copy = 1, DW_LNS_advance_pc, DW_LNS_advance_line, DW_LNS_set_file,
+    DW_LNS_set_column, DW_LNS_negate_stmt, DW_LNS_set_basic_block, DW_LNS_const_add_pc,
+    DW_LNS_fixed_advance_pc, DW_LNS_set_prologue_end, DW_LNS_set_epilogue_begin,
+    DW_LNS_set_isa
+};
+
+/* Extended opcodes [DWARF5 6.2.5.3]. */
+enum { DW_LNE_end_sequence = 1, DW_LNE_set_address, DW_LNE_define_file, DW_LNE_set_discriminator };
+
+/* Line-number header entry content types [DWARF5 6.2.4.1, 7.22]. */
+enum { DW_LNCT_path = 1, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 };
+
+/* Attribute forms that may appear in entry formats [DWARF5 7.5.6]. */
+enum {
+    DW_FORM_block2 = 0x03, DW_FORM_block4 = 0x04, DW_FORM_data2 = 0x05, DW_FORM_data4 = 0x06,
+    DW_FORM_data8 = 0x07, DW_FORM_string = 0x08, DW_FORM_block = 0x09, DW_FORM_block1 = 0x0a,
+    DW_FORM_data1 = 0x0b, DW_FORM_flag = 0x0c, DW_FORM_sdata = 0x0d, DW_FORM_strp = 0x0e,
+    DW_FORM_udata = 0x0f, DW_FORM_sec_offset = 0x17, DW_FORM_flag_present = 0x19,
+    DW_FORM_strx = 0x1a, DW_FORM_strp_sup = 0x1d, DW_FORM_data16 = 0x1e,
+    DW_FORM_line_strp = 0x1f, DW_FORM_strx1 = 0x25, DW_FORM_strx2 = 0x26,
+    DW_FORM_strx3 = 0x27, DW_FORM_strx4 = 0x28, DW_FORM_GNU_str_index = 0x1f02,
+    DW_FORM_GNU_strp_alt = 0x1f21
+};
+
+/* More empty (zero-byte) v5 entries than this is taken as hostile. */
+#define MAX_EMPTY_ENTRIES 65536u
+
+static int fail(gs_err *e, int code, size_t off, const char *msg)
+{
+    if (e) {
+        e->code = code;
+        e->off = off;
+        e->msg = msg;
+    }
+    return code;
+}
+
+static int finish(const gs_reader *rd, gs_err *e)
+{
+    return fail(e, rd->err, rd->err_off, rd->err_msg);
+}
+
+/* read_sleb reads a signed LEB128 [DWARF5 7.6] byte by byte through the
+ * cursor (which does the bounds checks).  Bits past 64 are dropped. */
+static int64_t read_sleb(gs_reader *rd)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    size_t start = rd->pos;
+    do {
+        b = gs_rd_u8(rd);
+        if (rd->err)
+            return 0;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (shift >= 70 && (b & 0x80)) {
+            gs_rd_fail(rd, GS_ERR_VARINT, start, "sleb128 longer than 10 bytes");
+            return 0;
+        }
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift;
+    return (int64_t)v;
+}
+
+/* unit_length [DWARF5 7.4]: 0xffffffff then a u64 is 64-bit DWARF;
+ * 0xfffffff0..0xfffffffe are reserved. */
+static void unit_length(gs_reader *rd, size_t off, size_t *end, int *offsz, size_t *after)
+{
+    uint64_t len = gs_u32_at(rd, off);
+    size_t p = off + 4;
+    *offsz = 4;
+    if (rd->err)
+        return;
+    if (len == 0xffffffffu) {
+        len = gs_u64_at(rd, p);
+        p += 8;
+        *offsz = 8;
+        if (rd->err)
+            return;
+    } else if (len >= 0xfffffff0u) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, off, "reserved unit_length value");
+        return;
+    }
+    if (len > rd->len - p) {
+        gs_rd_fail(rd, GS_ERR_FORMAT, off, "line program unit extends past the section");
+        return;
+    }
+    *after = p;
+    *end = p + (size_t)len;
+}
+
+int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e)
+{
+    gs_reader rd;
+    size_t end = 0, after = 0;
+    int offsz;
+    gs_rd_init(&rd, s->line, s->line_len, s->big_endian, 8);
+    unit_length(&rd, off, &end, &offsz, &after);
+    if (rd.err)
+        return finish(&rd, e);
+    *next = end;
+    return GS_OK;
+}
+
+/* read_form reads one value of form in an entry (scalars come back in
+ * *val, strings in *str, *slen and *ssec, blocks in *blk). */
+static void read_form(gs_reader *rd, const gs_dwl_secs *s, int offsz, unsigned form,
+                      uint64_t *val, const char **str, size_t *slen, int *ssec,
+                      const uint8_t **blk)
+{
+    uint64_t n, o;
+    *val = 0;
+    *ssec = GS_DWL_STR_NONE;
+    *blk = NULL;
+    switch (form) {
+    case DW_FORM_string:
+        *slen = gs_rd_cstr(rd, str);
+        *ssec = GS_DWL_STR_LINE;
+        return;
+    case DW_FORM_line_strp:
+    case DW_FORM_strp: {
+        size_t at = rd->pos;
+        gs_reader srd;
+        int line_str = form == DW_FORM_line_strp;
+        o = offsz == 8 ? gs_rd_u64(rd) : gs_rd_u32(rd);
+        if (rd->err)
+            return;
+        if (line_str ? s->line_str == NULL : s->str == NULL) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, at,
+                       line_str ? "DW_FORM_line_strp without .debug_line_str"
+                                : "DW_FORM_strp without .debug_str");
+            return;
+        }
+        gs_rd_init(&srd, line_str ? s->line_str : s->str,
+                   line_str ? s->line_str_len : s->str_len, s->big_endian, 8);
+        if (o > (uint64_t)srd.len) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, at, "string offset past the string section");
+            return;
+        }
+        *slen = gs_cstr_at(&srd, (size_t)o, str);
+        if (srd.err) {
+            gs_rd_fail(rd, GS_ERR_FORMAT, at, "string in string section not terminated");
+            return;
+        }
+        *ssec = line_str ? GS_DWL_STR_LINE_STR : GS_DWL_STR_STR;
+        return;
+    }
+    case DW_FORM_strp_sup:
+    case DW_FORM_GNU_strp_alt:
+    case DW_FORM_sec_offset:
+        *val = offsz == 8 ? gs_rd_u64(rd) : gs_rd_u32(rd);
+        return;
+    case DW_FORM_udata:
+    case DW_FORM_strx:
+    case DW_FORM_GNU_str_index:
+        *val = gs_rd_uvarint(rd);
+        return;
+    case DW_FORM_sdata:
+        *val = (uint64_t)read_sleb(rd);
+        return;
+    case DW_FORM_data1:
+    case DW_FORM_flag:
+    case DW_FORM_strx1:
+        *val = gs_rd_u8(rd);
+        return;
+    case DW_FORM_data2:
+    case DW_FORM_strx2:
+        *val = gs_rd_u16(rd);
+        return;
+    case DW_FORM_strx3: {
+        uint64_t a = gs_rd_u8(rd), b = gs_rd_u8(rd), c = gs_rd_u8(rd);
+        *val = rd->big_endian ? (a << 16) | (b << 8) | c : (c << 16) | (b << 8) | a;
+        return;
+    }
+    case DW_FORM_data4:
+    case DW_FORM_strx4:
+        *val = gs_rd_u32(rd);
+        return;
+    case DW_FORM_data8:
+        *val = gs_rd_u64(rd);
+        return;
+    case DW_FORM_flag_present:
+        *val = 1;
+        return;
+    case DW_FORM_data16:
+        n = 16;
+        break;
+    case DW_FORM_block1:
+        n = gs_rd_u8(rd);
+        break;
+    case DW_FORM_block2:
+        n = gs_rd_u16(rd);
+        break;
+    case DW_FORM_block4:
+        n = gs_rd_u32(rd);
+        break;
+    case DW_FORM_block:
+        n = gs_rd_uvarint(rd);
+        break;
+    default:
+        gs_rd_fail(rd, GS_ERR_UNSUPPORTED, rd->pos, "unsupported form in line table entry format");
+        return;
+    }
+    /* Blocks and data16: n bytes in place. */
+    if (rd->err)
+        return;
+    if (!gs_rd_has(rd, rd->pos, (size_t)n) || n > rd->len) {
+        gs_rd_fail(rd, GS_ERR_BOUNDS, rd->pos, "block past the end of the header");
+        return;
+    }
+    *blk = rd->base + rd->pos;
+    *val = n;
+    rd->pos += (size_t)n;
+}
+
+/* read_v5_entry reads one v5 directory or file entry described by fmt. */
+static void read_v5_entry(gs_reader *rd, const gs_dwl_secs *s, int offsz,
+                          uint16_t (*fmt)[2], unsigned nfmt, gs_dwl_entry *ent)
+{
+    unsigned k;
+    memset(ent, 0, sizeof *ent);
+    ent->name = "";
+    for (k = 0; k < nfmt && !rd->err; k++) {
+        uint64_t val;
+        const char *str = NULL;
+        size_t slen = 0;
+        int ssec;
+        const uint8_t *blk;
+        size_t at = rd->pos;
+        read_form(rd, s, offsz, fmt[k][1], &val, &str, &slen, &ssec, &blk);
+        if (rd->err)
+            return;
+        switch (fmt[k][0]) {
+        case DW_LNCT_path:
+            if (ssec != GS_DWL_STR_NONE) {
+                ent->name = str;
+                ent->name_len = slen;
+                ent->name_sec = ssec;
+            }
+            break;
+        case DW_LNCT_directory_index:
+            ent->dir = val;
+            break;
+        case DW_LNCT_timestamp:
+            ent->mtime = blk ? 0 : val;
+            break;
+        case DW_LNCT_size:
+            ent->size = val;
+            break;
+        case DW_LNCT_MD5:
+            if (blk && val == 16) {
+                memcpy(ent->md5, blk, 16);
+                ent->has_md5 = 1;
+            } else {
+                gs_rd_fail(rd, GS_ERR_FORMAT, at, "DW_LNCT_MD5 is not DW_FORM_data16");
+            }
+            break;
+        default:
+            break; /* vendor content types (DW_LNCT_LLVM_source ...): skipped */
+        }
+    }
+}
+
+/* read_v2_file reads one v2-4 file entry: name, dir, mtime, length
+ * [DWARF4 6.2.4 item 15]; *end is set when it is the terminating 0 byte. */
+static void read_v2_file(gs_reader *rd, gs_dwl_entry *ent, int *end)
+{
+    memset(ent, 0, sizeof *ent);
+    ent->name_len = gs_rd_cstr(rd, &ent->name);
+    *end = 0;
+    if (rd->err)
+        return;
+    if (ent->name_len == 0) {
+        *end = 1;
+        return;
+    }
+    ent->name_sec = GS_DWL_STR_LINE;
+    ent->dir = gs_rd_uvarint(rd);
+    ent->mtime = gs_rd_uvarint(rd);
+    ent->size = gs_rd_uvarint(rd);
+}
+
+/* read_formats reads a v5 entry format description. */
+static void read_formats(gs_reader *rd, uint16_t (*fmt)[2], uint8_t *nfmt)
+{
+    unsigned k, n = gs_rd_u8(rd);
+    if (rd->err)
+        return;
+    if (n > 32) {
+        gs_rd_fail(rd, GS_ERR_UNSUPPORTED, rd->pos - 1, "more than 32 entry formats");
+        return;
+    }
+    for (k = 0; k < n && !rd->err; k++) {
+        uint64_t ct = gs_rd_uvarint(rd), form = gs_rd_uvarint(rd);
+        if (ct > 0xffff || form > 0xffff) {
+            gs_rd_fail(rd, GS_ERR_UNSUPPORTED, rd->pos, "entry format code out of range");
+            return;
+        }
+        fmt[k][0] = (uint16_t)ct;
+        fmt[k][1] = (uint16_t)form;
+    }
+    *nfmt = (uint8_t)n;
+}
+
+/* skip_v5_entries walks count entries of a v5 table, so the next table's
+ * offset is known. */
+static void skip_v5_entries(gs_reader *rd, const gs_dwl_secs *s, int offsz,
+                            uint16_t (*fmt)[2], unsigned nfmt, uint64_t count)
+{
+    uint64_t i;
+    gs_dwl_entry ent;
+    for (i = 0; i < count && !rd->err; i++) {
+        size_t before = rd->pos;
+        read_v5_entry(rd, s, offsz, fmt, nfmt, &ent);
+        if (rd->pos == before) {
+            /* Empty entries: the rest are empty too. */
+            if (count > MAX_EMPTY_ENTRIES)
+                gs_rd_fail(rd, GS_ERR_FORMAT, before, "too many empty line table entries");
+            return;
+        }
+    }
+}
+
+int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
+{
+    gs_reader rd;
+    size_t after = 0, end = 0, hl_at;
+    uint64_t hlen;
+    int offsz = 4;
+    unsigned k;
+
+    memset(h, 0, sizeof *h);
+    gs_rd_init(&rd, s->line, s->line_len, s->big_endian, 8);
+    unit_length(&rd, off, &end, &offsz, &after);
+    if (rd.err)
+        return finish(&rd, e);
+    h->unit_off = off;
+    h->unit_end = end;
+    h->offset_size = offsz;
+    /* Reads of this unit stop at its end. */
+    rd.len = end;
+    rd.pos = after;
+    h->version = gs_rd_u16(&rd);
+    if (rd.err)
+        return finish(&rd, e);
+    if (h->version < 2 || h->version > 5)
+        return fail(e, GS_ERR_UNSUPPORTED, after, "unsupported line table version");
+    if (h->version >= 5) {
+        h->address_size = gs_rd_u8(&rd);
+        h->seg_sel_size = gs_rd_u8(&rd);
+    }
+    hl_at = rd.pos;
+    hlen = offsz == 8 ? gs_rd_u64(&rd) : gs_rd_u32(&rd);
+    if (rd.err)
+        return finish(&rd, e);
+    if (hlen > end - rd.pos)
+        return fail(e, GS_ERR_FORMAT, hl_at, "header_length past the end of the unit");
+    h->prog_off = rd.pos + (size_t)hlen;
+    /* Reads of the header stop where the program starts. */
+    rd.len = h->prog_off;
+    h->min_inst_len = gs_rd_u8(&rd);
+    h->max_ops = h->version >= 4 ? gs_rd_u8(&rd) : 1;
+    if (h->max_ops == 0)
+        h->max_ops = 1;
+    h->default_is_stmt = gs_rd_u8(&rd) ? 1 : 0;
+    h->line_base = (int8_t)gs_rd_u8(&rd);
+    h->line_range = gs_rd_u8(&rd);
+    h->opcode_base = gs_rd_u8(&rd);
+    if (rd.err)
+        return finish(&rd, e);
+    if (h->line_range == 0)
+        return fail(e, GS_ERR_FORMAT, rd.pos - 2, "line_range is 0");
+    if (h->opcode_base == 0)
+        return fail(e, GS_ERR_FORMAT, rd.pos - 1, "opcode_base is 0");
+    for (k = 1; k < h->opcode_base; k++)
+        h->std_lengths[k] = gs_rd_u8(&rd);
+    if (rd.err)
+        return finish(&rd, e);
+
+    if (h->version < 5) {
+        /* include_directories: strings ending with an empty one. */
+        const char *str;
+        h->dirs_off = rd.pos;
+        for (;;) {
+            size_t n = gs_rd_cstr(&rd, &str);
+            if (rd.err)
+                return finish(&rd, e);
+            if (n == 0)
+                break;
+            h->ndirs++;
+        }
+        /* file_names: entries ending with a 0 byte. */
+        h->files_off = rd.pos;
+        for (;;) {
+            gs_dwl_entry ent;
+            int last;
+            read_v2_file(&rd, &ent, &last);
+            if (rd.err)
+                return finish(&rd, e);
+            if (last)
+                break;
+            h->nfiles++;
+        }
+        return GS_OK;
+    }
+
+    read_formats(&rd, h->dir_fmt, &h->ndir_fmt);
+    h->ndirs = gs_rd_uvarint(&rd);
+    h->dirs_off = rd.pos;
+    if (rd.err)
+        return finish(&rd, e);
+    skip_v5_entries(&rd, s, offsz, h->dir_fmt, h->ndir_fmt, h->ndirs);
+    read_formats(&rd, h->file_fmt, &h->nfile_fmt);
+    h->nfiles = gs_rd_uvarint(&rd);
+    h->files_off = rd.pos;
+    if (rd.err)
+        return finish(&rd, e);
+    skip_v5_entries(&rd, s, offsz, h->file_fmt, h->nfile_fmt, h->nfiles);
+    if (rd.err)
+        return finish(&rd, e);
+    return GS_OK;
+}
+
+int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
+                   gs_dwl_entry *out, size_t cap, size_t *n, gs_err *e)
+{
+    gs_reader rd;
+    uint64_t i, count = which ? h->nfiles : h->ndirs;
+    gs_dwl_entry ent;
+
+    *n = (size_t)count;
+    gs_rd_init(&rd, s->line, h->prog_off, s->big_endian, 8);
+    rd.pos = which ? h->files_off : h->dirs_off;
+    for (i = 0; i < count && i < cap; i++) {
+        if (h->version >= 5) {
+            if (which)
+                read_v5_entry(&rd, s, h->offset_size, (uint16_t (*)[2])h->file_fmt, h->nfile_fmt, &ent);
+            else
+                read_v5_entry(&rd, s, h->offset_size, (uint16_t (*)[2])h->dir_fmt, h->ndir_fmt, &ent);
+        } else if (which) {
+            int last;
+            read_v2_file(&rd, &ent, &last);
+        } else {
+            memset(&ent, 0, sizeof ent);
+            ent.name_len = gs_rd_cstr(&rd, &ent.name);
+            ent.name_sec = GS_DWL_STR_LINE;
+        }
+        if (rd.err)
+            return finish(&rd, e);
+        out[i] = ent;
+    }
+    return GS_OK;
+}
+
+/* Where rows go while a program runs: row columns, or sequence bounds. */
+typedef struct sink {
+    gs_dwl_rows *r;
+    uint64_t *lo, *hi;
+    uint32_t *unit;
+    size_t cap, nseq;
+    uint32_t unit_idx;
+    int seqs;                 /* record sequence bounds */
+} sink;
+
+/* run executes the line program of h [DWARF5 6.2.2, 6.2.5]. */
+static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
+{
+    gs_reader rd;
+    /* The state machine registers [DWARF5 6.2.2 table 6.3]. */
+    uint64_t addr = 0;
+    uint64_t op_index = 0;
+    uint32_t file = 1, line = 1, column = 0, disc = 0;
+    uint8_t flags = h->default_is_stmt ? GS_DWL_IS_STMT : 0;
+    const uint8_t opcode_base = h->opcode_base;
+    const uint8_t max_ops = h->max_ops;
+    const uint64_t min_inst = h->min_inst_len;
+    const int line_base = h->line_base;
+    const unsigned line_range = h->line_range;
+    gs_dwl_rows *r = k->r;
+    int seq_open = 0;
+    uint64_t seq_lo = 0;
+
+    gs_rd_init(&rd, s->line, h->unit_end, s->big_endian, 8);
+    rd.pos = h->prog_off;
+
+/* Advance the address by an operation advance [DWARF5 6.2.5.1]. */
+#define ADVANCE(adv)                                                         \
+    do {                                                                     \
+        uint64_t adv_ = (adv);                                               \
+        if (max_ops == 1) {                                                  \
+            addr += min_inst * adv_;                                         \
+        } else {                                                             \
+            uint64_t t_ = op_index + adv_;                                   \
+            addr += min_inst * (t_ / max_ops);                               \
+            op_index = t_ % max_ops;                                         \
+        }                                                                    \
+    } while (0)
+
+/* Append a row, then clear the registers that last one row. */
+#define EMIT()                                                               \
+    do {                                                                     \
+        if (r) {                                                             \
+            size_t i_ = r->n;                                                \
+            if (i_ >= r->cap)                                                \
+                return GS_DWL_MORE;                                          \
+            if (r->address) r->address[i_] = addr;                           \
+            if (r->file) r->file[i_] = file;                                 \
+            if (r->line) r->line[i_] = line;                                 \
+            if (r->column) r->column[i_] = column;                           \
+            if (r->flags) r->flags[i_] = flags;                              \
+            if (r->discriminator) r->discriminator[i_] = disc;               \
+            r->n = i_ + 1;                                                   \
+        }                                                                    \
+        if (!seq_open) {                                                     \
+            seq_open = 1;                                                    \
+            seq_lo = addr;                                                   \
+        }                                                                    \
+        disc = 0;                                                            \
+        flags &= (uint8_t)~(GS_DWL_BASIC_BLOCK | GS_DWL_PROLOGUE_END |       \
+                            GS_DWL_EPILOGUE_BEGIN);                          \
+    } while (0)
+
+    while (rd.pos < rd.len) {
+        uint8_t op = rd.base[rd.pos++];
+        if (op >= opcode_base) {
+            /* Special opcode [DWARF5 6.2.5.1]. */
+            unsigned adj = (unsigned)(op - opcode_base);
+            ADVANCE(adj / line_range);
+            line += (uint32_t)(line_base + (int)(adj % line_range));
+            EMIT();
+            continue;
+        }
+        if (op == 0) {
+            /* Extended opcode [DWARF5 6.2.5.3]: 0, ULEB length, sub-opcode. */
+            size_t at = rd.pos - 1, start, end;
+            uint64_t len = gs_rd_uvarint(&rd);
+            uint8_t sub;
+            if (rd.err)
+                break;
+            start = rd.pos;
+            if (len > rd.len - start) {
+                gs_rd_fail(&rd, GS_ERR_FORMAT, at, "extended opcode past the end of the unit");
+                break;
+            }
+            end = start + (size_t)len;
+            if (len == 0)
+                continue;
+            sub = gs_rd_u8(&rd);
+            switch (sub) {
+            case DW_LNE_end_sequence:
+                flags |= GS_DWL_END_SEQUENCE;
+                EMIT();
+                if (k->seqs && seq_open) {
+                    if (k->nseq < k->cap) {
+                        k->lo[k->nseq] = seq_lo;
+                        k->hi[k->nseq] = addr;
+                        k->unit[k->nseq] = k->unit_idx;
+                    }
+                    k->nseq++;
+                }
+                seq_open = 0;
+                addr = 0;
+                op_index = 0;
+                file = 1;
+                line = 1;
+                column = 0;
+                disc = 0;
+                flags = h->default_is_stmt ? GS_DWL_IS_STMT : 0;
+                break;
+            case DW_LNE_set_address: {
+                size_t n = (size_t)len - 1;
+                if (n != 1 && n != 2 && n != 4 && n != 8) {
+                    gs_rd_fail(&rd, GS_ERR_FORMAT, at, "DW_LNE_set_address operand size not 1, 2, 4 or 8");
+                    break;
+                }
+                addr = gs_uN_at(&rd, rd.pos, (int)n);
+                op_index = 0;
+                break;
+            }
+            case DW_LNE_set_discriminator:
+                disc = (uint32_t)gs_rd_uvarint(&rd);
+                if (!rd.err && rd.pos > end)
+                    gs_rd_fail(&rd, GS_ERR_FORMAT, at, "DW_LNE_set_discriminator operand past its length");
+                break;
+            default:
+                /* DW_LNE_define_file (deprecated in v5) and unknown or
+                 * vendor opcodes: skipped by their length. */
+                break;
+            }
+            if (rd.err)
+                break;
+            rd.pos = end;
+            continue;
+        }
+        switch (op) {
+        case DW_LNS_copy:
+            EMIT();
+            break;
+        case DW_LNS_advance_pc:
+            ADVANCE(gs_rd_uvarint(&rd));
+            break;
+        case DW_LNS_advance_line:
+            line += (uint32_t)read_sleb(&rd);
+            break;
+        case DW_LNS_set_file:
+            file = (uint32_t)gs_rd_uvarint(&rd);
+            break;
+        case DW_LNS_set_column:
+            column = (uint32_t)gs_rd_uvarint(&rd);
+            break;
+        case DW_LNS_negate_stmt:
+            flags ^= GS_DWL_IS_STMT;
+            break;
+        case DW_LNS_set_basic_block:
+            flags |= GS_DWL_BASIC_BLOCK;
+            break;
+        case DW_LNS_const_add_pc:
+            ADVANCE((255u - opcode_base) / line_range);
+            break;
+        case DW_LNS_fixed_advance_pc:
+            addr += gs_rd_u16(&rd);
+            op_index = 0;
+            break;
+        case DW_LNS_set_prologue_end:
+            flags |= GS_DWL_PROLOGUE_END;
+            break;
+        case DW_LNS_set_epilogue_begin:
+            flags |= GS_DWL_EPILOGUE_BEGIN;
+            break;
+        case DW_LNS_set_isa:
+            (void)gs_rd_uvarint(&rd);
+            break;
+        default: {
+            /* An opcode this decoder does not know: skip its ULEB operands
+             * by the count in standard_opcode_lengths [DWARF5 6.2.5.2]. */
+            unsigned j;
+            for (j = 0; j < h->std_lengths[op] && !rd.err; j++)
+                (void)gs_rd_uvarint(&rd);
+            break;
+        }
+        }
+        if (rd.err)
+            break;
+    }
+#undef EMIT
+#undef ADVANCE
+    if (rd.err)
+        return finish(&rd, e);
+    return GS_OK;
+}
+
+int gs_dwl_decode(const gs_dwl_secs *s, const uint64_t *offs, size_t first, size_t nunits,
+                  gs_dwl_rows *r, uint64_t *unit_row, size_t *next, gs_err *e)
+{
+    size_t k;
+    gs_dwl_header h;
+    sink snk;
+    memset(&snk, 0, sizeof snk);
+    snk.r = r;
+    for (k = first; k < nunits; k++) {
+        int rc;
+        if (offs[k] > s->line_len) {
+            *next = k;
+            return fail(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
+        }
+        unit_row[k] = r->n;
+        rc = gs_dwl_open(s, (size_t)offs[k], &h, e);
+        if (rc == GS_OK)
+            rc = run(s, &h, &snk, e);
+        if (rc != GS_OK) {
+            r->n = (size_t)unit_row[k];
+            *next = k;
+            return rc;
+        }
+        unit_row[k + 1] = r->n;
+    }
+    *next = nunits;
+    return GS_OK;
+}
+
+int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
+                     uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
+                     size_t *nseq, gs_err *e)
+{
+    size_t k;
+    gs_dwl_header h;
+    sink snk;
+    memset(&snk, 0, sizeof snk);
+    snk.seqs = 1;
+    snk.lo = lo;
+    snk.hi = hi;
+    snk.unit = unit;
+    snk.cap = lo && hi && unit ? cap : 0;
+    *nseq = 0;
+    for (k = 0; k < n; k++) {
+        int rc;
+        if (offs[k] > s->line_len)
+            return fail(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
+        snk.unit_idx = (uint32_t)k;
+        rc = gs_dwl_open(s, (size_t)offs[k], &h, e);
+        if (rc == GS_OK)
+            rc = run(s, &h, &snk, e);
+        if (rc != GS_OK)
+            return rc;
+    }
+    *nseq = snk.nseq;
+    return GS_OK;
+}

@@ -1,0 +1,93 @@
+# Declarations of the DWARF line-program decoder in csrc/ (no Python API there).
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t
+
+
+cdef extern from "reader.h":
+    enum:
+        GS_OK
+        GS_ERR_BOUNDS
+        GS_ERR_VARINT
+        GS_ERR_FORMAT
+        GS_ERR_UNSUPPORTED
+        GS_ERR_NOMEM
+        GS_ERR_ARG
+
+
+cdef extern from "pclntab.h":
+    ctypedef struct gs_err:
+        int code
+        size_t off
+        const char *msg
+
+
+cdef extern from "dwarf_line.h":
+    enum:
+        GS_DWL_MORE
+        GS_DWL_IS_STMT
+        GS_DWL_END_SEQUENCE
+        GS_DWL_BASIC_BLOCK
+        GS_DWL_PROLOGUE_END
+        GS_DWL_EPILOGUE_BEGIN
+        GS_DWL_STR_NONE
+        GS_DWL_STR_LINE
+        GS_DWL_STR_LINE_STR
+        GS_DWL_STR_STR
+
+    ctypedef struct gs_dwl_secs:
+        const uint8_t *line
+        size_t line_len
+        const uint8_t *line_str
+        size_t line_str_len
+        const uint8_t *str
+        size_t str_len
+        int big_endian
+
+    ctypedef struct gs_dwl_header:
+        size_t unit_off
+        size_t unit_end
+        size_t prog_off
+        int version
+        int offset_size
+        int address_size
+        int seg_sel_size
+        uint8_t min_inst_len
+        uint8_t max_ops
+        uint8_t default_is_stmt
+        int8_t line_base
+        uint8_t line_range
+        uint8_t opcode_base
+        uint8_t std_lengths[256]
+        size_t dirs_off
+        uint64_t ndirs
+        size_t files_off
+        uint64_t nfiles
+
+    ctypedef struct gs_dwl_entry:
+        const char *name
+        size_t name_len
+        int name_sec
+        uint64_t dir
+        uint64_t mtime
+        uint64_t size
+        int has_md5
+        uint8_t md5[16]
+
+    ctypedef struct gs_dwl_rows:
+        uint64_t *address
+        uint32_t *file
+        uint32_t *line
+        uint32_t *column
+        uint8_t *flags
+        uint32_t *discriminator
+        size_t cap
+        size_t n
+
+    int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e) nogil
+    int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
+                       gs_dwl_entry *out, size_t cap, size_t *n, gs_err *e) nogil
+    int gs_dwl_decode(const gs_dwl_secs *s, const uint64_t *offs, size_t first, size_t nunits,
+                      gs_dwl_rows *r, uint64_t *unit_row, size_t *next, gs_err *e) nogil
+    int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
+                         uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
+                         size_t *nseq, gs_err *e) nogil
+    int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e) nogil
