@@ -4,13 +4,16 @@ from __future__ import annotations
 import builtins
 import mmap
 import os
-from typing import Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import GosymError, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+
+if TYPE_CHECKING:
+    from gosym.dwarf import Dwarf
 
 Frame = _native.Frame
 
@@ -31,6 +34,7 @@ class Binary:
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
+        self._dwarf: Any = _UNSET
         try:
             buf: Any
             if isinstance(source, (bytes, bytearray, memoryview)):
@@ -100,6 +104,15 @@ class Binary:
             return None
         return {"section": s.name, "size": s.size}
 
+    @property
+    def dwarf(self) -> Optional["Dwarf"]:
+        """dwarf is the DWARF line information (gosym.dwarf.Dwarf), or None
+        when the file has no .debug_line; sections are read on first use."""
+        if self._dwarf is _UNSET:
+            from gosym.dwarf import Dwarf
+            self._dwarf = Dwarf.from_container(self.container, self.path)
+        return self._dwarf  # type: ignore[return-value]
+
     # --------------------------------------------------------- functions
     @property
     def functions(self) -> Functions:
@@ -157,6 +170,9 @@ class Binary:
         tab = getattr(self, "_tab", None)
         if tab is not None:
             tab.release()
+        dw = getattr(self, "_dwarf", None)
+        if dw is not None and dw is not _UNSET:
+            dw.close()
         self.container = None  # type: ignore[assignment]
         self._buf = None
         if self._map is not None:
