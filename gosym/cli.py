@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
     d.set_defaults(func=cmd_dump)
+    from gosym.lookup_cli import add_parser as add_lookup
+    add_lookup(sub)
     return p
 
 
