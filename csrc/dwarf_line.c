@@ -45,31 +45,6 @@ static int finish(const gs_reader *rd, gs_err *e)
     return fail(e, rd->err, rd->err_off, rd->err_msg);
 }
 
-/* read_sleb reads a signed LEB128 [DWARF5 7.6] byte by byte through the
- * cursor (which does the bounds checks).  Bits past 64 are dropped. */
-static int64_t read_sleb(gs_reader *rd)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b;
-    size_t start = rd->pos;
-    do {
-        b = gs_rd_u8(rd);
-        if (rd->err)
-            return 0;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (shift >= 70 && (b & 0x80)) {
-            gs_rd_fail(rd, GS_ERR_VARINT, start, "sleb128 longer than 10 bytes");
-            return 0;
-        }
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40))
-        v |= ~(uint64_t)0 << shift;
-    return (int64_t)v;
-}
-
 /* unit_length [DWARF5 7.4]: 0xffffffff then a u64 is 64-bit DWARF;
  * 0xfffffff0..0xfffffffe are reserved. */
 static void unit_length(gs_reader *rd, size_t off, size_t *end, int *offsz, size_t *after)
@@ -164,7 +139,7 @@ static void read_form(gs_reader *rd, const gs_dwl_secs *s, int offsz, unsigned f
         *val = gs_rd_uvarint(rd);
         return;
     case DW_FORM_sdata:
-        *val = (uint64_t)read_sleb(rd);
+        *val = (uint64_t)gs_rd_sleb128(rd);
         return;
     case DW_FORM_data1:
     case DW_FORM_flag:
@@ -608,7 +583,7 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
             ADVANCE(gs_rd_uvarint(&rd));
             break;
         case DW_LNS_advance_line:
-            line += (uint32_t)read_sleb(&rd);
+            line += (uint32_t)gs_rd_sleb128(&rd);
             break;
         case DW_LNS_set_file:
             file = (uint32_t)gs_rd_uvarint(&rd);

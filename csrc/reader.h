@@ -273,6 +273,31 @@ static inline int64_t gs_rd_svarint(gs_reader *rd)
     return (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
 }
 
+/* gs_rd_sleb128 reads a signed LEB128 [DWARF5 7.6]; bits past 64 are
+ * dropped, and more than 10 bytes is GS_ERR_VARINT. */
+static inline int64_t gs_rd_sleb128(gs_reader *rd)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    size_t start = rd->pos;
+    do {
+        b = gs_rd_u8(rd);
+        if (rd->err)
+            return 0;
+        if (shift < 64)
+            v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (shift >= 70 && (b & 0x80)) {
+            gs_rd_fail(rd, GS_ERR_VARINT, start, "sleb128 longer than 10 bytes");
+            return 0;
+        }
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift;
+    return (int64_t)v;
+}
+
 /* gs_cstr_at finds the NUL-terminated string at off; returns its length (not
  * counting the NUL) or sets an error when no NUL comes before the end. */
 static inline size_t gs_cstr_at(gs_reader *rd, size_t off, const char **out)

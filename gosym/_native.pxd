@@ -31,6 +31,7 @@ cdef extern from "reader.h":
     uint64_t gs_rd_uvarint(gs_reader *rd) nogil
     uint32_t gs_rd_uvarint32(gs_reader *rd) nogil
     int64_t gs_rd_svarint(gs_reader *rd) nogil
+    int64_t gs_rd_sleb128(gs_reader *rd) nogil
     size_t gs_rd_cstr(gs_reader *rd, const char **out) nogil
     void gs_rd_seek(gs_reader *rd, size_t off) nogil
 

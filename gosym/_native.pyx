@@ -78,7 +78,7 @@ cdef class _StrCache:
 
 # ---------------------------------------------------------------- reader probe
 
-_READ_KINDS = ("u8", "u16", "u32", "u64", "ptr", "uvarint", "uvarint32", "svarint", "cstr")
+_READ_KINDS = ("u8", "u16", "u32", "u64", "ptr", "uvarint", "uvarint32", "svarint", "sleb128", "cstr")
 
 
 def read_value(const unsigned char[:] buf not None, str kind, Py_ssize_t offset,
@@ -117,6 +117,8 @@ def read_value(const unsigned char[:] buf not None, str kind, Py_ssize_t offset,
         value = gs_rd_uvarint32(&rd)
     elif kind == "svarint":
         value = gs_rd_svarint(&rd)
+    elif kind == "sleb128":
+        value = gs_rd_sleb128(&rd)
     else:
         n = gs_rd_cstr(&rd, &s)
         value = s[:n] if not rd.err else b""

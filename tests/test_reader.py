@@ -125,3 +125,30 @@ def test_format_error_is_value_error_and_names_section():
         _native.read_value(b"", "u32", 0)
     e = ei.value
     assert isinstance(e, FormatError) and e.section == "buffer" and e.offset == 0
+
+
+def sleb128(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if (v == 0 and not b & 0x40) or (v == -1 and b & 0x40):
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_sleb128_round_trip(v):
+    enc = sleb128(v)
+    got, nxt = _native.read_value(enc + b"\x00", "sleb128", 0)
+    assert got == v and nxt == len(enc)
+
+
+def test_sleb128_limits():
+    assert _native.read_value(b"\x7f", "sleb128", 0)[0] == -1
+    assert _native.read_value(b"\x80\x7f", "sleb128", 0)[0] == -128
+    with pytest.raises(FormatError, match="sleb128"):
+        _native.read_value(b"\x80" * 10 + b"\x00", "sleb128", 0)
+    with pytest.raises(FormatError):
+        _native.read_value(b"\x80\x80", "sleb128", 0)
