@@ -30,20 +30,7 @@ enum {
 /* More empty (zero-byte) v5 entries than this is taken as hostile. */
 #define MAX_EMPTY_ENTRIES 65536u
 
-static int fail(gs_err *e, int code, size_t off, const char *msg)
-{
-    if (e) {
-        e->code = code;
-        e->off = off;
-        e->msg = msg;
-    }
-    return code;
-}
 
-static int finish(const gs_reader *rd, gs_err *e)
-{
-    return fail(e, rd->err, rd->err_off, rd->err_msg);
-}
 
 /* unit_length [DWARF5 7.4]: 0xffffffff then a u64 is 64-bit DWARF;
  * 0xfffffff0..0xfffffffe are reserved. */
@@ -80,7 +67,7 @@ int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e)
     gs_rd_init(&rd, s->line, s->line_len, s->big_endian, 8);
     unit_length(&rd, off, &end, &offsz, &after);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     *next = end;
     return GS_OK;
 }
@@ -316,7 +303,7 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
     gs_rd_init(&rd, s->line, s->line_len, s->big_endian, 8);
     unit_length(&rd, off, &end, &offsz, &after);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     h->unit_off = off;
     h->unit_end = end;
     h->offset_size = offsz;
@@ -325,9 +312,9 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
     rd.pos = after;
     h->version = gs_rd_u16(&rd);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     if (h->version < 2 || h->version > 5)
-        return fail(e, GS_ERR_UNSUPPORTED, after, "unsupported line table version");
+        return gs_set_err(e, GS_ERR_UNSUPPORTED, after, "unsupported line table version");
     if (h->version >= 5) {
         h->address_size = gs_rd_u8(&rd);
         h->seg_sel_size = gs_rd_u8(&rd);
@@ -335,9 +322,9 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
     hl_at = rd.pos;
     hlen = offsz == 8 ? gs_rd_u64(&rd) : gs_rd_u32(&rd);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     if (hlen > end - rd.pos)
-        return fail(e, GS_ERR_FORMAT, hl_at, "header_length past the end of the unit");
+        return gs_set_err(e, GS_ERR_FORMAT, hl_at, "header_length past the end of the unit");
     h->prog_off = rd.pos + (size_t)hlen;
     /* Reads of the header stop where the program starts. */
     rd.len = h->prog_off;
@@ -350,15 +337,15 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
     h->line_range = gs_rd_u8(&rd);
     h->opcode_base = gs_rd_u8(&rd);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     if (h->line_range == 0)
-        return fail(e, GS_ERR_FORMAT, rd.pos - 2, "line_range is 0");
+        return gs_set_err(e, GS_ERR_FORMAT, rd.pos - 2, "line_range is 0");
     if (h->opcode_base == 0)
-        return fail(e, GS_ERR_FORMAT, rd.pos - 1, "opcode_base is 0");
+        return gs_set_err(e, GS_ERR_FORMAT, rd.pos - 1, "opcode_base is 0");
     for (k = 1; k < h->opcode_base; k++)
         h->std_lengths[k] = gs_rd_u8(&rd);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
 
     if (h->version < 5) {
         /* include_directories: strings ending with an empty one. */
@@ -367,7 +354,7 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
         for (;;) {
             size_t n = gs_rd_cstr(&rd, &str);
             if (rd.err)
-                return finish(&rd, e);
+                return gs_rd_finish(&rd, e);
             if (n == 0)
                 break;
             h->ndirs++;
@@ -379,7 +366,7 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
             int last;
             read_v2_file(&rd, &ent, &last);
             if (rd.err)
-                return finish(&rd, e);
+                return gs_rd_finish(&rd, e);
             if (last)
                 break;
             h->nfiles++;
@@ -391,16 +378,16 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e)
     h->ndirs = gs_rd_uvarint(&rd);
     h->dirs_off = rd.pos;
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     skip_v5_entries(&rd, s, offsz, h->dir_fmt, h->ndir_fmt, h->ndirs);
     read_formats(&rd, h->file_fmt, &h->nfile_fmt);
     h->nfiles = gs_rd_uvarint(&rd);
     h->files_off = rd.pos;
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     skip_v5_entries(&rd, s, offsz, h->file_fmt, h->nfile_fmt, h->nfiles);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     return GS_OK;
 }
 
@@ -429,7 +416,7 @@ int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
             ent.name_sec = GS_DWL_STR_LINE;
         }
         if (rd.err)
-            return finish(&rd, e);
+            return gs_rd_finish(&rd, e);
         out[i] = ent;
     }
     return GS_OK;
@@ -628,7 +615,7 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
 #undef EMIT
 #undef ADVANCE
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     return GS_OK;
 }
 
@@ -644,7 +631,7 @@ int gs_dwl_decode(const gs_dwl_secs *s, const uint64_t *offs, size_t first, size
         int rc;
         if (offs[k] > s->line_len) {
             *next = k;
-            return fail(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
+            return gs_set_err(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
         }
         unit_row[k] = r->n;
         rc = gs_dwl_open(s, (size_t)offs[k], &h, e);
@@ -678,7 +665,7 @@ int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
     for (k = 0; k < n; k++) {
         int rc;
         if (offs[k] > s->line_len)
-            return fail(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
+            return gs_set_err(e, GS_ERR_FORMAT, (size_t)offs[k], "line program offset past the section");
         snk.unit_idx = (uint32_t)k;
         rc = gs_dwl_open(s, (size_t)offs[k], &h, e);
         if (rc == GS_OK)

@@ -17,7 +17,7 @@
 #ifndef GOSYM_DWARF_LINE_H
 #define GOSYM_DWARF_LINE_H
 
-#include "pclntab.h"   /* gs_err */
+#include "reader.h"
 #include "reader.h"
 
 /* Returned by gs_dwl_decode when the caller's row arrays are full: grow them

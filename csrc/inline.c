@@ -4,16 +4,6 @@
 
 #include <stdlib.h>
 
-static int set_err(gs_err *e, int code, size_t off, const char *msg)
-{
-    if (e) {
-        e->code = code;
-        e->off = off;
-        e->msg = msg;
-    }
-    return code;
-}
-
 /* File offset of [va, va+n) when one segment backs all of it. */
 static int va_off(const gs_inl *c, uint64_t va, uint64_t n, size_t *off)
 {
@@ -42,12 +32,12 @@ int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t 
         return GS_OK;
     /* The funcdata array follows the pcdata array. */
     if (f->npcdata > (rd.len - f->pcdata_off) / 4)
-        return set_err(e, GS_ERR_FORMAT, f->off, "pcdata count past the end of the table");
+        return gs_set_err(e, GS_ERR_FORMAT, f->off, "pcdata count past the end of the table");
     p = f->pcdata_off + 4 * (size_t)f->npcdata;
     if (t->version >= GS_VER118) {
         uint32_t o = gs_u32_at(&rd, p + 4 * (size_t)c->funcdata_inltree);
         if (rd.err)
-            return set_err(e, GS_ERR_FORMAT, rd.err_off, "funcdata past the end of the table");
+            return gs_set_err(e, GS_ERR_FORMAT, rd.err_off, "funcdata past the end of the table");
         if (o == 0xffffffffu || c->gofunc == 0)
             return GS_OK;
         va = c->gofunc + o;
@@ -57,13 +47,13 @@ int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t 
             p += 4;
         va = gs_ptr_at(&rd, p + (size_t)t->ptr_size * c->funcdata_inltree);
         if (rd.err)
-            return set_err(e, GS_ERR_FORMAT, rd.err_off, "funcdata past the end of the table");
+            return gs_set_err(e, GS_ERR_FORMAT, rd.err_off, "funcdata past the end of the table");
         if (va == 0)
             return GS_OK;
     }
     if (!va_off(c, va, 1, off)) {
         *off = 0;
-        return set_err(e, GS_ERR_FORMAT, f->off, "inline tree address outside the file");
+        return gs_set_err(e, GS_ERR_FORMAT, f->off, "inline tree address outside the file");
     }
     return GS_OK;
 }
@@ -74,14 +64,14 @@ int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
     gs_reader fr;
     size_t recsize, rec;
     if (c == NULL || c->layout == GS_INL_NONE)
-        return set_err(e, GS_ERR_ARG, 0, "inline expansion is off");
+        return gs_set_err(e, GS_ERR_ARG, 0, "inline expansion is off");
     recsize = c->layout == GS_INL_16 ? 16 : 20;
     gs_rd_init(&fr, c->file, c->file_len, big_endian, 8);
     if (ix < 0 || tree > fr.len || (size_t)ix > (fr.len - tree) / recsize)
-        return set_err(e, GS_ERR_FORMAT, tree, "inline tree index out of range");
+        return gs_set_err(e, GS_ERR_FORMAT, tree, "inline tree index out of range");
     rec = tree + (size_t)ix * recsize;
     if (!gs_rd_has(&fr, rec, recsize))
-        return set_err(e, GS_ERR_FORMAT, rec, "inline tree record past end of file");
+        return gs_set_err(e, GS_ERR_FORMAT, rec, "inline tree record past end of file");
     if (recsize == 16) {
         out->func_id = gs_u8_at(&fr, rec);
         out->name_off = (int32_t)gs_u32_at(&fr, rec + 4);
@@ -122,7 +112,7 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
         size_t foff;
         gs_frame fm;
         if (k >= GS_INL_MAX_DEPTH)
-            return set_err(e, GS_ERR_FORMAT, tree, "inline tree deeper than 128 calls (a cycle?)");
+            return gs_set_err(e, GS_ERR_FORMAT, tree, "inline tree deeper than 128 calls (a cycle?)");
         if (tree && inltab && (rc = gs_pcvalue(t, inltab, f.entry, cur, &ix, e)))
             return rc;
         if ((rc = gs_pcvalue(t, f.pcln, f.entry, cur, &line, e)))
@@ -156,7 +146,7 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                 out[k] = fm;
             k++;
             if (r.parent_pc < 0 || f.entry + (uint64_t)r.parent_pc >= end)
-                return set_err(e, GS_ERR_FORMAT, tree, "inline parent pc outside the function");
+                return gs_set_err(e, GS_ERR_FORMAT, tree, "inline parent pc outside the function");
             cur = f.entry + (uint64_t)r.parent_pc;
             continue;
         }

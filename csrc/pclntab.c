@@ -4,27 +4,6 @@
 
 #include <stdlib.h>
 
-/* Copy the first error of rd into e and return its code. */
-static int finish(const gs_reader *rd, gs_err *e)
-{
-    if (e) {
-        e->code = rd->err;
-        e->off = rd->err_off;
-        e->msg = rd->err_msg;
-    }
-    return rd->err;
-}
-
-static int fail(gs_err *e, int code, size_t off, const char *msg)
-{
-    if (e) {
-        e->code = code;
-        e->off = off;
-        e->msg = msg;
-    }
-    return code;
-}
-
 /* A fresh reader over the table for one operation. */
 static inline gs_reader op_reader(const gs_pcln *t)
 {
@@ -46,7 +25,7 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
 
     memset(t, 0, sizeof *t);
     if (len < 8 || base == NULL)
-        return fail(e, GS_ERR_FORMAT, 0, "pclntab header truncated");
+        return gs_set_err(e, GS_ERR_FORMAT, 0, "pclntab header truncated");
     le = gs_load32(base, 0);
     be = gs_load32(base, 1);
     /* The magics read differently in the two byte orders, so the byte
@@ -66,18 +45,18 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
         case 0xfffffff0u: t->version = GS_VER118; break;
         case 0xfffffff1u: t->version = GS_VER120; break;
         default:
-            return fail(e, GS_ERR_FORMAT, 0, "unknown pclntab magic");
+            return gs_set_err(e, GS_ERR_FORMAT, 0, "unknown pclntab magic");
         }
     }
     t->magic = big ? be : le;
     if (base[4] != 0 || base[5] != 0)
-        return fail(e, GS_ERR_FORMAT, 4, "pclntab header padding not zero");
+        return gs_set_err(e, GS_ERR_FORMAT, 4, "pclntab header padding not zero");
     t->quantum = base[6];
     t->ptr_size = base[7];
     if (t->quantum != 1 && t->quantum != 2 && t->quantum != 4)
-        return fail(e, GS_ERR_FORMAT, 6, "bad pclntab instruction quantum");
+        return gs_set_err(e, GS_ERR_FORMAT, 6, "bad pclntab instruction quantum");
     if (t->ptr_size != 4 && t->ptr_size != 8)
-        return fail(e, GS_ERR_FORMAT, 7, "bad pclntab pointer size");
+        return gs_set_err(e, GS_ERR_FORMAT, 7, "bad pclntab pointer size");
 
     gs_rd_init(&t->rd, base, len, big, t->ptr_size);
     rd = op_reader(t);
@@ -86,7 +65,7 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
     for (k = 0; k < nwords; k++)
         w[k] = gs_ptr_at(&rd, 8 + (size_t)k * (size_t)t->ptr_size);
     if (rd.err)
-        return fail(e, GS_ERR_FORMAT, rd.err_off, "pclntab header truncated");
+        return gs_set_err(e, GS_ERR_FORMAT, rd.err_off, "pclntab header truncated");
 
     t->nfunc = w[0];
     if (t->version == GS_VER12) {
@@ -100,7 +79,7 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
         /* funcname, cu, filetab, pctab, pcln offsets must lie in the table. */
         for (k = 0; k < 5; k++) {
             if (o[k] > len)
-                return fail(e, GS_ERR_FORMAT,
+                return gs_set_err(e, GS_ERR_FORMAT,
                             8 + (size_t)((o - w) + k) * (size_t)t->ptr_size,
                             "pclntab header offset out of range");
         }
@@ -116,22 +95,22 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
     /* The function table: nfunc (entry, funcoff) pairs and one end entry. */
     if (t->functab_off > len ||
         t->nfunc > (len - t->functab_off) / (2 * (size_t)t->functab_field))
-        return fail(e, GS_ERR_FORMAT, 8, "function count larger than the table");
+        return gs_set_err(e, GS_ERR_FORMAT, 8, "function count larger than the table");
     if (t->nfunc > 0x7fffffffu)
-        return fail(e, GS_ERR_UNSUPPORTED, 8, "more than 2^31 functions");
+        return gs_set_err(e, GS_ERR_UNSUPPORTED, 8, "more than 2^31 functions");
     {
         size_t need = (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field;
         if (need > len - t->functab_off)
-            return fail(e, GS_ERR_FORMAT, t->functab_off, "function table truncated");
+            return gs_set_err(e, GS_ERR_FORMAT, t->functab_off, "function table truncated");
         if (t->version == GS_VER12) {
             /* Go 1.2: a u32 offset of the file table follows the function
              * table; the file table starts with its entry count. */
             uint32_t fo = gs_u32_at(&rd, t->functab_off + need);
             uint32_t nf = gs_u32_at(&rd, fo);
             if (rd.err)
-                return fail(e, GS_ERR_FORMAT, rd.err_off, "file table out of range");
+                return gs_set_err(e, GS_ERR_FORMAT, rd.err_off, "file table out of range");
             if (nf > (len - fo) / 4)
-                return fail(e, GS_ERR_FORMAT, fo, "file table count too large");
+                return gs_set_err(e, GS_ERR_FORMAT, fo, "file table count too large");
             t->filetab_off = fo;
             t->nfiletab12 = nf;
             t->nfiles = nf;
@@ -166,7 +145,7 @@ int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e)
     for (i = 0; i <= t->nfunc; i++) {
         uint64_t v = gs_pcln_entry(t, i);
         if (i > 0 && v < prev)
-            return fail(e, GS_ERR_FORMAT,
+            return gs_set_err(e, GS_ERR_FORMAT,
                         t->functab_off + (size_t)(2 * i) * (size_t)t->functab_field,
                         "function table not sorted");
         prev = v;
@@ -267,7 +246,7 @@ int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e)
 {
     gs_reader rd = op_reader(t);
     gs__decode_func(t, &rd, i, f);
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 static size_t name_at(const gs_pcln *t, gs_reader *rd, int32_t name_off, const char **s)
@@ -289,7 +268,7 @@ int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, 
 {
     gs_reader rd = op_reader(t);
     *n = name_at(t, &rd, name_off, s);
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 size_t gs__file_at(const gs_pcln *t, gs_reader *rd, const gs_func *f, int32_t fno)
@@ -336,7 +315,7 @@ int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t 
 {
     gs_reader rd = op_reader(t);
     *off = gs__file_at(t, &rd, f, fileno);
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 /* Run the pc-value table at pctab+tab (debug/gosym/pclntab.go: pcvalue;
@@ -376,7 +355,7 @@ int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int3
 {
     gs_reader rd = op_reader(t);
     *val = gs__pcvalue(t, &rd, tab, entry, pc);
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e)
@@ -385,7 +364,7 @@ int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab,
     *tab = 0;
     if (k < f->npcdata)
         *tab = gs_u32_at(&rd, f->pcdata_off + 4 * (size_t)k);
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
@@ -402,7 +381,7 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
         if (name_off || start_line || file_off) {
             gs_func f;
             if (gs__decode_func(t, &rd, i, &f))
-                return finish(&rd, e);
+                return gs_rd_finish(&rd, e);
             if (name_off)
                 name_off[i] = f.name_off;
             if (start_line)
@@ -411,11 +390,11 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
                 int32_t fno = gs__pcvalue(t, &rd, f.pcfile, f.entry, f.entry);
                 file_off[i] = rd.err ? 0 : (uint32_t)gs__file_at(t, &rd, &f, fno);
                 if (rd.err)
-                    return finish(&rd, e);
+                    return gs_rd_finish(&rd, e);
             }
         }
     }
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 void gs__pcv_begin(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it, uint32_t tab, uint64_t entry)
@@ -635,7 +614,7 @@ int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
         }
     }
     *n = k;
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc,
@@ -647,7 +626,7 @@ int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t p
     *val = -1;
     gs__pcv_begin(t, &rd, &it, tab, entry);
     if (it.done)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     /* The last mark whose run ends at or before pc: resume after it. */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -660,7 +639,7 @@ int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t p
         const gs_pcv_mark *m = &marks[lo - 1];
         if (m->pos > rd.len) {
             gs_rd_fail(&rd, GS_ERR_ARG, 0, "bad checkpoint");
-            return finish(&rd, e);
+            return gs_rd_finish(&rd, e);
         }
         it.pos = (size_t)m->pos;
         it.next = m->next;
@@ -671,7 +650,7 @@ int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t p
         gs__pcv_step(t, &rd, &it);
     if (!it.done)
         *val = it.val;
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }
 
 int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
@@ -688,19 +667,19 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
     *nrows = 0;
     *end_pc = 0;
     if (gs__decode_func(t, &rd, i, &f))
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     gs__pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
     gs__pcv_begin(t, &rd, &li, f.pcln, f.entry);
     if (rd.err)
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     if (!gs__pcv_step(t, &rd, &fi) || !gs__pcv_step(t, &rd, &li))
-        return finish(&rd, e);
+        return gs_rd_finish(&rd, e);
     cur = f.entry;
     /* Merge the two tables: a row wherever either value changes. */
     while (n < limit) {
         size_t fo = gs__file_at(t, &rd, &f, fi.val);
         if (rd.err)
-            return finish(&rd, e);
+            return gs_rd_finish(&rd, e);
         if (n < cap) {
             pc[n] = cur;
             file_off[n] = (uint32_t)fo;
@@ -724,5 +703,5 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
         }
     }
     *nrows = n;
-    return finish(&rd, e);
+    return gs_rd_finish(&rd, e);
 }

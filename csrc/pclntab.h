@@ -22,13 +22,6 @@
 
 enum { GS_VER12 = 12, GS_VER116 = 116, GS_VER118 = 118, GS_VER120 = 120 };
 
-/* The first error of an operation: code, table offset and reason. */
-typedef struct gs_err {
-    int code;
-    size_t off;
-    const char *msg;
-} gs_err;
-
 typedef struct gs_pcln {
     gs_reader rd;            /* template over the whole table; never mutated
                                 after open: each operation reads through its

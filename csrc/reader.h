@@ -27,6 +27,25 @@ enum {
     GS_ERR_ARG = 6       /* a caller error: bad index, bad option */
 };
 
+/* The first error of an operation: code, offset and reason (a static
+ * string).  Every decoder in csrc/ reports failures through one of these. */
+typedef struct gs_err {
+    int code;
+    size_t off;
+    const char *msg;
+} gs_err;
+
+/* gs_set_err fills e (when given) and returns code. */
+static inline int gs_set_err(gs_err *e, int code, size_t off, const char *msg)
+{
+    if (e) {
+        e->code = code;
+        e->off = off;
+        e->msg = msg;
+    }
+    return code;
+}
+
 typedef struct gs_reader {
     const uint8_t *base;
     size_t len;
@@ -59,6 +78,12 @@ static inline void gs_rd_fail(gs_reader *rd, int code, size_t off, const char *m
         rd->err_off = off;
         rd->err_msg = msg;
     }
+}
+
+/* gs_rd_finish copies the reader's first error into e; returns its code. */
+static inline int gs_rd_finish(const gs_reader *rd, gs_err *e)
+{
+    return gs_set_err(e, rd->err, rd->err_off, rd->err_msg);
 }
 
 /* gs_rd_has reports whether n bytes are readable at off (no overflow). */

@@ -3,6 +3,11 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t
 
 
 cdef extern from "reader.h":
+    ctypedef struct gs_err:
+        int code
+        size_t off
+        const char *msg
+
     enum:
         GS_OK
         GS_ERR_BOUNDS
@@ -11,13 +16,6 @@ cdef extern from "reader.h":
         GS_ERR_UNSUPPORTED
         GS_ERR_NOMEM
         GS_ERR_ARG
-
-
-cdef extern from "pclntab.h":
-    ctypedef struct gs_err:
-        int code
-        size_t off
-        const char *msg
 
 
 cdef extern from "dwarf_line.h":

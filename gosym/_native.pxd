@@ -3,6 +3,11 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 
 
 cdef extern from "reader.h":
+    ctypedef struct gs_err:
+        int code
+        size_t off
+        const char *msg
+
     enum:
         GS_OK
         GS_ERR_BOUNDS
@@ -43,10 +48,6 @@ cdef extern from "pclntab.h":
         GS_VER118
         GS_VER120
 
-    ctypedef struct gs_err:
-        int code
-        size_t off
-        const char *msg
 
     ctypedef struct gs_pcln:
         gs_reader rd
