@@ -10,7 +10,7 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-CSRC = ["csrc/pclntab.c", "csrc/symtab.c", "csrc/inline.c"]
+CSRC = ["csrc/pclntab.c", "csrc/symtab.c", "csrc/inline.c", "csrc/account.c"]
 
 compile_args = []
 link_args = []
@@ -33,7 +33,7 @@ ext = Extension(
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h",
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h",
              "gosym/_native.pxd"],
 )
 

@@ -187,3 +187,10 @@ cdef extern from "inline.h":
     int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                           gs_symres *r) nogil
     void gs_symres_free(gs_symres *r) nogil
+
+
+cdef extern from "account.h":
+    enum:
+        GS_ACC_N
+
+    int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t *counts, gs_err *e) nogil

@@ -703,6 +703,27 @@ cdef class Pclntab:
         finally:
             gs_symres_free(&r)
 
+    def account(self, funcdata_off=None):
+        """account splits the table's bytes by what they hold (header,
+        function table, _func records, names, cu and file tables, each kind
+        of pc-value table, funcdata inside the table on Go 1.26+, other);
+        the values sum to the table size.  Linear in the table (C)."""
+        cdef uint64_t counts[GS_ACC_N]
+        cdef gs_err e
+        cdef int rc
+        cdef size_t fdo = <size_t>-1 if funcdata_off is None else <size_t>funcdata_off
+        self._check()
+        with nogil:
+            rc = gs_pcln_account(&self.t, fdo, counts, &e)
+        if rc == GS_ERR_NOMEM:
+            raise MemoryError(e.msg.decode())
+        if rc:
+            self._raise(&e)
+        names = ("header", "functab", "func_records", "funcnames", "cutab", "filetab",
+                 "pcsp", "pcfile", "pcln", "pcdata_unsafepoint", "pcdata_stackmap",
+                 "pcdata_inltree_index", "pcdata_arglive", "pcdata_other", "funcdata", "other")
+        return {names[k - 1]: counts[k] for k in range(1, GS_ACC_N)}
+
     def lookup_many(self, pcs):
         """lookup_many maps a buffer of uint64 pcs to three arrays: function
         index (int64, -1 on a miss), line (int32, -1 unknown) and file-name

@@ -161,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
     d.set_defaults(func=cmd_dump)
+    from gosym.cost import add_parser as add_cost
     from gosym.lookup_cli import add_parser as add_lookup
     add_lookup(sub)
+    add_cost(sub)
     return p
 
 
@@ -180,8 +182,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         msg = str(e)
         sys.stderr.write(f"gosym: {path}: {msg}\n" if path else f"gosym: {msg}\n")
         return 1
-    except IsADirectoryError:
-        sys.stderr.write(f"gosym: {args.binary}: is a directory\n")
+    except IsADirectoryError as e:
+        sys.stderr.write(f"gosym: {e.filename or args.binary}: is a directory\n")
         return 1
     except OSError as e:
         if isinstance(e, BrokenPipeError):

@@ -1,0 +1,131 @@
+/* account.c - pclntab byte accounting.  See account.h. */
+#include "account.h"
+#include "pclntab_int.h"
+
+#include <stdlib.h>
+
+/* Claim [off, off+n) for cat where still unclaimed (clipped to the table). */
+static void claim(uint8_t *map, size_t len, size_t off, size_t n, uint8_t cat)
+{
+    size_t k, end;
+    if (off >= len)
+        return;
+    end = n > len - off ? len : off + n;
+    for (k = off; k < end; k++)
+        if (!map[k])
+            map[k] = cat;
+}
+
+/* Byte length of the pc-value table at pctab offset tab (0 when absent or
+ * malformed), including its terminating zero. */
+static size_t pcv_len(const gs_pcln *t, uint32_t tab)
+{
+    gs_reader rd = t->rd;
+    int first = 1;
+    size_t start;
+    rd.err = GS_OK;
+    if (tab == 0 || (size_t)tab >= rd.len - t->pctab_off)
+        return 0;
+    start = rd.pos = t->pctab_off + tab;
+    for (;;) {
+        uint32_t uv = gs_rd_uvarint32(&rd);
+        if (rd.err)
+            return 0;
+        if (uv == 0 && !first)
+            return rd.pos - start;
+        first = 0;
+        gs_rd_uvarint32(&rd);
+        if (rd.err)
+            return 0;
+    }
+}
+
+static void claim_tab(const gs_pcln *t, uint8_t *map, uint32_t tab, uint8_t cat)
+{
+    size_t n = pcv_len(t, tab);
+    if (n)
+        claim(map, t->rd.len, t->pctab_off + tab, n, cat);
+}
+
+int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t counts[GS_ACC_N], gs_err *e)
+{
+    size_t len = t->rd.len, k;
+    uint8_t *map;
+    uint64_t i;
+    gs_reader rd = t->rd;
+    size_t hdr = 8 + (size_t)t->ptr_size * (t->version >= GS_VER118 ? 8 : t->version == GS_VER116 ? 7 : 1);
+
+    for (k = 0; k < GS_ACC_N; k++)
+        counts[k] = 0;
+    map = calloc(len ? len : 1, 1);
+    if (!map)
+        return gs_set_err(e, GS_ERR_NOMEM, 0, "no memory to account the table");
+    rd.err = GS_OK;
+    claim(map, len, 0, hdr, GS_ACC_HEADER);
+    claim(map, len, t->functab_off, (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field,
+          GS_ACC_FUNCTAB);
+    if (t->version == GS_VER12) {
+        claim(map, len, t->functab_off + (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field, 4,
+              GS_ACC_FILETAB);
+        claim(map, len, t->filetab_off, 4 * (size_t)t->nfiletab12, GS_ACC_FILETAB);
+        for (k = 1; k < t->nfiletab12; k++) {
+            const char *s;
+            uint32_t so = gs_u32_at(&rd, t->filetab_off + 4 * k);
+            size_t n;
+            if (rd.err)
+                break;
+            n = gs_cstr_at(&rd, so, &s);
+            if (rd.err) {
+                rd.err = GS_OK;
+                continue;
+            }
+            claim(map, len, so, n + 1, GS_ACC_FILETAB);
+        }
+    } else {
+        /* 1.16+: the regions follow each other in header order. */
+        if (t->funcname_off <= t->cu_off && t->cu_off <= t->filetab_off &&
+            t->filetab_off <= t->pctab_off) {
+            claim(map, len, t->funcname_off, t->cu_off - t->funcname_off, GS_ACC_FUNCNAME);
+            claim(map, len, t->cu_off, t->filetab_off - t->cu_off, GS_ACC_CUTAB);
+            claim(map, len, t->filetab_off, t->pctab_off - t->filetab_off, GS_ACC_FILETAB);
+        }
+    }
+    for (i = 0; i < t->nfunc; i++) {
+        gs_func f;
+        const char *s;
+        size_t n, fixed, arrays;
+        uint32_t j;
+        rd.err = GS_OK;
+        if (gs__decode_func(t, &rd, i, &f))
+            continue;
+        fixed = f.pcdata_off - f.off;
+        /* pcdata u32 array, then funcdata: u32 offsets (1.18+) or pointers,
+         * aligned to the pointer size (before 1.18). */
+        arrays = 4 * (size_t)(f.npcdata > len ? len : f.npcdata);
+        if (t->version >= GS_VER118)
+            arrays += 4 * (size_t)f.nfuncdata;
+        else if (f.nfuncdata)
+            arrays += ((f.pcdata_off + arrays) % (size_t)t->ptr_size ? 4 : 0) +
+                      (size_t)t->ptr_size * f.nfuncdata;
+        claim(map, len, f.off, fixed + arrays, GS_ACC_FUNC);
+        n = gs_cstr_at(&rd, t->funcname_off + (size_t)(uint32_t)f.name_off, &s);
+        if (!rd.err)
+            claim(map, len, t->funcname_off + (size_t)(uint32_t)f.name_off, n + 1, GS_ACC_FUNCNAME);
+        claim_tab(t, map, f.pcsp, GS_ACC_PCSP);
+        claim_tab(t, map, f.pcfile, GS_ACC_PCFILE);
+        claim_tab(t, map, f.pcln, GS_ACC_PCLN);
+        for (j = 0; j < f.npcdata && j < 64; j++) {
+            uint32_t tab;
+            gs_err e2;
+            if (gs_pcdata_tab(t, &f, j, &tab, &e2))
+                break;
+            claim_tab(t, map, tab, (uint8_t)(j <= 3 ? GS_ACC_PCDATA0 + j : GS_ACC_PCDATA_OTHER));
+        }
+    }
+    if (funcdata_off < len)
+        claim(map, len, funcdata_off, len - funcdata_off, GS_ACC_FUNCDATA);
+    for (k = 0; k < len; k++)
+        counts[map[k] ? map[k] : GS_ACC_OTHER]++;
+    free(map);
+    return GS_OK;
+}
