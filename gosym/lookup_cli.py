@@ -16,6 +16,7 @@ The pclntab has no columns; they print as 0.
 from __future__ import annotations
 
 import argparse
+import array
 import json
 import sys
 from typing import Iterable, List, Optional, TextIO
@@ -27,37 +28,20 @@ STYLES = ("go", "gnu", "llvm", "json")
 
 def parse_addr(text: str) -> Optional[int]:
     """parse_addr reads a hex address with or without 0x; None if it is not one."""
-    t = text.strip()
-    if t.lower().startswith("0x"):
-        t = t[2:]
-    if not t or len(t) > 16:
-        return None
     try:
-        return int(t, 16)
+        v = int(text, 16)       # accepts surrounding blanks and a 0x prefix
     except ValueError:
         return None
+    return v if 0 <= v < 1 << 64 else None
 
 
-def _frames(b: "gosym.Binary", pc: int, inline: bool) -> List["gosym.Frame"]:
-    frames = b.lookup(pc)
-    if not inline and frames:
-        # The physical function, at the innermost position (debug/gosym's
-        # PCToLine answer).
-        last, first = frames[-1], frames[0]
-        return [gosym.Frame(last.function, first.file, first.line, False,
-                            last.start_line, last.entry)]
-    return frames
-
-
-def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, inline: bool,
-                  module: str) -> str:
-    """format_answer renders the frames of one address in a style."""
-    frames = _frames(b, pc, inline) if pc is not None else []
+def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["gosym.Frame"]) -> str:
+    """The answer for one address in a style (frames innermost first)."""
     if style == "go":
         if not frames:
             return "?\n?:0\n"
-        f = frames[0]
-        return f"{f.function}\n{f.file}:{f.line}\n"
+        # The physical function at the innermost position (debug/gosym's PCToLine).
+        return f"{frames[-1].function}\n{frames[0].file}:{frames[0].line}\n"
     if style == "gnu":
         if not frames:
             return "??\n??:0\n"
@@ -75,20 +59,92 @@ def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, in
     return json.dumps(doc) + "\n"
 
 
-def run(b: "gosym.Binary", addrs: Iterable[str], style: str, inline: bool, bias: int,
-        module: str, out: TextIO, flush: bool) -> None:
-    """run answers each address in turn."""
-    for raw in addrs:
-        if not raw.strip():
-            continue
+def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, bias: int,
+                 module: str) -> str:
+    """answer_batch symbolizes a batch of address lines in one C pass and
+    renders the answers in order (blank lines are skipped)."""
+    raws = [ln for ln in lines if ln.strip()]
+    pcs: List[Optional[int]] = []
+    for raw in raws:
         pc = parse_addr(raw)
         if pc is not None:
             pc -= bias
             if pc < 0:
                 pc = None
-        out.write(format_answer(b, raw, pc, style, inline, module))
-        if flush:
-            out.flush()
+        pcs.append(pc)
+    res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]))
+    if style == "json":
+        out = []
+        for k, (raw, pc) in enumerate(zip(raws, pcs)):
+            frames = res.frames(k) if pc is not None else []
+            if frames and not inline:
+                last, first = frames[-1], frames[0]
+                frames = [gosym.Frame(last.function, first.file, first.line, False,
+                                      last.start_line, last.entry)]
+            out.append(_render(style, module, raw, pc, frames))
+        return "".join(out)
+    # The text styles straight from the columns: no Frame object per frame.
+    names, files = res.names(), res.files()
+    line, start, count = res.line, res.first, res.count
+    out = []
+    for k, pc in enumerate(pcs):
+        n = count[k] if pc is not None else 0
+        if n == 0:
+            out.append(MISS[style])
+            continue
+        a = start[k]
+        z = a + n - 1                       # the physical function's frame
+        if style == "go" or not inline:
+            f = files[a] if style == "go" else (files[a] or "??")
+            ln = line[a] if style == "go" else max(line[a], 0)
+            tail = "\n" if style == "go" or style == "gnu" else ":0\n"
+            out.append(f"{names[z]}\n{f}:{ln}{tail}" + ("\n" if style == "llvm" else ""))
+        elif style == "gnu":
+            out.append("".join(f"{names[j]}\n{files[j] or '??'}:{max(line[j], 0)}\n"
+                               for j in range(a, a + n)))
+        else:
+            out.append("".join(f"{names[j]}\n{files[j] or '??'}:{max(line[j], 0)}:0\n"
+                               for j in range(a, a + n)) + "\n")
+    return "".join(out)
+
+
+MISS = {"go": "?\n?:0\n", "gnu": "??\n??:0\n", "llvm": "??\n??:0:0\n\n"}
+
+
+def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, inline: bool,
+                  module: str) -> str:
+    """format_answer renders the frames of one address in a style."""
+    return answer_batch(b, [raw if pc is None else hex(pc)], style, inline, 0, module)
+
+
+def run(b: "gosym.Binary", addrs: Iterable[str], style: str, inline: bool, bias: int,
+        module: str, out: TextIO, flush: bool) -> None:
+    """run answers a list of addresses (command-line arguments) in one batch."""
+    out.write(answer_batch(b, list(addrs), style, inline, bias, module))
+
+
+def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, module: str,
+               out: TextIO) -> None:
+    """run_stream answers addresses from a byte stream: whatever lines have
+    arrived are symbolized together and flushed at once, so a profiler that
+    sends one address and waits gets its answer, and a file of a million
+    addresses goes through in large batches."""
+    pending = b""
+    while True:
+        chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+        if not chunk:
+            break
+        pending += chunk
+        cut = pending.rfind(b"\n")
+        if cut < 0:
+            continue
+        lines = pending[:cut].decode("utf-8", "replace").split("\n")
+        pending = pending[cut + 1:]
+        out.write(answer_batch(b, lines, style, inline, bias, module))
+        out.flush()
+    if pending.strip():
+        out.write(answer_batch(b, [pending.decode("utf-8", "replace")], style, inline, bias, module))
+        out.flush()
 
 
 def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
@@ -101,7 +157,7 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
         if args.addr:
             run(b, args.addr, args.style, inline, bias, args.binary, out, flush=False)
         else:
-            run(b, sys.stdin, args.style, inline, bias, args.binary, out, flush=True)
+            run_stream(b, sys.stdin.buffer, args.style, inline, bias, args.binary, out)
     return 0
 
 

