@@ -96,3 +96,67 @@ int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
     }
     return GS_OK;
 }
+
+int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
+                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n)
+{
+    size_t entsize, k, m = 0;
+    *n = 0;
+    switch (kind) {
+    case GS_SYM_ELF32: entsize = 16; break;
+    case GS_SYM_ELF64: entsize = 24; break;
+    case GS_SYM_MACHO32: entsize = 12; break;
+    case GS_SYM_MACHO64: entsize = 16; break;
+    case GS_SYM_COFF: entsize = 18; break;
+    default: return GS_ERR_ARG;
+    }
+    if (tab_off > len || count > (len - tab_off) / entsize)
+        return GS_ERR_FORMAT;
+    for (k = 0; k < count; k++) {
+        const uint8_t *p = base + tab_off + k * entsize;
+        gs_sym s;
+        memset(&s, 0, sizeof s);
+        s.index = (uint32_t)k;
+        switch (kind) {
+        case GS_SYM_ELF32:
+            s.name_off = gs_load32(p, big_endian);
+            s.value = gs_load32(p + 4, big_endian);
+            s.size = gs_load32(p + 8, big_endian);
+            s.type = p[12] & 0xf;
+            s.section = gs_load16(p + 14, big_endian);
+            s.is_func = s.type == 2;
+            break;
+        case GS_SYM_ELF64:
+            s.name_off = gs_load32(p, big_endian);
+            s.type = p[4] & 0xf;
+            s.section = gs_load16(p + 6, big_endian);
+            s.value = gs_load64(p + 8, big_endian);
+            s.size = gs_load64(p + 16, big_endian);
+            s.is_func = s.type == 2;
+            break;
+        case GS_SYM_MACHO32:
+        case GS_SYM_MACHO64:
+            s.name_off = gs_load32(p, big_endian);
+            s.type = p[4];
+            s.section = p[5];
+            s.value = kind == GS_SYM_MACHO64 ? gs_load64(p + 8, big_endian) : gs_load32(p + 8, big_endian);
+            /* N_SECT, not a debugging (N_STAB) entry; text-ness is decided
+             * by the caller from the section. */
+            s.is_func = (s.type & 0xe0) == 0 && (s.type & 0x0e) == 0x0e;
+            break;
+        case GS_SYM_COFF:
+            s.name_off = gs_load32(p, 0) == 0 ? gs_load32(p + 4, 0) : 0xffffffffu;
+            s.value = gs_load32(p + 8, 0);
+            s.section = (int16_t)gs_load16(p + 12, 0);
+            s.type = p[16];
+            s.is_func = (gs_load16(p + 14, 0) & 0xf0) == 0x20 || s.section > 0;
+            k += p[17];
+            break;
+        }
+        if (m < cap)
+            out[m] = s;
+        m++;
+    }
+    *n = m;
+    return GS_OK;
+}

@@ -31,4 +31,22 @@ int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                    int64_t *index, uint64_t *value, int32_t *section,
                    size_t *err_off);
 
+
+/* One symbol as listed by gs_symtab_list. */
+typedef struct gs_sym {
+    uint64_t value;          /* as stored (COFF: section-relative) */
+    uint64_t size;           /* ELF st_size; 0 where the format has none */
+    uint32_t name_off;       /* offset in the string table; COFF short names: ~0 */
+    uint32_t index;          /* record index (COFF short names are read from it) */
+    int32_t section;         /* ELF st_shndx, Mach-O n_sect, COFF 1-based section */
+    uint8_t type;            /* ELF STT_*, Mach-O n_type, COFF storage class */
+    uint8_t is_func;         /* a code symbol (ELF STT_FUNC; Mach-O N_SECT in a text
+                                section is decided by the caller; COFF type 0x20) */
+} gs_sym;
+
+/* gs_symtab_list copies up to cap symbols into out and sets *n to the
+ * number of symbols in the table (auxiliary COFF records excluded). */
+int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
+                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n);
+
 #endif

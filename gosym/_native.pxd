@@ -121,6 +121,17 @@ cdef extern from "symtab.h":
         GS_SYM_MACHO64
         GS_SYM_COFF
 
+    ctypedef struct gs_sym:
+        uint64_t value
+        uint64_t size
+        uint32_t name_off
+        uint32_t index
+        int32_t section
+        uint8_t type
+        uint8_t is_func
+
+    int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
+                       size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n) nogil
     int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                        size_t tab_off, size_t count, size_t str_off, size_t str_len,
                        const char *name, size_t name_len,

@@ -11,6 +11,9 @@ def read_value(buf: Any, kind: str, offset: int, big_endian: bool = ...,
 def symtab_find(buf: Any, kind: str, big_endian: bool, tab_off: int, count: int,
                 str_off: int, str_len: int, name: str) -> Optional[Tuple[int, int, int]]: ...
 
+def symtab_list(buf: Any, kind: str, big_endian: bool, tab_off: int,
+                count: int) -> Dict[str, array]: ...
+
 class Frame:
     function: str
     file: str

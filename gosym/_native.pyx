@@ -158,6 +158,48 @@ def symtab_find(const unsigned char[:] buf not None, str kind, bint big_endian,
     return index, value, section
 
 
+def symtab_list(const unsigned char[:] buf not None, str kind, bint big_endian,
+                size_t tab_off, size_t count):
+    """symtab_list decodes a whole symbol table into columns: a dict of
+    arrays value (Q), size (Q), name_off (I), index (I), section (i), type
+    (B), is_func (B).  One C pass, GIL released."""
+    cdef size_t n = 0, k
+    cdef int rc
+    cdef int kd = SYMTAB_KINDS[kind]
+    cdef const uint8_t *base = &buf[0] if buf.shape[0] else NULL
+    cdef size_t blen = <size_t>buf.shape[0]
+    cdef gs_sym *syms
+    with nogil:
+        rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, NULL, 0, &n)
+    if rc:
+        raise FormatError("symbol table out of range", section="symtab", offset=tab_off)
+    syms = <gs_sym *>malloc((n if n else 1) * sizeof(gs_sym))
+    if syms == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, syms, n, &n)
+        value = array.clone(_Q, n, False)
+        size = array.clone(_Q, n, False)
+        name_off = array.clone(_I, n, False)
+        index = array.clone(_I, n, False)
+        section = array.clone(_i, n, False)
+        typ = array.clone(_B, n, False)
+        is_func = array.clone(_B, n, False)
+        for k in range(n):
+            value[k] = syms[k].value
+            size[k] = syms[k].size
+            name_off[k] = syms[k].name_off
+            index[k] = syms[k].index
+            section[k] = syms[k].section
+            typ[k] = syms[k].type
+            is_func[k] = syms[k].is_func
+    finally:
+        free(syms)
+    return {"value": value, "size": size, "name_off": name_off, "index": index,
+            "section": section, "type": typ, "is_func": is_func}
+
+
 # ------------------------------------------------------------------ frames
 
 cdef class Frame:

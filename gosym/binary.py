@@ -11,6 +11,7 @@ from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import GosymError, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+from gosym.symtab import SymbolTable
 
 if TYPE_CHECKING:
     from gosym.dwarf import Dwarf
@@ -34,6 +35,7 @@ class Binary:
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
+        self._symtab: Optional[SymbolTable] = None
         self._dwarf: Any = _UNSET
         try:
             buf: Any
@@ -133,6 +135,14 @@ class Binary:
         file offset) arrays in one C loop with the GIL released; names come
         from functions.columns() / file_name()."""
         return self._tab.lookup_many(pcs)
+
+    @property
+    def symtab(self) -> "SymbolTable":
+        """symtab is the container's symbol tables (ELF .symtab/.dynsym,
+        Mach-O nlist, PE COFF) as one SymbolTable; decoded on first use."""
+        if self._symtab is None:
+            self._symtab = SymbolTable(self.container)
+        return self._symtab
 
     def symbolize(self, pcs, bias: int = 0) -> "_native.Symbolized":
         """symbolize expands many pcs at once, inlined frames included, into

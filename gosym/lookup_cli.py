@@ -59,8 +59,17 @@ def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["
     return json.dumps(doc) + "\n"
 
 
+def _symtab_answer(b: "gosym.Binary", style: str, module: str, raw: str, pc: int) -> Optional[str]:
+    """An answer from the symbol tables (function name only), or None."""
+    hit = b.symtab.lookup(pc)
+    if hit is None:
+        return None
+    name, _off = hit
+    return _render(style, module, raw, pc, [gosym.Frame(name, "", 0, False, 0, pc - _off)])
+
+
 def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, bias: int,
-                 module: str) -> str:
+                 module: str, source: str = "auto") -> str:
     """answer_batch symbolizes a batch of address lines in one C pass and
     renders the answers in order (blank lines are skipped)."""
     raws = [ln for ln in lines if ln.strip()]
@@ -72,6 +81,12 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
             if pc < 0:
                 pc = None
         pcs.append(pc)
+    if source == "symtab":
+        return "".join((_symtab_answer(b, style, module, raw, pc) if pc is not None else None)
+                       or _render(style, module, raw, pc, []) for raw, pc in zip(raws, pcs))
+    # The symbol tables answer pcs the pclntab does not cover (C code in
+    # cgo binaries), except in the go style, which is addr2line's.
+    fallback = source == "auto" and style != "go"
     res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]))
     if style == "json":
         out = []
@@ -81,6 +96,11 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
                 last, first = frames[-1], frames[0]
                 frames = [gosym.Frame(last.function, first.file, first.line, False,
                                       last.start_line, last.entry)]
+            if not frames and fallback and pc is not None:
+                alt = _symtab_answer(b, style, module, raw, pc)
+                if alt is not None:
+                    out.append(alt)
+                    continue
             out.append(_render(style, module, raw, pc, frames))
         return "".join(out)
     # The text styles straight from the columns: no Frame object per frame.
@@ -90,7 +110,8 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
     for k, pc in enumerate(pcs):
         n = count[k] if pc is not None else 0
         if n == 0:
-            out.append(MISS[style])
+            alt = _symtab_answer(b, style, module, "", pc) if fallback and pc is not None else None
+            out.append(alt if alt is not None else MISS[style])
             continue
         a = start[k]
         z = a + n - 1                       # the physical function's frame
@@ -118,13 +139,13 @@ def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, in
 
 
 def run(b: "gosym.Binary", addrs: Iterable[str], style: str, inline: bool, bias: int,
-        module: str, out: TextIO, flush: bool) -> None:
+        module: str, out: TextIO, source: str = "auto") -> None:
     """run answers a list of addresses (command-line arguments) in one batch."""
-    out.write(answer_batch(b, list(addrs), style, inline, bias, module))
+    out.write(answer_batch(b, list(addrs), style, inline, bias, module, source))
 
 
 def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, module: str,
-               out: TextIO) -> None:
+               out: TextIO, source: str = "auto") -> None:
     """run_stream answers addresses from a byte stream: whatever lines have
     arrived are symbolized together and flushed at once, so a profiler that
     sends one address and waits gets its answer, and a file of a million
@@ -140,10 +161,11 @@ def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, m
             continue
         lines = pending[:cut].decode("utf-8", "replace").split("\n")
         pending = pending[cut + 1:]
-        out.write(answer_batch(b, lines, style, inline, bias, module))
+        out.write(answer_batch(b, lines, style, inline, bias, module, source))
         out.flush()
     if pending.strip():
-        out.write(answer_batch(b, [pending.decode("utf-8", "replace")], style, inline, bias, module))
+        out.write(answer_batch(b, [pending.decode("utf-8", "replace")], style, inline, bias, module,
+                               source))
         out.flush()
 
 
@@ -155,9 +177,9 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
     inline = args.inline if args.inline is not None else args.style != "go"
     with gosym.open(args.binary) as b:
         if args.addr:
-            run(b, args.addr, args.style, inline, bias, args.binary, out, flush=False)
+            run(b, args.addr, args.style, inline, bias, args.binary, out, args.source)
         else:
-            run_stream(b, sys.stdin.buffer, args.style, inline, bias, args.binary, out)
+            run_stream(b, sys.stdin.buffer, args.style, inline, bias, args.binary, out, args.source)
     return 0
 
 
@@ -173,8 +195,10 @@ def add_parser(sub) -> None:
                    help="print inlined frames (default, except --style go)")
     g.add_argument("--no-inline", dest="inline", action="store_false",
                    help="only the physical function")
-    p.add_argument("--source", choices=("auto", "pclntab"), default="auto",
-                   help="where answers come from (auto: the pclntab)")
+    p.add_argument("--source", choices=("auto", "pclntab", "symtab"), default="auto",
+                   help="where answers come from: the pclntab, the symbol tables (names only), or "
+                        "auto: the pclntab, then the symbol tables for code it does not cover "
+                        "(not in --style go, which answers as go tool addr2line)")
     p.add_argument("--bias", metavar="HEX", default=None,
                    help="subtract this load bias from each address (PIE, shared objects)")
     p.set_defaults(func=cmd_lookup)
