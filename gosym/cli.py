@@ -165,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gosym.lookup_cli import add_parser as add_lookup
     add_lookup(sub)
     add_cost(sub)
+    from gosym.matrix import add_parser as add_matrix
+    add_matrix(sub)
+    from gosym.diff import add_parser as add_diff
+    add_diff(sub)
     return p
 
 
