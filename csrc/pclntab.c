@@ -341,7 +341,10 @@ int32_t gs__pcvalue(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t entr
         if (uv == 0 && !first)
             return -1;
         first = 0;
-        val += gs_zigzag32(uv);
+        /* Wrapping add, as Go's int32 arithmetic (runtime/symtab.go: step);
+         * a signed overflow here was undefined behaviour (found by
+         * fuzz/fuzz_pclntab.c: -1 + INT32_MIN). */
+        val = (int32_t)((uint32_t)val + (uint32_t)gs_zigzag32(uv));
         pcd = gs_rd_uvarint32(rd);
         if (rd->err)
             return -1;
@@ -416,8 +419,14 @@ void gs__pcv_begin(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it, uint32_t t
 int gs__pcv_step(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it)
 {
     uint32_t uv, pcd;
-    if (it->done || rd->err)
+    if (it->done || rd->err) {
+        /* An error left by another walk on the same reader ends this one
+         * too: callers loop `while (!it.done && ...)`, so returning without
+         * `done` set would spin forever (found by fuzz/fuzz_pclntab.c: a
+         * line table that fails while the file table walk continues). */
+        it->done = 1;
         return 0;
+    }
     rd->pos = it->pos;
     uv = gs_rd_uvarint32(rd);
     if (rd->err || (uv == 0 && !it->first)) {
@@ -425,7 +434,7 @@ int gs__pcv_step(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it)
         return 0;
     }
     it->first = 0;
-    it->val += gs_zigzag32(uv);
+    it->val = (int32_t)((uint32_t)it->val + (uint32_t)gs_zigzag32(uv));  /* wrapping, as in gs__pcvalue */
     pcd = gs_rd_uvarint32(rd);
     if (rd->err) {
         it->done = 1;

@@ -165,6 +165,23 @@ def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:
             if (pos - s.offset) % c.ptr_size == 0:
                 return s.addr + (pos - s.offset)
             pos += 1
+    if c.format == "ELF":
+        # No usable section headers (removed, a loader-only image, or names
+        # garbled by a strip tool): search the writable PT_LOAD segments
+        # (PF_W; moduledata is in .noptrdata, in the RW segment).  Without
+        # this, a Go 1.26+ table (header text start 0) got text base 0 and
+        # inline trees were lost.
+        for g in c.segments:
+            if not g.file_size or not g.flags & 2:
+                continue
+            pos, end = g.offset, g.offset + g.file_size
+            while True:
+                pos = c.buf.find(needle, pos, end)  # type: ignore[attr-defined]
+                if pos < 0:
+                    break
+                if (g.addr + pos - g.offset) % c.ptr_size == 0:
+                    return g.addr + (pos - g.offset)
+                pos += 1
     return None
 
 

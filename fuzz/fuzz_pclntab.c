@@ -1,0 +1,234 @@
+/* fuzz_pclntab.c - libFuzzer harness over the C core alone (csrc/).
+ *
+ * The only property checked is the one of issue 6: on any input every
+ * decoder returns a status (OK or an error) without reading out of bounds,
+ * overflowing, hanging or leaking; AddressSanitizer and UBSan report the
+ * rest.  Build with fuzz/build.sh, run with fuzz/run.sh.
+ *
+ * Input layout (self-describing, so one corpus drives every decoder):
+ *   byte 0      mode: bit 0 clear -> pclntab, set -> .debug_line
+ *   pclntab mode, a 24-byte prefix after the mode byte:
+ *     byte 1    inline layout (0: none, 1: 16-byte, 2: 20-byte records)
+ *     byte 2    FUNCDATA_InlTree index (low 3 bits)
+ *     byte 3    PCDATA_InlTreeIndex (low 3 bits)
+ *     bytes 4-11  text base (little endian)
+ *     bytes 12-19 gofunc address, relative to the segment's va
+ *     bytes 20-23 table offset inside the rest (mod its length)
+ *     bytes 24-   the "file": one segment mapping all of it at va
+ *                 0x400000; the table is the file from the table offset on.
+ *   .debug_line mode: bytes 1.. are the section; it is also handed in as
+ *   .debug_line_str and .debug_str, so string forms resolve somewhere.
+ * Seeds (fuzz/run.sh) are real tables with a zero prefix (table offset 0).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pclntab.h"
+#include "inline.h"
+#include "dwarf_line.h"
+
+#define SEG_VA 0x400000u
+#define MAX_PCS 64
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* A sample of pcs: entries of a few functions, their midpoints and ends,
+ * plus pcs taken from the input (so misses and far addresses occur too). */
+static size_t pick_pcs(const gs_pcln *t, const uint8_t *d, size_t n, uint64_t *pcs)
+{
+    size_t k = 0;
+    uint64_t nf = t->nfunc;
+    for (uint64_t i = 0; i < nf && k + 3 <= MAX_PCS - 4; i += (nf / 16) + 1) {
+        uint64_t a = gs_pcln_entry(t, i), b = gs_pcln_entry(t, i + 1);
+        pcs[k++] = a;
+        pcs[k++] = a + (b > a ? (b - a) / 2 : 1);
+        pcs[k++] = b ? b - 1 : 0;
+    }
+    for (size_t j = 0; j + 8 <= n && k < MAX_PCS && j < 32; j += 8)
+        pcs[k++] = le64(d + j);
+    return k;
+}
+
+static void fuzz_pclntab(const uint8_t *d, size_t n)
+{
+    gs_pcln t;
+    gs_err e = {0, 0, 0};
+    gs_inl c;
+    gs_seg seg;
+    uint64_t pcs[MAX_PCS];
+    size_t npcs, toff;
+
+    if (n < 24)
+        return;
+    memset(&c, 0, sizeof c);
+    c.layout = d[1] % 3 == 1 ? GS_INL_16 : d[1] % 3 == 2 ? GS_INL_20 : GS_INL_NONE;
+    c.funcdata_inltree = d[2] & 7;
+    c.pcdata_inlindex = d[3] & 7;
+    uint64_t text_base = le64(d + 4);
+    c.gofunc = SEG_VA + le64(d + 12);
+    toff = (size_t)(d[20] | d[21] << 8 | d[22] << 16 | (uint32_t)d[23] << 24);
+    d += 24;
+    n -= 24;
+    if (n == 0)
+        return;
+    toff %= n;
+    seg.va = SEG_VA;
+    seg.off = 0;
+    seg.size = n;
+    c.file = d;
+    c.file_len = n;
+    c.segs = &seg;
+    c.nsegs = 1;
+    c.pcln_va = SEG_VA + toff;
+
+    if (gs_pcln_open(&t, d + toff, n - toff, &e) != GS_OK)
+        return;
+    t.text_base = text_base;
+    if (gs_pcln_check_sorted(&t, &e) != GS_OK)
+        return;
+
+    /* Whole-table columns, bounded so a huge nfunc claim (already checked
+     * against the buffer by gs_pcln_open) stays cheap. */
+    if (t.nfunc <= 4096) {
+        size_t m = (size_t)t.nfunc ? (size_t)t.nfunc : 1;
+        uint64_t *entry = malloc(m * sizeof *entry), *end = malloc(m * sizeof *end);
+        int32_t *name = malloc(m * sizeof *name), *sl = malloc(m * sizeof *sl);
+        uint32_t *fo = malloc(m * sizeof *fo);
+        if (entry && end && name && sl && fo)
+            gs_pcln_columns(&t, entry, end, name, sl, fo, &e);
+        free(entry); free(end); free(name); free(sl); free(fo);
+    }
+
+    npcs = pick_pcs(&t, d, n, pcs);
+    {
+        int64_t fi[MAX_PCS];
+        int32_t line[MAX_PCS];
+        uint32_t fo[MAX_PCS];
+        gs_pcln_lookup_many(&t, pcs, npcs, fi, line, fo);
+    }
+
+    /* Line rows of a few functions: ask for the size, then fill. */
+    for (uint64_t i = 0; i < t.nfunc && i < 8; i++) {
+        uint64_t rpc[32], endpc;
+        uint32_t rfile[32];
+        int32_t rline[32];
+        size_t nrows = 0;
+        if (gs_pcln_lines(&t, i, rpc, rfile, rline, 32, &nrows, &endpc, &e) == GS_OK && nrows > 32) {
+            size_t cap = nrows;
+            uint64_t *p = malloc(cap * sizeof *p);
+            uint32_t *f = malloc(cap * sizeof *f);
+            int32_t *l = malloc(cap * sizeof *l);
+            if (p && f && l)
+                gs_pcln_lines(&t, i, p, f, l, cap, &nrows, &endpc, &e);
+            free(p); free(f); free(l);
+        }
+        gs_func fn;
+        const char *s;
+        size_t sn, off;
+        if (gs_pcln_func(&t, i, &fn, &e) == GS_OK) {
+            gs_pcln_name(&t, fn.name_off, &s, &sn, &e);
+            gs_pcln_file_off(&t, &fn, 1, &off, &e);
+        }
+    }
+
+    /* Inline expansion, one pc at a time and batched. */
+    for (size_t k = 0; k < npcs; k++) {
+        gs_frame fr[8];
+        size_t nfr = 0;
+        gs_inline_frames(&t, &c, pcs[k], fr, 8, &nfr, &e);
+    }
+    {
+        uint32_t first[MAX_PCS];
+        uint16_t count[MAX_PCS];
+        gs_symres r;
+        memset(&r, 0, sizeof r);
+        r.first = first;
+        r.count = count;
+        gs_pcln_symbolize(&t, &c, pcs, npcs, &r);
+        gs_symres_free(&r);
+    }
+}
+
+static void fuzz_dwarf(const uint8_t *d, size_t n)
+{
+    gs_dwl_secs s;
+    gs_err e = {0, 0, 0};
+    uint64_t offs[16];
+    size_t nunits = 0, off = 0;
+
+    memset(&s, 0, sizeof s);
+    s.line = d;
+    s.line_len = n;
+    s.line_str = d;
+    s.line_str_len = n;
+    s.str = d;
+    s.str_len = n;
+    s.big_endian = 0;
+
+    while (off < n && nunits < 16) {
+        size_t next;
+        gs_dwl_header h;
+        if (gs_dwl_next_unit(&s, off, &next, &e) != GS_OK || next <= off)
+            break;
+        if (gs_dwl_open(&s, off, &h, &e) == GS_OK) {
+            gs_dwl_entry ent[16];
+            size_t ne;
+            offs[nunits++] = off;
+            gs_dwl_entries(&s, &h, 0, ent, 16, &ne, &e);
+            gs_dwl_entries(&s, &h, 1, ent, 16, &ne, &e);
+        }
+        off = next;
+    }
+    if (nunits == 0)
+        return;
+
+    {
+        enum { CAP = 256 };
+        static uint64_t addr[CAP];
+        static uint32_t file[CAP], line[CAP], col[CAP], disc[CAP];
+        static uint8_t flags[CAP];
+        uint64_t unit_row[17];
+        gs_dwl_rows r = {addr, file, line, col, flags, disc, CAP, 0};
+        size_t first = 0, next = 0;
+        /* Decode all units, restarting with empty arrays on GS_DWL_MORE
+         * (rows are discarded; the harness only wants the walk).  A unit
+         * that cannot fit even alone is skipped. */
+        while (first < nunits) {
+            int rc = gs_dwl_decode(&s, offs, first, nunits, &r, unit_row, &next, &e);
+            if (rc != GS_DWL_MORE)
+                break;
+            if (next == first) {
+                if (r.n == 0)
+                    first++;   /* one unit larger than CAP rows */
+                r.n = 0;
+            } else {
+                first = next;
+                r.n = 0;
+            }
+        }
+    }
+    {
+        uint64_t lo[64], hi[64];
+        uint32_t unit[64];
+        size_t nseq;
+        gs_dwl_sequences(&s, offs, nunits, lo, hi, unit, 64, &nseq, &e);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    if (data[0] & 1)
+        fuzz_dwarf(data + 1, size - 1);
+    else
+        fuzz_pclntab(data, size);
+    return 0;
+}

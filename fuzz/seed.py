@@ -1,0 +1,106 @@
+"""seed.py DIR - writes libFuzzer seeds for fuzz_pclntab into DIR: each
+fixture binary's pclntab (mode byte 0, zero prefix: table at offset 0) and
+its .debug_line (mode byte 1).  Fixture binaries come from the test cache
+(tests/fixtures/build.py, GOSYM_FIXTURES subset), plus synthetic tables
+from tests/pclnwriter.py."""
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import gosym  # noqa: E402
+from gosym.dwarf import read_section  # noqa: E402
+
+# Seeds larger than this are cut (libFuzzer's -max_len applies anyway); the
+# header, function table and the first records are what mutations hit.
+MAX_SEED = 1 << 20
+
+
+def pcln_seed(table: bytes, layout: int = 0, text_base: int = 0) -> bytes:
+    prefix = bytes([0, layout, 3, 2]) + struct.pack("<QQI", text_base, 0, 0)
+    return prefix + table
+
+
+def inline_seed(b) -> bytes:
+    """A seed whose "file" runs from go:func.* (where Go 1.18+ keeps the
+    inline trees) to the end of the pclntab, so inline expansion finds real
+    trees: gofunc is the file's start, the table sits at its offset.  Empty
+    when the binary has no such layout or the span exceeds MAX_SEED."""
+    from gosym.pclntab import inline_context
+
+    info, c = b.pclntab, b.container
+    if info.version < 118 or info.address is None:
+        return b""
+    layout, gofunc = inline_context(c, b._tab, info.address, b.go_version)
+    goff = c.va_to_offset(gofunc) if gofunc else None
+    if not layout or goff is None or goff >= info.offset:
+        return b""
+    span = bytes(b._buf[goff:info.offset + info.size])
+    if len(span) > MAX_SEED:
+        return b""
+    prefix = bytes([0, 1 if layout == 16 else 2, 3, 2]) + struct.pack(
+        "<QQI", info.text_start, 0, info.offset - goff)
+    return prefix + span
+
+
+def write(out: Path, data: bytes) -> None:
+    data = data[:MAX_SEED]
+    (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    from tests.fixtures.build import ensure_fixtures
+
+    n = 0
+    for row in ensure_fixtures(os.environ.get("GOSYM_FIXTURES", "ci"), progress=False):
+        if not row.get("path"):
+            continue
+        try:
+            with gosym.open(row["path"]) as b:
+                info = b.pclntab
+                raw = bytes(b._buf[info.offset:info.offset + info.size])
+                write(out, pcln_seed(raw, 0, info.text_start))
+                n += 1
+                seed = inline_seed(b)
+                if seed:
+                    write(out, seed)
+                    n += 1
+                line = read_section(b.container, "line")
+                if line is not None and line.data is not None:
+                    write(out, b"\x01" + bytes(line.data))
+                    n += 1
+        except gosym.GosymError as e:
+            print(f"seed: skip {row['path']}: {e}", file=sys.stderr)
+    for data in synthetic():
+        write(out, pcln_seed(data))
+        n += 1
+    print(f"seed: {n} seeds in {out}")
+    return 0
+
+
+def synthetic():
+    """Small tables from tests/pclnwriter.py: every format, byte order and
+    pointer size."""
+    from tests.pclnwriter import SynFunc, SynTable, build
+
+    funcs = [SynFunc("main.main", [(3, 0, 10), (2, 1, 20)], start_line=9),
+             SynFunc("main.f", [(1, 1, 5)], start_line=4, pad_quanta=1),
+             SynFunc("runtime.x", [(4, 0, 7), (1, 0, 8)])]
+    for version in (12, 116, 118, 120):
+        for big in (False, True):
+            for ptr in (4, 8):
+                t = SynTable(version, big, ptr, 4 if ptr == 4 else 1, 0x401000,
+                             ["a.go", "b/c.go"], funcs)
+                yield build(t).data
+
+
+if __name__ == "__main__":
+    sys.exit(main())
