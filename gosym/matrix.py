@@ -298,6 +298,29 @@ def build_one(pkg: Path, b: Build) -> Build:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def progress_printer(quiet: bool, stream) -> Callable[[str], None]:
+    """progress_printer returns the progress callback: on a terminal a bar
+    redrawn in place for "[i/n] ..." messages, otherwise plain lines."""
+    import re
+
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    width = shutil.get_terminal_size((80, 20)).columns
+
+    def say(msg: str) -> None:
+        if quiet:
+            return
+        m = re.match(r"^\[(\d+)/(\d+)\] (.*)", msg)
+        if tty and m:
+            i, n, text = int(m.group(1)), int(m.group(2)), m.group(3)
+            bar = "#" * (20 * i // n) + "-" * (20 - 20 * i // n)
+            line = f"[{bar}] {i}/{n} {text}"[: max(20, width - 1)]
+            stream.write("\r\x1b[K" + line + ("\n" if i == n else ""))
+        else:
+            stream.write(msg + "\n")
+        stream.flush()
+    return say
+
+
 def run_builds(pkg: Path, toolchains: Sequence[Toolchain], flagsets: Sequence[FlagSet],
                target: Optional[str], jobs: int = 2,
                progress: Optional[Callable[[str], None]] = None) -> List[Build]:
@@ -477,10 +500,7 @@ def cmd_matrix(args, out: TextIO) -> int:
         flagsets = [FlagSet(lbl, a) for lbl, a in DEFAULT_FLAGSETS] + [parse_flags(s) for s in args.flags or []]
     quiet = args.quiet
 
-    def say(msg: str) -> None:
-        if not quiet:
-            sys.stderr.write(msg + "\n")
-            sys.stderr.flush()
+    say = progress_printer(quiet, sys.stderr)
     builds = run_builds(pkg, toolchains, flagsets, args.target, jobs=args.jobs, progress=say)
     if args.run:
         from gosym.runstats import measure

@@ -252,3 +252,26 @@ def test_run_reports_medians_and_ratios(built):
         if _gnu_time():   # else ru_maxrss, which carries the parent's peak
             assert 500 < s["rss_median"] < 64 * 1024, s
         assert s["wall_ratio"] == pytest.approx(s["wall_median"] / base["wall_median"])
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    import io
+
+    from gosym.matrix import progress_printer
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    plain, tty = io.StringIO(), Tty()
+    for stream in (plain, tty):
+        say = progress_printer(False, stream)
+        say("[1/2] go1.27.3 linux/amd64 default: ok (1.0s)")
+        say("[2/2] go1.27.3 linux/amd64 -ldflags=-s: ok (1.0s)")
+    assert plain.getvalue().count("\n") == 2 and "\r" not in plain.getvalue()
+    out = tty.getvalue()
+    assert out.count("\r") == 2 and out.endswith("\n") and out.count("\n") == 1
+    assert "[##########----------] 1/2" in out and "[####################] 2/2" in out
+    quiet = io.StringIO()
+    progress_printer(True, quiet)("[1/1] x")
+    assert quiet.getvalue() == ""
