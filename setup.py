@@ -34,6 +34,7 @@ ext = Extension(
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h",
+             "gosym/_reader.pxd",
              "gosym/_native.pxd"],
 )
 
@@ -45,7 +46,8 @@ dwarf_ext = Extension(
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "gosym/_dwarf.pxd"],
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "gosym/_dwarf.pxd",
+             "gosym/_reader.pxd"],
 )
 
 setup(ext_modules=cythonize([ext, dwarf_ext], language_level=3,

@@ -2,20 +2,8 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t
 
 
-cdef extern from "reader.h":
-    ctypedef struct gs_err:
-        int code
-        size_t off
-        const char *msg
-
-    enum:
-        GS_OK
-        GS_ERR_BOUNDS
-        GS_ERR_VARINT
-        GS_ERR_FORMAT
-        GS_ERR_UNSUPPORTED
-        GS_ERR_NOMEM
-        GS_ERR_ARG
+from gosym._reader cimport gs_err, GS_OK, GS_ERR_BOUNDS, GS_ERR_VARINT, GS_ERR_FORMAT, \
+    GS_ERR_UNSUPPORTED, GS_ERR_NOMEM, GS_ERR_ARG
 
 
 cdef extern from "dwarf_line.h":
