@@ -169,6 +169,14 @@ def symtab_list(const unsigned char[:] buf not None, str kind, bint big_endian,
     cdef const uint8_t *base = &buf[0] if buf.shape[0] else NULL
     cdef size_t blen = <size_t>buf.shape[0]
     cdef gs_sym *syms
+    cdef array.array value, size, name_off, index, section, typ, is_func
+    cdef uint64_t *pv
+    cdef uint64_t *ps
+    cdef uint32_t *pn
+    cdef uint32_t *pi
+    cdef int32_t *pc
+    cdef uint8_t *pt
+    cdef uint8_t *pf
     with nogil:
         rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, NULL, 0, &n)
     if rc:
@@ -186,14 +194,23 @@ def symtab_list(const unsigned char[:] buf not None, str kind, bint big_endian,
         section = array.clone(_i, n, False)
         typ = array.clone(_B, n, False)
         is_func = array.clone(_B, n, False)
-        for k in range(n):
-            value[k] = syms[k].value
-            size[k] = syms[k].size
-            name_off[k] = syms[k].name_off
-            index[k] = syms[k].index
-            section[k] = syms[k].section
-            typ[k] = syms[k].type
-            is_func[k] = syms[k].is_func
+        # Typed column pointers: one C loop, no Python object per symbol.
+        pv = <uint64_t *>value.data.as_voidptr
+        ps = <uint64_t *>size.data.as_voidptr
+        pn = <uint32_t *>name_off.data.as_voidptr
+        pi = <uint32_t *>index.data.as_voidptr
+        pc = <int32_t *>section.data.as_voidptr
+        pt = <uint8_t *>typ.data.as_voidptr
+        pf = <uint8_t *>is_func.data.as_voidptr
+        with nogil:
+            for k in range(n):
+                pv[k] = syms[k].value
+                ps[k] = syms[k].size
+                pn[k] = syms[k].name_off
+                pi[k] = syms[k].index
+                pc[k] = syms[k].section
+                pt[k] = syms[k].type
+                pf[k] = syms[k].is_func
     finally:
         free(syms)
     return {"value": value, "size": size, "name_off": name_off, "index": index,

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from gosym import _native
 from gosym.container import Container
+from gosym.errors import FormatError
 
 MAGIC = b"\xff Go buildinf:"
 SECTIONS = (".go.buildinfo", "__go_buildinfo")
@@ -53,15 +55,12 @@ class BuildInfo:
 
 
 def _uvarint(data: bytes, pos: int):
-    v = shift = 0
-    while pos < len(data) and shift < 64:
-        b = data[pos]
-        pos += 1
-        v |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return v, pos
-        shift += 7
-    return None, pos
+    """A uvarint through the C cursor: (value, next) or (None, pos)."""
+    try:
+        v, nxt = _native.read_value(data, "uvarint", pos)
+    except (FormatError, ValueError):
+        return None, pos
+    return int(v), nxt
 
 
 def _find_blob(c: Container) -> Optional[int]:

@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from gosym import _dwarf
+from gosym import _dwarf, _native
 from gosym.container import Container, Section, detect
 from gosym.errors import FormatError, GosymError, UnsupportedError
 
@@ -246,35 +246,22 @@ class _Cur:
     def uint(self, n: int) -> int:
         return int.from_bytes(self.take(n), "big" if self.big else "little")
 
-    def uleb(self) -> int:
-        v = shift = 0
+    def _leb(self, kind: str) -> int:
+        """A LEB128 through the C cursor (csrc/reader.h), bounded by the unit."""
         start = self.pos
-        while True:
-            if self.pos >= self.end:
-                raise self.fail("LEB128 past the end of the unit", start)
-            b = self.d[self.pos]
-            self.pos += 1
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return v
-            if shift > 70:
-                raise self.fail("LEB128 too long", start)
+        with memoryview(self.d) as whole, whole[:self.end] as mv:
+            try:
+                v, self.pos = _native.read_value(mv, kind, start)
+            except FormatError as e:
+                why = "past the end of the unit" if "past end" in e.message else "too long"
+                raise self.fail(f"LEB128 {why}", start) from None
+        return int(v)
+
+    def uleb(self) -> int:
+        return self._leb("uvarint")
 
     def sleb(self) -> int:
-        start = self.pos
-        v = shift = 0
-        while True:
-            if self.pos >= self.end:
-                raise self.fail("LEB128 past the end of the unit", start)
-            b = self.d[self.pos]
-            self.pos += 1
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return v - (1 << shift) if b & 0x40 else v
-            if shift > 70:
-                raise self.fail("LEB128 too long", start)
+        return self._leb("sleb128")
 
     def cstr(self) -> str:
         d = self.d

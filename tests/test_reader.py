@@ -7,20 +7,11 @@ import pytest
 from hypothesis import given, strategies as st
 
 from gosym import FormatError, _native
+from tests.leb128 import sleb as sleb128, uleb as uvarint
 
 SIZES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
 
 
-def uvarint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def zigzag(v: int) -> int:
@@ -127,15 +118,6 @@ def test_format_error_is_value_error_and_names_section():
     assert isinstance(e, FormatError) and e.section == "buffer" and e.offset == 0
 
 
-def sleb128(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if (v == 0 and not b & 0x40) or (v == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
 
 
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
