@@ -10,13 +10,16 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-CSRC = ["csrc/pclntab.c", "csrc/symtab.c", "csrc/inline.c", "csrc/account.c"]
+CSRC = ["csrc/pclntab.c", "csrc/symtab.c", "csrc/inline.c", "csrc/account.c", "csrc/render.c"]
 
 compile_args = []
 link_args = []
 if sys.platform != "win32":
     compile_args += ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-function",
-                     "-Wno-unused-parameter", "-Wno-sign-compare"]
+                     "-Wno-unused-parameter", "-Wno-sign-compare",
+                     # Only PyInit_* is exported: calls between the C files
+                     # then go direct, not through the PLT.
+                     "-fvisibility=hidden"]
     if os.environ.get("GOSYM_DEBUG") == "1":
         compile_args += ["-O0", "-g", "-UNDEBUG"]
     else:
@@ -33,7 +36,7 @@ ext = Extension(
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h",
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
              "gosym/_reader.pxd",
              "gosym/_native.pxd"],
 )

@@ -3,6 +3,7 @@
 #include "pclntab_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* File offset of [va, va+n) when one segment backs all of it. */
 static int va_off(const gs_inl *c, uint64_t va, uint64_t n, size_t *off)
@@ -209,6 +210,105 @@ typedef struct parent_cache {
     uint32_t file[PCACHE];
 } parent_cache;
 
+/* One pc-value table of the current function, decoded forward on demand
+ * and kept as rows (end offset from the entry, value), so that both the
+ * sorted pcs and the parent pcs of inline records, which may lie anywhere
+ * in the function, are answered without walking the table again from the
+ * entry.  A walk error is kept per table: rows before it stay good,
+ * targets past it fail (as a fresh walk from the entry would). */
+typedef struct rows {
+    gs__pcv_iter it;
+    uint64_t entry;
+    uint32_t *end;
+    int32_t *val;
+    size_t n, cap, hint;
+    int err;
+} rows;
+
+static void rows_begin(const gs_pcln *t, gs_reader *rd, rows *x, uint32_t tab, uint64_t entry)
+{
+    rd->err = GS_OK;
+    gs__pcv_begin(t, rd, &x->it, tab, entry);
+    x->err = rd->err != GS_OK;
+    rd->err = GS_OK;
+    x->entry = entry;
+    x->n = x->hint = 0;
+}
+
+/* rows_at sets *v to the value at entry + off (-1 past the table's end).
+ * Returns 0, -1 when the walk failed before reaching off, or
+ * GS_ERR_NOMEM. */
+static int rows_slow(const gs_pcln *t, gs_reader *rd, rows *x, uint32_t off, int32_t *v, int keep_hint);
+
+static inline int rows_at(const gs_pcln *t, gs_reader *rd, rows *x, uint32_t off, int32_t *v)
+{
+    /* Sorted pcs mostly stay in the row of the last answer or the next. */
+    size_t a = x->hint;
+    if (a < x->n && x->end[a] > off && (a == 0 || x->end[a - 1] <= off)) {
+        *v = x->val[a];
+        return 0;
+    }
+    if (a + 1 < x->n && x->end[a + 1] > off && x->end[a] <= off) {
+        x->hint = a + 1;
+        *v = x->val[a + 1];
+        return 0;
+    }
+    return rows_slow(t, rd, x, off, v, 1);
+}
+
+static int rows_slow(const gs_pcln *t, gs_reader *rd, rows *x, uint32_t off, int32_t *v, int keep_hint)
+{
+    size_t a, b;
+    while (!x->it.done && (x->n == 0 || x->end[x->n - 1] <= off)) {
+        uint64_t d;
+        rd->err = GS_OK;
+        if (!gs__pcv_step(t, rd, &x->it)) {
+            x->err = rd->err != GS_OK;
+            rd->err = GS_OK;
+            break;
+        }
+        if (x->n == x->cap) {
+            size_t cap = x->cap ? 2 * x->cap : 256;
+            void *p = realloc(x->end, cap * sizeof *x->end);
+            if (!p)
+                return GS_ERR_NOMEM;
+            x->end = p;
+            p = realloc(x->val, cap * sizeof *x->val);
+            if (!p)
+                return GS_ERR_NOMEM;
+            x->val = p;
+            x->cap = cap;
+        }
+        d = x->it.next - x->entry;
+        x->end[x->n] = d > 0xffffffffu ? 0xffffffffu : (uint32_t)d;
+        x->val[x->n] = x->it.val;
+        x->n++;
+    }
+    if (x->n == 0 || x->end[x->n - 1] <= off) {
+        *v = -1;
+        return x->err ? -1 : 0;
+    }
+    if (x->n == 1 || x->end[x->n - 2] <= off) {
+        a = x->n - 1;  /* just decoded */
+        goto found;
+    }
+    /* First row whose end is past off. */
+    a = 0;
+    b = x->n - 1;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (x->end[m] > off)
+            b = m;
+        else
+            a = m + 1;
+    }
+found:
+    if (keep_hint)
+        x->hint = a;
+    *v = x->val[a];
+    return 0;
+}
+
 int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                       gs_symres *r)
 {
@@ -219,12 +319,15 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
     uint64_t cur_lo = 0, cur_hi = 0;
     int have = 0, rc = GS_OK;
     gs_func f;
-    gs__pcv_iter li, fi, xi;
+    rows tabs[3];  /* line, file, inline index */
     size_t tree = 0;
     uint32_t inltab = 0;
     parent_cache *pc_cache;
+    int32_t last_fno = -1;
+    uint32_t last_fo = 0;
 
     rd.err = GS_OK;
+    memset(tabs, 0, sizeof tabs);
     r->nframes = 0;
     for (k = 0; k < n; k++) {
         r->first[k] = 0;
@@ -250,21 +353,18 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
             keys[m++] = ((pcs[k] - lo) << 32) | (uint64_t)k;
     gs__radix_sort_packed(&keys, &tmp, m, hi - lo);
     memset(&f, 0, sizeof f);
-    memset(&li, 0, sizeof li);
-    memset(&fi, 0, sizeof fi);
-    memset(&xi, 0, sizeof xi);
 
     for (k = 0; k < m; k++) {
         uint64_t pc = (keys[k] >> 32) + lo;
         size_t j = (size_t)(keys[k] & 0xffffffffu);
         size_t start = r->nframes;
         int32_t line, fno, ix = -1;
+        uint32_t fo, off;
+        int depth, e1, e2, e3;
         if (start > 0xffffff00u) {
             rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
             goto out;
         }
-        uint32_t fo;
-        int depth;
         if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
             int64_t i = gs_pcln_find(t, pc);
             if (i < 0) {
@@ -283,70 +383,94 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
                 if (c && c->layout != GS_INL_NONE && gs_inl_tree_off(t, c, &f, &tree, &e) == GS_OK && tree)
                     if (gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, &e) != GS_OK)
                         tree = 0;
-                gs__pcv_begin(t, &rd, &li, f.pcln, f.entry);
-                gs__pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
-                gs__pcv_begin(t, &rd, &xi, tree ? inltab : 0, f.entry);
-                have = rd.err == GS_OK;
+                rows_begin(t, &rd, &tabs[0], f.pcln, f.entry);
+                rows_begin(t, &rd, &tabs[1], f.pcfile, f.entry);
+                rows_begin(t, &rd, &tabs[2], tree ? inltab : 0, f.entry);
+                /* A table offset out of range fails the function. */
+                have = !tabs[0].err && !tabs[1].err && !tabs[2].err;
             }
             pc_cache->cur++;
+            last_fno = -1;
+            last_fo = 0;
         }
         if (!have)
             continue;
-        while (!li.done && li.next <= pc)
-            gs__pcv_step(t, &rd, &li);
-        while (!fi.done && fi.next <= pc)
-            gs__pcv_step(t, &rd, &fi);
-        while (!xi.done && xi.next <= pc)
-            gs__pcv_step(t, &rd, &xi);
-        if (rd.err) {
+        if (pc < f.entry) {
+            /* A function record whose entry disagrees with the function
+             * table: no row covers the pc. */
+            line = fno = ix = -1;
+            e1 = e2 = e3 = 0;
+        } else {
+            off = (uint32_t)(pc - f.entry);
+            e1 = rows_at(t, &rd, &tabs[0], off, &line);
+            e2 = rows_at(t, &rd, &tabs[1], off, &fno);
+            e3 = rows_at(t, &rd, &tabs[2], off, &ix);
+        }
+        if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+            rc = GS_ERR_NOMEM;
+            goto out;
+        }
+        if (e1 || e2 || e3) {
+            /* The walk broke before this pc: every later pc of the
+             * function is past the break too. */
             have = 0;
             continue;
         }
-        line = li.done ? -1 : li.val;
-        fno = fi.done ? -1 : fi.val;
-        ix = (tree && inltab && !xi.done) ? xi.val : -1;
-        fo = (uint32_t)gs__file_at(t, &rd, &f, fno);
-        if (rd.err) {
+        if (!(tree && inltab))
+            ix = -1;
+        if (fno != last_fno) {
             rd.err = GS_OK;
-            continue;
+            fo = (uint32_t)gs__file_at(t, &rd, &f, fno);
+            if (rd.err) {
+                rd.err = GS_OK;
+                continue;
+            }
+            last_fno = fno;
+            last_fo = fo;
         }
+        fo = last_fo;
         for (depth = 0; ix >= 0; depth++) {
             gs_inl_rec rec;
             gs_err e;
-            uint64_t ppc;
+            int32_t pline, pfno, pix;
+            uint32_t pfo, poff;
             if (depth >= GS_INL_MAX_DEPTH || gs_inl_record(c, t->rd.big_endian, tree, ix, &rec, &e) ||
                 rec.parent_pc < 0 || f.entry + (uint64_t)rec.parent_pc >= cur_hi)
                 goto bad;
             if ((rc = emit(r, (int32_t)cur, rec.name_off, fo, line, rec.start_line, 1)))
                 goto out;
-            ppc = f.entry + (uint64_t)rec.parent_pc;
             if (ix < PCACHE && pc_cache->gen[ix] == pc_cache->cur) {
                 line = pc_cache->line[ix];
                 fo = pc_cache->file[ix];
                 ix = pc_cache->ix[ix];
                 continue;
             }
-            {
-                int32_t pline, pfno, pix;
-                uint32_t pfo;
-                gs_reader prd = t->rd;
-                prd.err = GS_OK;
-                pline = gs__pcvalue(t, &prd, f.pcln, f.entry, ppc);
-                pfno = gs__pcvalue(t, &prd, f.pcfile, f.entry, ppc);
-                pix = gs__pcvalue(t, &prd, inltab, f.entry, ppc);
-                pfo = prd.err ? 0 : (uint32_t)gs__file_at(t, &prd, &f, pfno);
-                if (prd.err)
-                    goto bad;
-                if (ix < PCACHE) {
-                    pc_cache->gen[ix] = pc_cache->cur;
-                    pc_cache->line[ix] = pline;
-                    pc_cache->file[ix] = pfo;
-                    pc_cache->ix[ix] = pix;
-                }
-                line = pline;
-                fo = pfo;
-                ix = pix;
+            poff = (uint32_t)rec.parent_pc;
+            /* Parent pcs jump around: they leave the sorted pcs' hints. */
+            e1 = rows_slow(t, &rd, &tabs[0], poff, &pline, 0);
+            e2 = rows_slow(t, &rd, &tabs[1], poff, &pfno, 0);
+            e3 = rows_slow(t, &rd, &tabs[2], poff, &pix, 0);
+            if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+                rc = GS_ERR_NOMEM;
+                goto out;
             }
+            if (e1 || e2 || e3)
+                goto bad;
+            rd.err = GS_OK;
+            pfo = (uint32_t)gs__file_at(t, &rd, &f, pfno);
+            if (rd.err) {
+                rd.err = GS_OK;
+                goto bad;
+            }
+            if (ix < PCACHE) {
+                pc_cache->gen[ix] = pc_cache->cur;
+                pc_cache->line[ix] = pline;
+                pc_cache->file[ix] = pfo;
+                pc_cache->ix[ix] = pix;
+            }
+            line = pline;
+            fo = pfo;
+            ix = pix;
         }
         if ((rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
             goto out;
@@ -358,6 +482,10 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
         r->nframes = start;
     }
 out:
+    for (k = 0; k < 3; k++) {
+        free(tabs[k].end);
+        free(tabs[k].val);
+    }
     free(pc_cache);
     free(keys);
     free(tmp);

@@ -415,54 +415,41 @@ void gs__pcv_begin(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it, uint32_t t
     it->pos = t->pctab_off + tab;
 }
 
-/* Advance: afterwards the run ending at it->next has value it->val. */
-int gs__pcv_step(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it)
-{
-    uint32_t uv, pcd;
-    if (it->done || rd->err) {
-        /* An error left by another walk on the same reader ends this one
-         * too: callers loop `while (!it.done && ...)`, so returning without
-         * `done` set would spin forever (found by fuzz/fuzz_pclntab.c: a
-         * line table that fails while the file table walk continues). */
-        it->done = 1;
-        return 0;
-    }
-    rd->pos = it->pos;
-    uv = gs_rd_uvarint32(rd);
-    if (rd->err || (uv == 0 && !it->first)) {
-        it->done = 1;
-        return 0;
-    }
-    it->first = 0;
-    it->val = (int32_t)((uint32_t)it->val + (uint32_t)gs_zigzag32(uv));  /* wrapping, as in gs__pcvalue */
-    pcd = gs_rd_uvarint32(rd);
-    if (rd->err) {
-        it->done = 1;
-        return 0;
-    }
-    it->next += (uint64_t)pcd * (uint64_t)t->quantum;
-    it->pos = rd->pos;
-    return 1;
-}
-
 /* Sort packed keys (pc offset << 32 | position) on the offset bits only:
  * LSD radix, 8 bits a pass, over the bits of the span that vary.  The
  * result ends in *a (the function swaps *a and *b as needed). */
 void gs__radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
 {
     uint64_t *ka = *a, *kb = *b, *kt;
-    unsigned shift;
-    size_t k;
-    for (shift = 0; shift < 32 && (span >> shift) != 0; shift += 8) {
-        size_t count[257];
-        size_t d;
-        memset(count, 0, sizeof count);
-        for (k = 0; k < n; k++)
-            count[((ka[k] >> (32 + shift)) & 0xff) + 1]++;
+    size_t count[4][256];
+    unsigned p, npass = 0;
+    size_t k, d;
+    while (npass < 4 && (span >> (8 * npass)) != 0)
+        npass++;
+    /* All digits' histograms in one read of the keys. */
+    memset(count, 0, sizeof count);
+    for (k = 0; k < n; k++) {
+        uint32_t v = (uint32_t)(ka[k] >> 32);
+        count[0][v & 0xff]++;
+        count[1][(v >> 8) & 0xff]++;
+        count[2][(v >> 16) & 0xff]++;
+        count[3][v >> 24]++;
+    }
+    for (p = 0; p < npass; p++) {
+        size_t sum = 0, *c = count[p];
+        unsigned shift = 32 + 8 * p;
         for (d = 0; d < 256; d++)
-            count[d + 1] += count[d];
+            if (c[d] == n)
+                break;
+        if (d < 256)
+            continue;  /* one digit value only: the pass would copy */
+        for (d = 0; d < 256; d++) {
+            size_t x = c[d];
+            c[d] = sum;
+            sum += x;
+        }
         for (k = 0; k < n; k++)
-            kb[count[(ka[k] >> (32 + shift)) & 0xff]++] = ka[k];
+            kb[c[(ka[k] >> shift) & 0xff]++] = ka[k];
         kt = ka; ka = kb; kb = kt;
     }
     *a = ka;

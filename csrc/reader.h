@@ -263,6 +263,9 @@ static inline uint32_t gs_rd_uvarint32(gs_reader *rd)
     size_t start = rd->pos;
     if (rd->err)
         return 0;
+    /* Most deltas fit in one byte. */
+    if (rd->pos < rd->len && rd->base[rd->pos] < 0x80)
+        return rd->base[rd->pos++];
     for (;;) {
         uint8_t b;
         if (rd->pos >= rd->len) {
