@@ -169,3 +169,23 @@ cdef extern from "account.h":
         GS_ACC_N
 
     int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t *counts, gs_err *e) nogil
+
+cdef extern from "render.h":
+    enum:
+        GS_STYLE_GO
+        GS_STYLE_GNU
+        GS_STYLE_LLVM
+    ctypedef struct gs_text:
+        char *p
+        size_t n
+        size_t cap
+    ctypedef struct gs_frames_view:
+        const uint32_t *first
+        const uint16_t *count
+        const int32_t *name_off
+        const uint32_t *file_off
+        const int32_t *line
+    void gs_text_free(gs_text *b) nogil
+    int64_t gs_parse_addrs(const char *buf, size_t n, uint64_t *pcs, size_t cap) nogil
+    int gs_render_text(const gs_pcln *t, const gs_frames_view *v, const uint8_t *valid, size_t npcs,
+                       int style, int inline_frames, gs_text *out, size_t *ends) nogil

@@ -133,6 +133,23 @@ SYMTAB_KINDS = {"elf32": GS_SYM_ELF32, "elf64": GS_SYM_ELF64, "macho32": GS_SYM_
                 "macho64": GS_SYM_MACHO64, "coff": GS_SYM_COFF}
 
 
+def parse_addrs(const unsigned char[:] buf not None):
+    """parse_addrs reads hex address lines (blank lines skipped; each other
+    line: blanks, optional 0x, 1-16 hex digits, blanks) into an array of
+    uint64 in one C pass; None when some line is in another form."""
+    cdef size_t n = <size_t>buf.shape[0]
+    cdef int64_t got
+    cdef array.array pcs = array.clone(_Q, n // 2 + 1, False)
+    if n == 0:
+        return array.clone(_Q, 0, False)
+    with nogil:
+        got = gs_parse_addrs(<const char *>&buf[0], n, <uint64_t *>pcs.data.as_voidptr, n // 2 + 1)
+    if got < 0:
+        return None
+    array.resize(pcs, <Py_ssize_t>got)
+    return pcs
+
+
 def symtab_find(const unsigned char[:] buf not None, str kind, bint big_endian,
                 size_t tab_off, size_t count, size_t str_off, size_t str_len, str name):
     """symtab_find returns (index, value, section) of the first symbol named
@@ -996,6 +1013,56 @@ cdef class Symbolized:
         cdef Py_ssize_t j
         self.tab._check()
         return [self.tab._file(self.file_off[j]) for j in range(len(self.file_off))]
+
+    def render_text(self, str style, bint inline=True, valid=None):
+        """render_text renders every pc's answer in a text style of
+        `gosym lookup` ("go", "gnu" or "llvm") in one C loop: returns
+        (bytes, ends), ends[k] being the length of the text up to and
+        including pc k's answer.  valid (bytes-like, one byte per pc) marks
+        the pcs to answer; the others print the style's miss.  Returns None
+        when a name is out of range (the caller's slow path reports it)."""
+        cdef gs_frames_view v
+        cdef gs_text out
+        cdef const uint8_t[:] vv
+        cdef const uint8_t *vp = NULL
+        cdef size_t n = len(self.count)
+        cdef array.array ends
+        cdef int st, rc
+        if style == "go":
+            st = GS_STYLE_GO
+        elif style == "gnu":
+            st = GS_STYLE_GNU
+        elif style == "llvm":
+            st = GS_STYLE_LLVM
+        else:
+            raise ValueError(f"unknown text style {style!r}")
+        self.tab._check()
+        if valid is not None:
+            vv = valid
+            if <size_t>vv.shape[0] != n:
+                raise ValueError("valid must have one byte per pc")
+            if n:
+                vp = &vv[0]
+        v.first = <const uint32_t *>self.first.data.as_voidptr
+        v.count = <const uint16_t *>self.count.data.as_voidptr
+        v.name_off = <const int32_t *>self.name_off.data.as_voidptr
+        v.file_off = <const uint32_t *>self.file_off.data.as_voidptr
+        v.line = <const int32_t *>self.line.data.as_voidptr
+        ends = array.clone(_Q, n, False)
+        out.p = NULL
+        out.n = 0
+        out.cap = 0
+        try:
+            with nogil:
+                rc = gs_render_text(&self.tab.t, &v, vp, n, st, inline, &out,
+                                    <size_t *>ends.data.as_voidptr)
+            if rc == GS_ERR_NOMEM:
+                raise MemoryError()
+            if rc:
+                return None
+            return (out.p[:out.n] if out.n else b""), ends
+        finally:
+            gs_text_free(&out)
 
 
 cdef class NameColumn:

@@ -146,8 +146,22 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """build_parser returns the argument parser of the gosym command."""
+# Subcommands in their own modules, each with add_parser(subparsers); a run
+# imports only the one it needs (a profiler starting `gosym lookup` should
+# not pay for matrix's imports).
+SUBCOMMANDS = {
+    "lookup": "gosym.lookup_cli",
+    "cost": "gosym.cost",
+    "matrix": "gosym.matrix",
+    "diff": "gosym.diff",
+}
+
+
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """build_parser returns the argument parser of the gosym command (with
+    only: just that subcommand of SUBCOMMANDS, plus dump)."""
+    import importlib
+
     p = argparse.ArgumentParser(
         prog="gosym", description="Read the symbol data of Go binaries.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -161,20 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
     d.set_defaults(func=cmd_dump)
-    from gosym.cost import add_parser as add_cost
-    from gosym.lookup_cli import add_parser as add_lookup
-    add_lookup(sub)
-    add_cost(sub)
-    from gosym.matrix import add_parser as add_matrix
-    add_matrix(sub)
-    from gosym.diff import add_parser as add_diff
-    add_diff(sub)
+    for name, module in SUBCOMMANDS.items():
+        if only is None or only == name:
+            importlib.import_module(module).add_parser(sub)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """main runs the command line and returns the exit status."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    first = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(first if first in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -22,6 +22,7 @@ import sys
 from typing import Iterable, List, Optional, TextIO
 
 import gosym
+from gosym import _native
 
 STYLES = ("go", "gnu", "llvm", "json")
 
@@ -132,6 +133,56 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
 MISS = {"go": "?\n?:0\n", "gnu": "??\n??:0\n", "llvm": "??\n??:0:0\n\n"}
 
 
+def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias: int, module: str,
+                 source: str = "auto") -> Optional[bytes]:
+    """answer_bytes is answer_batch's fast path for the text styles: the
+    address lines are parsed, symbolized and rendered in C, with no Python
+    object per address.  None when it does not apply (json, the symbol-table
+    source, a line that is not a plain hex address, a damaged name); the
+    caller then takes answer_batch."""
+    if style == "json" or source == "symtab":
+        return None
+    pcs = _native.parse_addrs(data)
+    if pcs is None:
+        return None
+    valid = None
+    if bias:
+        valid = bytes(p >= bias for p in pcs) if any(p < bias for p in pcs) else None
+    res = b.symbolize(pcs, bias)
+    got = res.render_text(style, inline, valid)
+    if got is None:
+        return None
+    text, ends = got
+    if source != "auto" or style == "go":
+        return text
+    # Misses the symbol tables may answer (C code in cgo binaries).
+    count = res.count
+    miss = [k for k in range(len(pcs)) if count[k] == 0 and (valid is None or valid[k])]
+    if not miss:
+        return text
+    parts, at = [], 0
+    for k in miss:
+        alt = _symtab_answer(b, style, module, "", pcs[k] - bias)
+        if alt is None:
+            continue
+        start = ends[k - 1] if k else 0
+        parts.append(text[at:start])
+        parts.append(alt.encode())
+        at = ends[k]
+    parts.append(text[at:])
+    return b"".join(parts)
+
+
+def _emit(out: TextIO, data: bytes) -> None:
+    """Write bytes to a text stream (its binary buffer when it has one)."""
+    buf = getattr(out, "buffer", None)
+    if buf is not None:
+        out.flush()
+        buf.write(data)
+    else:
+        out.write(data.decode("utf-8", "replace"))
+
+
 def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, inline: bool,
                   module: str) -> str:
     """format_answer renders the frames of one address in a style."""
@@ -144,6 +195,33 @@ def run(b: "gosym.Binary", addrs: Iterable[str], style: str, inline: bool, bias:
     out.write(answer_batch(b, list(addrs), style, inline, bias, module, source))
 
 
+def _read_available(stream, limit: int = 1 << 23) -> bytes:
+    """Block for the next input, then take whatever else has already
+    arrived (up to limit bytes): a file or a full pipe is answered in a few
+    large batches, and a lone address is answered at once."""
+    read = stream.read1 if hasattr(stream, "read1") else stream.read
+    data = read(1 << 16)
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return data
+    import select
+
+    parts = [data]
+    size = len(data)
+    while data and size < limit:
+        try:
+            ready, _, _ = select.select([fd], [], [], 0)
+        except (OSError, ValueError):
+            break
+        if not ready:
+            break
+        data = read(1 << 16)
+        parts.append(data)
+        size += len(data)
+    return b"".join(parts)
+
+
 def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, module: str,
                out: TextIO, source: str = "auto") -> None:
     """run_stream answers addresses from a byte stream: whatever lines have
@@ -152,21 +230,29 @@ def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, m
     addresses goes through in large batches."""
     pending = b""
     while True:
-        chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+        chunk = _read_available(stream)
         if not chunk:
             break
         pending += chunk
         cut = pending.rfind(b"\n")
         if cut < 0:
             continue
-        lines = pending[:cut].decode("utf-8", "replace").split("\n")
+        _answer_chunk(b, pending[:cut], style, inline, bias, module, out, source)
         pending = pending[cut + 1:]
-        out.write(answer_batch(b, lines, style, inline, bias, module, source))
-        out.flush()
     if pending.strip():
-        out.write(answer_batch(b, [pending.decode("utf-8", "replace")], style, inline, bias, module,
-                               source))
-        out.flush()
+        _answer_chunk(b, pending, style, inline, bias, module, out, source)
+
+
+def _answer_chunk(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias: int, module: str,
+                  out: TextIO, source: str) -> None:
+    """Answer whole lines of input and flush."""
+    fast = answer_bytes(b, data, style, inline, bias, module, source)
+    if fast is not None:
+        _emit(out, fast)
+    else:
+        lines = data.decode("utf-8", "replace").split("\n")
+        out.write(answer_batch(b, lines, style, inline, bias, module, source))
+    out.flush()
 
 
 def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:

@@ -188,3 +188,74 @@ def test_stdin_answers_are_flushed_per_line(fixture_rows):
     finally:
         p.stdin.close()
         p.wait(timeout=30)
+
+
+def test_c_fast_path_equals_python_path(fixture_rows, corpus_rows):
+    """The C parse-symbolize-render path (taken when every line is a plain
+    hex address) prints byte for byte what the Python path prints; the
+    Python path is the one checked against the real tools above (their
+    inputs hold a junk line, which sends a whole batch down it)."""
+    from gosym.lookup_cli import answer_batch, answer_bytes
+
+    cgo = [r for r in fixture_rows if r.get("path") and r["cgo"]][:1]
+    paths = [r["path"] for r in go_fixtures(fixture_rows)[:2] + cgo]
+    paths += [r["path"] for r in corpus_rows if r.get("path") and r["name"] in
+              ("sqlc-1.31.1-linux-amd64", "ec-2.3.5-go1.13-linux-386")]
+    assert len(paths) >= 4
+    for path in paths:
+        with gosym.open(path) as b:
+            c = b.functions.columns()
+            rnd = random.Random(7)
+            pcs = [rnd.randrange(c.entry[0], c.end[-1]) for _ in range(1500)]
+            pcs += [0, c.entry[0] - 1, c.end[-1], 2**64 - 1, c.entry[0]]
+            if b.symtab is not None:
+                # C functions of cgo builds: the pclntab misses them, the
+                # symbol table answers them in auto mode.
+                funcs = [s.address for s in b.symtab if s.address and s.is_func]
+                res = b.symbolize(funcs)
+                pcs += [a for k, a in enumerate(funcs) if res.count[k] == 0][:100]
+            for bias in (0, 0x1000):
+                lines = [rnd.choice(["0x%x", "%x", "  0X%X\t", "%016x"]) % (p + bias if p + bias < 2**64 else p)
+                         for p in pcs]
+                lines.insert(3, "")
+                lines.insert(9, "   ")
+                data = "\n".join(lines).encode()
+                for style in ("go", "gnu", "llvm"):
+                    for inline in (True, False):
+                        for source in ("auto", "pclntab"):
+                            fast = answer_bytes(b, data, style, inline, bias, path, source)
+                            slow = answer_batch(b, data.decode().split("\n"), style, inline, bias, path, source)
+                            assert fast is not None
+                            assert fast == slow.encode(), (path, style, inline, source, bias)
+
+
+def test_fast_address_parser_agrees_with_python():
+    """parse_addrs accepts exactly the plain hex lines, with the values
+    Python's int(line, 16) gives them; anything else sends the batch to the
+    Python path (None)."""
+    from hypothesis import given, strategies as st
+
+    from gosym import _native
+    from gosym.lookup_cli import parse_addr
+
+    line = st.one_of(
+        st.integers(0, 2**64 - 1).map(hex),
+        st.integers(0, 2**64 - 1).map(lambda v: f"{v:X}"),
+        st.integers(0, 2**70).map(lambda v: f"0x{v:x}"),
+        st.text(alphabet="0123456789abcdefxX_+- \t\r", max_size=20),
+        st.just(""),
+    )
+
+    @given(st.lists(line, max_size=30))
+    def check(lines):
+        data = "\n".join(lines).encode()
+        got = _native.parse_addrs(data)
+        want = [parse_addr(x) for x in lines if x.strip()]
+        if got is None:
+            return
+        assert list(got) == want
+
+    check()
+    assert list(_native.parse_addrs(b"0x10\n\n  ff \r\n0XAb")) == [16, 255, 171]
+    assert _native.parse_addrs(b"0x10\nzz\n") is None
+    assert _native.parse_addrs(b"0x" + b"1" * 17) is None

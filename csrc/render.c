@@ -1,0 +1,184 @@
+/* render.c - address parsing and text answers.  See render.h. */
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void gs_text_free(gs_text *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static int reserve(gs_text *b, size_t more)
+{
+    size_t cap;
+    char *p;
+    if (more <= b->cap - b->n)
+        return GS_OK;
+    if (more > SIZE_MAX / 4 - b->n)
+        return GS_ERR_NOMEM;
+    cap = b->cap ? b->cap : 1 << 16;
+    while (cap - b->n < more)
+        cap *= 2;
+    p = realloc(b->p, cap);
+    if (!p)
+        return GS_ERR_NOMEM;
+    b->p = p;
+    b->cap = cap;
+    return GS_OK;
+}
+
+static int is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int64_t gs_parse_addrs(const char *buf, size_t n, uint64_t *pcs, size_t cap)
+{
+    size_t i = 0, count = 0;
+    while (i < n) {
+        size_t a = i, z;
+        const char *nl = memchr(buf + i, '\n', n - i);
+        z = nl ? (size_t)(nl - buf) : n;
+        i = nl ? z + 1 : n;
+        while (a < z && is_blank((unsigned char)buf[a]))
+            a++;
+        while (z > a && is_blank((unsigned char)buf[z - 1]))
+            z--;
+        if (a == z)
+            continue;  /* blank line */
+        if (z - a >= 2 && buf[a] == '0' && (buf[a + 1] | 0x20) == 'x')
+            a += 2;
+        if (a == z || z - a > 16 || count >= cap)
+            return -1;
+        {
+            uint64_t v = 0;
+            for (; a < z; a++) {
+                int d = hexval((unsigned char)buf[a]);
+                if (d < 0)
+                    return -1;
+                v = v << 4 | (uint64_t)d;
+            }
+            pcs[count++] = v;
+        }
+    }
+    return (int64_t)count;
+}
+
+static void put(gs_text *b, const char *s, size_t n)
+{
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void put_int(gs_text *b, int32_t v)
+{
+    char tmp[12];
+    size_t k = sizeof tmp;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--k] = '-';
+    put(b, tmp + k, sizeof tmp - k);
+}
+
+/* The NUL-terminated file name at offset off of the table ("" for 0). */
+static const char *file_name(const gs_pcln *t, uint32_t off, size_t *n)
+{
+    const char *s, *z;
+    if (off == 0 || off >= t->rd.len) {
+        *n = 0;
+        return "";
+    }
+    s = (const char *)t->rd.base + off;
+    z = memchr(s, 0, t->rd.len - off);
+    *n = z ? (size_t)(z - s) : t->rd.len - off;
+    return s;
+}
+
+/* One "function\nfile:line[:0]\n" frame; room is reserved by the caller
+ * for everything but the two names. */
+static int frame(const gs_pcln *t, gs_text *out, int style, int32_t name_off, uint32_t file_off,
+                 int32_t line)
+{
+    const char *name, *file;
+    size_t nn, fn;
+    gs_err e;
+    if (gs_pcln_name(t, name_off, &name, &nn, &e))
+        return e.code ? e.code : GS_ERR_FORMAT;
+    file = file_name(t, file_off, &fn);
+    if (reserve(out, nn + fn + 32))
+        return GS_ERR_NOMEM;
+    put(out, name, nn);
+    put(out, "\n", 1);
+    if (style == GS_STYLE_GO) {
+        put(out, file, fn);
+        put(out, ":", 1);
+        put_int(out, line);
+        put(out, "\n", 1);
+        return GS_OK;
+    }
+    if (fn)
+        put(out, file, fn);
+    else
+        put(out, "??", 2);
+    put(out, ":", 1);
+    put_int(out, line < 0 ? 0 : line);
+    if (style == GS_STYLE_LLVM)
+        put(out, ":0\n", 3);
+    else
+        put(out, "\n", 1);
+    return GS_OK;
+}
+
+int gs_render_text(const gs_pcln *t, const gs_frames_view *v, const uint8_t *valid, size_t npcs,
+                   int style, int inline_frames, gs_text *out, size_t *ends)
+{
+    static const char *const miss[] = {"?\n?:0\n", "??\n??:0\n", "??\n??:0:0\n\n"};
+    size_t k;
+    int rc;
+    if (style < GS_STYLE_GO || style > GS_STYLE_LLVM)
+        return GS_ERR_ARG;
+    for (k = 0; k < npcs; k++) {
+        size_t n = (valid && !valid[k]) ? 0 : v->count[k];
+        if (n == 0) {
+            size_t ml = strlen(miss[style]);
+            if (reserve(out, ml))
+                return GS_ERR_NOMEM;
+            put(out, miss[style], ml);
+        } else {
+            size_t a = v->first[k], z = a + n - 1, j;
+            if (style == GS_STYLE_GO || !inline_frames) {
+                /* The physical function's name, the innermost position. */
+                if ((rc = frame(t, out, style, v->name_off[z], v->file_off[a], v->line[a])))
+                    return rc;
+            } else {
+                for (j = a; j <= z; j++)
+                    if ((rc = frame(t, out, style, v->name_off[j], v->file_off[j], v->line[j])))
+                        return rc;
+            }
+            if (style == GS_STYLE_LLVM) {
+                if (reserve(out, 1))
+                    return GS_ERR_NOMEM;
+                put(out, "\n", 1);
+            }
+        }
+        ends[k] = out->n;
+    }
+    return GS_OK;
+}
