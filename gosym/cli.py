@@ -17,6 +17,9 @@ EPILOG = """examples:
   gosym dump --lines ./app          ... with each function's pc -> file:line table
   gosym dump --json ./app | jq .pclntab
   gosym dump --dwarf-lines ./app    DWARF line rows: address file:line:column flags
+  gosym lookup ./app 0x4c2a10       function, file:line of an address (inlined frames too)
+  gosym lookup --pid 1234 ./app 0x55d0c04c2a10   runtime address of a running PIE
+  gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz   fill in a profile's functions and lines
 """
 
 
@@ -169,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_matrix(sub)
     from gosym.diff import add_parser as add_diff
     add_diff(sub)
+    from gosym.pprof import add_parser as add_pprof
+    add_pprof(sub)
     return p
 
 
