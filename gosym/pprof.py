@@ -246,7 +246,7 @@ def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) 
             chosen = [m for m in maps if m.memory_start <= addr < max(m.memory_limit, m.memory_start + 1)]
         else:
             chosen = [m for m in maps if strings.text(m.filename) == sel
-                      or os.path.basename(strings.text(m.filename)) == os.path.basename(sel)]
+                      or _base(strings.text(m.filename)) == _base(sel)]
         if not chosen:
             raise GosymError(f"no mapping in the profile matches --mapping {selector!r}")
         return [(m, "selector") for m in chosen]
@@ -258,7 +258,7 @@ def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) 
     if path is None:
         return []
     real = os.path.realpath(path)
-    base = os.path.basename(path)
+    base = _base(path)
     out = []
     for m in maps:
         name = strings.text(m.filename)
@@ -268,9 +268,14 @@ def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) 
         # A mapping that records a different build of the same kind is another build.
         if bid and ((ids.gnu and _is_hex(bid)) or (ids.go and "/" in bid)):
             continue
-        if name == path or name == real or os.path.basename(name) == base:
+        if name == path or name == real or _base(name) == base:
             out.append((m, "filename"))
     return out
+
+
+def _base(name: str) -> str:
+    """The last component of a file name written on any system (/ or \\)."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _is_hex(s: str) -> bool:

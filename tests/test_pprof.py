@@ -117,6 +117,11 @@ def test_mapping_selection(profiled, tmp_path):
         _, s = pprof.symbolize_profile(plain, b)
         assert [r.matched_by for r in s.mappings] == ["filename"]
         assert s.filled == s.matched > 0 and s.unmatched == 0
+    # A Windows-style path (runtime/pprof on windows records the exe's full path).
+    prof.string_table.append(("C:\\build\\" + os.path.basename(binary)).encode())
+    m.filename = len(prof.string_table) - 1
+    _, s = pprof.symbolize_profile(prof.SerializeToString(), binary)
+    assert [r.matched_by for r in s.mappings] == ["filename"] and s.filled == s.matched > 0
     # Another build's ID under the same name: not this binary.
     prof.string_table.append(b"0123456789abcdef0123456789abcdef01234567")
     m.build_id = len(prof.string_table) - 1
