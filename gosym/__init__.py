@@ -22,6 +22,7 @@ from gosym.buildinfo import BuildInfo, Module
 from gosym.dwarf import CompileUnit, Dwarf, LineInfo, LineRows, LineTable, open_dwarf
 from gosym.errors import FormatError, GosymError, NotGoBinaryError, UnsupportedError
 from gosym.pclntab import Func, FunctionColumns, Functions, LineRow, PclntabInfo, PclntabVersion
+from gosym import maps, pprof  # noqa: E402 - submodules: /proc/PID/maps bias, pprof profiles
 
 __version__ = "0.1.0"
 

@@ -17,6 +17,9 @@ EPILOG = """examples:
   gosym dump --lines ./app          ... with each function's pc -> file:line table
   gosym dump --json ./app | jq .pclntab
   gosym dump --dwarf-lines ./app    DWARF line rows: address file:line:column flags
+  gosym lookup ./app 0x4c2a10       function, file:line of an address (inlined frames too)
+  gosym lookup --pid 1234 ./app 0x55d0c04c2a10   runtime address of a running PIE
+  gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz   fill in a profile's functions and lines
 """
 
 
@@ -154,6 +157,7 @@ SUBCOMMANDS = {
     "cost": "gosym.cost",
     "matrix": "gosym.matrix",
     "diff": "gosym.diff",
+    "pprof": "gosym.pprof",
 }
 
 

@@ -12,6 +12,11 @@ tools they already parse.
 With no ADDR arguments, addresses are read from stdin, one per line, and
 each answer is flushed at once, so a profiler can keep the pipe open.
 The pclntab has no columns; they print as 0.
+
+Runtime addresses of a PIE or a shared object carry a load bias: give it with
+--bias, or let gosym find it with --pid PID (a running process's
+/proc/PID/maps) or --maps FILE (a saved copy): the binary's mapping there and
+its segments give the bias (gosym.maps).
 """
 from __future__ import annotations
 
@@ -262,6 +267,16 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
         raise SystemExit(f"gosym: bad --bias {args.bias!r}: want a hex address")
     inline = args.inline if args.inline is not None else args.style != "go"
     with gosym.open(args.binary) as b:
+        if args.pid is not None or args.maps is not None:
+            from gosym.maps import bias_from_maps
+
+            name = f"/proc/{args.pid}/maps" if args.pid is not None else args.maps
+            with open(name, "rb") as f:
+                text = f.read()
+            try:
+                _entry, bias = bias_from_maps(b, text)
+            except gosym.GosymError as e:
+                raise e.with_path(name)
         if args.addr:
             run(b, args.addr, args.style, inline, bias, args.binary, out, args.source)
         else:
@@ -285,6 +300,12 @@ def add_parser(sub) -> None:
                    help="where answers come from: the pclntab, the symbol tables (names only), or "
                         "auto: the pclntab, then the symbol tables for code it does not cover "
                         "(not in --style go, which answers as go tool addr2line)")
-    p.add_argument("--bias", metavar="HEX", default=None,
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("--bias", metavar="HEX", default=None,
                    help="subtract this load bias from each address (PIE, shared objects)")
+    m.add_argument("--pid", metavar="PID", type=int, default=None,
+                   help="addresses are from this running process: take the bias from the "
+                        "binary's mapping in /proc/PID/maps")
+    m.add_argument("--maps", metavar="FILE", default=None,
+                   help="as --pid, from a saved copy of /proc/PID/maps")
     p.set_defaults(func=cmd_lookup)

@@ -1,0 +1,201 @@
+"""`gosym pprof` against the real client, `go tool pprof`.
+
+The profload fixture writes a CPU profile with runtime/pprof (which
+symbolizes it itself, inlined frames included).  The test strips every
+Function and Line from it (keeping addresses and mappings), symbolizes the
+result with gosym, and has `go tool pprof -raw -symbolize=none` print both
+profiles: samples, locations with their frames (function, file, line, start
+line) and mappings must be the same, except that gosym also sets the
+has_filenames / has_line_numbers / has_inline_frames flags that runtime/pprof
+leaves unset.  Non-PIE and PIE builds (the PIE's profile carries the load
+address, so the bias path is exercised).
+"""
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import gosym
+from gosym import pprof
+from gosym.errors import GosymError
+from gosym.toolchain import goroot
+from tests import profload
+
+PY = [sys.executable, "-m", "gosym", "pprof"]
+PROFILE_MS = "1000"
+
+
+@pytest.fixture(scope="module", params=["default", "pie"])
+def profiled(request, tmp_path_factory):
+    """(binary, profile path) for one build, the profile written once per module."""
+    path = profload.build(request.param)
+    d = tmp_path_factory.mktemp(f"prof-{request.param}")
+    out = d / "cpu.pb.gz"
+    r = subprocess.run([path, "profile", str(out), PROFILE_MS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return path, str(out)
+
+
+def go_raw(profile):
+    go = str(goroot(profload.TOOLCHAIN) / "bin" / "go")
+    env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off", PPROF_TMPDIR=os.path.dirname(profile))
+    r = subprocess.run([go, "tool", "pprof", "-raw", "-symbolize=none", profile],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def run_gosym(*args):
+    return subprocess.run(PY + list(args), capture_output=True, text=True, timeout=120)
+
+
+def test_round_trip_matches_the_runtime(profiled, tmp_path):
+    binary, original = profiled
+    stripped = tmp_path / "stripped.pb.gz"
+    stripped.write_bytes(pprof.strip_profile(open(original, "rb").read()))
+    out = tmp_path / "sym.pb.gz"
+    r = run_gosym("--json", str(stripped), binary, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+
+    want, bare, got = go_raw(original), go_raw(str(stripped)), go_raw(str(out))
+    # The stripped profile really lost its frames (so the comparison can fail).
+    assert "main." in want and "main." not in bare.split("Locations")[1].split("Mappings")[0]
+    flags = "[FN][FL][LN][IN]"
+    main_line = next(ln for ln in got.splitlines() if ln.startswith("1: ") and binary in ln)
+    assert main_line.endswith(flags), main_line
+    assert got.replace(flags, "[FN]") == want
+    # Inlined frames were filled (several lines in one location), and counted.
+    locs = want.split("Locations")[1].split("Mappings")[0]
+    assert re.search(r"\n {10,}main\.", locs), "no inlined frames in the runtime's profile"
+    nloc = len(re.findall(r"^ +\d+: 0x", locs, re.M))
+    assert summary["matched"] == summary["filled"] == nloc and summary["unmatched"] == 0
+    (m,) = summary["mappings"]
+    assert m["matched_by"] == "build_id" and m["filename"] == binary
+    pie = "pie" in binary or gosym.open(binary).container.kind == "DYN"
+    assert (m["bias"] != "0x0") == pie
+
+
+def test_partial_and_already_symbolized(profiled, tmp_path):
+    """Locations that have lines keep them; functions are shared, not duplicated."""
+    binary, original = profiled
+    data = open(original, "rb").read()
+    again, s = pprof.symbolize_profile(data, binary)
+    assert s.filled == 0 and s.matched == s.mappings[0].already > 0 and s.functions_added == 0
+    prof = pprof.parse_profile(data)
+    for loc in prof.location[::2]:
+        del loc.line[:]
+    half, s = pprof.symbolize_profile(prof.SerializeToString(), binary)
+    assert 0 < s.filled < s.matched
+    p2 = pprof.parse_profile(half)
+    keys = [(f.name, f.filename, f.start_line) for f in p2.function]
+    assert len(keys) == len(set(keys))
+    assert len(p2.string_table) == len(set(p2.string_table))
+    path = tmp_path / "half.pb.gz"
+    path.write_bytes(half)
+    assert go_raw(str(path)).replace("[FN][FL][LN][IN]", "[FN]") == go_raw(original)
+
+
+def test_mapping_selection(profiled, tmp_path):
+    """Build ID first; else the file name (not when the build ID names another
+    build); else --mapping by id, address or name; no match is an error."""
+    binary, original = profiled
+    prof = pprof.parse_profile(pprof.strip_profile(open(original, "rb").read()))
+    m = prof.mapping[0]
+    # No build ID: matched by file name, also a copy of the binary elsewhere.
+    m.build_id = 0
+    copy = tmp_path / os.path.basename(binary)
+    shutil.copy(binary, copy)
+    plain = prof.SerializeToString()
+    for b in (binary, str(copy)):
+        _, s = pprof.symbolize_profile(plain, b)
+        assert [r.matched_by for r in s.mappings] == ["filename"]
+        assert s.filled == s.matched > 0 and s.unmatched == 0
+    # A Windows-style path (runtime/pprof on windows records the exe's full path).
+    prof.string_table.append(("C:\\build\\" + os.path.basename(binary)).encode())
+    m.filename = len(prof.string_table) - 1
+    _, s = pprof.symbolize_profile(prof.SerializeToString(), binary)
+    assert [r.matched_by for r in s.mappings] == ["filename"] and s.filled == s.matched > 0
+    # Another build's ID under the same name: not this binary.
+    prof.string_table.append(b"0123456789abcdef0123456789abcdef01234567")
+    m.build_id = len(prof.string_table) - 1
+    other = tmp_path / "other.pb"
+    other.write_bytes(prof.SerializeToString())          # plain, not gzipped: accepted too
+    r = run_gosym(str(other), binary, "-o", str(tmp_path / "x.pb.gz"))
+    assert r.returncode == 1 and r.stderr.startswith(f"gosym: {other}: no mapping in the profile belongs")
+    assert r.stderr.count("\n") == 1
+    for sel in ("1", hex(m.memory_start + 0x10), os.path.basename(binary)):
+        r = run_gosym("--json", "--mapping", sel, str(other), binary, "-o", str(tmp_path / "x.pb.gz"))
+        assert r.returncode == 0, r.stderr
+        d = json.loads(r.stdout)
+        assert d["mappings"][0]["matched_by"] == "selector" and d["filled"] == d["matched"] > 0
+    for sel in ("7", "0x10", "nosuchfile", "0xzz"):
+        r = run_gosym("--mapping", sel, str(other), binary, "-o", str(tmp_path / "x.pb.gz"))
+        assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--mapping" in r.stderr, r.stderr
+
+
+def test_bad_profiles(profiled, tmp_path):
+    """Bad input: one line `gosym: PROFILE: problem`, exit 1, no output file;
+    mutated profiles: a result or GosymError, never another exception."""
+    binary, original = profiled
+    good = open(original, "rb").read()
+    raw = gzip.decompress(good)
+    prof = pprof.parse_profile(good)
+    prof.function[0].name = 10 ** 6
+    cases = {
+        "empty": b"",
+        "garbage": b"\x08\x96\x01 this is not a profile \xff\xff\xff",
+        "truncated-gzip": good[: len(good) // 2],
+        "bad-index": prof.SerializeToString(),
+        "text": b"PeriodType: cpu nanoseconds\n",
+    }
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        out = tmp_path / (name + ".out")
+        r = run_gosym(str(p), binary, "-o", str(out))
+        assert r.returncode == 1, (name, r.stderr)
+        assert r.stderr.startswith(f"gosym: {p}: ") and r.stderr.count("\n") == 1, (name, r.stderr)
+        assert not out.exists()
+    rng = random.Random(4)
+    with gosym.open(binary) as b:
+        for i in range(300):
+            buf = bytearray(raw)
+            for _ in range(rng.randint(1, 8)):
+                buf[rng.randrange(len(buf))] = rng.randrange(256)
+            if i % 3 == 0:
+                buf = buf[: rng.randrange(len(buf))]
+            try:
+                pprof.symbolize_profile(bytes(buf), b)
+            except GosymError:
+                pass
+
+
+def test_missing_protobuf_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(pprof, "_profile_class", None)
+    monkeypatch.setitem(sys.modules, "google.protobuf", None)
+    with pytest.raises(gosym.UnsupportedError, match=r"pip install 'gosym\[pprof\]'"):
+        pprof.profile_class()
+
+
+def test_build_ids_match_the_go_tools(profiled):
+    """The Go build ID as `go tool buildid` prints it; the GNU one as
+    runtime/pprof recorded it in the profile (its own ELF note reader)."""
+    from gosym.buildid import read_build_ids
+
+    binary, original = profiled
+    go = str(goroot(profload.TOOLCHAIN) / "bin" / "go")
+    want_go = subprocess.run([go, "tool", "buildid", binary], capture_output=True, text=True,
+                             timeout=60, check=True).stdout.strip()
+    prof = pprof.parse_profile(open(original, "rb").read())
+    recorded = prof.string_table[prof.mapping[0].build_id].decode()
+    with gosym.open(binary) as b:
+        ids = read_build_ids(b.container)
+    assert ids.go == want_go and ids.gnu == recorded and len(recorded) == 40
+    assert ids.matches(recorded.upper()) and ids.matches(want_go) and not ids.matches("")
