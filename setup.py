@@ -19,7 +19,8 @@ if sys.platform != "win32":
                      "-Wno-unused-parameter", "-Wno-sign-compare",
                      # Only PyInit_* is exported: calls between the C files
                      # then go direct, not through the PLT.
-                     "-fvisibility=hidden"]
+                     "-fvisibility=hidden", "-pthread"]
+    link_args += ["-pthread"]
     if os.environ.get("GOSYM_DEBUG") == "1":
         compile_args += ["-O0", "-g", "-UNDEBUG"]
     else:

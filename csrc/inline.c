@@ -4,6 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <pthread.h>
+#include <unistd.h>
+#endif
 
 /* File offset of [va, va+n) when one segment backs all of it. */
 static int va_off(const gs_inl *c, uint64_t va, uint64_t n, size_t *off)
@@ -170,9 +174,8 @@ void gs_symres_free(gs_symres *r)
     r->nframes = r->cap = 0;
 }
 
-static int grow(gs_symres *r)
+static int grow_to(gs_symres *r, size_t cap)
 {
-    size_t cap = r->cap ? 2 * r->cap : 1024;
     void *p;
 #define GROW(field)                                              \
     p = realloc(r->field, cap * sizeof *r->field);               \
@@ -183,6 +186,11 @@ static int grow(gs_symres *r)
 #undef GROW
     r->cap = cap;
     return GS_OK;
+}
+
+static int grow(gs_symres *r)
+{
+    return grow_to(r, r->cap ? 2 * r->cap : 1024);
 }
 
 static int emit(gs_symres *r, int32_t func, int32_t name_off, uint32_t file_off,
@@ -309,12 +317,14 @@ found:
     return 0;
 }
 
-int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
-                      gs_symres *r)
+/* Symbolize the sorted packed keys[a:z) (pcs in whole functions: no
+ * function's pcs are split between two calls) into r's frame arrays;
+ * r->first and r->count are indexed by the keys' positions. */
+static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, size_t a, size_t z,
+                     uint64_t lo, gs_symres *r)
 {
     gs_reader rd = t->rd;
-    uint64_t *keys = NULL, *tmp = NULL, lo, hi;
-    size_t k, m = 0;
+    size_t k;
     int64_t cur = -1;
     uint64_t cur_lo = 0, cur_hi = 0;
     int have = 0, rc = GS_OK;
@@ -328,33 +338,16 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
 
     rd.err = GS_OK;
     memset(tabs, 0, sizeof tabs);
-    r->nframes = 0;
-    for (k = 0; k < n; k++) {
-        r->first[k] = 0;
-        r->count[k] = 0;
-    }
-    if (n == 0 || t->nfunc == 0)
-        return GS_OK;
-    if (n > 0xffffffffu)
-        return GS_ERR_ARG;
-    lo = gs_pcln_entry(t, 0);
-    hi = gs_pcln_entry(t, t->nfunc);
-    if (hi - lo > 0xffffffffu)
-        return GS_ERR_UNSUPPORTED;
-    pc_cache = calloc(1, sizeof *pc_cache);
-    keys = malloc(n * sizeof *keys);
-    tmp = malloc(n * sizeof *tmp);
-    if (!pc_cache || !keys || !tmp) {
-        rc = GS_ERR_NOMEM;
-        goto out;
-    }
-    for (k = 0; k < n; k++)
-        if (pcs[k] >= lo && pcs[k] < hi)
-            keys[m++] = ((pcs[k] - lo) << 32) | (uint64_t)k;
-    gs__radix_sort_packed(&keys, &tmp, m, hi - lo);
     memset(&f, 0, sizeof f);
+    pc_cache = calloc(1, sizeof *pc_cache);
+    if (!pc_cache)
+        return GS_ERR_NOMEM;
+    /* Room for about 1.3 frames a pc (typical of Go code) up front, so the
+     * frame arrays are rarely copied as they grow. */
+    if (r->cap < (z - a) + (z - a) / 4 + 1024 && (rc = grow_to(r, (z - a) + (z - a) / 4 + 1024)))
+        goto out;
 
-    for (k = 0; k < m; k++) {
+    for (k = a; k < z; k++) {
         uint64_t pc = (keys[k] >> 32) + lo;
         size_t j = (size_t)(keys[k] & 0xffffffffu);
         size_t start = r->nframes;
@@ -487,7 +480,172 @@ out:
         free(tabs[k].val);
     }
     free(pc_cache);
+    return rc;
+}
+
+/* One thread's share of a batch. */
+typedef struct sym_job {
+    const gs_pcln *t;
+    const gs_inl *c;
+    const uint64_t *keys;
+    size_t a, z;
+    uint64_t lo;
+    gs_symres part;
+    int rc;
+} sym_job;
+
+#ifndef _WIN32
+static void *sym_job_run(void *arg)
+{
+    sym_job *j = arg;
+    j->rc = sym_range(j->t, j->c, j->keys, j->a, j->z, j->lo, &j->part);
+    return NULL;
+}
+#endif
+
+int gs_cpu_count(void)
+{
+#ifndef _WIN32
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+#else
+    return 1;
+#endif
+}
+
+/* Batches smaller than this a thread run in one thread. */
+enum { MIN_PCS_PER_THREAD = 32768, MAX_THREADS = 16 };
+
+int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                         int nthreads, gs_symres *r)
+{
+    uint64_t *keys = NULL, *tmp = NULL, lo, hi;
+    size_t k, m = 0;
+    int rc = GS_OK;
+
+    r->nframes = 0;
+    for (k = 0; k < n; k++) {
+        r->first[k] = 0;
+        r->count[k] = 0;
+    }
+    if (n == 0 || t->nfunc == 0)
+        return GS_OK;
+    if (n > 0xffffffffu)
+        return GS_ERR_ARG;
+    lo = gs_pcln_entry(t, 0);
+    hi = gs_pcln_entry(t, t->nfunc);
+    if (hi - lo > 0xffffffffu)
+        return GS_ERR_UNSUPPORTED;
+    keys = malloc(n * sizeof *keys);
+    tmp = malloc(n * sizeof *tmp);
+    if (!keys || !tmp) {
+        rc = GS_ERR_NOMEM;
+        goto out;
+    }
+    for (k = 0; k < n; k++)
+        if (pcs[k] >= lo && pcs[k] < hi)
+            keys[m++] = ((pcs[k] - lo) << 32) | (uint64_t)k;
+    gs__radix_sort_packed(&keys, &tmp, m, hi - lo);
+
+    if (nthreads <= 0)
+        nthreads = gs_cpu_count();
+    if (nthreads > MAX_THREADS)
+        nthreads = MAX_THREADS;
+    if ((size_t)nthreads > m / MIN_PCS_PER_THREAD)
+        nthreads = (int)(m / MIN_PCS_PER_THREAD);
+#ifdef _WIN32
+    nthreads = 1;
+#endif
+    if (nthreads <= 1) {
+        rc = sym_range(t, c, keys, 0, m, lo, r);
+        goto out;
+    }
+#ifndef _WIN32
+    {
+        sym_job jobs[MAX_THREADS];
+        pthread_t tids[MAX_THREADS];
+        int started[MAX_THREADS];
+        int i;
+        size_t prev = 0, total;
+        memset(jobs, 0, sizeof jobs);
+        memset(started, 0, sizeof started);
+        /* Cut the sorted pcs into equal shares, each cut moved forward to
+         * the end of the function it falls in. */
+        for (i = 0; i < nthreads; i++) {
+            size_t cut = i + 1 == nthreads ? m : m / (size_t)nthreads * (size_t)(i + 1);
+            if (cut < prev)
+                cut = prev;
+            if (cut > 0 && cut < m) {
+                int64_t fi = gs_pcln_find(t, (keys[cut - 1] >> 32) + lo);
+                if (fi >= 0) {
+                    uint64_t end = gs_pcln_entry(t, (uint64_t)fi + 1);
+                    while (cut < m && (keys[cut] >> 32) + lo < end)
+                        cut++;
+                }
+            }
+            jobs[i].t = t;
+            jobs[i].c = c;
+            jobs[i].keys = keys;
+            jobs[i].a = prev;
+            jobs[i].z = cut;
+            jobs[i].lo = lo;
+            jobs[i].part.first = r->first;
+            jobs[i].part.count = r->count;
+            prev = cut;
+        }
+        /* Job 0 writes straight into r. */
+        jobs[0].part = *r;
+        for (i = 1; i < nthreads; i++)
+            started[i] = pthread_create(&tids[i], NULL, sym_job_run, &jobs[i]) == 0;
+        jobs[0].rc = sym_range(t, c, keys, jobs[0].a, jobs[0].z, lo, &jobs[0].part);
+        for (i = 1; i < nthreads; i++) {
+            if (started[i])
+                pthread_join(tids[i], NULL);
+            else  /* no thread: do its share here */
+                jobs[i].rc = sym_range(t, c, keys, jobs[i].a, jobs[i].z, lo, &jobs[i].part);
+        }
+        *r = jobs[0].part;
+        rc = jobs[0].rc;
+        total = r->nframes;
+        for (i = 1; i < nthreads; i++) {
+            if (!rc)
+                rc = jobs[i].rc;
+            total += jobs[i].part.nframes;
+        }
+        if (!rc && total > 0xffffff00u)
+            rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+        if (!rc && total > r->cap)
+            rc = grow_to(r, total);
+        /* Append the other shares' frames; shift their pcs' first index. */
+        for (i = 1; i < nthreads; i++) {
+            gs_symres *p = &jobs[i].part;
+            size_t base = r->nframes;
+            if (!rc && p->nframes) {
+                memcpy(r->func + base, p->func, p->nframes * sizeof *p->func);
+                memcpy(r->name_off + base, p->name_off, p->nframes * sizeof *p->name_off);
+                memcpy(r->file_off + base, p->file_off, p->nframes * sizeof *p->file_off);
+                memcpy(r->line + base, p->line, p->nframes * sizeof *p->line);
+                memcpy(r->start_line + base, p->start_line, p->nframes * sizeof *p->start_line);
+                memcpy(r->inlined + base, p->inlined, p->nframes * sizeof *p->inlined);
+                for (k = jobs[i].a; k < jobs[i].z; k++) {
+                    size_t j = (size_t)(keys[k] & 0xffffffffu);
+                    if (r->count[j])
+                        r->first[j] += (uint32_t)base;
+                }
+                r->nframes = base + p->nframes;
+            }
+            gs_symres_free(p);
+        }
+    }
+#endif
+out:
     free(keys);
     free(tmp);
     return rc;
+}
+
+int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                      gs_symres *r)
+{
+    return gs_pcln_symbolize_mt(t, c, pcs, n, 1, r);
 }

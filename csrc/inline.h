@@ -107,6 +107,16 @@ typedef struct gs_symres {
 int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                       gs_symres *r);
 
+/* gs_pcln_symbolize_mt is gs_pcln_symbolize on nthreads threads (0: one
+ * per CPU); the pcs are cut at function boundaries, so the frames are the
+ * same as on one thread.  Small batches run on one thread; so does
+ * everything on Windows. */
+int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                         int nthreads, gs_symres *r);
+
+/* gs_cpu_count is the number of online CPUs (1 when unknown). */
+int gs_cpu_count(void);
+
 void gs_symres_free(gs_symres *r);
 
 #endif

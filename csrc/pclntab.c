@@ -416,40 +416,43 @@ void gs__pcv_begin(const gs_pcln *t, gs_reader *rd, gs__pcv_iter *it, uint32_t t
 }
 
 /* Sort packed keys (pc offset << 32 | position) on the offset bits only:
- * LSD radix, 8 bits a pass, over the bits of the span that vary.  The
- * result ends in *a (the function swaps *a and *b as needed). */
+ * LSD radix, 11 bits a pass (three passes cover the 32-bit offset), over
+ * the bits of the span that vary; a pass whose digit is the same for every
+ * key is skipped.  The result ends in *a (the function swaps *a and *b as
+ * needed). */
+enum { RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_PASSES = 3 };
+
 void gs__radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
 {
     uint64_t *ka = *a, *kb = *b, *kt;
-    size_t count[4][256];
+    uint32_t count[RADIX_PASSES * RADIX];  /* n < 2^32: positions are 32-bit */
     unsigned p, npass = 0;
     size_t k, d;
-    while (npass < 4 && (span >> (8 * npass)) != 0)
+    while (npass < RADIX_PASSES && (span >> (RADIX_BITS * npass)) != 0)
         npass++;
-    /* All digits' histograms in one read of the keys. */
     memset(count, 0, sizeof count);
+    /* All digits' histograms in one read of the keys. */
     for (k = 0; k < n; k++) {
         uint32_t v = (uint32_t)(ka[k] >> 32);
-        count[0][v & 0xff]++;
-        count[1][(v >> 8) & 0xff]++;
-        count[2][(v >> 16) & 0xff]++;
-        count[3][v >> 24]++;
+        count[v & (RADIX - 1)]++;
+        count[RADIX + ((v >> RADIX_BITS) & (RADIX - 1))]++;
+        count[2 * RADIX + (v >> (2 * RADIX_BITS))]++;
     }
     for (p = 0; p < npass; p++) {
-        size_t sum = 0, *c = count[p];
-        unsigned shift = 32 + 8 * p;
-        for (d = 0; d < 256; d++)
+        uint32_t sum = 0, *c = count + (size_t)p * RADIX;
+        unsigned shift = 32 + RADIX_BITS * p;
+        for (d = 0; d < RADIX; d++)
             if (c[d] == n)
                 break;
-        if (d < 256)
+        if (d < RADIX)
             continue;  /* one digit value only: the pass would copy */
-        for (d = 0; d < 256; d++) {
-            size_t x = c[d];
+        for (d = 0; d < RADIX; d++) {
+            uint32_t x = c[d];
             c[d] = sum;
             sum += x;
         }
         for (k = 0; k < n; k++)
-            kb[c[(ka[k] >> shift) & 0xff]++] = ka[k];
+            kb[c[(ka[k] >> shift) & (RADIX - 1)]++] = ka[k];
         kt = ka; ka = kb; kb = kt;
     }
     *a = ka;
@@ -540,9 +543,10 @@ static int lookup_chunk(const gs_pcln *t, const uint64_t *pcs, size_t n,
     }
     lo = gs_pcln_entry(t, 0);
     hi = gs_pcln_entry(t, t->nfunc);
-    if (hi - lo > 0xffffffffu) {
-        /* A text over 4 GiB (only possible in a corrupt pre-1.18 table):
-         * no packed keys; look each pc up on its own. */
+    if (hi - lo > 0xffffffffu || n > 0xffffffffu) {
+        /* A text over 4 GiB (only possible in a corrupt pre-1.18 table),
+         * or positions past 32 bits: no packed keys; look each pc up on
+         * its own. */
         for (k = 0; k < n; k++)
             lookup_sorted(t, pcs + k, 0, 0, 1, func_idx + k, line + k, file_off + k);
         return GS_OK;

@@ -161,6 +161,9 @@ cdef extern from "inline.h":
 
     int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                           gs_symres *r) nogil
+    int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                             int nthreads, gs_symres *r) nogil
+    int gs_cpu_count() nogil
     void gs_symres_free(gs_symres *r) nogil
 
 

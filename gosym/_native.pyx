@@ -726,7 +726,7 @@ cdef class Pclntab:
             return []
         return []   # deeper than GS_INL_MAX_DEPTH: a cyclic tree
 
-    def symbolize(self, pcs, uint64_t bias=0):
+    def symbolize(self, pcs, uint64_t bias=0, int threads=0):
         """symbolize expands a buffer of uint64 pcs into columns (Symbolized):
         per pc the frame count and first frame index; per frame the
         physical function index, name, file, line, start line and inlined
@@ -734,7 +734,9 @@ cdef class Pclntab:
         order so each function's tables are walked once; a bad pc gets no
         frames without failing the batch.  `bias` is subtracted from every
         pc first (the load address of a PIE or shared object minus its link
-        address)."""
+        address).  Large batches are cut at function boundaries and run
+        on `threads` threads (0: one per CPU; 1: this thread only); the
+        result does not depend on it."""
         cdef const uint64_t[:] pv
         cdef gs_symres r
         cdef size_t n, k
@@ -767,7 +769,7 @@ cdef class Pclntab:
         r.cap = 0
         try:
             with nogil:
-                rc = gs_pcln_symbolize(&self.t, &self.inl, &pv[0] if n else NULL, n, &r)
+                rc = gs_pcln_symbolize_mt(&self.t, &self.inl, &pv[0] if n else NULL, n, threads, &r)
             if rc == GS_ERR_NOMEM:
                 raise MemoryError("no memory for the symbolized frames")
             if rc:

@@ -144,13 +144,16 @@ class Binary:
             self._symtab = SymbolTable(self.container)
         return self._symtab
 
-    def symbolize(self, pcs, bias: int = 0) -> "_native.Symbolized":
+    def symbolize(self, pcs, bias: int = 0, threads: int = 0) -> "_native.Symbolized":
         """symbolize expands many pcs at once, inlined frames included, into
         columns (gosym._native.Symbolized): any buffer of uint64 (array,
-        numpy, bytes) or a sequence of ints.  One C loop, GIL released, no
-        Python object per frame until asked (`.frames(k)`).  `bias` is
-        subtracted from every pc (runtime address - link address)."""
-        return self._tab.symbolize(pcs, bias)
+        numpy, bytes) or a sequence of ints.  C loops with the GIL released,
+        no Python object per frame until asked (`.frames(k)`).  `bias` is
+        subtracted from every pc (runtime address - link address).  Batches
+        of more than 64k pcs are split at function boundaries over `threads`
+        threads (0: one per CPU, 1: the calling thread only); the answer is
+        the same either way."""
+        return self._tab.symbolize(pcs, bias, threads)
 
     def file_name(self, offset: int) -> str:
         """file_name resolves a file offset returned by lookup_many."""

@@ -141,3 +141,31 @@ def test_batch_symbolize_equals_single_lookups(corpus_rows, fixture_rows):
             # bias shifts addresses back to link addresses.
             shifted = b.symbolize([p + 0x10000 for p in pcs[:50]], bias=0x10000)
             assert [shifted.frames(k) for k in range(50)] == [res.frames(k) for k in range(50)]
+
+
+def test_threaded_symbolize_equals_one_thread(corpus_rows):
+    """Large batches are cut over several threads and their frames joined;
+    the columns must equal the one-thread answer exactly (which the test
+    above ties to lookup()): same counts, and first indexes shifted right
+    for every share after the first."""
+    import array
+    import random
+
+    names = ("sqlc-1.31.1-linux-amd64", "go1.21.13-compile-linux-386", "ec-2.3.5-go1.13-linux-ppc64")
+    paths = [r["path"] for r in corpus_rows if r.get("path") and r["name"] in names]
+    assert paths
+    for path in paths:
+        with gosym.open(path) as b:
+            cols = b.functions.columns()
+            rnd = random.Random(11)
+            lo = cols.entry[len(cols.entry) // 3]
+            pcs = array.array("Q", [rnd.randrange(lo, lo + 400_000) for _ in range(150_000)])
+            pcs.extend([0, 2**64 - 1, cols.end[-1]])
+            one = b.symbolize(pcs, threads=1)
+            for threads in (2, 3, 0):
+                many = b.symbolize(pcs, threads=threads)
+                assert many.count == one.count and many.nframes == one.nframes, (path, threads)
+                for k in range(0, len(pcs), 101):
+                    assert many.frames(k) == one.frames(k), (path, threads, hex(pcs[k]))
+                by_pc = sorted(range(len(pcs)), key=pcs.__getitem__)
+                assert [many.frames(k) for k in by_pc[:2000:7]] == [one.frames(k) for k in by_pc[:2000:7]]
