@@ -4,29 +4,46 @@ The multipkg fixture, run as `multipkg frames`, calls runtime.Callers and
 runtime.CallersFrames at known inlined call sites (nested and across
 packages) and prints every frame.  For each physical pc, gosym's lookup must
 return the same frames, innermost first, with the same function, file and
-line.  Only the fixtures this machine can run are checked (linux/amd64 and
-linux/386).
+line.  Every linux fixture this machine can run is checked: natively
+(amd64 and 386 on x86-64), and the other targets (arm64, arm, s390x, ppc64,
+riscv64, ...) under qemu user-mode emulation when Debian's qemu-user-static
+is installed (`.ci/run` installs it).
 """
 import json
 import platform
+import shutil
 import subprocess
 
 import pytest
 
 import gosym
 
-RUNNABLE = {"x86_64": {"amd64", "386"}}.get(platform.machine(), set())
+NATIVE = {"x86_64": {"amd64", "386"}, "aarch64": {"arm64"}}.get(platform.machine(), set())
+# Other targets run under qemu user-mode emulation (Debian qemu-user-static)
+# where it is installed.
+QEMU = {"amd64": "x86_64", "386": "i386", "arm64": "aarch64", "arm": "arm", "s390x": "s390x",
+        "ppc64": "ppc64", "ppc64le": "ppc64le", "riscv64": "riscv64", "mips64": "mips64",
+        "mips64le": "mips64el", "loong64": "loongarch64"}
+
+
+def launcher(goarch):
+    """The command prefix that runs a linux/goarch program here, or None."""
+    if goarch in NATIVE:
+        return []
+    exe = shutil.which(f"qemu-{QEMU.get(goarch, goarch)}-static")
+    return [exe] if exe else None
 
 
 def runnable(rows):
     return [r for r in rows if r["program"] == "multipkg" and r.get("path")
-            and r["goos"] == "linux" and r["goarch"] in RUNNABLE]
+            and r["goos"] == "linux" and launcher(r["goarch"]) is not None]
 
 
-def runtime_groups(path):
+def runtime_groups(path, goarch):
     """Yield (site, [frame dicts]) per physical frame: the inlined frames
     followed by the function they were inlined into."""
-    out = subprocess.run([path, "frames"], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(launcher(goarch) + [path, "frames"], capture_output=True, text=True,
+                         timeout=120, check=True)
     for line in out.stdout.splitlines():
         d = json.loads(line)
         group = []
@@ -48,7 +65,7 @@ def test_inlined_frames_match_the_runtime(fixture_rows):
             cols = b.functions.columns()
             by_name = {n: e for n, e in zip(cols.name, cols.entry)}
             sites_with_inlining = set()
-            for d, group in runtime_groups(r["path"]):
+            for d, group in runtime_groups(r["path"], r["goarch"]):
                 outer = group[-1]
                 # PIE: the runtime's addresses carry the load bias.
                 bias = int(outer["entry"], 16) - by_name[outer["function"]]
