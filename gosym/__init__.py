@@ -17,12 +17,36 @@ except ImportError as _e:  # pragma: no cover - only on a broken install
         "compiler); gosym has no pure-Python fallback."
     ) from _e
 
+from typing import TYPE_CHECKING, Any
+
 from gosym.binary import Binary, Frame, open
 from gosym.buildinfo import BuildInfo, Module
-from gosym.dwarf import CompileUnit, Dwarf, LineInfo, LineRows, LineTable, open_dwarf
 from gosym.errors import FormatError, GosymError, NotGoBinaryError, UnsupportedError
 from gosym.pclntab import Func, FunctionColumns, Functions, LineRow, PclntabInfo, PclntabVersion
-from gosym import maps, pprof  # noqa: E402 - submodules: /proc/PID/maps bias, pprof profiles
+
+if TYPE_CHECKING:
+    from gosym import maps, pprof  # noqa: F401
+    from gosym.dwarf import CompileUnit, Dwarf, LineInfo, LineRows, LineTable, open_dwarf  # noqa: F401
+
+# Imported on first use, so that `import gosym` (and a profiler's `gosym
+# lookup` process) does not pay for the DWARF reader, pprof or maps code.
+_LAZY = {
+    "CompileUnit": "gosym.dwarf", "Dwarf": "gosym.dwarf", "LineInfo": "gosym.dwarf",
+    "LineRows": "gosym.dwarf", "LineTable": "gosym.dwarf", "open_dwarf": "gosym.dwarf",
+    "maps": None, "pprof": None,
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gosym' has no attribute {name!r}")
+    module = _LAZY[name]
+    value = (importlib.import_module(f"gosym.{name}") if module is None
+             else getattr(importlib.import_module(module), name))
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 
