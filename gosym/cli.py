@@ -17,7 +17,19 @@ EPILOG = """examples:
   gosym dump --lines ./app          ... with each function's pc -> file:line table
   gosym dump --json ./app | jq .pclntab
   gosym dump --dwarf-lines ./app    DWARF line rows: address file:line:column flags
+  gosym dump --dwarf-lines --debug-file app.debug ./app   ... from a separate debug file
+  gosym check ./app                 do the pclntab and DWARF agree on pc -> file:line?
 """
+
+
+def add_debug_file_args(p: argparse.ArgumentParser) -> None:
+    """add_debug_file_args adds --debug-file and --no-build-id-check to a
+    command that reads DWARF."""
+    p.add_argument("--debug-file", metavar="FILE", default=None,
+                   help="read DWARF from this separate debug file (objcopy --only-keep-debug, "
+                        "-dbgsym packages); its build ID must match the binary's")
+    p.add_argument("--no-build-id-check", action="store_true",
+                   help="use --debug-file even when its build ID differs from the binary's")
 
 
 def _progress(enabled: bool):
@@ -58,10 +70,12 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
     any ELF, Mach-O or PE file with .debug_line, Go or not)."""
     from gosym.dwarf import flag_names, open_dwarf
 
-    with open_dwarf(args.binary) as d:
+    with open_dwarf(args.binary, debug_file=args.debug_file,
+                    check_build_id=not args.no_build_id_check) as d:
         w = 2 * d.container.ptr_size
         if args.json:
-            head = {"path": args.binary, "format": d.container.format, "arch": d.container.arch,
+            head = {"path": args.binary, "debug_file": d.path if d.path != args.binary else None,
+                    "format": d.container.format, "arch": d.container.arch,
                     "dwarf_sections": d.describe()}
             text = json.dumps(head, indent=1)
             out.write(text[:-2] + ',\n "dwarf_lines": [')
@@ -79,6 +93,8 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
         line = d.section("line")
         assert line is not None
         out.write(f"file:      {args.binary}\n")
+        if d.path != args.binary:
+            out.write(f"debug:     {d.path}\n")
         out.write(f"format:    {d.container.format} {d.container.arch}\n")
         out.write(f"section:   {line.stored_name}: {line.stored_size} bytes, {line.compression}"
                   f"{'' if line.compression == 'none' else f' -> {line.size} bytes'}\n")
@@ -160,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
+    add_debug_file_args(d)
     d.set_defaults(func=cmd_dump)
     from gosym.cost import add_parser as add_cost
     from gosym.lookup_cli import add_parser as add_lookup
@@ -169,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_matrix(sub)
     from gosym.diff import add_parser as add_diff
     add_diff(sub)
+    from gosym.check import add_parser as add_check
+    add_check(sub)
     return p
 
 
