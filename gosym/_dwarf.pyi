@@ -1,6 +1,6 @@
 """Type stubs for the DWARF line-program decoder (gosym/_dwarf.pyx)."""
 from array import array
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 IS_STMT: int
 END_SEQUENCE: int
@@ -23,3 +23,21 @@ class LineSection:
     def decode(self, offsets: Any, size_hint: int = ...) -> Tuple[array, array, array, array, array,
                                                                   array, array]: ...
     def sequences(self, offsets: Any) -> Tuple[array, array, array]: ...
+
+CMP_AGREE: int
+CMP_LINE: int
+CMP_FILE: int
+CMP_FILE_LINE: int
+CMP_NO_DWARF: int
+CMP_DWARF_LINE0: int
+CMP_NO_PCLNTAB: int
+CMP_NEITHER: int
+CMP_OUTSIDE: int
+
+def lookup_rows(address: Any, flags: Any, pcs: Any) -> array: ...
+def row_starts(address: Any, flags: Any) -> array: ...
+def intern_keys(keys: Any, name_of: Callable[[int], Optional[str]], ids: Dict[str, int]) -> array: ...
+def gather_i32(values: Any, idx: Any) -> array: ...
+def gather_u32(values: Any, idx: Any) -> array: ...
+def classify(p_file: Any, p_line: Any, d_file: Any, d_line: Any, d_row: Any,
+             p_func: Any = ...) -> array: ...

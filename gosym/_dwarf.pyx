@@ -6,8 +6,8 @@ owners alive; whole-section passes run in one C call with the GIL released
 and return columns (arrays), never a Python object per row.
 """
 from cpython cimport array
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport malloc, free
+from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free, qsort
 from libc.string cimport memset
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
@@ -18,6 +18,8 @@ from gosym.errors import FormatError
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _I = _pyarray.array("I")
 cdef array.array _B = _pyarray.array("B")
+cdef array.array _q = _pyarray.array("q")
+cdef array.array _i = _pyarray.array("i")
 
 IS_STMT = GS_DWL_IS_STMT
 END_SEQUENCE = GS_DWL_END_SEQUENCE
@@ -244,3 +246,231 @@ cdef object _as_u64(offsets):
     if isinstance(offsets, _pyarray.array) and offsets.typecode == "Q":
         return offsets
     return _pyarray.array("Q", offsets)
+
+
+# ------------------------------------------------------------ row columns
+# Whole-column passes over decoded rows (LineRows), for `gosym check` and
+# batch lookups: typed loops with the GIL released, arrays in and out.
+
+ctypedef struct _seq:
+    uint64_t lo
+    uint64_t hi
+    uint64_t first
+    uint64_t end
+
+
+cdef int _seq_cmp(const void *a, const void *b) noexcept nogil:
+    cdef const _seq *x = <const _seq *>a
+    cdef const _seq *y = <const _seq *>b
+    if x.lo != y.lo:
+        return -1 if x.lo < y.lo else 1
+    if x.hi != y.hi:
+        return -1 if x.hi < y.hi else 1
+    return 0
+
+
+def lookup_rows(address, flags, pcs):
+    """lookup_rows maps each pc to the index of the row covering it (the
+    last row at or below pc in a sequence whose range holds pc), or -1:
+    an int64 array.  Sorts the sequences once (n log n), then two binary
+    searches per pc, GIL released."""
+    cdef const uint64_t[:] a = _as_u64(address)
+    cdef const uint8_t[:] f = flags
+    cdef const uint64_t[:] p = _as_u64(pcs)
+    cdef size_t n = <size_t>a.shape[0], m = <size_t>p.shape[0], i, s = 0, ns = 0
+    cdef size_t lo, hi, mid, j
+    cdef uint64_t pc, mx
+    cdef _seq *seqs = NULL
+    cdef uint64_t *maxhi = NULL
+    cdef array.array out = array.clone(_q, m, False)
+    cdef int64_t *o = <int64_t *>out.data.as_voidptr
+    cdef int found
+    if <size_t>f.shape[0] != n:
+        raise ValueError("address and flags differ in length")
+    seqs = <_seq *>malloc((n + 1) * sizeof(_seq))
+    maxhi = <uint64_t *>malloc((n + 1) * sizeof(uint64_t))
+    if seqs == NULL or maxhi == NULL:
+        free(seqs)
+        free(maxhi)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n):
+                if f[i] & GS_DWL_END_SEQUENCE:
+                    if i > s and a[s] < a[i]:
+                        seqs[ns].lo = a[s]
+                        seqs[ns].hi = a[i]
+                        seqs[ns].first = s
+                        seqs[ns].end = i
+                        ns += 1
+                    s = i + 1
+            qsort(seqs, ns, sizeof(_seq), _seq_cmp)
+            mx = 0
+            for i in range(ns):
+                if seqs[i].hi > mx:
+                    mx = seqs[i].hi
+                maxhi[i] = mx
+            for i in range(m):
+                pc = p[i]
+                o[i] = -1
+                # The last sequence starting at or below pc.
+                lo = 0
+                hi = ns
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if seqs[mid].lo <= pc:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                j = lo
+                while j > 0 and maxhi[j - 1] > pc:
+                    j -= 1
+                    if seqs[j].lo <= pc < seqs[j].hi:
+                        lo = seqs[j].first
+                        hi = seqs[j].end
+                        while lo < hi:
+                            mid = (lo + hi) // 2
+                            if a[mid] <= pc:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        if lo > seqs[j].first:
+                            o[i] = <int64_t>(lo - 1)
+                        break
+    finally:
+        free(seqs)
+        free(maxhi)
+    return out
+
+
+def row_starts(address, flags):
+    """row_starts returns the addresses at which a row starts to cover
+    code: rows that are not end_sequence and whose next row (same
+    sequence) is at a higher address.  An array('Q'), in row order."""
+    cdef const uint64_t[:] a = _as_u64(address)
+    cdef const uint8_t[:] f = flags
+    cdef size_t n = <size_t>a.shape[0], i, k = 0
+    cdef array.array out = array.clone(_Q, n, False)
+    cdef uint64_t *o = <uint64_t *>out.data.as_voidptr
+    if <size_t>f.shape[0] != n:
+        raise ValueError("address and flags differ in length")
+    with nogil:
+        for i in range(n):
+            if f[i] & GS_DWL_END_SEQUENCE or i + 1 >= n:
+                continue
+            if a[i + 1] > a[i]:
+                o[k] = a[i]
+                k += 1
+    array.resize(out, k)
+    return out
+
+
+def intern_keys(keys, name_of, dict ids):
+    """intern_keys maps a uint32 column of keys (file-name offsets, file
+    registers) to int32 ids of the strings name_of(key) returns, numbering
+    new strings in `ids` (str -> id; None maps to -1).  name_of is called
+    once per distinct key."""
+    cdef const uint32_t[:] kv = keys
+    cdef Py_ssize_t n = kv.shape[0], i
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    cdef dict memo = {}
+    cdef uint32_t last = 0
+    cdef int32_t last_id = 0
+    cdef bint have = False
+    for i in range(n):
+        if have and kv[i] == last:
+            o[i] = last_id
+            continue
+        v = memo.get(kv[i])
+        if v is None:
+            name = name_of(kv[i])
+            if name is None:
+                v = -1
+            else:
+                v = ids.get(name)
+                if v is None:
+                    v = len(ids)
+                    ids[name] = v
+            memo[kv[i]] = v
+        last = kv[i]
+        last_id = v
+        have = True
+        o[i] = last_id
+    return out
+
+
+def gather_i32(values, idx):
+    """gather_i32 returns values[idx[k]] for each k (int32; -1 where idx is -1)."""
+    cdef const int32_t[:] v = values
+    cdef const int64_t[:] x = idx
+    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            o[i] = v[x[i]] if 0 <= x[i] < nv else -1
+    return out
+
+
+def gather_u32(values, idx):
+    """gather_u32 returns values[idx[k]] for each k as int32 (-1 where idx is -1)."""
+    cdef const uint32_t[:] v = values
+    cdef const int64_t[:] x = idx
+    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            o[i] = <int32_t>v[x[i]] if 0 <= x[i] < nv else -1
+    return out
+
+
+# Kinds of comparison of two (file id, line) answers for one pc.
+cdef enum:
+    K_AGREE, K_LINE, K_FILE, K_FILE_LINE, K_NO_DWARF, K_DWARF_LINE0, K_NO_PCLNTAB, K_NEITHER, K_OUTSIDE
+
+CMP_AGREE, CMP_LINE, CMP_FILE, CMP_FILE_LINE = K_AGREE, K_LINE, K_FILE, K_FILE_LINE
+CMP_NO_DWARF, CMP_DWARF_LINE0, CMP_NO_PCLNTAB, CMP_NEITHER = K_NO_DWARF, K_DWARF_LINE0, K_NO_PCLNTAB, K_NEITHER
+CMP_OUTSIDE = K_OUTSIDE
+
+
+def classify(p_file, p_line, d_file, d_line, d_row, p_func=None):
+    """classify compares, per pc, the pclntab's answer (file id, line) with
+    DWARF's (file id, line, row index: -1 for no row) and returns a kind
+    per pc (array B of CMP_*): agree, line differs, file differs, both
+    differ, no DWARF row, DWARF line 0, no pclntab line, neither; with
+    p_func (int64 function indexes), outside for pcs in no Go function."""
+    cdef const int32_t[:] pf = p_file
+    cdef const int32_t[:] pl = p_line
+    cdef const int32_t[:] df = d_file
+    cdef const int32_t[:] dl = d_line
+    cdef const int64_t[:] dr = d_row
+    cdef const int64_t[:] fn = p_func if p_func is not None else d_row
+    cdef bint use_fn = p_func is not None
+    cdef Py_ssize_t n = pf.shape[0], i
+    cdef array.array out
+    cdef uint8_t *o
+    cdef uint8_t k
+    if pl.shape[0] != n or df.shape[0] != n or dl.shape[0] != n or dr.shape[0] != n:
+        raise ValueError("columns differ in length")
+    if fn.shape[0] != n:
+        raise ValueError("columns differ in length")
+    out = array.clone(_B, n, False)
+    o = <uint8_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            if use_fn and fn[i] < 0:
+                k = K_OUTSIDE
+            elif pl[i] <= 0:
+                k = K_NEITHER if (dr[i] < 0 or dl[i] <= 0) else K_NO_PCLNTAB
+            elif dr[i] < 0:
+                k = K_NO_DWARF
+            elif dl[i] == 0:
+                k = K_DWARF_LINE0
+            elif pf[i] == df[i]:
+                k = K_AGREE if pl[i] == dl[i] else K_LINE
+            else:
+                k = K_FILE if pl[i] == dl[i] else K_FILE_LINE
+            o[i] = k
+    return out
