@@ -18,7 +18,6 @@
 #define GOSYM_DWARF_LINE_H
 
 #include "reader.h"
-#include "reader.h"
 
 /* Returned by gs_dwl_decode when the caller's row arrays are full: grow them
  * and call again from *next (no rows of the unfinished unit were kept). */
@@ -128,6 +127,13 @@ int gs_dwl_decode(const gs_dwl_secs *s, const uint64_t *offs, size_t first, size
 int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
                      uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
                      size_t *nseq, gs_err *e);
+
+/* gs_dwl_defined_files runs the v2-4 program of the unit at off and decodes
+ * its DW_LNE_define_file entries [DWARF4 6.2.5.3], in program order, into
+ * out[0:cap]; *n gets the count (call again with more room when it exceeds
+ * cap).  They number on from the header's file table.  v5 has none. */
+int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
+                         size_t *n, gs_err *e);
 
 /* gs_dwl_next_unit gives the section offset just past the unit at off
  * (from its unit_length alone), for walking a section unit by unit. */

@@ -77,3 +77,5 @@ cdef extern from "dwarf_line.h":
                          uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
                          size_t *nseq, gs_err *e) nogil
     int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e) nogil
+    int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
+                             size_t *n, gs_err *e) nogil

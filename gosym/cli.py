@@ -83,7 +83,7 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
                 unit = {"offset": t.offset, "version": t.version,
                         "unit": t.unit.name if t.unit else None,
                         "comp_dir": t.unit.comp_dir if t.unit else None,
-                        "files": [f.path for f in t.files],
+                        "files": [f.path for f in t.all_files()],
                         "rows": [[rows.address[i], rows.file[i], rows.line[i], rows.column[i],
                                   flag_names(rows.flags[i]), rows.discriminator[i]]
                                  for i in range(len(rows))]}

@@ -505,13 +505,38 @@ class LineTable:
     version: int
     unit: Optional[CompileUnit]       # the compile unit that points at it
     directories: List[str]            # resolved directory paths
-    files: List[FileEntry]
+    files: List[FileEntry]            # the header's file table
+    _line: Any = field(default=None, repr=False, compare=False)
+    _defined: Optional[List[FileEntry]] = field(default=None, repr=False, compare=False)
+
+    @property
+    def defined_files(self) -> List[FileEntry]:
+        """defined_files are the files DW_LNE_define_file adds in the
+        program (DWARF 2-4 [DWARF4 6.2.5.3]; numbered on after `files`).
+        Read on first use, by one row-less run of the program."""
+        if self._defined is None:
+            self._defined = []
+            if self.version < 5 and self._line is not None:
+                raw = self._line.defined_files(self.offset)
+                comp = self.unit.comp_dir if self.unit else None
+                self._defined = _resolve_files(comp, self.directories, raw)
+        return self._defined
+
+    def all_files(self) -> List[FileEntry]:
+        """all_files is the header's files followed by the defined ones."""
+        return self.files + self.defined_files
 
     def file_name(self, k: int) -> Optional[str]:
-        """file_name returns the full path of file register value k, or None."""
+        """file_name returns the full path of file register value k, or None
+        (a register past the header's table looks in defined_files)."""
         i = k if self.version >= 5 else k - 1
         if 0 <= i < len(self.files):
             return self.files[i].path
+        if i >= len(self.files) and self.version < 5:
+            i -= len(self.files)
+            d = self.defined_files
+            if i < len(d):
+                return d[i].path
         return None
 
 
@@ -524,13 +549,17 @@ def _resolve(version: int, comp_dir: Optional[str], dirs: List[Optional[str]],
     else:
         # Index 0 is the compilation directory; entries from 1 on [DWARF4 6.2.4 item 11].
         rdirs = [comp_dir or ""] + [join_path(comp_dir, d or "") for d in dirs]
+    return rdirs, _resolve_files(comp_dir, rdirs, files)
+
+
+def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]) -> List[FileEntry]:
     out = []
     for name, di, mtime, size, md5 in files:
         path = None
         if name is not None:
             path = join_path(rdirs[di], name) if di < len(rdirs) else name
         out.append(FileEntry(name, di, mtime, size, md5, path))
-    return rdirs, out
+    return out
 
 
 class LineRows:
@@ -725,7 +754,7 @@ class Dwarf:
                 raise self._err(e)
             unit = self._owner.get(off)
             rdirs, rfiles = _resolve(h["version"], unit.comp_dir if unit else None, dirs, files)
-            t = self._tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles)
+            t = self._tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles, line)
         return t
 
     # ------------------------------------------------------------ rows
