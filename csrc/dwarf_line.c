@@ -476,11 +476,29 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
             if (i_ >= r->cap)                                                \
                 return GS_DWL_MORE;                                          \
             if (r->address) r->address[i_] = addr;                           \
-            if (r->file) r->file[i_] = file;                                 \
+            if (r->file) {                                                   \
+                r->file[i_] = file;                                          \
+            } else if (r->file16) {                                          \
+                if (file > 0xffffu) {                                        \
+                    r->widen |= GS_DWL_W_FILE;                               \
+                    return GS_DWL_WIDEN;                                     \
+                }                                                            \
+                r->file16[i_] = (uint16_t)file;                              \
+            }                                                                \
             if (r->line) r->line[i_] = line;                                 \
-            if (r->column) r->column[i_] = column;                           \
+            if (r->column) {                                                 \
+                r->column[i_] = column;                                      \
+            } else if (column && r->zero_column) {                           \
+                r->widen |= GS_DWL_W_COLUMN;                                 \
+                return GS_DWL_WIDEN;                                         \
+            }                                                                \
             if (r->flags) r->flags[i_] = flags;                              \
-            if (r->discriminator) r->discriminator[i_] = disc;               \
+            if (r->discriminator) {                                          \
+                r->discriminator[i_] = disc;                                 \
+            } else if (disc && r->zero_discriminator) {                      \
+                r->widen |= GS_DWL_W_DISCRIMINATOR;                          \
+                return GS_DWL_WIDEN;                                         \
+            }                                                                \
             r->n = i_ + 1;                                                   \
         }                                                                    \
         if (!seq_open) {                                                     \

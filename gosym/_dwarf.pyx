@@ -6,7 +6,7 @@ owners alive; whole-section passes run in one C call with the GIL released
 and return columns (arrays), never a Python object per row.
 """
 from cpython cimport array
-from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, free, qsort
 from libc.string cimport memset
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -19,6 +19,7 @@ cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _I = _pyarray.array("I")
 cdef array.array _B = _pyarray.array("B")
 cdef array.array _q = _pyarray.array("q")
+cdef array.array _H = _pyarray.array("H")
 cdef array.array _i = _pyarray.array("i")
 
 IS_STMT = GS_DWL_IS_STMT
@@ -37,6 +38,47 @@ cdef inline const uint8_t *_ptr(const unsigned char[:] v):
 
 cdef inline size_t _len(const unsigned char[:] v):
     return <size_t>v.shape[0] if v is not None else 0
+
+
+class ZeroColumn:
+    """ZeroColumn is a column of n zeros that takes no memory: what decode
+    returns for a column (column, discriminator) whose values are all 0.
+    It reads like a read-only array('I'): len, indexing, slicing,
+    iteration, tolist(), and equality with any sequence."""
+
+    typecode = "I"
+    itemsize = 4
+
+    def __init__(self, n):
+        self._n = int(n)
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ZeroColumn(len(range(*i.indices(self._n))))
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("column index out of range")
+        return 0
+
+    def __iter__(self):
+        return iter(bytes(self._n))
+
+    def tolist(self):
+        return [0] * self._n
+
+    def __eq__(self, other):
+        try:
+            return len(other) == self._n and not any(other)
+        except TypeError:
+            return NotImplemented
+
+    def __repr__(self):
+        return f"ZeroColumn({self._n})"
 
 
 cdef class LineSection:
@@ -200,49 +242,79 @@ cdef class LineSection:
     def decode(self, offsets, size_t size_hint=0):
         """decode runs the line programs of the units at `offsets` (a
         buffer of uint64 section offsets) in one C pass with the GIL
-        released.  Returns (address Q, file I, line I, column I, flags B,
-        discriminator I, unit_row Q) arrays; unit k's rows are
-        unit_row[k]:unit_row[k+1].  size_hint is a first guess of the row
-        count (arrays grow as needed).  Linear in the programs' bytes."""
+        released.  Returns (address Q, file, line I, column, flags B,
+        discriminator, unit_row Q); unit k's rows are
+        unit_row[k]:unit_row[k+1].  To keep rows small, file is an array
+        'H' unless a file number needs 'I', and column and discriminator are
+        a ZeroColumn (no storage) unless some value is not 0, then an array
+        'I': 15 bytes per row for Go's line tables.  size_hint is a first
+        guess of the row count (arrays grow as needed).  Linear in the
+        programs' bytes."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
         cdef array.array unit_row = array.clone(_Q, nunits + 1, True)
-        cdef size_t cap, first = 0, nxt = 0
+        cdef size_t cap, first = 0, nxt = 0, i
         cdef gs_dwl_rows r
         cdef gs_err e
         cdef int rc
         cdef const uint64_t *po = &offs[0] if nunits else NULL
         cdef uint64_t *pur = <uint64_t *>unit_row.data.as_voidptr
+        cdef uint16_t *p16
+        cdef uint32_t *p32
         # Each row takes at least one opcode byte; programs average more.
         cap = size_hint if size_hint else self.s.line_len // 3 + 64
         cdef array.array a_addr = array.clone(_Q, cap, False)
-        cdef array.array a_file = array.clone(_I, cap, False)
+        cdef array.array a_file = None
+        cdef array.array a_file16 = array.clone(_H, cap, False)
         cdef array.array a_line = array.clone(_I, cap, False)
-        cdef array.array a_col = array.clone(_I, cap, False)
+        cdef array.array a_col = None
         cdef array.array a_flags = array.clone(_B, cap, False)
-        cdef array.array a_disc = array.clone(_I, cap, False)
+        cdef array.array a_disc = None
         memset(&r, 0, sizeof(r))
         while True:
             r.address = <uint64_t *>a_addr.data.as_voidptr
-            r.file = <uint32_t *>a_file.data.as_voidptr
+            r.file = <uint32_t *>a_file.data.as_voidptr if a_file is not None else NULL
+            r.file16 = <uint16_t *>a_file16.data.as_voidptr if a_file16 is not None else NULL
             r.line = <uint32_t *>a_line.data.as_voidptr
-            r.column = <uint32_t *>a_col.data.as_voidptr
+            r.column = <uint32_t *>a_col.data.as_voidptr if a_col is not None else NULL
+            r.zero_column = a_col is None
             r.flags = <uint8_t *>a_flags.data.as_voidptr
-            r.discriminator = <uint32_t *>a_disc.data.as_voidptr
+            r.discriminator = <uint32_t *>a_disc.data.as_voidptr if a_disc is not None else NULL
+            r.zero_discriminator = a_disc is None
+            r.widen = 0
             r.cap = cap
             with nogil:
                 rc = gs_dwl_decode(&self.s, po, first, nunits, &r, pur, &nxt, &e)
             if rc == GS_OK:
                 break
+            first = nxt
+            if rc == GS_DWL_WIDEN:
+                # A value that does not fit: widen that column, keeping the
+                # rows so far (zeros for a column that was left out).
+                if r.widen & GS_DWL_W_FILE:
+                    a_file = array.clone(_I, cap, False)
+                    p16 = <uint16_t *>a_file16.data.as_voidptr
+                    p32 = <uint32_t *>a_file.data.as_voidptr
+                    for i in range(r.n):
+                        p32[i] = p16[i]
+                    a_file16 = None
+                if r.widen & GS_DWL_W_COLUMN:
+                    a_col = array.clone(_I, cap, True)
+                if r.widen & GS_DWL_W_DISCRIMINATOR:
+                    a_disc = array.clone(_I, cap, True)
+                continue
             if rc != GS_DWL_MORE:
                 self._raise(&e)
-            first = nxt
             cap = cap + cap // 2 + 1024
-            for a in (a_addr, a_file, a_line, a_col, a_flags, a_disc):
-                array.resize(a, cap)
-        for a in (a_addr, a_file, a_line, a_col, a_flags, a_disc):
-            array.resize(a, r.n)
-        return a_addr, a_file, a_line, a_col, a_flags, a_disc, unit_row
+            for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
+                if a is not None:
+                    array.resize(a, cap)
+        for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
+            if a is not None:
+                array.resize(a, r.n)
+        return (a_addr, a_file if a_file is not None else a_file16, a_line,
+                a_col if a_col is not None else ZeroColumn(r.n), a_flags,
+                a_disc if a_disc is not None else ZeroColumn(r.n), unit_row)
 
     def sequences(self, offsets):
         """sequences returns (lo Q, hi Q, unit I) for every sequence of the
@@ -401,7 +473,9 @@ def intern_keys(keys, name_of, dict ids):
     """intern_keys maps a uint32 column of keys (file-name offsets, file
     registers) to int32 ids of the strings name_of(key) returns, numbering
     new strings in `ids` (str -> id; None maps to -1).  name_of is called
-    once per distinct key."""
+    once per distinct key.  Other integer columns are widened first."""
+    if not (isinstance(keys, _pyarray.array) and keys.typecode == "I"):
+        keys = _pyarray.array("I", keys)
     cdef const uint32_t[:] kv = keys
     cdef Py_ssize_t n = kv.shape[0], i
     cdef array.array out = array.clone(_i, n, False)

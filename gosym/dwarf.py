@@ -565,10 +565,13 @@ def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]
 class LineRows:
     """LineRows is every row of the line programs, as columns.
 
-    address (array Q), file (I: the file register), line (I), column (I),
-    flags (B: IS_STMT | END_SEQUENCE | BASIC_BLOCK | PROLOGUE_END |
-    EPILOGUE_BEGIN), discriminator (I); tables[u] is unit u's LineTable and
-    its rows are unit_row[u]:unit_row[u+1].  25 bytes per row."""
+    address (array Q), file (the file register: array H, or I when a
+    value needs it), line (I), column (I), flags (B: IS_STMT | END_SEQUENCE
+    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), discriminator (I);
+    column and discriminator are a gosym._dwarf.ZeroColumn (no storage)
+    when all their values are 0, as in Go's line tables.  tables[u] is unit
+    u's LineTable and its rows are unit_row[u]:unit_row[u+1].  15 bytes
+    per row for Go (address, line, file, flags), at most 25."""
 
     def __init__(self, cols: tuple, tables: List[LineTable]):
         (self.address, self.file, self.line, self.column, self.flags,
@@ -761,7 +764,7 @@ class Dwarf:
     def line_rows(self) -> LineRows:
         """line_rows decodes every line program in one C pass (GIL released)
         and returns the rows as columns with each program's file table.
-        Linear in .debug_line; 25 bytes per row."""
+        Linear in .debug_line; 15 to 25 bytes per row (see LineRows)."""
         offs = self.line_offsets()
         try:
             cols = self._line_section().decode(offs)

@@ -116,6 +116,14 @@ def test_random_programs_match_model(case):
     cols = ls.decode(array.array("Q", offs))
     addr, file, line, col, flags, disc, unit_row = cols
     got = list(zip(addr, file, line, col, flags, disc))
+    # Growing from one row (GS_DWL_MORE) and widening narrow columns
+    # (GS_DWL_WIDEN: file >= 2**16, a non-zero column or discriminator)
+    # in any order give the same rows.
+    small = ls.decode(array.array("Q", offs), 1)
+    assert list(zip(*small[:6])) == got and list(small[6]) == list(unit_row)
+    assert file.typecode == ("I" if any(f > 0xFFFF for f in file) else "H")
+    assert isinstance(col, _dwarf.ZeroColumn) == (not any(col))
+    assert isinstance(disc, _dwarf.ZeroColumn) == (not any(disc))
     expect = []
     for k, (h, ops) in enumerate(units):
         rows = model_rows(h, ops)
