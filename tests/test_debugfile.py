@@ -135,3 +135,31 @@ def test_gnu_build_id_and_debuglink(tmp_path):
     shutil.copy(other, tree / (gnu[2:] + ".debug"))
     assert find_debug_file(str(bare), c, str(root)) is None
     os.unlink(tree / (gnu[2:] + ".debug"))
+
+
+def test_build_ids_match_go_tool_buildid_and_llvm(fixture_rows):
+    """Go's build ID from every container format equals `go tool buildid`;
+    the Mach-O UUID equals llvm-dwarfdump --uuid's."""
+    from gosym.container import detect
+    from gosym.toolchain import goroot
+
+    go = Path(goroot("1.27.3")) / "bin" / "go"
+    env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off")
+    formats = set()
+    for r in fixture_rows:
+        if not r.get("path"):
+            continue
+        want = subprocess.run([str(go), "tool", "buildid", r["path"]], capture_output=True, text=True,
+                              env=env, check=True).stdout.strip()
+        with open(r["path"], "rb") as f:
+            c = detect(f.read())
+        ids = build_ids(c)
+        assert ids.go == want, r["path"]
+        formats.add(c.format)
+        if ids.uuid and shutil.which("llvm-dwarfdump"):
+            out = subprocess.run(["llvm-dwarfdump", "--uuid", r["path"]], capture_output=True,
+                                 text=True, check=True).stdout
+            assert f"UUID: {ids.uuid.upper()[:8]}-" in out, (out, ids.uuid)
+            u = ids.uuid.upper()
+            assert f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}" in out
+    assert formats == {"ELF", "Mach-O", "PE"}
