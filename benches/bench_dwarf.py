@@ -182,8 +182,10 @@ def main(argv=None):
               f"{res['ratio_llvm_dwarfdump']:>8.1f}   ({ll['version']}; text to /dev/null; vs open + decode)")
     else:
         print("llvm-dwarfdump: not installed (Debian package llvm)")
+    budget = g["line_size"] + 16 * g["rows"]
     print(f"gosym peak memory of line_rows(): {g['peak_bytes_decode']:,} bytes "
-          f"({g['bytes_per_row']:.1f} per row)")
+          f"({g['bytes_per_row']:.1f} per row); target <= decompressed .debug_line + 16 per row "
+          f"= {budget:,}: {'met' if g['peak_bytes_decode'] <= budget else 'NOT met'}")
     return 0
 
 

@@ -430,6 +430,8 @@ typedef struct sink {
     size_t cap, nseq;
     uint32_t unit_idx;
     int seqs;                 /* record sequence bounds */
+    gs_dwl_entry *defs;       /* DW_LNE_define_file entries (v2-4), or NULL */
+    size_t defs_cap, ndefs;
 } sink;
 
 /* run executes the line program of h [DWARF5 6.2.2, 6.2.5]. */
@@ -474,11 +476,29 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
             if (i_ >= r->cap)                                                \
                 return GS_DWL_MORE;                                          \
             if (r->address) r->address[i_] = addr;                           \
-            if (r->file) r->file[i_] = file;                                 \
+            if (r->file) {                                                   \
+                r->file[i_] = file;                                          \
+            } else if (r->file16) {                                          \
+                if (file > 0xffffu) {                                        \
+                    r->widen |= GS_DWL_W_FILE;                               \
+                    return GS_DWL_WIDEN;                                     \
+                }                                                            \
+                r->file16[i_] = (uint16_t)file;                              \
+            }                                                                \
             if (r->line) r->line[i_] = line;                                 \
-            if (r->column) r->column[i_] = column;                           \
+            if (r->column) {                                                 \
+                r->column[i_] = column;                                      \
+            } else if (column && r->zero_column) {                           \
+                r->widen |= GS_DWL_W_COLUMN;                                 \
+                return GS_DWL_WIDEN;                                         \
+            }                                                                \
             if (r->flags) r->flags[i_] = flags;                              \
-            if (r->discriminator) r->discriminator[i_] = disc;               \
+            if (r->discriminator) {                                          \
+                r->discriminator[i_] = disc;                                 \
+            } else if (disc && r->zero_discriminator) {                      \
+                r->widen |= GS_DWL_W_DISCRIMINATOR;                          \
+                return GS_DWL_WIDEN;                                         \
+            }                                                                \
             r->n = i_ + 1;                                                   \
         }                                                                    \
         if (!seq_open) {                                                     \
@@ -552,9 +572,27 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
                 if (!rd.err && rd.pos > end)
                     gs_rd_fail(&rd, GS_ERR_FORMAT, at, "DW_LNE_set_discriminator operand past its length");
                 break;
+            case DW_LNE_define_file:
+                /* A file entry appended to the header's table, laid out as
+                 * one there [DWARF4 6.2.5.3]; removed in v5, where code 3
+                 * is skipped like an unknown opcode. */
+                if (k->defs != NULL && h->version < 5) {
+                    gs_reader sub = rd;
+                    gs_dwl_entry ent;
+                    int last;
+                    sub.len = end;
+                    read_v2_file(&sub, &ent, &last);
+                    if (sub.err) {
+                        gs_rd_fail(&rd, GS_ERR_FORMAT, at, "DW_LNE_define_file entry past its length");
+                        break;
+                    }
+                    if (k->ndefs < k->defs_cap)
+                        k->defs[k->ndefs] = ent;
+                    k->ndefs++;
+                }
+                break;
             default:
-                /* DW_LNE_define_file (deprecated in v5) and unknown or
-                 * vendor opcodes: skipped by their length. */
+                /* Unknown or vendor opcodes: skipped by their length. */
                 break;
             }
             if (rd.err)
@@ -675,4 +713,24 @@ int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
     }
     *nseq = snk.nseq;
     return GS_OK;
+}
+
+int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
+                         size_t *n, gs_err *e)
+{
+    gs_dwl_header h;
+    sink snk;
+    int rc;
+    memset(&snk, 0, sizeof snk);
+    *n = 0;
+    rc = gs_dwl_open(s, off, &h, e);
+    if (rc != GS_OK)
+        return rc;
+    if (h.version >= 5)
+        return GS_OK;
+    snk.defs = out;
+    snk.defs_cap = cap;
+    rc = run(s, &h, &snk, e);
+    *n = snk.ndefs;
+    return rc;
 }

@@ -18,7 +18,6 @@
 #define GOSYM_DWARF_LINE_H
 
 #include "reader.h"
-#include "reader.h"
 
 /* Returned by gs_dwl_decode when the caller's row arrays are full: grow them
  * and call again from *next (no rows of the unfinished unit were kept). */
@@ -98,9 +97,19 @@ int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e);
 int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
                    gs_dwl_entry *out, size_t cap, size_t *n, gs_err *e);
 
+/* Returned by gs_dwl_decode when a value does not fit a narrow column:
+ * r->widen says which (GS_DWL_W_*); widen it and call again from *next (no
+ * rows of the unfinished unit were kept). */
+#define GS_DWL_WIDEN 101
+enum { GS_DWL_W_FILE = 1, GS_DWL_W_COLUMN = 2, GS_DWL_W_DISCRIMINATOR = 4 };
+
 /* Rows are written into caller columns; any column pointer may be NULL.
  * Row i is address[i], file[i], line[i], column[i], flags[i] (GS_DWL_*),
- * discriminator[i]. */
+ * discriminator[i].  Narrow storage, to keep rows small: with file NULL
+ * and file16 set, files go to a uint16 column; with column (or
+ * discriminator) NULL and zero_column (zero_discriminator) set, the column
+ * is left out while all its values are 0.  A value that does not fit ends
+ * the call with GS_DWL_WIDEN. */
 typedef struct gs_dwl_rows {
     uint64_t *address;
     uint32_t *file;
@@ -110,6 +119,10 @@ typedef struct gs_dwl_rows {
     uint32_t *discriminator;
     size_t cap;
     size_t n;                 /* rows written so far */
+    uint16_t *file16;
+    int zero_column;
+    int zero_discriminator;
+    unsigned widen;           /* GS_DWL_W_* bits, with GS_DWL_WIDEN */
 } gs_dwl_rows;
 
 /* gs_dwl_decode runs the line programs of the units at section offsets
@@ -128,6 +141,13 @@ int gs_dwl_decode(const gs_dwl_secs *s, const uint64_t *offs, size_t first, size
 int gs_dwl_sequences(const gs_dwl_secs *s, const uint64_t *offs, size_t n,
                      uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
                      size_t *nseq, gs_err *e);
+
+/* gs_dwl_defined_files runs the v2-4 program of the unit at off and decodes
+ * its DW_LNE_define_file entries [DWARF4 6.2.5.3], in program order, into
+ * out[0:cap]; *n gets the count (call again with more room when it exceeds
+ * cap).  They number on from the header's file table.  v5 has none. */
+int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
+                         size_t *n, gs_err *e);
 
 /* gs_dwl_next_unit gives the section offset just past the unit at off
  * (from its unit_length alone), for walking a section unit by unit. */

@@ -124,7 +124,10 @@ static int frame(const gs_pcln *t, gs_text *out, int style, int32_t name_off, ui
     file = file_name(t, file_off, &fn);
     if (reserve(out, nn + fn + 32))
         return GS_ERR_NOMEM;
-    put(out, name, nn);
+    if (nn || style == GS_STYLE_GO)
+        put(out, name, nn);
+    else
+        put(out, "??", 2);
     put(out, "\n", 1);
     if (style == GS_STYLE_GO) {
         put(out, file, fn);

@@ -215,10 +215,26 @@ static void fuzz_dwarf(const uint8_t *d, size_t n)
         }
     }
     {
+        /* The narrow layout: 16-bit files, column and discriminator left
+         * out while zero; GS_DWL_WIDEN ends the walk. */
+        enum { CAP = 256 };
+        static uint64_t addr[CAP];
+        static uint32_t line[CAP];
+        static uint16_t file16[CAP];
+        static uint8_t flags[CAP];
+        uint64_t unit_row[17];
+        gs_dwl_rows r = {addr, NULL, line, NULL, flags, NULL, CAP, 0, file16, 1, 1, 0};
+        size_t next = 0;
+        gs_dwl_decode(&s, offs, 0, nunits, &r, unit_row, &next, &e);
+    }
+    {
         uint64_t lo[64], hi[64];
         uint32_t unit[64];
-        size_t nseq;
+        size_t nseq, k, nd;
+        gs_dwl_entry defs[8];
         gs_dwl_sequences(&s, offs, nunits, lo, hi, unit, 64, &nseq, &e);
+        for (k = 0; k < nunits; k++)
+            gs_dwl_defined_files(&s, (size_t)offs[k], defs, 8, &nd, &e);
     }
 }
 

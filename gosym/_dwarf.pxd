@@ -9,6 +9,10 @@ from gosym._reader cimport gs_err, GS_OK, GS_ERR_BOUNDS, GS_ERR_VARINT, GS_ERR_F
 cdef extern from "dwarf_line.h":
     enum:
         GS_DWL_MORE
+        GS_DWL_WIDEN
+        GS_DWL_W_FILE
+        GS_DWL_W_COLUMN
+        GS_DWL_W_DISCRIMINATOR
         GS_DWL_IS_STMT
         GS_DWL_END_SEQUENCE
         GS_DWL_BASIC_BLOCK
@@ -67,6 +71,10 @@ cdef extern from "dwarf_line.h":
         uint32_t *discriminator
         size_t cap
         size_t n
+        uint16_t *file16
+        int zero_column
+        int zero_discriminator
+        unsigned widen
 
     int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e) nogil
     int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
@@ -77,3 +85,5 @@ cdef extern from "dwarf_line.h":
                          uint64_t *lo, uint64_t *hi, uint32_t *unit, size_t cap,
                          size_t *nseq, gs_err *e) nogil
     int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e) nogil
+    int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
+                             size_t *n, gs_err *e) nogil

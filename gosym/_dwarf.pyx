@@ -6,8 +6,8 @@ owners alive; whole-section passes run in one C call with the GIL released
 and return columns (arrays), never a Python object per row.
 """
 from cpython cimport array
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport malloc, free
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdlib cimport malloc, free, qsort
 from libc.string cimport memset
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
@@ -18,6 +18,9 @@ from gosym.errors import FormatError
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _I = _pyarray.array("I")
 cdef array.array _B = _pyarray.array("B")
+cdef array.array _q = _pyarray.array("q")
+cdef array.array _H = _pyarray.array("H")
+cdef array.array _i = _pyarray.array("i")
 
 IS_STMT = GS_DWL_IS_STMT
 END_SEQUENCE = GS_DWL_END_SEQUENCE
@@ -35,6 +38,47 @@ cdef inline const uint8_t *_ptr(const unsigned char[:] v):
 
 cdef inline size_t _len(const unsigned char[:] v):
     return <size_t>v.shape[0] if v is not None else 0
+
+
+class ZeroColumn:
+    """ZeroColumn is a column of n zeros that takes no memory: what decode
+    returns for a column (column, discriminator) whose values are all 0.
+    It reads like a read-only array('I'): len, indexing, slicing,
+    iteration, tolist(), and equality with any sequence."""
+
+    typecode = "I"
+    itemsize = 4
+
+    def __init__(self, n):
+        self._n = int(n)
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ZeroColumn(len(range(*i.indices(self._n))))
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("column index out of range")
+        return 0
+
+    def __iter__(self):
+        return iter(bytes(self._n))
+
+    def tolist(self):
+        return [0] * self._n
+
+    def __eq__(self, other):
+        try:
+            return len(other) == self._n and not any(other)
+        except TypeError:
+            return NotImplemented
+
+    def __repr__(self):
+        return f"ZeroColumn({self._n})"
 
 
 cdef class LineSection:
@@ -142,6 +186,38 @@ cdef class LineSection:
         self._open(off, &h)
         return self._entries(&h, 0), self._entries(&h, 1)
 
+    def defined_files(self, size_t off):
+        """defined_files returns the DW_LNE_define_file entries of the v2-4
+        program at off, as entries() gives files: (name, directory index,
+        mtime, size, None), in program order; they number on after the
+        header's files [DWARF4 6.2.5.3].  Runs the program (no rows kept);
+        [] for v5."""
+        cdef gs_err e
+        cdef size_t cap = 8, n = 0, k
+        cdef gs_dwl_entry *buf
+        cdef gs_dwl_entry *ent
+        cdef int rc
+        while True:
+            buf = <gs_dwl_entry *>malloc(cap * sizeof(gs_dwl_entry))
+            if buf == NULL:
+                raise MemoryError()
+            try:
+                with nogil:
+                    rc = gs_dwl_defined_files(&self.s, off, buf, cap, &n, &e)
+                if rc != GS_OK:
+                    self._raise(&e)
+                if n <= cap:
+                    out = []
+                    for k in range(n):
+                        ent = &buf[k]
+                        name = (PyUnicode_DecodeUTF8(ent.name, <Py_ssize_t>ent.name_len, "surrogateescape")
+                                if ent.name_sec != GS_DWL_STR_NONE else None)
+                        out.append((name, ent.dir, ent.mtime, ent.size, None))
+                    return out
+                cap = n
+            finally:
+                free(buf)
+
     def next_unit(self, size_t off):
         """next_unit returns the section offset just past the unit at off."""
         cdef gs_err e
@@ -166,49 +242,79 @@ cdef class LineSection:
     def decode(self, offsets, size_t size_hint=0):
         """decode runs the line programs of the units at `offsets` (a
         buffer of uint64 section offsets) in one C pass with the GIL
-        released.  Returns (address Q, file I, line I, column I, flags B,
-        discriminator I, unit_row Q) arrays; unit k's rows are
-        unit_row[k]:unit_row[k+1].  size_hint is a first guess of the row
-        count (arrays grow as needed).  Linear in the programs' bytes."""
+        released.  Returns (address Q, file, line I, column, flags B,
+        discriminator, unit_row Q); unit k's rows are
+        unit_row[k]:unit_row[k+1].  To keep rows small, file is an array
+        'H' unless a file number needs 'I', and column and discriminator are
+        a ZeroColumn (no storage) unless some value is not 0, then an array
+        'I': 15 bytes per row for Go's line tables.  size_hint is a first
+        guess of the row count (arrays grow as needed).  Linear in the
+        programs' bytes."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
         cdef array.array unit_row = array.clone(_Q, nunits + 1, True)
-        cdef size_t cap, first = 0, nxt = 0
+        cdef size_t cap, first = 0, nxt = 0, i
         cdef gs_dwl_rows r
         cdef gs_err e
         cdef int rc
         cdef const uint64_t *po = &offs[0] if nunits else NULL
         cdef uint64_t *pur = <uint64_t *>unit_row.data.as_voidptr
+        cdef uint16_t *p16
+        cdef uint32_t *p32
         # Each row takes at least one opcode byte; programs average more.
         cap = size_hint if size_hint else self.s.line_len // 3 + 64
         cdef array.array a_addr = array.clone(_Q, cap, False)
-        cdef array.array a_file = array.clone(_I, cap, False)
+        cdef array.array a_file = None
+        cdef array.array a_file16 = array.clone(_H, cap, False)
         cdef array.array a_line = array.clone(_I, cap, False)
-        cdef array.array a_col = array.clone(_I, cap, False)
+        cdef array.array a_col = None
         cdef array.array a_flags = array.clone(_B, cap, False)
-        cdef array.array a_disc = array.clone(_I, cap, False)
+        cdef array.array a_disc = None
         memset(&r, 0, sizeof(r))
         while True:
             r.address = <uint64_t *>a_addr.data.as_voidptr
-            r.file = <uint32_t *>a_file.data.as_voidptr
+            r.file = <uint32_t *>a_file.data.as_voidptr if a_file is not None else NULL
+            r.file16 = <uint16_t *>a_file16.data.as_voidptr if a_file16 is not None else NULL
             r.line = <uint32_t *>a_line.data.as_voidptr
-            r.column = <uint32_t *>a_col.data.as_voidptr
+            r.column = <uint32_t *>a_col.data.as_voidptr if a_col is not None else NULL
+            r.zero_column = a_col is None
             r.flags = <uint8_t *>a_flags.data.as_voidptr
-            r.discriminator = <uint32_t *>a_disc.data.as_voidptr
+            r.discriminator = <uint32_t *>a_disc.data.as_voidptr if a_disc is not None else NULL
+            r.zero_discriminator = a_disc is None
+            r.widen = 0
             r.cap = cap
             with nogil:
                 rc = gs_dwl_decode(&self.s, po, first, nunits, &r, pur, &nxt, &e)
             if rc == GS_OK:
                 break
+            first = nxt
+            if rc == GS_DWL_WIDEN:
+                # A value that does not fit: widen that column, keeping the
+                # rows so far (zeros for a column that was left out).
+                if r.widen & GS_DWL_W_FILE:
+                    a_file = array.clone(_I, cap, False)
+                    p16 = <uint16_t *>a_file16.data.as_voidptr
+                    p32 = <uint32_t *>a_file.data.as_voidptr
+                    for i in range(r.n):
+                        p32[i] = p16[i]
+                    a_file16 = None
+                if r.widen & GS_DWL_W_COLUMN:
+                    a_col = array.clone(_I, cap, True)
+                if r.widen & GS_DWL_W_DISCRIMINATOR:
+                    a_disc = array.clone(_I, cap, True)
+                continue
             if rc != GS_DWL_MORE:
                 self._raise(&e)
-            first = nxt
             cap = cap + cap // 2 + 1024
-            for a in (a_addr, a_file, a_line, a_col, a_flags, a_disc):
-                array.resize(a, cap)
-        for a in (a_addr, a_file, a_line, a_col, a_flags, a_disc):
-            array.resize(a, r.n)
-        return a_addr, a_file, a_line, a_col, a_flags, a_disc, unit_row
+            for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
+                if a is not None:
+                    array.resize(a, cap)
+        for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
+            if a is not None:
+                array.resize(a, r.n)
+        return (a_addr, a_file if a_file is not None else a_file16, a_line,
+                a_col if a_col is not None else ZeroColumn(r.n), a_flags,
+                a_disc if a_disc is not None else ZeroColumn(r.n), unit_row)
 
     def sequences(self, offsets):
         """sequences returns (lo Q, hi Q, unit I) for every sequence of the
@@ -244,3 +350,233 @@ cdef object _as_u64(offsets):
     if isinstance(offsets, _pyarray.array) and offsets.typecode == "Q":
         return offsets
     return _pyarray.array("Q", offsets)
+
+
+# ------------------------------------------------------------ row columns
+# Whole-column passes over decoded rows (LineRows), for `gosym check` and
+# batch lookups: typed loops with the GIL released, arrays in and out.
+
+ctypedef struct _seq:
+    uint64_t lo
+    uint64_t hi
+    uint64_t first
+    uint64_t end
+
+
+cdef int _seq_cmp(const void *a, const void *b) noexcept nogil:
+    cdef const _seq *x = <const _seq *>a
+    cdef const _seq *y = <const _seq *>b
+    if x.lo != y.lo:
+        return -1 if x.lo < y.lo else 1
+    if x.hi != y.hi:
+        return -1 if x.hi < y.hi else 1
+    return 0
+
+
+def lookup_rows(address, flags, pcs):
+    """lookup_rows maps each pc to the index of the row covering it (the
+    last row at or below pc in a sequence whose range holds pc), or -1:
+    an int64 array.  Sorts the sequences once (n log n), then two binary
+    searches per pc, GIL released."""
+    cdef const uint64_t[:] a = _as_u64(address)
+    cdef const uint8_t[:] f = flags
+    cdef const uint64_t[:] p = _as_u64(pcs)
+    cdef size_t n = <size_t>a.shape[0], m = <size_t>p.shape[0], i, s = 0, ns = 0
+    cdef size_t lo, hi, mid, j
+    cdef uint64_t pc, mx
+    cdef _seq *seqs = NULL
+    cdef uint64_t *maxhi = NULL
+    cdef array.array out = array.clone(_q, m, False)
+    cdef int64_t *o = <int64_t *>out.data.as_voidptr
+    cdef int found
+    if <size_t>f.shape[0] != n:
+        raise ValueError("address and flags differ in length")
+    seqs = <_seq *>malloc((n + 1) * sizeof(_seq))
+    maxhi = <uint64_t *>malloc((n + 1) * sizeof(uint64_t))
+    if seqs == NULL or maxhi == NULL:
+        free(seqs)
+        free(maxhi)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n):
+                if f[i] & GS_DWL_END_SEQUENCE:
+                    if i > s and a[s] < a[i]:
+                        seqs[ns].lo = a[s]
+                        seqs[ns].hi = a[i]
+                        seqs[ns].first = s
+                        seqs[ns].end = i
+                        ns += 1
+                    s = i + 1
+            qsort(seqs, ns, sizeof(_seq), _seq_cmp)
+            mx = 0
+            for i in range(ns):
+                if seqs[i].hi > mx:
+                    mx = seqs[i].hi
+                maxhi[i] = mx
+            for i in range(m):
+                pc = p[i]
+                o[i] = -1
+                # The last sequence starting at or below pc.
+                lo = 0
+                hi = ns
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if seqs[mid].lo <= pc:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                j = lo
+                while j > 0 and maxhi[j - 1] > pc:
+                    j -= 1
+                    if seqs[j].lo <= pc < seqs[j].hi:
+                        lo = seqs[j].first
+                        hi = seqs[j].end
+                        while lo < hi:
+                            mid = (lo + hi) // 2
+                            if a[mid] <= pc:
+                                lo = mid + 1
+                            else:
+                                hi = mid
+                        if lo > seqs[j].first:
+                            o[i] = <int64_t>(lo - 1)
+                        break
+    finally:
+        free(seqs)
+        free(maxhi)
+    return out
+
+
+def row_starts(address, flags):
+    """row_starts returns the addresses at which a row starts to cover
+    code: rows that are not end_sequence and whose next row (same
+    sequence) is at a higher address.  An array('Q'), in row order."""
+    cdef const uint64_t[:] a = _as_u64(address)
+    cdef const uint8_t[:] f = flags
+    cdef size_t n = <size_t>a.shape[0], i, k = 0
+    cdef array.array out = array.clone(_Q, n, False)
+    cdef uint64_t *o = <uint64_t *>out.data.as_voidptr
+    if <size_t>f.shape[0] != n:
+        raise ValueError("address and flags differ in length")
+    with nogil:
+        for i in range(n):
+            if f[i] & GS_DWL_END_SEQUENCE or i + 1 >= n:
+                continue
+            if a[i + 1] > a[i]:
+                o[k] = a[i]
+                k += 1
+    array.resize(out, k)
+    return out
+
+
+def intern_keys(keys, name_of, dict ids):
+    """intern_keys maps a uint32 column of keys (file-name offsets, file
+    registers) to int32 ids of the strings name_of(key) returns, numbering
+    new strings in `ids` (str -> id; None maps to -1).  name_of is called
+    once per distinct key.  Other integer columns are widened first."""
+    if not (isinstance(keys, _pyarray.array) and keys.typecode == "I"):
+        keys = _pyarray.array("I", keys)
+    cdef const uint32_t[:] kv = keys
+    cdef Py_ssize_t n = kv.shape[0], i
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    cdef dict memo = {}
+    cdef uint32_t last = 0
+    cdef int32_t last_id = 0
+    cdef bint have = False
+    for i in range(n):
+        if have and kv[i] == last:
+            o[i] = last_id
+            continue
+        v = memo.get(kv[i])
+        if v is None:
+            name = name_of(kv[i])
+            if name is None:
+                v = -1
+            else:
+                v = ids.get(name)
+                if v is None:
+                    v = len(ids)
+                    ids[name] = v
+            memo[kv[i]] = v
+        last = kv[i]
+        last_id = v
+        have = True
+        o[i] = last_id
+    return out
+
+
+def gather_i32(values, idx):
+    """gather_i32 returns values[idx[k]] for each k (int32; -1 where idx is -1)."""
+    cdef const int32_t[:] v = values
+    cdef const int64_t[:] x = idx
+    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            o[i] = v[x[i]] if 0 <= x[i] < nv else -1
+    return out
+
+
+def gather_u32(values, idx):
+    """gather_u32 returns values[idx[k]] for each k as int32 (-1 where idx is -1)."""
+    cdef const uint32_t[:] v = values
+    cdef const int64_t[:] x = idx
+    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
+    cdef array.array out = array.clone(_i, n, False)
+    cdef int32_t *o = <int32_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            o[i] = <int32_t>v[x[i]] if 0 <= x[i] < nv else -1
+    return out
+
+
+# Kinds of comparison of two (file id, line) answers for one pc.
+cdef enum:
+    K_AGREE, K_LINE, K_FILE, K_FILE_LINE, K_NO_DWARF, K_DWARF_LINE0, K_NO_PCLNTAB, K_NEITHER, K_OUTSIDE
+
+CMP_AGREE, CMP_LINE, CMP_FILE, CMP_FILE_LINE = K_AGREE, K_LINE, K_FILE, K_FILE_LINE
+CMP_NO_DWARF, CMP_DWARF_LINE0, CMP_NO_PCLNTAB, CMP_NEITHER = K_NO_DWARF, K_DWARF_LINE0, K_NO_PCLNTAB, K_NEITHER
+CMP_OUTSIDE = K_OUTSIDE
+
+
+def classify(p_file, p_line, d_file, d_line, d_row, p_func=None):
+    """classify compares, per pc, the pclntab's answer (file id, line) with
+    DWARF's (file id, line, row index: -1 for no row) and returns a kind
+    per pc (array B of CMP_*): agree, line differs, file differs, both
+    differ, no DWARF row, DWARF line 0, no pclntab line, neither; with
+    p_func (int64 function indexes), outside for pcs in no Go function."""
+    cdef const int32_t[:] pf = p_file
+    cdef const int32_t[:] pl = p_line
+    cdef const int32_t[:] df = d_file
+    cdef const int32_t[:] dl = d_line
+    cdef const int64_t[:] dr = d_row
+    cdef const int64_t[:] fn = p_func if p_func is not None else d_row
+    cdef bint use_fn = p_func is not None
+    cdef Py_ssize_t n = pf.shape[0], i
+    cdef array.array out
+    cdef uint8_t *o
+    cdef uint8_t k
+    if pl.shape[0] != n or df.shape[0] != n or dl.shape[0] != n or dr.shape[0] != n:
+        raise ValueError("columns differ in length")
+    if fn.shape[0] != n:
+        raise ValueError("columns differ in length")
+    out = array.clone(_B, n, False)
+    o = <uint8_t *>out.data.as_voidptr
+    with nogil:
+        for i in range(n):
+            if use_fn and fn[i] < 0:
+                k = K_OUTSIDE
+            elif pl[i] <= 0:
+                k = K_NEITHER if (dr[i] < 0 or dl[i] <= 0) else K_NO_PCLNTAB
+            elif dr[i] < 0:
+                k = K_NO_DWARF
+            elif dl[i] == 0:
+                k = K_DWARF_LINE0
+            elif pf[i] == df[i]:
+                k = K_AGREE if pl[i] == dl[i] else K_LINE
+            else:
+                k = K_FILE if pl[i] == dl[i] else K_FILE_LINE
+            o[i] = k
+    return out

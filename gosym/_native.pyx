@@ -9,7 +9,7 @@ from cpython cimport array
 from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
-from libc.stdlib cimport malloc, calloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy
 
 import array as _pyarray
@@ -920,6 +920,81 @@ cdef class Pclntab:
         return pcs, files, lns, end_pc
 
 
+    def line_table(self):
+        """line_table returns the pc -> file:line rows of every function in
+        one C pass with the GIL released: (pc uint64, file-name offset
+        uint32, line int32, function index uint32) arrays, each function's
+        rows together in function-table order.  A function whose tables do
+        not decode contributes no rows; `bad` (the fifth value) counts them.
+        Linear in the pcfile and pcln tables."""
+        cdef gs_err e
+        cdef size_t nf, cap, n = 0, nrows = 0, grow, j
+        cdef uint64_t k = 0, end_pc = 0
+        cdef uint64_t *pc = NULL
+        cdef uint32_t *fo = NULL
+        cdef int32_t *ln = NULL
+        cdef uint32_t *fi = NULL
+        cdef void *q
+        cdef int oom = 0
+        cdef size_t bad = 0
+        self._check()
+        nf = self.t.nfunc
+        cap = nf * 8 + 1024
+        pc = <uint64_t *>malloc(cap * sizeof(uint64_t))
+        fo = <uint32_t *>malloc(cap * sizeof(uint32_t))
+        ln = <int32_t *>malloc(cap * sizeof(int32_t))
+        fi = <uint32_t *>malloc(cap * sizeof(uint32_t))
+        try:
+            if pc == NULL or fo == NULL or ln == NULL or fi == NULL:
+                raise MemoryError()
+            with nogil:
+                while k < nf:
+                    if gs_pcln_lines(&self.t, k, pc + n, fo + n, ln + n, cap - n, &nrows,
+                                     &end_pc, &e) != GS_OK:
+                        bad += 1
+                        k += 1
+                        continue
+                    if nrows > cap - n:
+                        grow = cap + cap // 2 + nrows
+                        q = realloc(pc, grow * sizeof(uint64_t))
+                        if q == NULL:
+                            oom = 1
+                            break
+                        pc = <uint64_t *>q
+                        q = realloc(fo, grow * sizeof(uint32_t))
+                        if q == NULL:
+                            oom = 1
+                            break
+                        fo = <uint32_t *>q
+                        q = realloc(ln, grow * sizeof(int32_t))
+                        if q == NULL:
+                            oom = 1
+                            break
+                        ln = <int32_t *>q
+                        q = realloc(fi, grow * sizeof(uint32_t))
+                        if q == NULL:
+                            oom = 1
+                            break
+                        fi = <uint32_t *>q
+                        cap = grow
+                        continue
+                    for j in range(n, n + nrows):
+                        fi[j] = <uint32_t>k
+                    n += nrows
+                    k += 1
+            if oom:
+                raise MemoryError()
+            a_pc = array.clone(_Q, n, False)
+            if n:
+                memcpy(a_pc.data.as_voidptr, pc, n * sizeof(uint64_t))
+            return a_pc, _copy_u(fo, n), _copy_i(ln, n), _copy_u(fi, n), bad
+        finally:
+            free(pc)
+            free(fo)
+            free(ln)
+            free(fi)
+
+
 cdef array.array _copy_i(int32_t *p, size_t n):
     cdef array.array a = array.clone(_i, n, False)
     if n:
@@ -1003,6 +1078,24 @@ cdef class Symbolized:
         cdef Py_ssize_t k
         for k in range(len(self.count)):
             yield self.frames(k)
+
+    @property
+    def source(self):
+        """source is, per pc, where its frames came from (array B):
+        gosym.symbolize.PCLNTAB (1), or NONE (0) for a miss."""
+        cdef Py_ssize_t k, n = len(self.count)
+        cdef array.array out = array.clone(_B, n, False)
+        cdef uint8_t *o = <uint8_t *>out.data.as_voidptr
+        cdef const uint16_t[:] c = self.count
+        with nogil:
+            for k in range(n):
+                o[k] = 1 if c[k] else 0
+        return out
+
+    @property
+    def column(self):
+        """column is every frame's column (array I): all 0, the pclntab has none."""
+        return array.clone(_I, len(self.line), True)
 
     def names(self):
         """names returns the function name of every frame (shared str objects)."""

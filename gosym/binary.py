@@ -30,7 +30,8 @@ class Binary:
     """
 
     def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview],
-                 *, arch: Optional[str] = None):
+                 *, arch: Optional[str] = None, debug_file: Any = None,
+                 check_build_id: bool = True):
         self.path: Optional[str] = None
         self._file = None
         self._map: Optional[mmap.mmap] = None
@@ -55,6 +56,10 @@ class Binary:
             self._tab.inline_init = self._init_inline
             # The hot path goes straight to the extension (no wrapper frame).
             self.lookup = self._tab.lookup  # type: ignore[method-assign]
+            if debug_file is not None:
+                from gosym.dwarf import open_debug_file
+                self._dwarf = open_debug_file(self.container, self.path, debug_file,
+                                              check_build_id=check_build_id, arch=arch)
         except GosymError as e:
             self.close()
             raise e.with_path(self.path)
@@ -109,10 +114,13 @@ class Binary:
     @property
     def dwarf(self) -> Optional["Dwarf"]:
         """dwarf is the DWARF line information (gosym.dwarf.Dwarf), or None
-        when the file has no .debug_line; sections are read on first use."""
+        when the file has no .debug_line; sections are read on first use.
+        It comes from the debug_file given to open(), else the file itself,
+        else a matching debug file installed for it (build ID or
+        .gnu_debuglink, see gosym.debugfile); dwarf.path says which."""
         if self._dwarf is _UNSET:
-            from gosym.dwarf import Dwarf
-            self._dwarf = Dwarf.from_container(self.container, self.path)
+            from gosym.dwarf import find_dwarf
+            self._dwarf = find_dwarf(self.container, self.path)
         return self._dwarf  # type: ignore[return-value]
 
     # --------------------------------------------------------- functions
@@ -144,16 +152,25 @@ class Binary:
             self._symtab = SymbolTable(self.container)
         return self._symtab
 
-    def symbolize(self, pcs, bias: int = 0, threads: int = 0) -> "_native.Symbolized":
+    def symbolize(self, pcs, bias: int = 0, source: str = "pclntab", threads: int = 0) -> Any:
         """symbolize expands many pcs at once, inlined frames included, into
-        columns (gosym._native.Symbolized): any buffer of uint64 (array,
-        numpy, bytes) or a sequence of ints.  C loops with the GIL released,
-        no Python object per frame until asked (`.frames(k)`).  `bias` is
-        subtracted from every pc (runtime address - link address).  Batches
-        of more than 64k pcs are split at function boundaries over `threads`
-        threads (0: one per CPU, 1: the calling thread only); the answer is
-        the same either way."""
-        return self._tab.symbolize(pcs, bias, threads)
+        columns: any buffer of uint64 (array, numpy, bytes) or a sequence of
+        ints.  `bias` is subtracted from every pc (runtime address - link
+        address).  `source` picks where answers come from: "pclntab" (the
+        default: gosym._native.Symbolized, C loops with the GIL released, no
+        Python object per frame until asked with `.frames(k)`), "dwarf",
+        "symtab", or "auto": the pclntab, then DWARF (file:line:column, for
+        C code in cgo binaries), then the symbol tables, giving a
+        gosym.symbolize.MergedSymbolized.  Either result has a `source`
+        column saying per pc which source answered (gosym.symbolize.PCLNTAB,
+        DWARF, SYMTAB, or NONE for a miss).  The pclntab pass splits batches
+        of more than 64k pcs at function boundaries over `threads` threads
+        (0: one per CPU, 1: the calling thread only); the answer is the same
+        either way."""
+        if source == "pclntab":
+            return self._tab.symbolize(pcs, bias, threads)
+        from gosym.symbolize import symbolize
+        return symbolize(self, pcs, bias, source)
 
     def file_name(self, offset: int) -> str:
         """file_name resolves a file offset returned by lookup_many."""
@@ -208,6 +225,9 @@ class Binary:
         return f"<gosym.Binary {self.path or '<buffer>'} {self.format} {self.arch}>"
 
 
-def open(source, *, arch: Optional[str] = None) -> Binary:  # noqa: A001 - the API name
-    """open maps a Go binary (path, bytes or buffer) and returns a Binary."""
-    return Binary(source, arch=arch)
+def open(source, *, arch: Optional[str] = None, debug_file=None,  # noqa: A001 - the API name
+         check_build_id: bool = True) -> Binary:
+    """open maps a Go binary (path, bytes or buffer) and returns a Binary.
+    debug_file names a separate debug file to read DWARF from; its build ID
+    must be the binary's unless check_build_id is False."""
+    return Binary(source, arch=arch, debug_file=debug_file, check_build_id=check_build_id)

@@ -20,7 +20,19 @@ EPILOG = """examples:
   gosym lookup ./app 0x4c2a10       function, file:line of an address (inlined frames too)
   gosym lookup --pid 1234 ./app 0x55d0c04c2a10   runtime address of a running PIE
   gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz   fill in a profile's functions and lines
+  gosym dump --dwarf-lines --debug-file app.debug ./app   ... from a separate debug file
+  gosym check ./app                 do the pclntab and DWARF agree on pc -> file:line?
 """
+
+
+def add_debug_file_args(p: argparse.ArgumentParser) -> None:
+    """add_debug_file_args adds --debug-file and --no-build-id-check to a
+    command that reads DWARF."""
+    p.add_argument("--debug-file", metavar="FILE", default=None,
+                   help="read DWARF from this separate debug file (objcopy --only-keep-debug, "
+                        "-dbgsym packages); its build ID must match the binary's")
+    p.add_argument("--no-build-id-check", action="store_true",
+                   help="use --debug-file even when its build ID differs from the binary's")
 
 
 def _progress(enabled: bool):
@@ -61,10 +73,12 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
     any ELF, Mach-O or PE file with .debug_line, Go or not)."""
     from gosym.dwarf import flag_names, open_dwarf
 
-    with open_dwarf(args.binary) as d:
+    with open_dwarf(args.binary, debug_file=args.debug_file,
+                    check_build_id=not args.no_build_id_check) as d:
         w = 2 * d.container.ptr_size
         if args.json:
-            head = {"path": args.binary, "format": d.container.format, "arch": d.container.arch,
+            head = {"path": args.binary, "debug_file": d.path if d.path != args.binary else None,
+                    "format": d.container.format, "arch": d.container.arch,
                     "dwarf_sections": d.describe()}
             text = json.dumps(head, indent=1)
             out.write(text[:-2] + ',\n "dwarf_lines": [')
@@ -72,7 +86,7 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
                 unit = {"offset": t.offset, "version": t.version,
                         "unit": t.unit.name if t.unit else None,
                         "comp_dir": t.unit.comp_dir if t.unit else None,
-                        "files": [f.path for f in t.files],
+                        "files": [f.path for f in t.all_files()],
                         "rows": [[rows.address[i], rows.file[i], rows.line[i], rows.column[i],
                                   flag_names(rows.flags[i]), rows.discriminator[i]]
                                  for i in range(len(rows))]}
@@ -82,6 +96,8 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
         line = d.section("line")
         assert line is not None
         out.write(f"file:      {args.binary}\n")
+        if d.path != args.binary:
+            out.write(f"debug:     {d.path}\n")
         out.write(f"format:    {d.container.format} {d.container.arch}\n")
         out.write(f"section:   {line.stored_name}: {line.stored_size} bytes, {line.compression}"
                   f"{'' if line.compression == 'none' else f' -> {line.size} bytes'}\n")
@@ -158,6 +174,7 @@ SUBCOMMANDS = {
     "matrix": "gosym.matrix",
     "diff": "gosym.diff",
     "pprof": "gosym.pprof",
+    "check": "gosym.check",
 }
 
 
@@ -178,6 +195,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
+    add_debug_file_args(d)
     d.set_defaults(func=cmd_dump)
     for name, module in SUBCOMMANDS.items():
         if only is None or only == name:

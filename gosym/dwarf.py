@@ -505,13 +505,38 @@ class LineTable:
     version: int
     unit: Optional[CompileUnit]       # the compile unit that points at it
     directories: List[str]            # resolved directory paths
-    files: List[FileEntry]
+    files: List[FileEntry]            # the header's file table
+    _line: Any = field(default=None, repr=False, compare=False)
+    _defined: Optional[List[FileEntry]] = field(default=None, repr=False, compare=False)
+
+    @property
+    def defined_files(self) -> List[FileEntry]:
+        """defined_files are the files DW_LNE_define_file adds in the
+        program (DWARF 2-4 [DWARF4 6.2.5.3]; numbered on after `files`).
+        Read on first use, by one row-less run of the program."""
+        if self._defined is None:
+            self._defined = []
+            if self.version < 5 and self._line is not None:
+                raw = self._line.defined_files(self.offset)
+                comp = self.unit.comp_dir if self.unit else None
+                self._defined = _resolve_files(comp, self.directories, raw)
+        return self._defined
+
+    def all_files(self) -> List[FileEntry]:
+        """all_files is the header's files followed by the defined ones."""
+        return self.files + self.defined_files
 
     def file_name(self, k: int) -> Optional[str]:
-        """file_name returns the full path of file register value k, or None."""
+        """file_name returns the full path of file register value k, or None
+        (a register past the header's table looks in defined_files)."""
         i = k if self.version >= 5 else k - 1
         if 0 <= i < len(self.files):
             return self.files[i].path
+        if i >= len(self.files) and self.version < 5:
+            i -= len(self.files)
+            d = self.defined_files
+            if i < len(d):
+                return d[i].path
         return None
 
 
@@ -524,22 +549,29 @@ def _resolve(version: int, comp_dir: Optional[str], dirs: List[Optional[str]],
     else:
         # Index 0 is the compilation directory; entries from 1 on [DWARF4 6.2.4 item 11].
         rdirs = [comp_dir or ""] + [join_path(comp_dir, d or "") for d in dirs]
+    return rdirs, _resolve_files(comp_dir, rdirs, files)
+
+
+def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]) -> List[FileEntry]:
     out = []
     for name, di, mtime, size, md5 in files:
         path = None
         if name is not None:
             path = join_path(rdirs[di], name) if di < len(rdirs) else name
         out.append(FileEntry(name, di, mtime, size, md5, path))
-    return rdirs, out
+    return out
 
 
 class LineRows:
     """LineRows is every row of the line programs, as columns.
 
-    address (array Q), file (I: the file register), line (I), column (I),
-    flags (B: IS_STMT | END_SEQUENCE | BASIC_BLOCK | PROLOGUE_END |
-    EPILOGUE_BEGIN), discriminator (I); tables[u] is unit u's LineTable and
-    its rows are unit_row[u]:unit_row[u+1].  25 bytes per row."""
+    address (array Q), file (the file register: array H, or I when a
+    value needs it), line (I), column (I), flags (B: IS_STMT | END_SEQUENCE
+    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), discriminator (I);
+    column and discriminator are a gosym._dwarf.ZeroColumn (no storage)
+    when all their values are 0, as in Go's line tables.  tables[u] is unit
+    u's LineTable and its rows are unit_row[u]:unit_row[u+1].  15 bytes
+    per row for Go (address, line, file, flags), at most 25."""
 
     def __init__(self, cols: tuple, tables: List[LineTable]):
         (self.address, self.file, self.line, self.column, self.flags,
@@ -593,6 +625,7 @@ class Dwarf:
         self._cache: Dict[int, tuple] = {}
         self._map: Optional[mmap.mmap] = None
         self._file: Any = None
+        self._all_rows: Optional[LineRows] = None
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -606,6 +639,7 @@ class Dwarf:
     def close(self) -> None:
         """close drops the section views (and the file, if opened by open_dwarf)."""
         self._line = None
+        self._all_rows = None
         self._secs.clear()
         self._cache.clear()
         if self._map is not None:
@@ -723,14 +757,14 @@ class Dwarf:
                 raise self._err(e)
             unit = self._owner.get(off)
             rdirs, rfiles = _resolve(h["version"], unit.comp_dir if unit else None, dirs, files)
-            t = self._tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles)
+            t = self._tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles, line)
         return t
 
     # ------------------------------------------------------------ rows
     def line_rows(self) -> LineRows:
         """line_rows decodes every line program in one C pass (GIL released)
         and returns the rows as columns with each program's file table.
-        Linear in .debug_line; 25 bytes per row."""
+        Linear in .debug_line; 15 to 25 bytes per row (see LineRows)."""
         offs = self.line_offsets()
         try:
             cols = self._line_section().decode(offs)
@@ -822,6 +856,17 @@ class Dwarf:
             j -= 1
         return None
 
+    def lookup_many(self, pcs: Any) -> Tuple[LineRows, array.array]:
+        """lookup_many maps a buffer of uint64 pcs to the rows covering them:
+        returns (rows, index) where index[k] is pcs[k]'s row in rows (int64,
+        -1 on a miss).  The first call decodes every line program (the rows
+        are kept); then one sort of the sequences and two binary searches
+        per pc in a typed loop with the GIL released."""
+        if self._all_rows is None:
+            self._all_rows = self.line_rows()
+        rows = self._all_rows
+        return rows, _dwarf.lookup_rows(rows.address, rows.flags, pcs)
+
     def describe(self) -> dict:
         """describe summarizes the sections (stored and decompressed sizes,
         compression) for reports."""
@@ -830,10 +875,76 @@ class Dwarf:
                          "compression": s.compression} for s in self.sections}
 
 
-def open_dwarf(source: Any, *, arch: Optional[str] = None) -> Dwarf:
+def _map(path: str) -> Tuple[Any, Any]:
+    f = _OPEN(path, "rb")
+    try:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), f
+    except ValueError:
+        f.close()
+        raise FormatError("empty file").with_path(path) from None
+    except BaseException:
+        f.close()
+        raise
+
+
+def _unmap(m: Any, f: Any) -> None:
+    if m is not None:
+        m.close()
+    if f is not None:
+        f.close()
+
+
+def open_debug_file(binary: Container, binary_path: Optional[str], debug_file: Any, *,
+                    check_build_id: bool = True, arch: Optional[str] = None) -> Dwarf:
+    """open_debug_file opens a separate debug file (objcopy --only-keep-debug,
+    a -dbgsym package's .debug) for `binary` and returns its Dwarf.  Unless
+    check_build_id is False, a build ID that differs from the binary's
+    raises gosym.debugfile.DebugFileMismatchError naming both files."""
+    from gosym.debugfile import check_match
+
+    path = os.fspath(debug_file)
+    m, f = _map(path)
+    try:
+        c = detect(m, arch=arch or (binary.arch if binary.format == "Mach-O" else None))
+        if check_build_id:
+            check_match(binary, c, binary_path, path)
+        d = Dwarf.from_container(c, path)
+        if d is None:
+            raise FormatError("no DWARF line table (.debug_line)")
+    except GosymError as e:
+        _unmap(m, f)
+        raise e.with_path(path)
+    except BaseException:
+        _unmap(m, f)
+        raise
+    d._map, d._file = m, f
+    return d
+
+
+def find_dwarf(binary: Container, binary_path: Optional[str]) -> Optional[Dwarf]:
+    """find_dwarf returns the binary's own Dwarf, else that of a matching
+    separate debug file found through its build ID or .gnu_debuglink
+    (gosym.debugfile.find_debug_file), else None."""
+    d = Dwarf.from_container(binary, binary_path)
+    if d is not None or binary_path is None or binary.format != "ELF":
+        return d
+    from gosym.debugfile import find_debug_file
+
+    cand = find_debug_file(binary_path, binary)
+    if cand is None:
+        return None
+    return open_debug_file(binary, binary_path, cand, check_build_id=False)
+
+
+def open_dwarf(source: Any, *, arch: Optional[str] = None, debug_file: Any = None,
+               check_build_id: bool = True) -> Dwarf:
     """open_dwarf maps any ELF, Mach-O or PE file (Go or not: C programs
     too) and returns its Dwarf; raises FormatError when it has no
-    .debug_line.  Close it (or use `with`) to unmap the file."""
+    .debug_line.  With debug_file, the rows come from that separate debug
+    file, checked against the file's build ID (see open_debug_file);
+    without, a file with no DWARF of its own is matched to a debug file by
+    build ID or .gnu_debuglink where one is installed.  Close it (or use
+    `with`) to unmap the file."""
     f = None
     m = None
     path = None
@@ -841,27 +952,27 @@ def open_dwarf(source: Any, *, arch: Optional[str] = None) -> Dwarf:
         buf: Any = bytes(source)
     else:
         path = os.fspath(source)
-        f = _OPEN(path, "rb")
-        try:
-            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:
-            f.close()
-            raise FormatError("empty file").with_path(path)
+        m, f = _map(path)
         buf = m
     try:
         c = detect(buf, arch=arch)
+        if debug_file is not None:
+            d = open_debug_file(c, path, debug_file, check_build_id=check_build_id, arch=arch)
+            del c
+            _unmap(m, f)
+            return d
+        found = find_dwarf(c, path)
     except GosymError as e:
-        if m is not None:
-            m.close()
-        if f is not None:
-            f.close()
+        _unmap(m, f)
         raise e.with_path(path)
-    d = Dwarf.from_container(c, path)
-    if d is None:
-        if m is not None:
-            m.close()
-        if f is not None:
-            f.close()
+    except BaseException:
+        _unmap(m, f)
+        raise
+    if found is None:
+        _unmap(m, f)
         raise FormatError("no DWARF line table (.debug_line)").with_path(path)
-    d._map, d._file = m, f
-    return d
+    if found.container is not c:
+        _unmap(m, f)       # the rows come from a separate debug file
+        return found
+    found._map, found._file = m, f
+    return found

@@ -11,7 +11,7 @@ tools they already parse.
 
 With no ADDR arguments, addresses are read from stdin, one per line, and
 each answer is flushed at once, so a profiler can keep the pipe open.
-The pclntab has no columns; they print as 0.
+The pclntab has no columns; they print as 0 (DWARF answers have them).
 
 Runtime addresses of a PIE or a shared object carry a load bias: give it with
 --bias, or let gosym find it with --pid PID (a running process's
@@ -41,7 +41,8 @@ def parse_addr(text: str) -> Optional[int]:
     return v if 0 <= v < 1 << 64 else None
 
 
-def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["gosym.Frame"]) -> str:
+def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["gosym.Frame"],
+            column: int = 0) -> str:
     """The answer for one address in a style (frames innermost first)."""
     if style == "go":
         if not frames:
@@ -58,26 +59,18 @@ def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["
         return "".join(f"{f.function}\n{f.file or '??'}:{max(f.line, 0)}:0\n" for f in frames) + "\n"
     # json, as llvm-symbolizer --output-style=JSON
     doc = {"Address": f"0x{pc:x}" if pc is not None else raw.strip(), "ModuleName": module,
-           "Symbol": [{"Column": 0, "Discriminator": 0, "FileName": f.file,
+           "Symbol": [{"Column": column if j == 0 else 0, "Discriminator": 0, "FileName": f.file,
                        "FunctionName": f.function, "Line": max(f.line, 0),
                        "StartAddress": f"0x{f.entry:x}" if f.entry is not None else "",
-                       "StartFileName": "", "StartLine": f.start_line} for f in frames]}
+                       "StartFileName": "", "StartLine": f.start_line}
+                      for j, f in enumerate(frames)]}
     return json.dumps(doc) + "\n"
-
-
-def _symtab_answer(b: "gosym.Binary", style: str, module: str, raw: str, pc: int) -> Optional[str]:
-    """An answer from the symbol tables (function name only), or None."""
-    hit = b.symtab.lookup(pc)
-    if hit is None:
-        return None
-    name, _off = hit
-    return _render(style, module, raw, pc, [gosym.Frame(name, "", 0, False, 0, pc - _off)])
 
 
 def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, bias: int,
                  module: str, source: str = "auto") -> str:
-    """answer_batch symbolizes a batch of address lines in one C pass and
-    renders the answers in order (blank lines are skipped)."""
+    """answer_batch symbolizes a batch of address lines (one C pass per
+    source) and renders the answers in order (blank lines are skipped)."""
     raws = [ln for ln in lines if ln.strip()]
     pcs: List[Optional[int]] = []
     for raw in raws:
@@ -87,52 +80,53 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
             if pc < 0:
                 pc = None
         pcs.append(pc)
-    if source == "symtab":
-        return "".join((_symtab_answer(b, style, module, raw, pc) if pc is not None else None)
-                       or _render(style, module, raw, pc, []) for raw, pc in zip(raws, pcs))
-    # The symbol tables answer pcs the pclntab does not cover (C code in
-    # cgo binaries), except in the go style, which is addr2line's.
-    fallback = source == "auto" and style != "go"
-    res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]))
+    # auto: the pclntab, then DWARF and the symbol tables for pcs it does
+    # not cover (C code in cgo binaries), except in the go style, which is
+    # go tool addr2line's (pclntab only).
+    if source == "auto" and style == "go":
+        source = "pclntab"
+    res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]), source=source)
     if style == "json":
         out = []
+        col = res.column
         for k, (raw, pc) in enumerate(zip(raws, pcs)):
             frames = res.frames(k) if pc is not None else []
+            column = col[res.first[k]] if frames else 0
             if frames and not inline:
                 last, first = frames[-1], frames[0]
                 frames = [gosym.Frame(last.function, first.file, first.line, False,
                                       last.start_line, last.entry)]
-            if not frames and fallback and pc is not None:
-                alt = _symtab_answer(b, style, module, raw, pc)
-                if alt is not None:
-                    out.append(alt)
-                    continue
-            out.append(_render(style, module, raw, pc, frames))
+            out.append(_render(style, module, raw, pc, frames, column))
         return "".join(out)
     # The text styles straight from the columns: no Frame object per frame.
+    return "".join(_text_answers(res, [pc is not None for pc in pcs], style, inline))
+
+
+def _text_answers(res, valid: List[bool], style: str, inline: bool) -> List[str]:
+    """The text-style answer of every pc of a symbolize result (valid[k]
+    False: a miss)."""
     names, files = res.names(), res.files()
-    line, start, count = res.line, res.first, res.count
+    line, start, count, column = res.line, res.first, res.count, res.column
     out = []
-    for k, pc in enumerate(pcs):
-        n = count[k] if pc is not None else 0
+    for k, ok in enumerate(valid):
+        n = count[k] if ok else 0
         if n == 0:
-            alt = _symtab_answer(b, style, module, "", pc) if fallback and pc is not None else None
-            out.append(alt if alt is not None else MISS[style])
+            out.append(MISS[style])
             continue
         a = start[k]
         z = a + n - 1                       # the physical function's frame
-        if style == "go" or not inline:
-            f = files[a] if style == "go" else (files[a] or "??")
-            ln = line[a] if style == "go" else max(line[a], 0)
-            tail = "\n" if style == "go" or style == "gnu" else ":0\n"
-            out.append(f"{names[z]}\n{f}:{ln}{tail}" + ("\n" if style == "llvm" else ""))
+        if style == "go":
+            out.append(f"{names[z]}\n{files[a]}:{line[a]}\n")
+        elif not inline:
+            tail = "\n" if style == "gnu" else f":{column[a]}\n\n"
+            out.append(f"{names[z] or '??'}\n{files[a] or '??'}:{max(line[a], 0)}{tail}")
         elif style == "gnu":
-            out.append("".join(f"{names[j]}\n{files[j] or '??'}:{max(line[j], 0)}\n"
+            out.append("".join(f"{names[j] or '??'}\n{files[j] or '??'}:{max(line[j], 0)}\n"
                                for j in range(a, a + n)))
         else:
-            out.append("".join(f"{names[j]}\n{files[j] or '??'}:{max(line[j], 0)}:0\n"
+            out.append("".join(f"{names[j] or '??'}\n{files[j] or '??'}:{max(line[j], 0)}:{column[j]}\n"
                                for j in range(a, a + n)) + "\n")
-    return "".join(out)
+    return out
 
 
 MISS = {"go": "?\n?:0\n", "gnu": "??\n??:0\n", "llvm": "??\n??:0:0\n\n"}
@@ -145,7 +139,7 @@ def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias:
     object per address.  None when it does not apply (json, the symbol-table
     source, a line that is not a plain hex address, a damaged name); the
     caller then takes answer_batch."""
-    if style == "json" or source == "symtab":
+    if style == "json" or source not in ("auto", "pclntab"):
         return None
     pcs = _native.parse_addrs(data)
     if pcs is None:
@@ -158,21 +152,21 @@ def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias:
     if got is None:
         return None
     text, ends = got
-    if source != "auto" or style == "go":
+    if source == "pclntab" or style == "go":
         return text
-    # Misses the symbol tables may answer (C code in cgo binaries).
+    # auto: DWARF, then the symbol tables, for the pcs the pclntab misses
+    # (C code in cgo binaries), in one more batch.
     count = res.count
     miss = [k for k in range(len(pcs)) if count[k] == 0 and (valid is None or valid[k])]
     if not miss:
         return text
+    alt = b.symbolize(array.array("Q", [pcs[k] for k in miss]), bias, source="auto")
+    answers = _text_answers(alt, [True] * len(miss), style, inline)
     parts, at = [], 0
-    for k in miss:
-        alt = _symtab_answer(b, style, module, "", pcs[k] - bias)
-        if alt is None:
-            continue
+    for k, ans in zip(miss, answers):
         start = ends[k - 1] if k else 0
         parts.append(text[at:start])
-        parts.append(alt.encode())
+        parts.append(ans.encode())
         at = ends[k]
     parts.append(text[at:])
     return b"".join(parts)
@@ -266,7 +260,8 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
     if bias is None:
         raise SystemExit(f"gosym: bad --bias {args.bias!r}: want a hex address")
     inline = args.inline if args.inline is not None else args.style != "go"
-    with gosym.open(args.binary) as b:
+    with gosym.open(args.binary, debug_file=args.debug_file,
+                    check_build_id=not args.no_build_id_check) as b:
         if args.pid is not None or args.maps is not None:
             from gosym.maps import bias_from_maps
 
@@ -296,10 +291,12 @@ def add_parser(sub) -> None:
                    help="print inlined frames (default, except --style go)")
     g.add_argument("--no-inline", dest="inline", action="store_false",
                    help="only the physical function")
-    p.add_argument("--source", choices=("auto", "pclntab", "symtab"), default="auto",
-                   help="where answers come from: the pclntab, the symbol tables (names only), or "
-                        "auto: the pclntab, then the symbol tables for code it does not cover "
-                        "(not in --style go, which answers as go tool addr2line)")
+    p.add_argument("--source", choices=("auto", "pclntab", "dwarf", "symtab"), default="auto",
+                   help="where answers come from: the pclntab; DWARF's line table (file:line:column, "
+                        "function names from the symbol tables); the symbol tables (names only); or "
+                        "auto: the pclntab, then DWARF, then the symbol tables for code the pclntab "
+                        "does not cover, such as C in cgo binaries (not in --style go, which answers "
+                        "as go tool addr2line)")
     m = p.add_mutually_exclusive_group()
     m.add_argument("--bias", metavar="HEX", default=None,
                    help="subtract this load bias from each address (PIE, shared objects)")
@@ -308,4 +305,6 @@ def add_parser(sub) -> None:
                         "binary's mapping in /proc/PID/maps")
     m.add_argument("--maps", metavar="FILE", default=None,
                    help="as --pid, from a saved copy of /proc/PID/maps")
+    from gosym.cli import add_debug_file_args
+    add_debug_file_args(p)
     p.set_defaults(func=cmd_lookup)

@@ -116,6 +116,14 @@ def test_random_programs_match_model(case):
     cols = ls.decode(array.array("Q", offs))
     addr, file, line, col, flags, disc, unit_row = cols
     got = list(zip(addr, file, line, col, flags, disc))
+    # Growing from one row (GS_DWL_MORE) and widening narrow columns
+    # (GS_DWL_WIDEN: file >= 2**16, a non-zero column or discriminator)
+    # in any order give the same rows.
+    small = ls.decode(array.array("Q", offs), 1)
+    assert list(zip(*small[:6])) == got and list(small[6]) == list(unit_row)
+    assert file.typecode == ("I" if any(f > 0xFFFF for f in file) else "H")
+    assert isinstance(col, _dwarf.ZeroColumn) == (not any(col))
+    assert isinstance(disc, _dwarf.ZeroColumn) == (not any(disc))
     expect = []
     for k, (h, ops) in enumerate(units):
         rows = model_rows(h, ops)
@@ -137,11 +145,49 @@ def test_random_programs_match_model(case):
                 assert [f[3] for f in files] == [f.size for f in h.files]
         else:
             assert [(f[2], f[3]) for f in files] == [(f.mtime, f.size) for f in h.files]
+        # DW_LNE_define_file (v2-4) entries, in program order [DWARF4 6.2.5.3].
+        defined = [op[1] for op in ops if op[0] == "define_file"] if h.version < 5 else []
+        assert [(f[0], f[1], f[2], f[3]) for f in ls.defined_files(offs[k])] == \
+            [(name, 0, 0, 0) for name in defined]
     assert got == expect
     # The sequence index covers the same sequences as the rows.
     lo, hi, unit = ls.sequences(array.array("Q", offs))
     ends = [r for r in expect if r[4] & END_SEQ]
     assert list(hi) == [r[0] for r in ends]
+
+
+def test_define_file_numbers_on_after_the_header():
+    """A row whose file register is past the header's table names the file
+    DW_LNE_define_file added (v2-4); in v5 the opcode is not defined."""
+    for version in (2, 3, 4):
+        h = dw.Header(version=version, dirs=[dw.FileEnt("/inc")],
+                      files=[dw.FileEnt("a.c", dir=0), dw.FileEnt("b.h", dir=1)])
+        ops = [("set_address", 0x1000, 8), ("copy",), ("define_file", "gen.c"),
+               ("define_file", "more.c"), ("set_file", 4), ("special", 20), ("set_file", 3),
+               ("special", 20), ("end_sequence",)]
+        sec, line_str, strs, offs = build([(h, ops)], False)
+        ls = _dwarf.LineSection(sec, line_str, strs, False)
+        rows = ls.decode(array.array("Q", offs))
+        assert list(rows[1]) == [1, 4, 3, 3]
+        dirs, files = ls.entries(offs[0])
+        from gosym.dwarf import LineTable, _resolve
+        rdirs, rfiles = _resolve(version, "/src", dirs, files)
+        t = LineTable(offs[0], version, None, rdirs, rfiles, ls)
+        assert [t.file_name(k) for k in rows[1]] == ["/src/a.c", "/src/more.c", "/src/gen.c",
+                                                     "/src/gen.c"]
+        assert t.file_name(5) is None
+        assert [f.name for f in t.all_files()] == ["a.c", "b.h", "gen.c", "more.c"]
+    # A define_file whose entry overruns its length is malformed.
+    h = dw.Header(version=4, files=[dw.FileEnt("a.c")])
+    body = bytes([3]) + b"x.c\0"          # no dir/mtime/size ULEBs inside the length
+    bad = dw.encode_ops([("set_address", 0, 8)], h) + b"\0" + bytes([len(body)]) + body
+    sec, line_str, strs, offs = build([(h, [("set_address", 0, 8)])], False)
+    prog = dw.encode_ops([("set_address", 0, 8)], h)
+    patched = bytearray(sec.replace(prog, bad))
+    # Fix unit_length for the longer program (32-bit DWARF: first 4 bytes).
+    patched[0:4] = (len(patched) - 4).to_bytes(4, "little")
+    with pytest.raises(FormatError):
+        _dwarf.LineSection(bytes(patched), b"", b"", False).defined_files(0)
 
 
 def test_sleb_and_opcode_edges():

@@ -169,10 +169,11 @@ def test_fixtures_equal_pyelftools(fixture_rows):
             line = d.section("line")
             assert line is not None
             kinds.add((d.container.format, line.compression))
-    # The ELF fixtures compress (SHF_COMPRESSED zlib), nocompressdwarf does
-    # not, Mach-O and PE use .zdebug.
+    # The ELF fixtures compress (SHF_COMPRESSED zlib), Mach-O and PE use
+    # .zdebug; the nocompressdwarf builds of all three do not compress.
     assert ("ELF", "zlib") in kinds and ("ELF", "none") in kinds, kinds
     assert ("Mach-O", "zdebug") in kinds and ("PE", "zdebug") in kinds, kinds
+    assert ("Mach-O", "none") in kinds and ("PE", "none") in kinds, kinds
     assert total > 100000
 
 
