@@ -22,8 +22,8 @@ def _frames(fr) -> List[Tuple[str, str, int, bool]]:
     return [(f.function, f.file, f.line, f.inlined) for f in fr]
 
 
-def _snapshot(data: bytes, nsample: int = 150) -> Dict[str, Any]:
-    with gosym.open(data) as b:
+def _snapshot(data: bytes, nsample: int = 150, **open_kw: Any) -> Dict[str, Any]:
+    with gosym.open(data, **open_kw) as b:
         cols = b.functions.columns()
         entry, end = list(cols.entry), list(cols.end)
         n = len(entry)
