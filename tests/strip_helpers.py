@@ -27,6 +27,18 @@ def drop_section_headers(data: bytes) -> bytes:
     return bytes(out)
 
 
+def drop_coff_symbols(data: bytes) -> bytes:
+    """drop_coff_symbols returns a copy of the PE image whose COFF file
+    header no longer points at a symbol table (PointerToSymbolTable and
+    NumberOfSymbols zeroed), as `strip` or `-ldflags=-s` leave it."""
+    if data[:2] != b"MZ":
+        raise ValueError("not a PE file")
+    out = bytearray(data)
+    lfanew = struct.unpack_from("<I", data, 0x3C)[0]
+    struct.pack_into("<II", out, lfanew + 12, 0, 0)
+    return bytes(out)
+
+
 def strip_tool() -> Optional[str]:
     """strip_tool returns binutils strip (or llvm-strip), or None."""
     return shutil.which("strip") or shutil.which("llvm-strip")
