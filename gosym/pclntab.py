@@ -93,8 +93,6 @@ def locate(c: Container) -> Tuple[int, int, Optional[int], str, Optional[str]]:
                            "symbol, and no valid table header in the file)")
 
 
-_MAGICS = (0xFFFFFFF1, 0xFFFFFFF0, 0xFFFFFFFA, 0xFFFFFFFB)
-
 # At most this many header candidates per scan get the (linear) structural
 # check, so a file stuffed with fake headers costs bounded time (issue 6).
 MAX_CANDIDATES = 64
@@ -121,34 +119,37 @@ def _valid_candidate(c: Container, off: int, limit: int) -> Optional[int]:
     return limit - off
 
 
-def scan(c: Container) -> Optional[Tuple[int, int]]:
+def scan(c: Container, any_layout: bool = False) -> Optional[Tuple[int, int]]:
     """scan searches the file bytes of mapped segments (or the whole buffer)
     for a pclntab header — magic, two zero bytes, quantum 1/2/4, pointer size
     — and returns (offset, size) of the first candidate whose function table
     is sorted and whose first and last records decode.  The size runs to the
-    end of the segment: the header gives no total length."""
+    end of the segment: the header gives no total length.  Candidates must
+    have the container's pointer size and byte order, unless any_layout (a
+    raw image), where the first valid candidate sets them.  The search is one
+    C pass per range (_native.pcln_scan); at most MAX_CANDIDATES are checked."""
     ranges = [(s.offset, s.offset + s.file_size) for s in c.segments if s.file_size]
     if not ranges:
         ranges = [(0, len(c.buf))]  # type: ignore[arg-type]
-    buf = c.buf
+    want_ptr = -1 if any_layout else c.ptr_size
+    want_be = -1 if any_layout else int(c.byte_order == "big")
     tried = 0
-    for magic in _MAGICS:
-        needle = magic.to_bytes(4, c.byte_order) + b"\0\0"
-        for start, end in ranges:
-            pos = start
-            while True:
-                pos = buf.find(needle, pos, end)  # type: ignore[attr-defined]
-                if pos < 0 or pos + 8 > end:
-                    break
-                q, p = buf[pos + 6], buf[pos + 7]  # type: ignore[index]
-                if q in (1, 2, 4) and p == c.ptr_size:
-                    tried += 1
-                    if tried > MAX_CANDIDATES:
-                        return None
-                    size = _valid_candidate(c, pos, end)
-                    if size:
-                        return pos, size
-                pos += 1
+    for start, end in ranges:
+        pos = start
+        while True:
+            hit = _native.pcln_scan(c.buf, pos, end, want_ptr, want_be)
+            if hit is None:
+                break
+            off, ptr, big = hit
+            tried += 1
+            if tried > MAX_CANDIDATES:
+                return None
+            if any_layout:
+                c.ptr_size, c.byte_order = ptr, ("big" if big else "little")
+            size = _valid_candidate(c, off, end)
+            if size:
+                return off, size
+            pos = off + 1
     return None
 
 

@@ -15,10 +15,6 @@ from typing import Any, List, Optional, Tuple
 
 from gosym.container import Container, Segment
 
-# Byte orders and pointer sizes tried, most common first.
-LAYOUTS = (("little", 8), ("little", 4), ("big", 8), ("big", 4))
-
-
 class RawContainer(Container):
     """RawContainer is a header-less image: one segment at base_address.
 
@@ -77,10 +73,11 @@ def sniff_arch(buf) -> Tuple[Optional[str], Optional[str], Optional[int]]:
 def parse_raw(buf, base_address: Optional[int] = None, arch: Optional[str] = None,
               hint: Tuple[Optional[str], Optional[int]] = (None, None)) -> RawContainer:
     """parse_raw views buf as a raw image loaded at base_address (None: to be
-    inferred; 0 until then).  It scans for a pclntab header in each byte order
-    and pointer size (the `hint` (byte order, pointer size) first) and keeps
-    the first valid table; with none, the container is little-endian 64-bit
-    and has no scan_hit (locate then raises NotGoBinaryError)."""
+    inferred; 0 until then).  It scans for a pclntab header in any byte order
+    and pointer size and keeps the first valid table, which sets both; with
+    none, the container has the `hint` (byte order, pointer size), else
+    little-endian 64-bit, and no scan_hit (locate then raises
+    NotGoBinaryError)."""
     from gosym.pclntab import scan
 
     n = len(buf)
@@ -88,15 +85,9 @@ def parse_raw(buf, base_address: Optional[int] = None, arch: Optional[str] = Non
                      ptr_size=8, kind="raw", size=n)
     c.notes = []
     c.rebase(base_address or 0, "given" if base_address is not None else "assumed")
-    layouts: List[Any] = list(LAYOUTS)
-    if hint in layouts:
-        layouts.remove(hint)
-        layouts.insert(0, hint)
-    for order, ptr in layouts:
-        c.byte_order, c.ptr_size = order, ptr
-        hit = scan(c)
-        if hit is not None:
-            c.scan_hit = hit
-            return c
-    c.byte_order, c.ptr_size = layouts[0]
+    hit = scan(c, any_layout=True)
+    if hit is not None:
+        c.scan_hit = hit
+    elif hint[0] and hint[1]:
+        c.byte_order, c.ptr_size = hint[0], hint[1]
     return c
