@@ -29,7 +29,9 @@
  *     bytes 19-   the "file"; the searched names are a few fixed Go names
  *                 and one taken from the file's first bytes.
  * In pclntab mode the harness also calls gs_inl_tree_off / gs_inl_record
- * directly (every record of a few functions' trees) and gs_pcln_account.
+ * directly (every record of a few functions' trees) and gs_pcln_account,
+ * and first scans the whole "file" with gs_pcln_scan (filters from bits 4-5
+ * of byte 1 and bit 4 of byte 2), opening each of the first 64 candidates.
  * Seeds (fuzz/run.sh) are real tables with a zero prefix (table offset 0).
  */
 #include <stdint.h>
@@ -82,6 +84,7 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
     if (n < 24)
         return;
     memset(&c, 0, sizeof c);
+    uint8_t pfx1 = d[1], pfx2 = d[2];
     c.layout = d[1] % 3 == 1 ? GS_INL_16 : d[1] % 3 == 2 ? GS_INL_20 : GS_INL_NONE;
     c.funcdata_inltree = d[2] & 7;
     c.pcdata_inlindex = d[3] & 7;
@@ -101,6 +104,23 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
     c.segs = &seg;
     c.nsegs = 1;
     c.pcln_va = SEG_VA + toff;
+
+    /* Header scan, as gosym.pclntab.scan runs it on files and raw images. */
+    {
+        static const int ptrs[4] = {-1, 4, 8, -1};
+        int want_ptr = ptrs[(pfx1 >> 4) & 3], want_be = (pfx2 & 0x10) ? -1 : (pfx2 >> 5) & 1;
+        size_t pos = 0, hit;
+        int ptr, be;
+        for (int k = 0; k < 64 && gs_pcln_scan(d, n, pos, n, want_ptr, want_be, &hit, &ptr, &be); k++) {
+            gs_pcln st;
+            gs_err se = {0, 0, 0};
+            if (hit < pos || hit + 8 > n || (ptr != 4 && ptr != 8))
+                abort();   /* the scanner broke its contract */
+            if (gs_pcln_open(&st, d + hit, n - hit, &se) == GS_OK)
+                gs_pcln_check_sorted(&st, &se);
+            pos = hit + 1;
+        }
+    }
 
     if (gs_pcln_open(&t, d + toff, n - toff, &e) != GS_OK)
         return;
