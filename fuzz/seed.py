@@ -103,6 +103,9 @@ def main() -> int:
     for data in synthetic():
         write(out, pcln_seed(data))
         n += 1
+    for seed in synthetic_inline():
+        write(out, seed)
+        n += 1
     print(f"seed: {n} seeds in {out}")
     return 0
 
@@ -121,6 +124,26 @@ def synthetic():
                 t = SynTable(version, big, ptr, 4 if ptr == 4 else 1, 0x401000,
                              ["a.go", "b/c.go"], funcs)
                 yield build(t).data
+
+
+def synthetic_inline():
+    """Synthetic tables with inline trees (tests/pclnwriter.py), every format
+    that has them, laid out as the harness maps its "file" (at 0x400000):
+    trees first, then the table; gofunc is the file's start."""
+    from tests.pclnwriter import SynFunc, SynTable, build
+
+    f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
+                inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)
+    g = SynFunc("main.plain", [(5, 0, 40)])
+    for version in (12, 116, 118, 120):
+        for big in (False, True):
+            for ptr in (4, 8):
+                t = build(SynTable(version, big, ptr, 1, 0x401000, ["a.go", "b.go"], [f, g],
+                                   base_va=0x400000))
+                fd = 4 if version == 12 else 3
+                prefix = bytes([0, 1 if t.layout == 16 else 2, fd, 2]) + struct.pack(
+                    "<QQI", t.text_start, 0, t.table_off)
+                yield prefix + t.image
 
 
 if __name__ == "__main__":
