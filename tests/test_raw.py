@@ -306,3 +306,48 @@ def test_raw_symbolize_matches(fixture_rows):
         assert sa.nframes > len(pcs), "no inlined frames in the sample"
         assert sa.nframes == sb.nframes
         assert all(_frames(sa.frames(k)) == _frames(sb.frames(k)) for k in range(len(pcs)))
+
+
+# ------------------------------------------------------------ the C header scan
+
+def _scan_model(buf: bytes, start: int, stop: int, want_ptr: int, want_be: int):
+    """A direct transcription of the pcHeader prefix rule: magic of any
+    version in either byte order, two zero bytes, quantum 1/2/4, pointer
+    size 4/8."""
+    magics = (0xFFFFFFF1, 0xFFFFFFF0, 0xFFFFFFFA, 0xFFFFFFFB)
+    for i in range(start, min(stop, len(buf)) - 7):
+        for be in (0, 1):
+            if int.from_bytes(buf[i:i + 4], "big" if be else "little") not in magics:
+                continue
+            if buf[i + 4:i + 6] != b"\0\0" or buf[i + 6] not in (1, 2, 4) or buf[i + 7] not in (4, 8):
+                continue
+            if want_ptr in (4, 8) and buf[i + 7] != want_ptr or want_be in (0, 1) and be != want_be:
+                continue
+            return i, buf[i + 7], bool(be)
+    return None
+
+
+def test_pcln_scan_matches_model():
+    from hypothesis import given, strategies as st
+
+    from gosym import _native
+
+    pieces = st.sampled_from([b"\xf1\xff\xff\xff", b"\xff\xff\xff\xf0", b"\xfa\xff\xff\xff",
+                              b"\xff\xff\xff\xfb", b"\0\0", b"\x01\x08", b"\x04\x04", b"\x02",
+                              b"\xff", b"\0", b"x"])
+
+    @given(st.lists(pieces, max_size=40).map(b"".join), st.integers(0, 20), st.integers(0, 200),
+           st.sampled_from([-1, 4, 8]), st.sampled_from([-1, 0, 1]))
+    def check(buf, start, stop, want_ptr, want_be):
+        assert _native.pcln_scan(buf, start, stop, want_ptr, want_be) == \
+            _scan_model(buf, start, stop, want_ptr, want_be)
+
+    check()
+    # Fixed hits, so the property cannot pass on a scanner that finds nothing.
+    le = b"xx\xf1\xff\xff\xff\0\0\x01\x08zz"
+    be = b"\xff\xff\xff\xfa\0\0\x04\x04"
+    assert _native.pcln_scan(le, 0, 100) == (2, 8, False)
+    assert _native.pcln_scan(be + le, 0, 100) == (0, 4, True)
+    assert _native.pcln_scan(be + le, 0, 100, 8) == (10, 8, False)
+    assert _native.pcln_scan(be + le, 0, 100, -1, 0) == (10, 8, False)
+    assert _native.pcln_scan(le, 3, 100) is None and _native.pcln_scan(le, 0, 9) is None
