@@ -705,3 +705,44 @@ int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off
     *nrows = n;
     return gs_rd_finish(&rd, e);
 }
+
+
+static int is_magic_low(uint8_t b)
+{
+    return b == 0xf1 || b == 0xf0 || b == 0xfa || b == 0xfb;
+}
+
+int gs_pcln_scan(const uint8_t *base, size_t len, size_t from, size_t to, int want_ptr,
+                 int want_be, size_t *pos, int *ptr_size, int *big_endian)
+{
+    size_t i;
+    if (to > len)
+        to = len;
+    if (from >= to || to - from < 8)
+        return 0;
+    /* Bytes 1-2 of the magic are 0xff in both byte orders, bytes 4-5 are the
+     * zero pad: test those first, then the rest. */
+    for (i = from; i + 8 <= to; i++) {
+        const uint8_t *p = base + i;
+        int be;
+        if (p[1] != 0xff || p[2] != 0xff || p[4] != 0 || p[5] != 0)
+            continue;
+        if (p[0] == 0xff && is_magic_low(p[3]))
+            be = 1;
+        else if (p[3] == 0xff && is_magic_low(p[0]))
+            be = 0;
+        else
+            continue;
+        if (p[6] != 1 && p[6] != 2 && p[6] != 4)
+            continue;
+        if (p[7] != 4 && p[7] != 8)
+            continue;
+        if ((want_ptr >= 0 && p[7] != want_ptr) || (want_be >= 0 && be != want_be))
+            continue;
+        *pos = i;
+        *ptr_size = p[7];
+        *big_endian = be;
+        return 1;
+    }
+    return 0;
+}

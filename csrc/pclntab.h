@@ -66,6 +66,15 @@ typedef struct gs_func {
  * Checks every offset against len and that the function table fits. */
 int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e);
 
+/* gs_pcln_scan finds the first pclntab header candidate in base[from:to]:
+ * a magic of any version in either byte order, two zero pad bytes,
+ * instruction quantum 1, 2 or 4 and pointer size 4 or 8 (runtime/symtab.go:
+ * pcHeader).  want_ptr (4 or 8) and want_be (0 or 1) filter; -1 accepts
+ * either.  Returns 1 and sets *pos, *ptr_size, *big_endian, or returns 0.
+ * One pass, linear in to - from (issue 6: scanning must not cost more). */
+int gs_pcln_scan(const uint8_t *base, size_t len, size_t from, size_t to, int want_ptr,
+                 int want_be, size_t *pos, int *ptr_size, int *big_endian);
+
 /* gs_pcln_check_sorted verifies function entries ascend; O(nfunc). */
 int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e);
 

@@ -2,7 +2,7 @@
 # asan_suite.sh [PYTEST ARGS...] - builds the extensions with GOSYM_SANITIZE=1
 # (AddressSanitizer + UBSan, setup.py) in a scratch copy of the tree and runs
 # tests there with the ASan runtime preloaded into Python.  Default tests:
-# the reader, round-trip, inline and hostile ones.  The checkout itself is
+# the reader, round-trip, inline, hostile and raw-image ones.  The checkout itself is
 # not touched.  Exit status: pytest's (a sanitizer report aborts the run).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +18,7 @@ cd "$scratch"
 GOSYM_SANITIZE=1 python setup.py build_ext --inplace >build.log 2>&1 || { tail -30 build.log; exit 2; }
 if [ $# -eq 0 ]; then
     set -- tests/test_reader.py tests/test_pclntab_roundtrip.py tests/test_inline.py \
-        tests/test_hostile.py tests/test_dwarf_c.py
+        tests/test_hostile.py tests/test_dwarf_c.py tests/test_raw.py
 fi
 # Python itself leaks by design at exit: leak checking off.  UBSan findings
 # abort (-fno-sanitize-recover=undefined in setup.py).

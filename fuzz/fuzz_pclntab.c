@@ -6,7 +6,8 @@
  * rest.  Build with fuzz/build.sh, run with fuzz/run.sh.
  *
  * Input layout (self-describing, so one corpus drives every decoder):
- *   byte 0      mode: bit 0 clear -> pclntab, set -> .debug_line
+ *   byte 0      mode: bit 0 set -> .debug_line; else bit 1 set -> symbol
+ *               table; else pclntab
  *   pclntab mode, a 24-byte prefix after the mode byte:
  *     byte 1    inline layout (0: none, 1: 16-byte, 2: 20-byte records)
  *     byte 2    FUNCDATA_InlTree index (low 3 bits)
@@ -18,6 +19,19 @@
  *                 0x400000; the table is the file from the table offset on.
  *   .debug_line mode: bytes 1.. are the section; it is also handed in as
  *   .debug_line_str and .debug_str, so string forms resolve somewhere.
+ *   symbol-table mode (csrc/symtab.c), an 18-byte prefix after the mode byte:
+ *     byte 1    kind (1-5: GS_SYM_ELF32 .. GS_SYM_COFF; others are passed
+ *               through too, to check the GS_ERR_ARG path)
+ *     byte 2    big endian (bit 0)
+ *     bytes 3-6   record count (little endian; unchecked, as from a header)
+ *     bytes 7-10  table offset in the "file"
+ *     bytes 11-14 string table offset, bytes 15-18 its length
+ *     bytes 19-   the "file"; the searched names are a few fixed Go names
+ *                 and one taken from the file's first bytes.
+ * In pclntab mode the harness also calls gs_inl_tree_off / gs_inl_record
+ * directly (every record of a few functions' trees) and gs_pcln_account,
+ * and first scans the whole "file" with gs_pcln_scan (filters from bits 4-5
+ * of byte 1 and bit 4 of byte 2), opening each of the first 64 candidates.
  * Seeds (fuzz/run.sh) are real tables with a zero prefix (table offset 0).
  */
 #include <stdint.h>
@@ -27,6 +41,8 @@
 #include "pclntab.h"
 #include "inline.h"
 #include "dwarf_line.h"
+#include "symtab.h"
+#include "account.h"
 
 #define SEG_VA 0x400000u
 #define MAX_PCS 64
@@ -68,6 +84,7 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
     if (n < 24)
         return;
     memset(&c, 0, sizeof c);
+    uint8_t pfx1 = d[1], pfx2 = d[2];
     c.layout = d[1] % 3 == 1 ? GS_INL_16 : d[1] % 3 == 2 ? GS_INL_20 : GS_INL_NONE;
     c.funcdata_inltree = d[2] & 7;
     c.pcdata_inlindex = d[3] & 7;
@@ -87,6 +104,23 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
     c.segs = &seg;
     c.nsegs = 1;
     c.pcln_va = SEG_VA + toff;
+
+    /* Header scan, as gosym.pclntab.scan runs it on files and raw images. */
+    {
+        static const int ptrs[4] = {-1, 4, 8, -1};
+        int want_ptr = ptrs[(pfx1 >> 4) & 3], want_be = (pfx2 & 0x10) ? -1 : (pfx2 >> 5) & 1;
+        size_t pos = 0, hit;
+        int ptr, be;
+        for (int k = 0; k < 64 && gs_pcln_scan(d, n, pos, n, want_ptr, want_be, &hit, &ptr, &be); k++) {
+            gs_pcln st;
+            gs_err se = {0, 0, 0};
+            if (hit < pos || hit + 8 > n || (ptr != 4 && ptr != 8))
+                abort();   /* the scanner broke its contract */
+            if (gs_pcln_open(&st, d + hit, n - hit, &se) == GS_OK)
+                gs_pcln_check_sorted(&st, &se);
+            pos = hit + 1;
+        }
+    }
 
     if (gs_pcln_open(&t, d + toff, n - toff, &e) != GS_OK)
         return;
@@ -136,6 +170,36 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
             gs_pcln_name(&t, fn.name_off, &s, &sn, &e);
             gs_pcln_file_off(&t, &fn, 1, &off, &e);
         }
+    }
+
+    /* Inline trees directly: the tree of a few functions, every record
+     * index up to a bound, negative and huge ones included. */
+    for (uint64_t i = 0; i < t.nfunc && i < 8; i++) {
+        gs_func fn;
+        size_t tree = 0;
+        if (gs_pcln_func(&t, i, &fn, &e) != GS_OK)
+            continue;
+        if (gs_inl_tree_off(&t, &c, &fn, &tree, &e) != GS_OK || tree == 0)
+            continue;
+        for (int32_t ix = -1; ix < 64; ix++) {
+            gs_inl_rec rec;
+            if (gs_inl_record(&c, t.rd.big_endian, tree, ix, &rec, &e) != GS_OK && ix >= 0)
+                break;
+        }
+        {
+            gs_inl_rec rec;
+            gs_inl_record(&c, t.rd.big_endian, tree, INT32_MAX, &rec, &e);
+            gs_inl_record(&c, t.rd.big_endian, (size_t)-1, 0, &rec, &e);
+        }
+    }
+
+    /* Byte accounting (one byte per table byte, and a walk of every
+     * function's tables: kept to small tables so big seeds stay fast). */
+    if (t.nfunc <= 256 && n - toff <= (1u << 16)) {
+        uint64_t counts[GS_ACC_N];
+        gs_pcln_account(&t, (size_t)-1, counts, &e);
+        if (n - toff > 16)
+            gs_pcln_account(&t, (n - toff) / 2, counts, &e);
     }
 
     /* Inline expansion, one pc at a time and batched. */
@@ -238,12 +302,54 @@ static void fuzz_dwarf(const uint8_t *d, size_t n)
     }
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void fuzz_symtab(const uint8_t *d, size_t n)
+{
+    static const char *names[] = {"runtime.pclntab", "runtime.epclntab", "runtime.text",
+                                  "main.main", "go:func.*", "a", ""};
+    int kind, big;
+    size_t count, tab_off, str_off, str_len, m = 0;
+    int64_t index;
+    uint64_t value;
+    int32_t section;
+    size_t err_off;
+    gs_sym syms[32];
+
+    if (n < 19)
+        return;
+    kind = d[1] <= 7 ? d[1] : 1 + d[1] % 5;
+    big = d[2] & 1;
+    count = le32(d + 3);
+    tab_off = le32(d + 7);
+    str_off = le32(d + 11);
+    str_len = le32(d + 15);
+    d += 19;
+    n -= 19;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        gs_symtab_find(d, n, kind, big, tab_off, count, str_off, str_len,
+                       names[k], strlen(names[k]), &index, &value, &section, &err_off);
+    /* A name from the file itself (up to its first NUL, at most 40 bytes),
+     * so matches happen on mutated inputs too. */
+    while (m < n && m < 40 && d[m])
+        m++;
+    gs_symtab_find(d, n, kind, big, tab_off, count, str_off, str_len,
+                   (const char *)d, m, &index, &value, &section, &err_off);
+    gs_symtab_list(d, n, kind, big, tab_off, count, syms, 32, &m);
+    gs_symtab_list(d, n, kind, big, tab_off, count, NULL, 0, &m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     if (data[0] & 1)
         fuzz_dwarf(data + 1, size - 1);
+    else if (data[0] & 2)
+        fuzz_symtab(data, size);
     else
         fuzz_pclntab(data, size);
     return 0;

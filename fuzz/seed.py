@@ -1,6 +1,6 @@
 """seed.py DIR - writes libFuzzer seeds for fuzz_pclntab into DIR: each
 fixture binary's pclntab (mode byte 0, zero prefix: table at offset 0) and
-its .debug_line (mode byte 1).  Fixture binaries come from the test cache
+its .debug_line (mode byte 1) and its symbol tables (mode byte 2).  Fixture binaries come from the test cache
 (tests/fixtures/build.py, GOSYM_FIXTURES subset), plus synthetic tables
 from tests/pclnwriter.py."""
 from __future__ import annotations
@@ -49,6 +49,23 @@ def inline_seed(b) -> bytes:
     return prefix + span
 
 
+SYM_KINDS = {"elf32": (1, 16), "elf64": (2, 24), "macho32": (3, 12), "macho64": (4, 16),
+             "coff": (5, 18)}
+
+
+def symtab_seed(c, ref) -> bytes:
+    """A symbol-table seed: the first records (at most half of MAX_SEED) and
+    the string table after them, with the prefix of fuzz_pclntab.c's symbol
+    mode (count, table offset, string offset and length in the "file")."""
+    kind, entsize = SYM_KINDS[ref.kind]
+    count = min(ref.count, (MAX_SEED // 2) // entsize)
+    syms = bytes(c.buf[ref.offset:ref.offset + count * entsize])
+    strs = bytes(c.buf[ref.str_offset:ref.str_offset + min(ref.str_size, MAX_SEED // 2 - 64)])
+    prefix = bytes([2, kind, c.byte_order == "big"]) + struct.pack(
+        "<IIII", len(syms) // entsize, 0, len(syms), len(strs))
+    return prefix + syms + strs
+
+
 def write(out: Path, data: bytes) -> None:
     data = data[:MAX_SEED]
     (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
@@ -73,6 +90,10 @@ def main() -> int:
                 if seed:
                     write(out, seed)
                     n += 1
+                for ref in b.container.symtabs:
+                    if ref.kind in SYM_KINDS and ref.count:
+                        write(out, symtab_seed(b.container, ref))
+                        n += 1
                 line = read_section(b.container, "line")
                 if line is not None and line.data is not None:
                     write(out, b"\x01" + bytes(line.data))
@@ -81,6 +102,9 @@ def main() -> int:
             print(f"seed: skip {row['path']}: {e}", file=sys.stderr)
     for data in synthetic():
         write(out, pcln_seed(data))
+        n += 1
+    for seed in synthetic_inline():
+        write(out, seed)
         n += 1
     print(f"seed: {n} seeds in {out}")
     return 0
@@ -100,6 +124,26 @@ def synthetic():
                 t = SynTable(version, big, ptr, 4 if ptr == 4 else 1, 0x401000,
                              ["a.go", "b/c.go"], funcs)
                 yield build(t).data
+
+
+def synthetic_inline():
+    """Synthetic tables with inline trees (tests/pclnwriter.py), every format
+    that has them, laid out as the harness maps its "file" (at 0x400000):
+    trees first, then the table; gofunc is the file's start."""
+    from tests.pclnwriter import SynFunc, SynTable, build
+
+    f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
+                inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)
+    g = SynFunc("main.plain", [(5, 0, 40)])
+    for version in (12, 116, 118, 120):
+        for big in (False, True):
+            for ptr in (4, 8):
+                t = build(SynTable(version, big, ptr, 1, 0x401000, ["a.go", "b.go"], [f, g],
+                                   base_va=0x400000))
+                fd = 4 if version == 12 else 3
+                prefix = bytes([0, 1 if t.layout == 16 else 2, fd, 2]) + struct.pack(
+                    "<QQI", t.text_start, 0, t.table_off)
+                yield prefix + t.image
 
 
 if __name__ == "__main__":

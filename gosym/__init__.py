@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from gosym.binary import Binary, Frame, open
 from gosym.buildinfo import BuildInfo, Module
-from gosym.errors import FormatError, GosymError, NotGoBinaryError, UnsupportedError
+from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError, UnsupportedError
 from gosym.pclntab import Func, FunctionColumns, Functions, LineRow, PclntabInfo, PclntabVersion
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "Functions",
-    "GosymError", "LineRow", "Module", "NotGoBinaryError", "PclntabInfo", "PclntabVersion",
+    "GosymError", "GosymWarning", "LineRow", "Module", "NotGoBinaryError", "PclntabInfo", "PclntabVersion",
     "UnsupportedError", "open", "__version__",
     "CompileUnit", "Dwarf", "LineInfo", "LineRows", "LineTable", "open_dwarf",
 ]

@@ -51,6 +51,8 @@ cdef extern from "pclntab.h":
 
     int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e) nogil
     int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e) nogil
+    int gs_pcln_scan(const uint8_t *base, size_t len, size_t start, size_t stop, int want_ptr,
+                     int want_be, size_t *pos, int *ptr_size, int *big_endian) nogil
     uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i) nogil
     int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc) nogil
     int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e) nogil

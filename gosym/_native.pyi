@@ -10,6 +10,9 @@ def read_value(buf: Any, kind: str, offset: int, big_endian: bool = ...,
 
 def parse_addrs(buf: Any) -> Optional[array]: ...
 
+def pcln_scan(buf: Any, start: int, stop: int, want_ptr: int = ...,
+              want_be: int = ...) -> Optional[Tuple[int, int, bool]]: ...
+
 def symtab_find(buf: Any, kind: str, big_endian: bool, tab_off: int, count: int,
                 str_off: int, str_len: int, name: str) -> Optional[Tuple[int, int, int]]: ...
 

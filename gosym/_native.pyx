@@ -127,6 +127,25 @@ def read_value(const unsigned char[:] buf not None, str kind, Py_ssize_t offset,
     return value, rd.pos
 
 
+# ------------------------------------------------------------------ scanning
+
+def pcln_scan(const unsigned char[:] buf not None, size_t start, size_t stop,
+              int want_ptr=-1, int want_be=-1):
+    """pcln_scan returns (offset, pointer size, big endian) of the first
+    pclntab header candidate in buf[start:stop] (magic, zero pad, quantum,
+    pointer size; filtered by want_ptr / want_be unless -1), or None.  One C
+    pass, GIL released."""
+    cdef size_t pos = 0
+    cdef int ptr = 0, be = 0, found
+    cdef const uint8_t *base = &buf[0] if buf.shape[0] else NULL
+    cdef size_t blen = <size_t>buf.shape[0]
+    with nogil:
+        found = gs_pcln_scan(base, blen, start, stop, want_ptr, want_be, &pos, &ptr, &be)
+    if not found:
+        return None
+    return pos, ptr, bool(be)
+
+
 # ------------------------------------------------------------------ symbols
 
 SYMTAB_KINDS = {"elf32": GS_SYM_ELF32, "elf64": GS_SYM_ELF64, "macho32": GS_SYM_MACHO32,

@@ -4,12 +4,13 @@ from __future__ import annotations
 import builtins
 import mmap
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
-from gosym.errors import GosymError, NotGoBinaryError
+from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
 from gosym.symtab import SymbolTable
 
@@ -30,9 +31,10 @@ class Binary:
     """
 
     def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview],
-                 *, arch: Optional[str] = None, debug_file: Any = None,
-                 check_build_id: bool = True):
+                 *, arch: Optional[str] = None, base_address: Optional[int] = None,
+                 debug_file: Any = None, check_build_id: bool = True):
         self.path: Optional[str] = None
+        self.notes: List[str] = []
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
@@ -51,8 +53,9 @@ class Binary:
                 self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
                 buf = self._map
             self._buf: Any = buf
-            self.container: Container = detect(buf, arch=arch)
+            self.container: Container = self._container(buf, arch, base_address)
             self._tab, self.pclntab = open_pclntab(self.container)
+            self.notes += getattr(self.container, "notes", [])
             self._tab.inline_init = self._init_inline
             # The hot path goes straight to the extension (no wrapper frame).
             self.lookup = self._tab.lookup  # type: ignore[method-assign]
@@ -67,10 +70,36 @@ class Binary:
             self.close()
             raise
 
+    def _container(self, buf: Any, arch: Optional[str], base_address: Optional[int]) -> Container:
+        """Parse the container; a raw image when base_address is given, and
+        a raw scan of the whole file when its headers cannot be parsed."""
+        from gosym.container.raw import parse_raw, sniff_arch
+
+        if base_address is not None:
+            return parse_raw(buf, base_address, arch=arch)
+        try:
+            return detect(buf, arch=arch)
+        except (FormatError, NotGoBinaryError) as e:
+            why = str(e)
+        sarch, order, ptr = sniff_arch(buf)
+        c = parse_raw(buf, None, arch=arch or sarch, hint=(order, ptr))
+        if c.scan_hit is None:
+            raise NotGoBinaryError(f"{why}; no Go pclntab found by scanning the whole file either")
+        note = f"container headers unreadable ({why}); read as a raw image by scanning the whole file"
+        self.notes.append(note)
+        warnings.warn(f"{self.path or '<buffer>'}: {note}", GosymWarning, stacklevel=4)
+        return c
+
+    @property
+    def base_address(self) -> Optional[int]:
+        """base_address is the address of the buffer's first byte for a raw
+        image (given, or inferred from moduledata), else None."""
+        return getattr(self.container, "base_address", None) if self.format == "raw" else None
+
     # --------------------------------------------------------- facts
     @property
     def format(self) -> str:
-        """format is "ELF", "Mach-O" or "PE"."""
+        """format is "ELF", "Mach-O", "PE" or "raw" (no usable headers)."""
         return self.container.format
 
     @property
@@ -225,9 +254,18 @@ class Binary:
         return f"<gosym.Binary {self.path or '<buffer>'} {self.format} {self.arch}>"
 
 
-def open(source, *, arch: Optional[str] = None, debug_file=None,  # noqa: A001 - the API name
-         check_build_id: bool = True) -> Binary:
+def open(source, *, arch: Optional[str] = None,  # noqa: A001 - the API name
+         base_address: Optional[int] = None, debug_file=None, check_build_id: bool = True) -> Binary:
     """open maps a Go binary (path, bytes or buffer) and returns a Binary.
+
+    With base_address, the input is a raw memory image with no headers (a
+    core-dump segment, a process's text and rodata) whose first byte is
+    loaded at that address; the pclntab is found by scanning, the text base
+    from moduledata and the build info by scanning.  A file whose container
+    headers cannot be parsed is read the same way (base inferred), with a
+    GosymWarning and a line in Binary.notes.
+
     debug_file names a separate debug file to read DWARF from; its build ID
     must be the binary's unless check_build_id is False."""
-    return Binary(source, arch=arch, debug_file=debug_file, check_build_id=check_build_id)
+    return Binary(source, arch=arch, base_address=base_address, debug_file=debug_file,
+                  check_build_id=check_build_id)

@@ -71,7 +71,9 @@ def _find_blob(c: Container) -> Optional[int]:
     # No section (PE, stripped section headers): the blob is 16-aligned in
     # the data; search the file for the magic.
     pos = c.buf.find(MAGIC)
-    while pos >= 0:
+    for _ in range(1 << 16):   # bounded on a file stuffed with unaligned magics
+        if pos < 0:
+            break
         if pos % 16 == 0 or c.format == "raw":
             return pos
         pos = c.buf.find(MAGIC, pos + 1)

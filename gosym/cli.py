@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import List, Optional, TextIO
 
 import gosym
@@ -65,6 +66,8 @@ def _header(b: "gosym.Binary") -> dict:
         "pclntab": info.as_dict(),
         "gosymtab": b.gosymtab,
         "build_info": bi.as_dict() if bi else None,
+        "base_address": b.base_address,
+        "notes": list(b.notes),
     }
 
 
@@ -117,7 +120,7 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
     if getattr(args, "dwarf_lines", False):
         return _dump_dwarf_lines(args, out)
-    with gosym.open(args.binary) as b:
+    with gosym.open(args.binary, base_address=args.base_address) as b:
         cols = b.functions.columns()
         files = b._tab.columns(files=True)[4]  # entry files, one C pass
         n = len(cols.name)
@@ -138,6 +141,10 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
         info = b.pclntab
         out.write(f"file:      {b.path}\n")
         out.write(f"format:    {b.format} {b.arch} {b.byte_order}-endian {b.ptr_size * 8}-bit\n")
+        if b.base_address is not None:
+            out.write(f"base:      {b.base_address:#x} ({b.container.base_from})\n")  # type: ignore[attr-defined]
+        for note in b.notes:
+            out.write(f"note:      {note}\n")
         out.write(f"go:        {b.go_version or 'unknown (no build info)'}\n")
         where = f"section {info.section}" if info.found_by == "section" else info.found_by
         out.write(f"pclntab:   Go {info.version} format (magic {info.magic:#010x}), {info.size} bytes "
@@ -193,6 +200,8 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     d.add_argument("binary", metavar="BINARY")
     d.add_argument("--lines", action="store_true", help="add each function's pc -> file:line table")
     d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
+    d.add_argument("--base-address", type=lambda v: int(v, 0), default=None, metavar="ADDR",
+                   help="read BINARY as a raw memory image (no headers) loaded at ADDR")
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
     add_debug_file_args(d)
@@ -212,6 +221,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    def note(message, category, *_a, **_k):
+        if issubclass(category, gosym.GosymWarning):
+            sys.stderr.write(f"gosym: warning: {message}\n")
+        else:
+            show(message, category, *_a, **_k)
+
+    show = warnings.showwarning
+    warnings.showwarning = note
     try:
         return args.func(args, sys.stdout)
     except gosym.GosymError as e:
@@ -234,6 +251,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("gosym: interrupted\n")
         return 130
+    finally:
+        warnings.showwarning = show
 
 
 if __name__ == "__main__":  # pragma: no cover

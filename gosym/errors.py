@@ -52,3 +52,8 @@ class NotGoBinaryError(GosymError):
 
 class UnsupportedError(GosymError):
     """UnsupportedError means the input is valid but uses something gosym does not read."""
+
+
+class GosymWarning(UserWarning):
+    """GosymWarning reports input gosym read only in part or by a fallback
+    (container headers unreadable: read as a raw image)."""

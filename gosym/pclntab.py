@@ -73,6 +73,11 @@ def locate(c: Container) -> Tuple[int, int, Optional[int], str, Optional[str]]:
     s = c.section(*SECTION_NAMES)
     if s is not None and s.size:
         return s.offset, s.size, s.addr or None, "section", s.name
+    if c.format == "raw":
+        hit = getattr(c, "scan_hit", None)
+        if hit is None:
+            raise NotGoBinaryError("no Go pclntab found (no valid table header in the image)")
+        return hit[0], hit[1], c.offset_to_va(hit[0]), "scan", None
     start = c.find_symbol("runtime.pclntab", "_runtime.pclntab")
     end = c.find_symbol("runtime.epclntab", "_runtime.epclntab")
     if start is not None and end is not None and end > start:
@@ -88,7 +93,9 @@ def locate(c: Container) -> Tuple[int, int, Optional[int], str, Optional[str]]:
                            "symbol, and no valid table header in the file)")
 
 
-_MAGICS = (0xFFFFFFF1, 0xFFFFFFF0, 0xFFFFFFFA, 0xFFFFFFFB)
+# At most this many header candidates per scan get the (linear) structural
+# check, so a file stuffed with fake headers costs bounded time (issue 6).
+MAX_CANDIDATES = 64
 
 
 def _valid_candidate(c: Container, off: int, limit: int) -> Optional[int]:
@@ -112,36 +119,94 @@ def _valid_candidate(c: Container, off: int, limit: int) -> Optional[int]:
     return limit - off
 
 
-def scan(c: Container) -> Optional[Tuple[int, int]]:
+def scan(c: Container, any_layout: bool = False) -> Optional[Tuple[int, int]]:
     """scan searches the file bytes of mapped segments (or the whole buffer)
     for a pclntab header — magic, two zero bytes, quantum 1/2/4, pointer size
     — and returns (offset, size) of the first candidate whose function table
     is sorted and whose first and last records decode.  The size runs to the
-    end of the segment: the header gives no total length."""
+    end of the segment: the header gives no total length.  Candidates must
+    have the container's pointer size and byte order, unless any_layout (a
+    raw image), where the first valid candidate sets them.  The search is one
+    C pass per range (_native.pcln_scan); at most MAX_CANDIDATES are checked."""
     ranges = [(s.offset, s.offset + s.file_size) for s in c.segments if s.file_size]
     if not ranges:
         ranges = [(0, len(c.buf))]  # type: ignore[arg-type]
+    want_ptr = -1 if any_layout else c.ptr_size
+    want_be = -1 if any_layout else int(c.byte_order == "big")
+    tried = 0
+    for start, end in ranges:
+        pos = start
+        while True:
+            hit = _native.pcln_scan(c.buf, pos, end, want_ptr, want_be)
+            if hit is None:
+                break
+            off, ptr, big = hit
+            tried += 1
+            if tried > MAX_CANDIDATES:
+                return None
+            if any_layout:
+                c.ptr_size, c.byte_order = ptr, ("big" if big else "little")
+            size = _valid_candidate(c, off, end)
+            if size:
+                return off, size
+            pos = off + 1
+    return None
+
+
+def _words(c: Container, off: int, n: int) -> Optional[List[int]]:
+    """n pointer-sized words at a file offset, or None past the end."""
+    p = c.ptr_size
+    if off < 0 or off + n * p > len(c.buf):  # type: ignore[arg-type]
+        return None
+    raw = bytes(c.buf[off:off + n * p])  # type: ignore[index]
+    return [int.from_bytes(raw[k * p:(k + 1) * p], c.byte_order) for k in range(n)]
+
+
+def find_moduledata(c: Container, tab: "_native.Pclntab", off: int) -> Optional[Tuple[int, int]]:
+    """find_moduledata finds runtime.firstmoduledata by its shape alone, with
+    no address known: (file offset of moduledata, address of the pclntab).
+
+    The linker fills moduledata's first slices from the table
+    (cmd/link/internal/ld/symtab.go; runtime/symtab.go: moduledata).  Go
+    1.16+: pcHeader, then funcnametab, cutab, filetab, pctab, pclntable and
+    ftab slices; each slice pointer is pcHeader plus the header's offset of
+    that table, and ftab's length and capacity are nfunc+1.  Go 1.2-1.15:
+    the pclntable slice (pointer to the table, length = capacity), then ftab
+    (pointer 8+ptrsize bytes after it, length = capacity = nfunc+1).  The
+    search looks for the two equal nfunc+1 words and checks the rest; at most
+    MAX_CANDIDATES hits are checked."""
+    p = c.ptr_size
+    nft = tab.nfunc + 1
+    needle = nft.to_bytes(p, c.byte_order) * 2
+    lay = tab.layout
+    if tab.version >= PclntabVersion.V116:
+        at = 17    # ftab's length word
+        rel = {1: lay["funcname"], 4: lay["cu"], 13: lay["functab"], 16: lay["functab"]}
+    else:
+        at = 4
+        rel = {3: 8 + p}
     buf = c.buf
-    for magic in _MAGICS:
-        needle = magic.to_bytes(4, c.byte_order) + b"\0\0"
-        for start, end in ranges:
-            pos = start
-            while True:
-                pos = buf.find(needle, pos, end)  # type: ignore[attr-defined]
-                if pos < 0 or pos + 8 > end:
-                    break
-                q, p = buf[pos + 6], buf[pos + 7]  # type: ignore[index]
-                if q in (1, 2, 4) and p == c.ptr_size:
-                    size = _valid_candidate(c, pos, end)
-                    if size:
-                        return pos, size
-                pos += 1
+    pos = buf.find(needle)  # type: ignore[attr-defined]
+    seen = 0
+    while pos >= 0 and seen < MAX_CANDIDATES:
+        md = pos - at * p
+        if md >= 0:
+            seen += 1
+            w = _words(c, md, at + 2)
+            if w is not None and w[0] and all(w[k] == w[0] + v for k, v in rel.items()):
+                if tab.version >= PclntabVersion.V116 or w[1] == w[2]:
+                    return md, w[0]
+        pos = buf.find(needle, pos + 1)  # type: ignore[attr-defined]
     return None
 
 
 def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:
     """Address of runtime.firstmoduledata: the .go.module section (Go 1.26+),
-    the symbol, or a data word pointing at the pclntab header."""
+    the symbol, or a data word pointing at the pclntab header (a raw image:
+    found by shape when the table was opened)."""
+    md_raw = getattr(c, "moduledata", None)
+    if md_raw is not None:
+        return md_raw
     s = c.section(".go.module", "__go_module")
     if s is not None and s.addr:
         return s.addr
@@ -284,6 +349,29 @@ def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
     return layout, gofunc
 
 
+def _raw_moduledata(c: Container, tab: "_native.Pclntab", off: int,
+                    va: Optional[int]) -> Optional[int]:
+    """For a raw image: find moduledata by shape, infer the base address from
+    its pointer to the table when the caller gave none, and remember its
+    address for text base and gofunc.  Returns the table's address."""
+    from gosym.container.raw import RawContainer
+
+    assert isinstance(c, RawContainer)
+    hit = find_moduledata(c, tab, off)
+    if hit is None:
+        if c.base_from != "given":
+            c.notes.append("no moduledata found: addresses are assumed to be buffer offsets")
+        return va
+    md_off, pcln_va = hit
+    if c.base_from != "given":
+        c.rebase(pcln_va - off, "moduledata")
+    elif pcln_va != va:
+        c.notes.append(f"moduledata puts the pclntab at {pcln_va:#x}, the given base "
+                       f"address at {va or 0:#x}")
+    c.moduledata = c.offset_to_va(md_off)
+    return c.offset_to_va(off)
+
+
 def open_pclntab(c: Container) -> Tuple["_native.Pclntab", PclntabInfo]:
     """open_pclntab locates, opens and checks the pclntab of a container."""
     off, size, va, found_by, section = locate(c)
@@ -294,6 +382,8 @@ def open_pclntab(c: Container) -> Tuple["_native.Pclntab", PclntabInfo]:
     if tab.big_endian != (c.byte_order == "big"):
         raise FormatError("pclntab byte order does not match the container",
                           section=section or "pclntab", offset=off)
+    if c.format == "raw":
+        va = _raw_moduledata(c, tab, off, va)
     base, base_from = text_base(c, tab, va)
     tab.text_base = base
     tab.check_sorted()

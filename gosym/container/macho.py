@@ -16,6 +16,7 @@ CPU = {7: "386", 0x01000007: "amd64", 12: "arm", 0x0100000C: "arm64",
 FILETYPE = {1: "object", 2: "exe", 6: "dylib", 8: "bundle"}
 LC_SEGMENT, LC_SYMTAB, LC_SEGMENT_64 = 0x1, 0x2, 0x19
 S_ZEROFILL_TYPES = (0x1, 0xC, 0x12)  # S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL
+MAX_LOAD_COMMANDS = 1 << 16
 
 
 def parse_macho(buf, arch: Optional[str] = None) -> Container:
@@ -75,6 +76,11 @@ def _parse_thin(buf, base: int, size: int) -> Container:
     end = off + sizeofcmds
     if end > base + size:
         raise FormatError("load commands past end of file", section="Mach-O header", offset=base)
+    # Each command is at least 8 bytes; real files have tens.  The cap keeps
+    # a hostile header (millions of 8-byte commands) from costing seconds.
+    if ncmds > sizeofcmds // 8 or ncmds > MAX_LOAD_COMMANDS:
+        raise FormatError(f"{ncmds} load commands in {sizeofcmds} bytes",
+                          section="Mach-O header", offset=base + 16)
     lc = Bytes(buf, order, "Mach-O load commands")
     for _ in range(ncmds):
         cmd, cmdsize = lc.unpack("II", off)
