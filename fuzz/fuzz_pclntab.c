@@ -40,6 +40,7 @@
 
 #include "pclntab.h"
 #include "inline.h"
+#include "render.h"
 #include "dwarf_line.h"
 #include "symtab.h"
 #include "account.h"
@@ -215,8 +216,30 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
         memset(&r, 0, sizeof r);
         r.first = first;
         r.count = count;
-        gs_pcln_symbolize(&t, &c, pcs, npcs, &r);
+        if (gs_pcln_symbolize(&t, &c, pcs, npcs, &r) == GS_OK) {
+            /* The lookup command's text answers, from the frames. */
+            gs_frames_view v;
+            size_t ends[MAX_PCS];
+            v.first = first;
+            v.count = count;
+            v.name_off = r.name_off;
+            v.file_off = r.file_off;
+            v.line = r.line;
+            for (int style = GS_STYLE_GO; style <= GS_STYLE_LLVM; style++) {
+                for (int inl = 0; inl < 2; inl++) {
+                    gs_text out;
+                    memset(&out, 0, sizeof out);
+                    gs_render_text(&t, &v, NULL, npcs, style, inl, &out, ends);
+                    gs_text_free(&out);
+                }
+            }
+        }
         gs_symres_free(&r);
+    }
+    /* The lookup command's address parser, on the raw input. */
+    {
+        uint64_t addrs[64];
+        gs_parse_addrs((const char *)d, n < 4096 ? n : 4096, addrs, 64);
     }
 }
 
