@@ -1128,6 +1128,29 @@ cdef class Symbolized:
         self.tab._check()
         return [self.tab._file(self.file_off[j]) for j in range(len(self.file_off))]
 
+    def misses(self, valid=None):
+        """misses returns the indexes (array of uint64) of the pcs with no
+        frames; valid (bytes-like, one byte per pc) leaves out pcs marked 0."""
+        cdef const uint16_t *cnt = <const uint16_t *>self.count.data.as_voidptr
+        cdef const uint8_t[:] vv
+        cdef const uint8_t *vp = NULL
+        cdef Py_ssize_t n = len(self.count), k, m = 0
+        cdef array.array out = array.clone(_Q, n, False)
+        cdef uint64_t *o = <uint64_t *>out.data.as_voidptr
+        if valid is not None:
+            vv = valid
+            if vv.shape[0] != n:
+                raise ValueError("valid must have one byte per pc")
+            if n:
+                vp = &vv[0]
+        with nogil:
+            for k in range(n):
+                if cnt[k] == 0 and (vp == NULL or vp[k]):
+                    o[m] = <uint64_t>k
+                    m += 1
+        array.resize(out, m)
+        return out
+
     def render_text(self, str style, bint inline=True, valid=None):
         """render_text renders every pc's answer in a text style of
         `gosym lookup` ("go", "gnu" or "llvm") in one C loop: returns

@@ -156,8 +156,7 @@ def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias:
         return text
     # auto: DWARF, then the symbol tables, for the pcs the pclntab misses
     # (C code in cgo binaries), in one more batch.
-    count = res.count
-    miss = [k for k in range(len(pcs)) if count[k] == 0 and (valid is None or valid[k])]
+    miss = res.misses(valid)
     if not miss:
         return text
     alt = b.symbolize(array.array("Q", [pcs[k] for k in miss]), bias, source="auto")
