@@ -506,29 +506,20 @@ def intern_keys(keys, name_of, dict ids):
     return out
 
 
-def gather_i32(values, idx):
-    """gather_i32 returns values[idx[k]] for each k (int32; -1 where idx is -1)."""
-    cdef const int32_t[:] v = values
-    cdef const int64_t[:] x = idx
-    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
+ctypedef fused gather_t:
+    int32_t
+    uint32_t
+
+
+def gather(const gather_t[:] values, const int64_t[:] idx):
+    """gather returns values[idx[k]] for each k as int32 (-1 where idx[k] is
+    out of range, as -1 is); values is an int32 or uint32 buffer."""
+    cdef Py_ssize_t n = idx.shape[0], i, nv = values.shape[0]
     cdef array.array out = array.clone(_i, n, False)
     cdef int32_t *o = <int32_t *>out.data.as_voidptr
     with nogil:
         for i in range(n):
-            o[i] = v[x[i]] if 0 <= x[i] < nv else -1
-    return out
-
-
-def gather_u32(values, idx):
-    """gather_u32 returns values[idx[k]] for each k as int32 (-1 where idx is -1)."""
-    cdef const uint32_t[:] v = values
-    cdef const int64_t[:] x = idx
-    cdef Py_ssize_t n = x.shape[0], i, nv = v.shape[0]
-    cdef array.array out = array.clone(_i, n, False)
-    cdef int32_t *o = <int32_t *>out.data.as_voidptr
-    with nogil:
-        for i in range(n):
-            o[i] = <int32_t>v[x[i]] if 0 <= x[i] < nv else -1
+            o[i] = <int32_t>values[idx[i]] if 0 <= idx[i] < nv else -1
     return out
 
 

@@ -81,7 +81,7 @@ class _Sides:
     def dwarf_side(self, pcs: array.array) -> tuple:
         rows = self.rows
         r = _dwarf.lookup_rows(rows.address, rows.flags, pcs)
-        return r, _dwarf.gather_i32(self.dfid, r), _dwarf.gather_u32(rows.line, r)
+        return r, _dwarf.gather(self.dfid, r), _dwarf.gather(rows.line, r)
 
     def compare(self, pcs: array.array) -> tuple:
         """Kinds at pcs, the pclntab answering by lookup: (kinds, pclntab
