@@ -513,6 +513,34 @@ int gs_cpu_count(void)
 #endif
 }
 
+/* A text over 4 GiB (only in a corrupt table: no packed keys): each pc
+ * on its own, through the single-pc walk. */
+static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                          gs_symres *r)
+{
+    size_t k, j;
+    int rc;
+    for (k = 0; k < n; k++) {
+        gs_frame fr[GS_INL_MAX_DEPTH];
+        size_t nfr = 0, start = r->nframes;
+        gs_err e;
+        int64_t fi = gs_pcln_find(t, pcs[k]);
+        if (fi < 0 || gs_inline_frames(t, c, pcs[k], fr, GS_INL_MAX_DEPTH, &nfr, &e) != GS_OK)
+            continue;
+        if (nfr == 0 || nfr > GS_INL_MAX_DEPTH)
+            continue;
+        if (start > 0xffffff00u)
+            return GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+        for (j = 0; j < nfr; j++)
+            if ((rc = emit(r, (int32_t)fi, fr[j].name_off, fr[j].file_off, fr[j].line,
+                           fr[j].start_line, fr[j].inlined)))
+                return rc;
+        r->first[k] = (uint32_t)start;
+        r->count[k] = (uint16_t)nfr;
+    }
+    return GS_OK;
+}
+
 /* Batches smaller than this a thread run in one thread. */
 enum { MIN_PCS_PER_THREAD = 32768, MAX_THREADS = 16 };
 
@@ -534,8 +562,8 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
         return GS_ERR_ARG;
     lo = gs_pcln_entry(t, 0);
     hi = gs_pcln_entry(t, t->nfunc);
-    if (hi - lo > 0xffffffffu)
-        return GS_ERR_UNSUPPORTED;
+    if (hi < lo || hi - lo > 0xffffffffu)
+        return symbolize_each(t, c, pcs, n, r);
     keys = malloc(n * sizeof *keys);
     tmp = malloc(n * sizeof *tmp);
     if (!keys || !tmp) {

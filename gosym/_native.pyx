@@ -14,7 +14,7 @@ from libc.string cimport memcpy
 
 import array as _pyarray
 
-from gosym.errors import FormatError, GosymError
+from gosym.errors import FormatError, GosymError, UnsupportedError
 
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _q = _pyarray.array("q")
@@ -792,7 +792,7 @@ cdef class Pclntab:
             if rc == GS_ERR_NOMEM:
                 raise MemoryError("no memory for the symbolized frames")
             if rc:
-                raise ValueError("batch too large or text span over 4 GiB")
+                raise UnsupportedError("batch too large: over 2^32 pcs or frames")
             return Symbolized._new(self, first, count,
                                    _copy_i(r.func, r.nframes), _copy_i(r.name_off, r.nframes),
                                    _copy_u(r.file_off, r.nframes), _copy_i(r.line, r.nframes),

@@ -369,3 +369,22 @@ def test_regression_pcvalue_wraps():
         tab.lines(0)
         tab.symbolize(array("Q", [entry + 1]), 0)
     _check(run, "wrapping line delta")
+
+
+def test_regression_symbolize_text_span_over_4gib():
+    """Entries that wrap past 2^64 (a text base near the top and a mutated
+    first entry) make a span no packed key can hold: symbolize answered
+    with a ValueError that failed the whole batch (found by the mutation
+    test above).  Now each pc is looked up on its own, as lookup() does."""
+    t = build(SynTable(118, False, 8, 1, 0x401000, ["a.go"],
+                       [SynFunc("main.a", [(4, 0, 10), (4, 0, 11)]),
+                        SynFunc("main.b", [(4, 0, 3)])]))
+    tab = _native.Pclntab(t.data, 0, len(t.data))
+    tab.text_base = 2**64 - 4   # entries wrap: the last entry is below the first
+    entry, end, _names, _sl = tab.columns()
+    assert int(end[-1]) < int(entry[0])
+    pcs = [0, 2**64 - 1] + [int(e) for e in entry] + [int(e) + 1 for e in entry]
+    res = tab.symbolize(array("Q", pcs), 0)
+    assert len(res) == len(pcs)
+    assert [res.frames(k) for k in range(len(pcs))] == [tab.lookup(pc) for pc in pcs]
+    assert any(res.frames(k) for k in range(len(pcs)))
