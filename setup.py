@@ -38,7 +38,7 @@ ext = Extension(
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
-             "gosym/_reader.pxd",
+             "gosym/_reader.pxd", "gosym/_arrays.pxd",
              "gosym/_native.pxd"],
 )
 
@@ -51,7 +51,7 @@ dwarf_ext = Extension(
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "gosym/_dwarf.pxd",
-             "gosym/_reader.pxd"],
+             "gosym/_reader.pxd", "gosym/_arrays.pxd"],
 )
 
 setup(ext_modules=cythonize([ext, dwarf_ext], language_level=3,

@@ -6,6 +6,8 @@ owners alive; whole-section passes run in one C call with the GIL released
 and return columns (arrays), never a Python object per row.
 """
 from cpython cimport array
+
+from gosym._arrays cimport _zeros
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, free, qsort
 from libc.string cimport memset
@@ -19,6 +21,7 @@ cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _I = _pyarray.array("I")
 cdef array.array _B = _pyarray.array("B")
 cdef array.array _q = _pyarray.array("q")
+
 cdef array.array _H = _pyarray.array("H")
 cdef array.array _i = _pyarray.array("i")
 
@@ -252,7 +255,7 @@ cdef class LineSection:
         programs' bytes."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
-        cdef array.array unit_row = array.clone(_Q, nunits + 1, True)
+        cdef array.array unit_row = _zeros(_Q, nunits + 1)
         cdef size_t cap, first = 0, nxt = 0, i
         cdef gs_dwl_rows r
         cdef gs_err e
@@ -299,9 +302,9 @@ cdef class LineSection:
                         p32[i] = p16[i]
                     a_file16 = None
                 if r.widen & GS_DWL_W_COLUMN:
-                    a_col = array.clone(_I, cap, True)
+                    a_col = _zeros(_I, cap)
                 if r.widen & GS_DWL_W_DISCRIMINATOR:
-                    a_disc = array.clone(_I, cap, True)
+                    a_disc = _zeros(_I, cap)
                 continue
             if rc != GS_DWL_MORE:
                 self._raise(&e)

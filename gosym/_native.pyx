@@ -6,11 +6,13 @@ alive, releases the GIL around whole-table loops and returns their results
 as arrays (columns), making Python objects only for the rows a caller asks for.
 """
 from cpython cimport array
+
+from gosym._arrays cimport _zeros
 from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 import array as _pyarray
 
@@ -22,6 +24,7 @@ cdef array.array _i = _pyarray.array("i")
 cdef array.array _I = _pyarray.array("I")
 cdef array.array _H = _pyarray.array("H")
 cdef array.array _B = _pyarray.array("B")
+
 
 # Functions at least this long keep checkpoints of their line tables after
 # the first single lookup (every MARK_EVERY steps; at most MARK_CACHE tables).
@@ -1114,7 +1117,7 @@ cdef class Symbolized:
     @property
     def column(self):
         """column is every frame's column (array I): all 0, the pclntab has none."""
-        return array.clone(_I, len(self.line), True)
+        return _zeros(_I, len(self.line))
 
     def names(self):
         """names returns the function name of every frame (shared str objects)."""
