@@ -13,6 +13,19 @@ static int str_eq(const uint8_t *strs, size_t str_len, uint64_t off,
     return off + name_len == str_len || strs[off + name_len] == 0;
 }
 
+/* The size of one symbol-table entry of a kind (0: unknown kind). */
+static size_t entry_size(int kind)
+{
+    switch (kind) {
+    case GS_SYM_ELF32: return 16;
+    case GS_SYM_ELF64: return 24;
+    case GS_SYM_MACHO32: return 12;
+    case GS_SYM_MACHO64: return 16;
+    case GS_SYM_COFF: return 18;
+    default: return 0;
+    }
+}
+
 int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                    size_t tab_off, size_t count, size_t str_off, size_t str_len,
                    const char *name, size_t name_len,
@@ -25,14 +38,8 @@ int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
     *value = 0;
     *section = 0;
     *err_off = 0;
-    switch (kind) {
-    case GS_SYM_ELF32: entsize = 16; break;
-    case GS_SYM_ELF64: entsize = 24; break;
-    case GS_SYM_MACHO32: entsize = 12; break;
-    case GS_SYM_MACHO64: entsize = 16; break;
-    case GS_SYM_COFF: entsize = 18; break;
-    default: return GS_ERR_ARG;
-    }
+    if ((entsize = entry_size(kind)) == 0)
+        return GS_ERR_ARG;
     if (tab_off > len || count > (len - tab_off) / entsize) {
         *err_off = tab_off;
         return GS_ERR_FORMAT;
@@ -102,14 +109,8 @@ int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
 {
     size_t entsize, k, m = 0;
     *n = 0;
-    switch (kind) {
-    case GS_SYM_ELF32: entsize = 16; break;
-    case GS_SYM_ELF64: entsize = 24; break;
-    case GS_SYM_MACHO32: entsize = 12; break;
-    case GS_SYM_MACHO64: entsize = 16; break;
-    case GS_SYM_COFF: entsize = 18; break;
-    default: return GS_ERR_ARG;
-    }
+    if ((entsize = entry_size(kind)) == 0)
+        return GS_ERR_ARG;
     if (tab_off > len || count > (len - tab_off) / entsize)
         return GS_ERR_FORMAT;
     for (k = 0; k < count; k++) {

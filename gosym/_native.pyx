@@ -26,6 +26,15 @@ cdef array.array _H = _pyarray.array("H")
 cdef array.array _B = _pyarray.array("B")
 
 
+cdef inline int _regrow(void **p, size_t n, size_t size) noexcept nogil:
+    """Resize *p to n items of size bytes; 1 (and *p unchanged) when out of memory."""
+    cdef void *q = realloc(p[0], n * size)
+    if q == NULL:
+        return 1
+    p[0] = q
+    return 0
+
+
 # Functions at least this long keep checkpoints of their line tables after
 # the first single lookup (every MARK_EVERY steps; at most MARK_CACHE tables).
 cdef enum:
@@ -956,7 +965,6 @@ cdef class Pclntab:
         cdef uint32_t *fo = NULL
         cdef int32_t *ln = NULL
         cdef uint32_t *fi = NULL
-        cdef void *q
         cdef int oom = 0
         cdef size_t bad = 0
         self._check()
@@ -978,26 +986,12 @@ cdef class Pclntab:
                         continue
                     if nrows > cap - n:
                         grow = cap + cap // 2 + nrows
-                        q = realloc(pc, grow * sizeof(uint64_t))
-                        if q == NULL:
+                        if (_regrow(<void **>&pc, grow, sizeof(uint64_t))
+                                or _regrow(<void **>&fo, grow, sizeof(uint32_t))
+                                or _regrow(<void **>&ln, grow, sizeof(int32_t))
+                                or _regrow(<void **>&fi, grow, sizeof(uint32_t))):
                             oom = 1
                             break
-                        pc = <uint64_t *>q
-                        q = realloc(fo, grow * sizeof(uint32_t))
-                        if q == NULL:
-                            oom = 1
-                            break
-                        fo = <uint32_t *>q
-                        q = realloc(ln, grow * sizeof(int32_t))
-                        if q == NULL:
-                            oom = 1
-                            break
-                        ln = <int32_t *>q
-                        q = realloc(fi, grow * sizeof(uint32_t))
-                        if q == NULL:
-                            oom = 1
-                            break
-                        fi = <uint32_t *>q
                         cap = grow
                         continue
                     for j in range(n, n + nrows):

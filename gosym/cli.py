@@ -185,6 +185,17 @@ SUBCOMMANDS = {
 }
 
 
+def _address(text: str) -> int:
+    """An address option: hex with 0x, or decimal."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address: {text!r} (want e.g. 0x400000)") from None
+    if not 0 <= v < 1 << 64:
+        raise argparse.ArgumentTypeError(f"address out of range: {text!r}")
+    return v
+
+
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """build_parser returns the argument parser of the gosym command (with
     only: just that subcommand of SUBCOMMANDS, plus dump)."""
@@ -200,7 +211,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     d.add_argument("binary", metavar="BINARY")
     d.add_argument("--lines", action="store_true", help="add each function's pc -> file:line table")
     d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
-    d.add_argument("--base-address", type=lambda v: int(v, 0), default=None, metavar="ADDR",
+    d.add_argument("--base-address", type=_address, default=None, metavar="ADDR",
                    help="read BINARY as a raw memory image (no headers) loaded at ADDR")
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
