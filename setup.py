@@ -37,7 +37,7 @@ ext = Extension(
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/pclntab_int.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
              "gosym/_reader.pxd", "gosym/_arrays.pxd",
              "gosym/_native.pxd"],
 )

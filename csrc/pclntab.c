@@ -361,6 +361,23 @@ int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int3
     return gs_rd_finish(&rd, e);
 }
 
+/* The largest value of function i's pcsp table: its frame size
+ * (runtime/symtab.go: funcMaxSPDelta walks every step, starting from 0). */
+int gs_pcln_frame_size(const gs_pcln *t, uint64_t i, int32_t *most, gs_err *e)
+{
+    gs_reader rd = op_reader(t);
+    gs_func f;
+    gs__pcv_iter it;
+    *most = 0;
+    if (gs__decode_func(t, &rd, i, &f))
+        return gs_rd_finish(&rd, e);
+    gs__pcv_begin(t, &rd, &it, f.pcsp, f.entry);
+    while (gs__pcv_step(t, &rd, &it))
+        if (it.val > *most)
+            *most = it.val;
+    return gs_rd_finish(&rd, e);
+}
+
 int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e)
 {
     gs_reader rd = op_reader(t);

@@ -99,6 +99,10 @@ int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t 
  * past the table or tab is 0). */
 int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e);
 
+/* gs_pcln_frame_size sets *most to the largest stack-pointer delta of
+ * function i: the maximum of its whole pcsp table (0 when it has none). */
+int gs_pcln_frame_size(const gs_pcln *t, uint64_t i, int32_t *most, gs_err *e);
+
 /* gs_pcdata_tab returns function f's pcdata table index k (0 if absent). */
 int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e);
 

@@ -59,6 +59,7 @@ cdef extern from "pclntab.h":
     int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, gs_err *e) nogil
     int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e) nogil
     int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e) nogil
+    int gs_pcln_frame_size(const gs_pcln *t, uint64_t i, int32_t *most, gs_err *e) nogil
     int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e) nogil
     ctypedef struct gs_pcv_mark:
         uint64_t next

@@ -341,7 +341,7 @@ cdef class Pclntab:
     cdef dict _marks
     cdef gs_inl inl             # inline-tree context (layout GS_INL_NONE: off)
     cdef gs_seg *segs
-    cdef public object inline_init   # called once before the first expansion
+    cdef object _inl_failure    # why the inline setup failed (raised by every expansion)
 
     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
         cdef gs_err e
@@ -355,6 +355,7 @@ cdef class Pclntab:
         self._marks = {}
         self.segs = NULL
         self.inl.layout = GS_INL_NONE
+        self._inl_failure = None
         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
             raise FormatError("table extends past the end of the file", section=section, offset=offset)
         self.offset = offset
@@ -368,6 +369,11 @@ cdef class Pclntab:
     cdef int _raise(self, gs_err *e) except -1:
         msg = e.msg.decode() if e.msg != NULL else "malformed table"
         raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)
+
+    cdef int _inl_raise(self, gs_err *e) except -1:
+        """An inline-tree error: its offset is a file offset, not a table one."""
+        msg = e.msg.decode() if e.msg != NULL else "malformed inline tree"
+        raise FormatError(msg, section="inline tree", offset=<Py_ssize_t>e.off)
 
     def __dealloc__(self):
         self._free_fnames()
@@ -412,14 +418,29 @@ cdef class Pclntab:
         self.inl.pcdata_inlindex = 2
         self._marks.clear()
 
-    cdef _run_inline_init(self):
-        init = self.inline_init
-        self.inline_init = None
-        init(self)
+    def inline_failed(self, exc):
+        """inline_failed records that the inline context could not be set up
+        (exc, a GosymError): from then on every call that expands inlined
+        frames (lookup, frames, symbolize, inline_tree_offset) raises a copy
+        of it, the same way every time."""
+        if not isinstance(exc, GosymError):
+            raise TypeError("inline_failed takes a GosymError")
+        self.inl.layout = GS_INL_NONE
+        self._inl_failure = exc
+
+    cdef inline int _inline_ok(self) except -1:
+        cdef object cls, args
+        if self._inl_failure is None:
+            return 0
+        cls, args = self._inl_failure.__reduce__()[:2]
+        err = cls(*args)
+        err.path = self._inl_failure.path
+        raise err
 
     @property
     def inline_layout(self):
         """inline_layout is 16 or 20 (record size) when inline expansion is on, else 0."""
+        self._check()
         return self.inl.layout
 
     def inline_tree_offset(self, uint64_t i):
@@ -430,8 +451,7 @@ cdef class Pclntab:
         self._check()
         if i >= self.t.nfunc:
             raise IndexError(i)
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._inline_ok()
         if gs_pcln_func(&self.t, i, &f, &e):
             self._raise(&e)
         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
@@ -447,8 +467,7 @@ cdef class Pclntab:
         cdef Frame fr
         cdef int64_t i
         self._check()
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._inline_ok()
         if gs_inline_frames(&self.t, &self.inl, pc, buf, GS_INL_MAX_DEPTH, &n, &e):
             self._raise(&e)
         out = []
@@ -495,6 +514,7 @@ cdef class Pclntab:
         return bool(self.t.rd.big_endian)
     @property
     def nfunc(self):
+        self._check()
         return self.t.nfunc
     @property
     def nfiles(self):
@@ -635,24 +655,16 @@ cdef class Pclntab:
         }
 
     def frame_size(self, uint64_t i):
-        """frame_size returns the largest stack-pointer delta of function i
-        (its pcsp table's maximum; linear in that table)."""
-        cdef gs_func f
+        """frame_size returns the largest stack-pointer delta of function i:
+        the maximum of its whole pcsp table (C; linear in that table)."""
         cdef gs_err e
-        cdef uint64_t n, k
-        cdef int32_t best = 0
+        cdef int32_t most
         self._check()
         if i >= self.t.nfunc:
             raise IndexError(i)
-        if gs_pcln_func(&self.t, i, &f, &e):
+        if gs_pcln_frame_size(&self.t, i, &most, &e):
             self._raise(&e)
-        # Reuse the line walker's machinery: sample pcsp at each run start.
-        pcs, _files, _lines, _end = self.lines(i)
-        for pc in pcs:
-            v = self.pcvalue(f.pcsp, f.entry, pc)
-            if v > best:
-                best = v
-        return best
+        return most
 
     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):
         """pcvalue returns the value of pc-value table `tab` at pc (-1 if none)."""
@@ -700,7 +712,8 @@ cdef class Pclntab:
 
     def lookup(self, uint64_t pc):
         """lookup returns the frames for pc, innermost first (inlined calls,
-        then the physical function), or [] on a miss or a bad record.
+        then the physical function), or [] on a miss; malformed data (a bad
+        record, table or inline tree) raises FormatError, as frames() does.
 
         Binary search over the function table plus walks of the function's
         pcfile, pcln and inline-index tables up to pc (from cached
@@ -715,47 +728,44 @@ cdef class Pclntab:
         cdef gs_inl_rec r
         cdef int depth
         cdef Frame fr
-        if self.view is None:
-            return []
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._check()
+        self._inline_ok()
         i = gs_pcln_find(&self.t, pc)
         if i < 0:
             return []
         if gs_pcln_func(&self.t, <uint64_t>i, &f, &e):
-            return []
+            self._raise(&e)
         end = gs_pcln_entry(&self.t, <uint64_t>i + 1)
         if self.inl.layout != GS_INL_NONE:
             if gs_inl_tree_off(&self.t, &self.inl, &f, &tree, &e):
-                return []
+                self._raise(&e)
             if tree and gs_pcdata_tab(&self.t, &f, self.inl.pcdata_inlindex, &inltab, &e):
-                return []
+                self._raise(&e)
         out = []
         cur = pc
-        try:
-            for depth in range(GS_INL_MAX_DEPTH):
-                ix = -1
-                if tree and inltab:
-                    self._value(<uint64_t>i, inltab, 2, f.entry, end, cur, &ix)
-                self._value(<uint64_t>i, f.pcln, 0, f.entry, end, cur, &line)
-                self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, cur, &fno)
-                if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
-                    return []
-                if ix < 0:
-                    out.append(_frame(self._fname(<uint64_t>i, f.name_off), self._file(foff),
-                                      line, f.start_line, f.entry))
-                    return out
-                if gs_inl_record(&self.inl, self.t.rd.big_endian, tree, ix, &r, &e):
-                    return []
-                fr = _frame(self._name(r.name_off), self._file(foff), line, r.start_line, None)
-                fr.inlined = True
-                out.append(fr)
-                if r.parent_pc < 0 or f.entry + <uint64_t>r.parent_pc >= end:
-                    return []
-                cur = f.entry + <uint64_t>r.parent_pc
-        except GosymError:
-            return []
-        return []   # deeper than GS_INL_MAX_DEPTH: a cyclic tree
+        for depth in range(GS_INL_MAX_DEPTH):
+            ix = -1
+            if tree and inltab:
+                self._value(<uint64_t>i, inltab, 2, f.entry, end, cur, &ix)
+            self._value(<uint64_t>i, f.pcln, 0, f.entry, end, cur, &line)
+            self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, cur, &fno)
+            if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
+                self._raise(&e)
+            if ix < 0:
+                out.append(_frame(self._fname(<uint64_t>i, f.name_off), self._file(foff),
+                                  line, f.start_line, f.entry))
+                return out
+            if gs_inl_record(&self.inl, self.t.rd.big_endian, tree, ix, &r, &e):
+                self._inl_raise(&e)
+            fr = _frame(self._name(r.name_off), self._file(foff), line, r.start_line, None)
+            fr.inlined = True
+            out.append(fr)
+            if r.parent_pc < 0 or f.entry + <uint64_t>r.parent_pc >= end:
+                raise FormatError("inline parent pc outside the function", section="inline tree",
+                                  offset=tree)
+            cur = f.entry + <uint64_t>r.parent_pc
+        raise FormatError("inline tree deeper than 128 calls (a cycle?)", section="inline tree",
+                          offset=tree)
 
     def symbolize(self, pcs, uint64_t bias=0, int threads=0):
         """symbolize expands a buffer of uint64 pcs into columns (Symbolized):
@@ -775,8 +785,7 @@ cdef class Pclntab:
         cdef array.array first, count, shifted
         cdef uint64_t *sp
         self._check()
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._inline_ok()
         pv = _as_u64(pcs)
         n = <size_t>pv.shape[0]
         if bias:
