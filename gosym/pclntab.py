@@ -319,16 +319,20 @@ def _go_minor(go_version: Optional[str]) -> Optional[int]:
 
 
 def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
-                   go_version: Callable[[], Optional[str]]) -> Tuple[int, int]:
+                   go_version: Union[Optional[str], Callable[[], Optional[str]]]) -> Tuple[int, int]:
     """inline_context returns (record layout, gofunc address) for inline
     expansion: layout 16 (Go 1.20+), 20 (Go 1.13-1.19) or 0 when the trees
     cannot be read; gofunc is 0 before Go 1.18 (funcdata are pointers).
-    go_version is called only when the answer depends on it (a 1.2-format
-    table, or a gofunc found through moduledata), so that opening a binary
-    does not read its build info."""
+    go_version is the toolchain version, or a function returning it that
+    is called only when the answer depends on it (a 1.2-format table, or a
+    gofunc found through moduledata), so that opening a binary does not read
+    its build info."""
+    def version() -> Optional[str]:
+        return go_version() if callable(go_version) else go_version
+
     minor: Optional[int] = None
     if tab.version < PclntabVersion.V116:
-        minor = _go_minor(go_version())
+        minor = _go_minor(version())
     if tab.version >= PclntabVersion.V120:
         layout = 16
     elif tab.version >= PclntabVersion.V116:
@@ -342,7 +346,7 @@ def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
     if gofunc is None:
         md = _moduledata_addr(c, pcln_va)
         if md is not None:
-            minor = _go_minor(go_version())
+            minor = _go_minor(version())
             indexes = [i for (v, i) in GOFUNC_INDEX if minor is not None and minor >= v][:1] \
                 or [i for (_v, i) in GOFUNC_INDEX]
             for idx in indexes:

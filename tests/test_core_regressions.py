@@ -14,7 +14,6 @@ reference it is checked against.
 from __future__ import annotations
 
 import array
-import ast
 import re
 from pathlib import Path
 
@@ -253,31 +252,16 @@ def test_batch_still_fails_only_the_bad_pc():
 # ------------------------------------------------------------ setup.py
 
 def _extensions():
-    """(sources, depends) of every Extension(...) in setup.py, read from its
-    syntax tree with CSRC expanded."""
-    tree = ast.parse((ROOT / "setup.py").read_text())
-    names = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name):
-            try:
-                names[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
+    """(sources, depends) of every extension setup.py declares: setup.py
+    run with setup() and cythonize() replaced by recorders."""
+    import runpy
+    from unittest import mock
 
-    def value(node):
-        if isinstance(node, ast.BinOp):
-            return value(node.left) + value(node.right)
-        if isinstance(node, ast.Name):
-            return list(names[node.id])
-        return list(ast.literal_eval(node))
-
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Extension":
-            kw = {k.arg: k.value for k in node.keywords}
-            out.append((value(kw["sources"]), value(kw["depends"])))
-    return out
+    captured = {}
+    with mock.patch("setuptools.setup", lambda **kw: captured.update(kw)), \
+            mock.patch("Cython.Build.cythonize", lambda exts, **kw: exts):
+        runpy.run_path(str(ROOT / "setup.py"), run_name="setup")
+    return [(list(e.sources), list(e.depends)) for e in captured["ext_modules"]]
 
 
 def _local_includes(path: Path, seen: set) -> set:
