@@ -41,6 +41,13 @@ class Segment:
     flags: int = 0
 
 
+# Bytes of one symbol-table entry per SymtabRef.kind: Elf32_Sym, Elf64_Sym
+# [gABI "Symbol Table"], struct nlist / nlist_64 [Mach-O <mach-o/nlist.h>],
+# IMAGE_SYMBOL [PE/COFF 5.4].  The Python copy of csrc/symtab.c: entry_size
+# (tests/test_layers.py checks that the two agree).
+SYMBOL_ENTRY_SIZE = {"elf32": 16, "elf64": 24, "macho32": 12, "macho64": 16, "coff": 18}
+
+
 @dataclass
 class SymtabRef:
     """SymtabRef locates a symbol table in the file for the C name search."""
@@ -51,6 +58,16 @@ class SymtabRef:
     str_offset: int
     str_size: int
     name: str = ""
+
+    @property
+    def entry_size(self) -> int:
+        """entry_size is the bytes of one entry of this table."""
+        return SYMBOL_ENTRY_SIZE[self.kind]
+
+    @property
+    def byte_size(self) -> int:
+        """byte_size is the bytes the table and its strings take in the file."""
+        return self.count * self.entry_size + self.str_size
 
 
 @dataclass
