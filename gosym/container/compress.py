@@ -17,7 +17,7 @@ import struct
 import zlib
 from typing import Any, NamedTuple, Optional
 
-from gosym.container import Container, Section
+from gosym.container.base import Container, Section
 from gosym.errors import FormatError, UnsupportedError
 
 SHF_COMPRESSED = 0x800

@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, Optional
 
-from gosym.container import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError
 
 ET = {1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gosym.container import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError, UnsupportedError
 
 CPU = {7: "386", 0x01000007: "amd64", 12: "arm", 0x0100000C: "arm64",

@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
-from gosym.container import Container, Section
+from gosym.container.base import Container, Section
 
 SHT_NOTE = 7
 NT_GNU_BUILD_ID = 3

@@ -6,7 +6,7 @@ String Table".  Long section names ("/123") resolve through the string table.
 """
 from __future__ import annotations
 
-from gosym.container import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError
 
 MACHINES = {0x14C: "386", 0x8664: "amd64", 0xAA64: "arm64", 0x1C4: "arm", 0x1C0: "arm"}
