@@ -11,7 +11,8 @@ from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
-from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab, scan_raw
+from gosym.symbolize import symbolize
 from gosym.symtab import SymbolTable
 
 if TYPE_CHECKING:
@@ -86,13 +87,13 @@ class Binary:
         from gosym.container.raw import parse_raw, sniff_arch
 
         if base_address is not None:
-            return parse_raw(buf, base_address, arch=arch)
+            return parse_raw(buf, base_address, arch=arch, scan=scan_raw)
         try:
             return detect(buf, arch=arch)
         except (FormatError, NotGoBinaryError) as e:
             why = str(e)
         sarch, order, ptr = sniff_arch(buf)
-        c = parse_raw(buf, None, arch=arch or sarch, hint=(order, ptr))
+        c = parse_raw(buf, None, arch=arch or sarch, hint=(order, ptr), scan=scan_raw)
         if c.scan_hit is None:
             raise NotGoBinaryError(f"{why}; no Go pclntab found by scanning the whole file either")
         note = f"container headers unreadable ({why}); read as a raw image by scanning the whole file"
@@ -209,8 +210,7 @@ class Binary:
         either way."""
         if source == "pclntab":
             return self._tab.symbolize(pcs, bias, threads)
-        from gosym.symbolize import symbolize
-        return symbolize(self, pcs, bias, source)
+        return symbolize(self._tab, pcs, bias, source, dwarf=lambda: self.dwarf, symtab=lambda: self.symtab)
 
     def file_name(self, offset: int) -> str:
         """file_name resolves a file offset returned by lookup_many."""
@@ -227,10 +227,7 @@ class Binary:
             tab.inline_failed(e.with_path(self.path))
             self.notes.append(f"inlined frames unavailable: {e}")
             return
-        segs = [(s.addr, s.offset, s.file_size) for s in c.segments if s.file_size]
-        if not segs:
-            segs = [(s.addr, s.offset, s.size) for s in c.sections if s.size and s.addr]
-        tab.set_inline(layout, gofunc, self.pclntab.address or 0, segs)
+        tab.set_inline(layout, gofunc, self.pclntab.address or 0, c.file_ranges())
 
     @property
     def inline_layout(self) -> int:

@@ -200,6 +200,12 @@ def find_moduledata(c: Container, tab: "_native.Pclntab", off: int) -> Optional[
     return None
 
 
+def scan_raw(c: Container) -> Optional[Tuple[int, int]]:
+    """scan_raw is scan for a raw image: any pointer size and byte order
+    (the scanner gosym.container.raw.parse_raw is given)."""
+    return scan(c, any_layout=True)
+
+
 def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:
     """Address of runtime.firstmoduledata: the .go.module section (Go 1.26+),
     the symbol, or a data word pointing at the pclntab header (a raw image:
