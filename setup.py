@@ -10,9 +10,6 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-CSRC = ["csrc/pclntab.c", "csrc/pcvalue.c", "csrc/batch.c", "csrc/symtab.c", "csrc/inline.c",
-        "csrc/symbolize.c", "csrc/account.c", "csrc/render.c"]
-
 compile_args = []
 link_args = []
 if sys.platform != "win32":
@@ -32,17 +29,29 @@ if sys.platform != "win32":
         compile_args += flags + ["-O1", "-g"]
         link_args += flags
 
-ext = Extension(
-    "gosym._native",
-    sources=["gosym/_native.pyx"] + CSRC,
-    include_dirs=["csrc"],
-    extra_compile_args=compile_args,
-    extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/pclntab_int.h", "csrc/pcvalue.h", "csrc/goformat.h",
-             "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
-             "gosym/_reader.pxd", "gosym/_arrays.pxd",
-             "gosym/_native.pxd"],
-)
+# The core, as four extension modules sharing cdef classes through .pxd
+# files: _pclntab (the table object), _symtab (byte scans, symbol tables),
+# _render (address parsing, text output) and _native (whole-table passes and
+# the batch symbolizer; the module the Python layers import).  Each links
+# the C it calls; the C has no global state, so copies do not conflict.
+HEADERS = ["csrc/reader.h", "csrc/pclntab.h", "csrc/pclntab_int.h", "csrc/pcvalue.h",
+           "csrc/goformat.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h",
+           "csrc/render.h", "gosym/_reader.pxd", "gosym/_arrays.pxd", "gosym/_csrc.pxd",
+           "gosym/_pclntab.pxd", "gosym/_render.pxd"]
+
+
+def core(name, csrc):
+    return Extension(f"gosym.{name}", sources=[f"gosym/{name}.pyx"] + csrc, include_dirs=["csrc"],
+                     extra_compile_args=compile_args, extra_link_args=link_args,
+                     depends=HEADERS)
+
+
+BASE = ["csrc/pclntab.c", "csrc/pcvalue.c"]
+PCLN = BASE + ["csrc/inline.c"]
+exts = [core("_pclntab", PCLN),
+        core("_symtab", BASE + ["csrc/symtab.c"]),
+        core("_render", BASE + ["csrc/render.c"]),
+        core("_native", PCLN + ["csrc/batch.c", "csrc/symbolize.c", "csrc/account.c"])]
 
 # The DWARF line-table decoder: its own module, so it builds and loads apart
 # from the pclntab core.
@@ -56,5 +65,5 @@ dwarf_ext = Extension(
              "gosym/_reader.pxd", "gosym/_arrays.pxd"],
 )
 
-setup(ext_modules=cythonize([ext, dwarf_ext], language_level=3,
+setup(ext_modules=cythonize(exts + [dwarf_ext], language_level=3,
                             compiler_directives={"embedsignature": True}))

@@ -1,4 +1,5 @@
-"""Type stubs for the compiled core (gosym/_native.pyx)."""
+"""Type stubs for the compiled core: gosym._native and what it re-exports
+from gosym._pclntab, gosym._symtab and gosym._render."""
 from array import array
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 

@@ -1,5 +1,6 @@
 """The pclntab as a source of symbol data: where it is, its text base, and the
-function objects built on the native decoder (gosym/_native.pyx, csrc/pclntab.c).
+function objects built on the native decoder (gosym/_pclntab.pyx,
+gosym/_native.pyx, csrc/pclntab.c).
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-# Declarations of the plain-C core in csrc/ (no Python API there).
+# Declarations of the plain-C core in csrc/ (no Python API there), cimported by
+# the extension modules gosym._pclntab, gosym._symtab, gosym._render and
+# gosym._native.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 
 
