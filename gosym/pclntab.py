@@ -349,7 +349,12 @@ def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
         layout = 20 if minor is not None and minor >= 13 else 0
     if layout == 0 or tab.version < PclntabVersion.V118:
         return layout, 0
-    gofunc = c.find_symbol("go:func.*", "go.func.*", "_go:func.*", "_go.func.*")
+    # Mach-O prefixes C names with "_": ask for those first there (each name
+    # that misses is a whole scan of the symbol table, ~10 ms on a big one).
+    names = ("go:func.*", "go.func.*", "_go:func.*", "_go.func.*")
+    if c.format == "Mach-O":
+        names = names[2:] + names[:2]
+    gofunc = c.find_symbol(*names)
     if gofunc is None:
         md = _moduledata_addr(c, pcln_va)
         if md is not None:
