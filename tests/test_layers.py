@@ -9,7 +9,8 @@ importing anything, so a lazy import cannot hide.  Imports under
 
 The layer order (docs/architecture.md describes the same):
 
-  0 base        errors, the native core (_native, _dwarf and their .pxd),
+  0 base        errors, the native core (_native, _pclntab, _symtab, _render,
+                _dwarf and their .pxd),
                 and stand-alone helpers that know no Go format
                 (toolchain, runstats, plot)
   1 container   the model (container.base), ELF / Mach-O / PE / raw, notes,
@@ -34,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "gosym"
 
 LAYERS: List[Tuple[str, List[str]]] = [
-    ("base", ["gosym.errors", "gosym._native", "gosym._dwarf", "gosym._arrays", "gosym._reader",
+    ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
+              "gosym._csrc", "gosym._dwarf", "gosym._arrays", "gosym._reader",
               "gosym.toolchain", "gosym.runstats", "gosym.plot"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",
