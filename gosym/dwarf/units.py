@@ -75,8 +75,13 @@ class _Cur:
         with memoryview(self.d) as whole, whole[:self.end] as mv:
             try:
                 v, self.pos = _native.read_value(mv, kind, start)
-            except FormatError as e:
-                why = "past the end of the unit" if "past end" in e.message else "too long"
+            except FormatError:
+                # Which failure, from the bytes (not the message): fewer
+                # than the 10 bytes a 64-bit LEB128 may take are left, all
+                # with the continuation bit (csrc/reader.h).
+                tail = bytes(mv[start:min(self.end, start + 10)])
+                unterminated = len(tail) < 10 and all(b & 0x80 for b in tail)
+                why = "past the end of the unit" if unterminated else "too long"
                 raise self.fail(f"LEB128 {why}", start) from None
         return int(v)
 
