@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from gosym import _dwarf
 from gosym.container import Container
 from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, _resolve
-from gosym.dwarf.sections import DwarfSection, find_section, read_section
+from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, read_section
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
     parse_units
 from gosym.errors import FormatError, GosymError, UnsupportedError
@@ -275,12 +275,11 @@ class Dwarf:
         rows = self._all_rows
         return rows, _dwarf.lookup_rows(rows.address, rows.flags, pcs)
 
-    def describe(self) -> dict:
+    def describe(self) -> Dict[str, SectionSummary]:
         """describe summarizes the sections (stored and decompressed sizes,
-        compression) for reports."""
-        return {s.name: {"stored_name": s.stored_name, "file_offset": s.offset,
-                         "stored_size": s.stored_size, "size": s.size,
-                         "compression": s.compression} for s in self.sections}
+        compression) for reports: canonical name -> SectionSummary."""
+        return {s.name: SectionSummary(s.stored_name, s.offset, s.stored_size, s.size, s.compression)
+                for s in self.sections}
 
 
 
