@@ -10,7 +10,7 @@ $CC -std=c11 -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$root/csrc" \
     "$here/fuzz_pclntab.c" \
-    "$root/csrc/pclntab.c" "$root/csrc/inline.c" "$root/csrc/dwarf_line.c" \
+    "$root/csrc/pclntab.c" "$root/csrc/inline.c" "$root/csrc/dwarf_line.c" "$root/csrc/dwarf_form.c" \
     "$root/csrc/symtab.c" "$root/csrc/account.c" "$root/csrc/render.c" \
     -o "$here/out/fuzz_pclntab"
 echo "$here/out/fuzz_pclntab"

@@ -44,6 +44,11 @@ CMP_NO_PCLNTAB: int
 CMP_NEITHER: int
 CMP_OUTSIDE: int
 
+def read_units(info: Any, abbrev: Any = ..., str: Any = ..., line_str: Any = ..., str_offsets: Any = ...,
+               big_endian: bool = ...) -> List[Tuple[int, int, int, int, int, Optional[str], Optional[str],
+                                                     Optional[str], Optional[int], Optional[int],
+                                                     Optional[str]]]: ...
+
 class SequenceIndex:
     def __init__(self, lo: Any, hi: Any) -> None: ...
     def __len__(self) -> int: ...

@@ -349,6 +349,76 @@ cdef class LineSection:
         return lo, hi, unit
 
 
+# ------------------------------------------------------------ units
+
+_UNIT_SECTIONS = {GS_DWU_INFO: ".debug_info", GS_DWU_ABBREV: ".debug_abbrev", GS_DWU_STR: ".debug_str",
+                  GS_DWU_LINE_STR: ".debug_line_str", GS_DWU_STR_OFFSETS: ".debug_str_offsets"}
+
+
+cdef inline const uint8_t *_present(object owner, const unsigned char[:] v):
+    """The bytes of an optional section: NULL when absent, never NULL when
+    present (an empty section still counts as present)."""
+    cdef const uint8_t *p
+    if owner is None:
+        return NULL
+    p = _ptr(v)
+    return p if p != NULL else <const uint8_t *>b""
+
+
+cdef inline object _ustr(gs_dwu_str s):
+    if s.s == NULL:
+        return None
+    return PyUnicode_DecodeUTF8(s.s, <Py_ssize_t>s.len, "surrogateescape")
+
+
+def read_units(info not None, abbrev=None, str=None, line_str=None, str_offsets=None,
+               bint big_endian=False):
+    """read_units reads every unit header of .debug_info and the attributes
+    of its first DIE (csrc/dwarf_form.c, the one DW_FORM reader): a list of
+    (offset, version, unit_type, address_size, offset_size, name, comp_dir,
+    producer, language, stmt_list, dwo_name) with None for what the DIE
+    lacks (dwo_name "?" when the attribute is present but not a string).
+    Linear in the number of units; errors name the section they are in."""
+    cdef const unsigned char[:] v_info = info
+    cdef const unsigned char[:] v_abbrev = abbrev
+    cdef const unsigned char[:] v_str = str
+    cdef const unsigned char[:] v_line_str = line_str
+    cdef const unsigned char[:] v_so = str_offsets
+    cdef gs_dwu_secs s
+    cdef gs_dwu_unit u
+    cdef gs_err e
+    cdef size_t off = 0, nxt = 0
+    cdef int rc, sec = 0
+    cdef list out = []
+    memset(&s, 0, sizeof(s))
+    s.info = _ptr(v_info)
+    s.info_len = _len(v_info)
+    # A present but empty section still counts as present.
+    s.abbrev = _present(abbrev, v_abbrev)
+    s.abbrev_len = _len(v_abbrev)
+    s.str = _present(str, v_str)
+    s.str_len = _len(v_str)
+    s.line_str = _present(line_str, v_line_str)
+    s.line_str_len = _len(v_line_str)
+    s.str_offsets = _present(str_offsets, v_so)
+    s.str_offsets_len = _len(v_so)
+    s.big_endian = big_endian
+    while off < s.info_len:
+        with nogil:
+            rc = gs_dwu_read(&s, off, &u, &nxt, &e, &sec)
+        if rc != GS_OK:
+            msg = e.msg.decode() if e.msg != NULL else "bad unit"
+            raise FormatError(msg, section=_UNIT_SECTIONS.get(sec, ".debug_info"), offset=e.off)
+        dwo = _ustr(u.dwo_name)
+        if dwo is None and u.has_dwo:
+            dwo = "?"
+        out.append((u.off, u.version, u.unit_type, u.address_size, u.offset_size, _ustr(u.name),
+                    _ustr(u.comp_dir), _ustr(u.producer), u.language if u.has_language else None,
+                    u.stmt_list if u.has_stmt_list else None, dwo))
+        off = nxt
+    return out
+
+
 cdef object _as_u64(offsets):
     if isinstance(offsets, _pyarray.array) and offsets.typecode == "Q":
         return offsets
