@@ -57,11 +57,11 @@ exts = [core("_pclntab", PCLN),
 # from the pclntab core.
 dwarf_ext = Extension(
     "gosym._dwarf",
-    sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c"],
+    sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c", "csrc/dwarf_form.c"],
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "gosym/_dwarf.pxd",
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "csrc/dwarf_form.h", "gosym/_dwarf.pxd",
              "gosym/_reader.pxd", "gosym/_arrays.pxd"],
 )
 

@@ -331,7 +331,7 @@ def _zero_table(b, i) -> str:
     if i is None or i < 0:
         return ""
     rec = b.functions[i].record()
-    zero = [k for k in ("pcln", "pcfile") if rec[k] == 0]
+    zero = [k for k in ("pcln", "pcfile") if getattr(rec, k) == 0]
     return ",".join(zero)
 
 

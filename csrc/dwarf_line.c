@@ -1,5 +1,6 @@
 /* dwarf_line.c - DWARF line-number program decoder.  See dwarf_line.h. */
 #include "dwarf_line.h"
+#include "dwarf_form.h"
 
 /* Standard opcodes [DWARF5 6.2.5.2, 7.22]. */
 enum {
@@ -14,18 +15,6 @@ enum { DW_LNE_end_sequence = 1, DW_LNE_set_address, DW_LNE_define_file, DW_LNE_s
 
 /* Line-number header entry content types [DWARF5 6.2.4.1, 7.22]. */
 enum { DW_LNCT_path = 1, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 };
-
-/* Attribute forms that may appear in entry formats [DWARF5 7.5.6]. */
-enum {
-    DW_FORM_block2 = 0x03, DW_FORM_block4 = 0x04, DW_FORM_data2 = 0x05, DW_FORM_data4 = 0x06,
-    DW_FORM_data8 = 0x07, DW_FORM_string = 0x08, DW_FORM_block = 0x09, DW_FORM_block1 = 0x0a,
-    DW_FORM_data1 = 0x0b, DW_FORM_flag = 0x0c, DW_FORM_sdata = 0x0d, DW_FORM_strp = 0x0e,
-    DW_FORM_udata = 0x0f, DW_FORM_sec_offset = 0x17, DW_FORM_flag_present = 0x19,
-    DW_FORM_strx = 0x1a, DW_FORM_strp_sup = 0x1d, DW_FORM_data16 = 0x1e,
-    DW_FORM_line_strp = 0x1f, DW_FORM_strx1 = 0x25, DW_FORM_strx2 = 0x26,
-    DW_FORM_strx3 = 0x27, DW_FORM_strx4 = 0x28, DW_FORM_GNU_str_index = 0x1f02,
-    DW_FORM_GNU_strp_alt = 0x1f21
-};
 
 /* More empty (zero-byte) v5 entries than this is taken as hostile. */
 #define MAX_EMPTY_ENTRIES 65536u
@@ -72,154 +61,43 @@ int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e)
     return GS_OK;
 }
 
-/* read_form reads one value of form in an entry (scalars come back in
- * *val, strings in *str, *slen and *ssec, blocks in *blk). */
-static void read_form(gs_reader *rd, const gs_dwl_secs *s, int offsz, unsigned form,
-                      uint64_t *val, const char **str, size_t *slen, int *ssec,
-                      const uint8_t **blk)
-{
-    uint64_t n, o;
-    *val = 0;
-    *ssec = GS_DWL_STR_NONE;
-    *blk = NULL;
-    switch (form) {
-    case DW_FORM_string:
-        *slen = gs_rd_cstr(rd, str);
-        *ssec = GS_DWL_STR_LINE;
-        return;
-    case DW_FORM_line_strp:
-    case DW_FORM_strp: {
-        size_t at = rd->pos;
-        gs_reader srd;
-        int line_str = form == DW_FORM_line_strp;
-        o = offsz == 8 ? gs_rd_u64(rd) : gs_rd_u32(rd);
-        if (rd->err)
-            return;
-        if (line_str ? s->line_str == NULL : s->str == NULL) {
-            gs_rd_fail(rd, GS_ERR_FORMAT, at,
-                       line_str ? "DW_FORM_line_strp without .debug_line_str"
-                                : "DW_FORM_strp without .debug_str");
-            return;
-        }
-        gs_rd_init(&srd, line_str ? s->line_str : s->str,
-                   line_str ? s->line_str_len : s->str_len, s->big_endian, 8);
-        if (o > (uint64_t)srd.len) {
-            gs_rd_fail(rd, GS_ERR_FORMAT, at, "string offset past the string section");
-            return;
-        }
-        *slen = gs_cstr_at(&srd, (size_t)o, str);
-        if (srd.err) {
-            gs_rd_fail(rd, GS_ERR_FORMAT, at, "string in string section not terminated");
-            return;
-        }
-        *ssec = line_str ? GS_DWL_STR_LINE_STR : GS_DWL_STR_STR;
-        return;
-    }
-    case DW_FORM_strp_sup:
-    case DW_FORM_GNU_strp_alt:
-    case DW_FORM_sec_offset:
-        *val = offsz == 8 ? gs_rd_u64(rd) : gs_rd_u32(rd);
-        return;
-    case DW_FORM_udata:
-    case DW_FORM_strx:
-    case DW_FORM_GNU_str_index:
-        *val = gs_rd_uvarint(rd);
-        return;
-    case DW_FORM_sdata:
-        *val = (uint64_t)gs_rd_sleb128(rd);
-        return;
-    case DW_FORM_data1:
-    case DW_FORM_flag:
-    case DW_FORM_strx1:
-        *val = gs_rd_u8(rd);
-        return;
-    case DW_FORM_data2:
-    case DW_FORM_strx2:
-        *val = gs_rd_u16(rd);
-        return;
-    case DW_FORM_strx3: {
-        uint64_t a = gs_rd_u8(rd), b = gs_rd_u8(rd), c = gs_rd_u8(rd);
-        *val = rd->big_endian ? (a << 16) | (b << 8) | c : (c << 16) | (b << 8) | a;
-        return;
-    }
-    case DW_FORM_data4:
-    case DW_FORM_strx4:
-        *val = gs_rd_u32(rd);
-        return;
-    case DW_FORM_data8:
-        *val = gs_rd_u64(rd);
-        return;
-    case DW_FORM_flag_present:
-        *val = 1;
-        return;
-    case DW_FORM_data16:
-        n = 16;
-        break;
-    case DW_FORM_block1:
-        n = gs_rd_u8(rd);
-        break;
-    case DW_FORM_block2:
-        n = gs_rd_u16(rd);
-        break;
-    case DW_FORM_block4:
-        n = gs_rd_u32(rd);
-        break;
-    case DW_FORM_block:
-        n = gs_rd_uvarint(rd);
-        break;
-    default:
-        gs_rd_fail(rd, GS_ERR_UNSUPPORTED, rd->pos, "unsupported form in line table entry format");
-        return;
-    }
-    /* Blocks and data16: n bytes in place. */
-    if (rd->err)
-        return;
-    if (!gs_rd_has(rd, rd->pos, (size_t)n) || n > rd->len) {
-        gs_rd_fail(rd, GS_ERR_BOUNDS, rd->pos, "block past the end of the header");
-        return;
-    }
-    *blk = rd->base + rd->pos;
-    *val = n;
-    rd->pos += (size_t)n;
-}
-
 /* read_v5_entry reads one v5 directory or file entry described by fmt. */
 static void read_v5_entry(gs_reader *rd, const gs_dwl_secs *s, int offsz,
                           uint16_t (*fmt)[2], unsigned nfmt, gs_dwl_entry *ent)
 {
     unsigned k;
+    /* Entry values read like attribute values (the one form reader,
+     * dwarf_form.c); no address-sized or implicit forms here. */
+    gs_dwf_ctx c = {5, offsz, 0, 0, s->str, s->str_len, s->line_str, s->line_str_len};
     memset(ent, 0, sizeof *ent);
     ent->name = "";
     for (k = 0; k < nfmt && !rd->err; k++) {
-        uint64_t val;
-        const char *str = NULL;
-        size_t slen = 0;
-        int ssec;
-        const uint8_t *blk;
+        gs_dwf_value v;
         size_t at = rd->pos;
-        read_form(rd, s, offsz, fmt[k][1], &val, &str, &slen, &ssec, &blk);
+        gs_dwf_read(rd, &c, fmt[k][1], 0, &v);
         if (rd->err)
             return;
         switch (fmt[k][0]) {
         case DW_LNCT_path:
-            if (ssec != GS_DWL_STR_NONE) {
-                ent->name = str;
-                ent->name_len = slen;
-                ent->name_sec = ssec;
+            if (v.kind == GS_DWF_STR) {
+                ent->name = v.s;
+                ent->name_len = v.slen;
+                ent->name_sec = v.ssec == GS_DWF_IN_LINE_STR ? GS_DWL_STR_LINE_STR
+                              : v.ssec == GS_DWF_IN_STR ? GS_DWL_STR_STR : GS_DWL_STR_LINE;
             }
             break;
         case DW_LNCT_directory_index:
-            ent->dir = val;
+            ent->dir = v.u;
             break;
         case DW_LNCT_timestamp:
-            ent->mtime = blk ? 0 : val;
+            ent->mtime = v.kind == GS_DWF_NONE ? 0 : v.u;
             break;
         case DW_LNCT_size:
-            ent->size = val;
+            ent->size = v.kind == GS_DWF_NONE ? v.blen : v.u;
             break;
         case DW_LNCT_MD5:
-            if (blk && val == 16) {
-                memcpy(ent->md5, blk, 16);
+            if (v.kind == GS_DWF_NONE && v.blen == 16) {
+                memcpy(ent->md5, v.blk, 16);
                 ent->has_md5 = 1;
             } else {
                 gs_rd_fail(rd, GS_ERR_FORMAT, at, "DW_LNCT_MD5 is not DW_FORM_data16");

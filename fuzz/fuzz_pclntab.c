@@ -42,6 +42,7 @@
 #include "inline.h"
 #include "render.h"
 #include "dwarf_line.h"
+#include "dwarf_form.h"
 #include "symtab.h"
 #include "account.h"
 
@@ -265,6 +266,22 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
     }
 }
 
+/* fuzz_units reads the input as .debug_info whose abbreviation, string
+ * and string-offset sections are the input too (csrc/dwarf_form.c). */
+static void fuzz_units(const uint8_t *d, size_t n)
+{
+    gs_dwu_secs s = {d, n, d, n, d, n, d, n, d, n, 0};
+    gs_dwu_unit u;
+    gs_err e = {0, 0, 0};
+    size_t off = 0, next = 0;
+    int sec, k;
+    for (k = 0; k < 64 && off < n; k++) {
+        if (gs_dwu_read(&s, off, &u, &next, &e, &sec) != GS_OK || next <= off)
+            break;
+        off = next;
+    }
+}
+
 static void fuzz_dwarf(const uint8_t *d, size_t n)
 {
     gs_dwl_secs s;
@@ -391,9 +408,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    if (data[0] & 1)
+    if (data[0] & 1) {
         fuzz_dwarf(data + 1, size - 1);
-    else if (data[0] & 2)
+        fuzz_units(data + 1, size - 1);
+    } else if (data[0] & 2)
         fuzz_symtab(data, size);
     else
         fuzz_pclntab(data, size);

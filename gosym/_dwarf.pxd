@@ -87,3 +87,49 @@ cdef extern from "dwarf_line.h":
     int gs_dwl_next_unit(const gs_dwl_secs *s, size_t off, size_t *next, gs_err *e) nogil
     int gs_dwl_defined_files(const gs_dwl_secs *s, size_t off, gs_dwl_entry *out, size_t cap,
                              size_t *n, gs_err *e) nogil
+
+
+cdef extern from "dwarf_form.h":
+    enum:
+        GS_DWU_INFO
+        GS_DWU_ABBREV
+        GS_DWU_STR
+        GS_DWU_LINE_STR
+        GS_DWU_STR_OFFSETS
+
+    ctypedef struct gs_dwu_secs:
+        const uint8_t *info
+        size_t info_len
+        const uint8_t *abbrev
+        size_t abbrev_len
+        const uint8_t *str
+        size_t str_len
+        const uint8_t *line_str
+        size_t line_str_len
+        const uint8_t *str_offsets
+        size_t str_offsets_len
+        int big_endian
+
+    ctypedef struct gs_dwu_str:
+        const char *s
+        size_t len
+
+    ctypedef struct gs_dwu_unit:
+        size_t off
+        size_t end
+        int version
+        int unit_type
+        int address_size
+        int offset_size
+        gs_dwu_str name
+        gs_dwu_str comp_dir
+        gs_dwu_str producer
+        gs_dwu_str dwo_name
+        int has_dwo
+        int has_language
+        uint64_t language
+        int has_stmt_list
+        uint64_t stmt_list
+
+    int gs_dwu_read(const gs_dwu_secs *s, size_t off, gs_dwu_unit *u, size_t *next, gs_err *e,
+                    int *sec) nogil

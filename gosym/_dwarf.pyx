@@ -349,15 +349,88 @@ cdef class LineSection:
         return lo, hi, unit
 
 
+# ------------------------------------------------------------ units
+
+_UNIT_SECTIONS = {GS_DWU_INFO: ".debug_info", GS_DWU_ABBREV: ".debug_abbrev", GS_DWU_STR: ".debug_str",
+                  GS_DWU_LINE_STR: ".debug_line_str", GS_DWU_STR_OFFSETS: ".debug_str_offsets"}
+
+
+cdef inline const uint8_t *_present(object owner, const unsigned char[:] v):
+    """The bytes of an optional section: NULL when absent, never NULL when
+    present (an empty section still counts as present)."""
+    cdef const uint8_t *p
+    if owner is None:
+        return NULL
+    p = _ptr(v)
+    return p if p != NULL else <const uint8_t *>b""
+
+
+cdef inline object _ustr(gs_dwu_str s):
+    if s.s == NULL:
+        return None
+    return PyUnicode_DecodeUTF8(s.s, <Py_ssize_t>s.len, "surrogateescape")
+
+
+def read_units(info not None, abbrev=None, str=None, line_str=None, str_offsets=None,
+               bint big_endian=False):
+    """read_units reads every unit header of .debug_info and the attributes
+    of its first DIE (csrc/dwarf_form.c, the one DW_FORM reader): a list of
+    (offset, version, unit_type, address_size, offset_size, name, comp_dir,
+    producer, language, stmt_list, dwo_name) with None for what the DIE
+    lacks (dwo_name "?" when the attribute is present but not a string).
+    Linear in the number of units; errors name the section they are in."""
+    cdef const unsigned char[:] v_info = info
+    cdef const unsigned char[:] v_abbrev = abbrev
+    cdef const unsigned char[:] v_str = str
+    cdef const unsigned char[:] v_line_str = line_str
+    cdef const unsigned char[:] v_so = str_offsets
+    cdef gs_dwu_secs s
+    cdef gs_dwu_unit u
+    cdef gs_err e
+    cdef size_t off = 0, nxt = 0
+    cdef int rc, sec = 0
+    cdef list out = []
+    memset(&s, 0, sizeof(s))
+    s.info = _ptr(v_info)
+    s.info_len = _len(v_info)
+    # A present but empty section still counts as present.
+    s.abbrev = _present(abbrev, v_abbrev)
+    s.abbrev_len = _len(v_abbrev)
+    s.str = _present(str, v_str)
+    s.str_len = _len(v_str)
+    s.line_str = _present(line_str, v_line_str)
+    s.line_str_len = _len(v_line_str)
+    s.str_offsets = _present(str_offsets, v_so)
+    s.str_offsets_len = _len(v_so)
+    s.big_endian = big_endian
+    while off < s.info_len:
+        with nogil:
+            rc = gs_dwu_read(&s, off, &u, &nxt, &e, &sec)
+        if rc != GS_OK:
+            msg = e.msg.decode() if e.msg != NULL else "bad unit"
+            raise FormatError(msg, section=_UNIT_SECTIONS.get(sec, ".debug_info"), offset=e.off)
+        dwo = _ustr(u.dwo_name)
+        if dwo is None and u.has_dwo:
+            dwo = "?"
+        out.append((u.off, u.version, u.unit_type, u.address_size, u.offset_size, _ustr(u.name),
+                    _ustr(u.comp_dir), _ustr(u.producer), u.language if u.has_language else None,
+                    u.stmt_list if u.has_stmt_list else None, dwo))
+        off = nxt
+    return out
+
+
 cdef object _as_u64(offsets):
     if isinstance(offsets, _pyarray.array) and offsets.typecode == "Q":
         return offsets
     return _pyarray.array("Q", offsets)
 
 
-# ------------------------------------------------------------ row columns
-# Whole-column passes over decoded rows (LineRows), for `gosym check` and
-# batch lookups: typed loops with the GIL released, arrays in and out.
+# ------------------------------------------------------------ sequences
+# The one sequence lookup: sequences [lo, hi) sorted by lo with a running
+# maximum of hi, found by one binary search and a walk back while the
+# running maximum still covers pc; then the row by a binary search inside
+# the sequence.  SequenceIndex (Dwarf.lookup: one pc, sequences indexed
+# without rows) and lookup_rows (a batch over decoded rows) both use it.
 
 ctypedef struct _seq:
     uint64_t lo
@@ -373,7 +446,102 @@ cdef int _seq_cmp(const void *a, const void *b) noexcept nogil:
         return -1 if x.lo < y.lo else 1
     if x.hi != y.hi:
         return -1 if x.hi < y.hi else 1
+    if x.first != y.first:
+        return -1 if x.first < y.first else 1
     return 0
+
+
+cdef void _seq_sort(_seq *seqs, size_t ns, uint64_t *maxhi) noexcept nogil:
+    """Sort the sequences and fill the running maximum of hi."""
+    cdef size_t i
+    cdef uint64_t mx = 0
+    qsort(seqs, ns, sizeof(_seq), _seq_cmp)
+    for i in range(ns):
+        if seqs[i].hi > mx:
+            mx = seqs[i].hi
+        maxhi[i] = mx
+
+
+cdef int64_t _seq_find(const _seq *seqs, const uint64_t *maxhi, size_t ns, uint64_t pc) noexcept nogil:
+    """The position of a sorted sequence holding pc, or -1."""
+    cdef size_t lo = 0, hi = ns, mid, j
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if seqs[mid].lo <= pc:
+            lo = mid + 1
+        else:
+            hi = mid
+    j = lo
+    while j > 0 and maxhi[j - 1] > pc:
+        j -= 1
+        if seqs[j].lo <= pc < seqs[j].hi:
+            return <int64_t>j
+    return -1
+
+
+cdef int64_t _row_find(const uint64_t[:] a, size_t first, size_t end, uint64_t pc) noexcept nogil:
+    """The last row in [first, end) whose address is at or below pc, or -1."""
+    cdef size_t lo = first, hi = end, mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] <= pc:
+            lo = mid + 1
+        else:
+            hi = mid
+    return <int64_t>(lo - 1) if lo > first else -1
+
+
+cdef class SequenceIndex:
+    """SequenceIndex holds sequences [lo[i], hi[i]) sorted for lookup;
+    find(pc) returns the index i of one holding pc, or -1.  Building sorts
+    (n log n); each find is a binary search (and a walk back over
+    sequences that start below pc and end above it)."""
+
+    cdef _seq *seqs
+    cdef uint64_t *maxhi
+    cdef size_t ns
+
+    def __cinit__(self, lo, hi):
+        cdef const uint64_t[:] l = _as_u64(lo)
+        cdef const uint64_t[:] h = _as_u64(hi)
+        cdef size_t n = <size_t>l.shape[0], i
+        if <size_t>h.shape[0] != n:
+            raise ValueError("lo and hi differ in length")
+        self.seqs = <_seq *>malloc((n + 1) * sizeof(_seq))
+        self.maxhi = <uint64_t *>malloc((n + 1) * sizeof(uint64_t))
+        if self.seqs == NULL or self.maxhi == NULL:
+            raise MemoryError()
+        with nogil:
+            for i in range(n):
+                if l[i] < h[i]:
+                    self.seqs[self.ns].lo = l[i]
+                    self.seqs[self.ns].hi = h[i]
+                    self.seqs[self.ns].first = i
+                    self.seqs[self.ns].end = 0
+                    self.ns += 1
+            _seq_sort(self.seqs, self.ns, self.maxhi)
+
+    def __dealloc__(self):
+        free(self.seqs)
+        free(self.maxhi)
+
+    def __len__(self):
+        return self.ns
+
+    def find(self, uint64_t pc):
+        """find returns the index (in the lo/hi given) of a sequence
+        holding pc, or -1."""
+        cdef int64_t j = _seq_find(self.seqs, self.maxhi, self.ns, pc)
+        return -1 if j < 0 else <int64_t>self.seqs[j].first
+
+
+def row_at(address, size_t first, size_t end, uint64_t pc):
+    """row_at returns the last row in [first, end) of `address` (uint64,
+    sorted within the range) at or below pc, or -1."""
+    cdef const uint64_t[:] a = _as_u64(address)
+    if end > <size_t>a.shape[0] or first > end:
+        raise IndexError("row range outside the address column")
+    return _row_find(a, first, end, pc)
 
 
 def lookup_rows(address, flags, pcs):
@@ -385,13 +553,11 @@ def lookup_rows(address, flags, pcs):
     cdef const uint8_t[:] f = flags
     cdef const uint64_t[:] p = _as_u64(pcs)
     cdef size_t n = <size_t>a.shape[0], m = <size_t>p.shape[0], i, s = 0, ns = 0
-    cdef size_t lo, hi, mid, j
-    cdef uint64_t pc, mx
+    cdef int64_t j
     cdef _seq *seqs = NULL
     cdef uint64_t *maxhi = NULL
     cdef array.array out = array.clone(_q, m, False)
     cdef int64_t *o = <int64_t *>out.data.as_voidptr
-    cdef int found
     if <size_t>f.shape[0] != n:
         raise ValueError("address and flags differ in length")
     seqs = <_seq *>malloc((n + 1) * sizeof(_seq))
@@ -411,44 +577,19 @@ def lookup_rows(address, flags, pcs):
                         seqs[ns].end = i
                         ns += 1
                     s = i + 1
-            qsort(seqs, ns, sizeof(_seq), _seq_cmp)
-            mx = 0
-            for i in range(ns):
-                if seqs[i].hi > mx:
-                    mx = seqs[i].hi
-                maxhi[i] = mx
+            _seq_sort(seqs, ns, maxhi)
             for i in range(m):
-                pc = p[i]
-                o[i] = -1
-                # The last sequence starting at or below pc.
-                lo = 0
-                hi = ns
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if seqs[mid].lo <= pc:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                j = lo
-                while j > 0 and maxhi[j - 1] > pc:
-                    j -= 1
-                    if seqs[j].lo <= pc < seqs[j].hi:
-                        lo = seqs[j].first
-                        hi = seqs[j].end
-                        while lo < hi:
-                            mid = (lo + hi) // 2
-                            if a[mid] <= pc:
-                                lo = mid + 1
-                            else:
-                                hi = mid
-                        if lo > seqs[j].first:
-                            o[i] = <int64_t>(lo - 1)
-                        break
+                j = _seq_find(seqs, maxhi, ns, p[i])
+                o[i] = -1 if j < 0 else _row_find(a, seqs[j].first, seqs[j].end, p[i])
     finally:
         free(seqs)
         free(maxhi)
     return out
 
+
+# ------------------------------------------------------------ row columns
+# Whole-column passes over decoded rows (LineRows), for `gosym check`:
+# typed loops with the GIL released, arrays in and out.
 
 def row_starts(address, flags):
     """row_starts returns the addresses at which a row starts to cover

@@ -13,7 +13,7 @@ from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab, scan_raw
 from gosym.symbolize import symbolize
-from gosym.symtab import SymbolTable
+from gosym.symtab import GosymtabInfo, SymbolTable, gosymtab_info
 
 if TYPE_CHECKING:
     from gosym.dwarf import Dwarf
@@ -142,14 +142,11 @@ class Binary:
         return bi.go_version if bi else None
 
     @property
-    def gosymtab(self) -> Optional[dict]:
-        """gosymtab describes the legacy .gosymtab section: {"section", "size"},
-        or None when absent.  Go 1.3+ leaves it empty; only Go 1.0-1.2 binaries
-        fill it (gosym reads the pclntab instead)."""
-        s = self.container.section(".gosymtab", "__gosymtab")
-        if s is None:
-            return None
-        return {"section": s.name, "size": s.size}
+    def gosymtab(self) -> Optional[GosymtabInfo]:
+        """gosymtab describes the legacy .gosymtab section (gosym.symtab.GosymtabInfo:
+        section, size), or None when absent.  Go 1.3+ leaves it empty; only
+        Go 1.0-1.2 binaries fill it (gosym reads the pclntab instead)."""
+        return gosymtab_info(self.container)
 
     @property
     def dwarf(self) -> Optional["Dwarf"]:

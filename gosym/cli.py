@@ -64,7 +64,7 @@ def _header(b: "gosym.Binary") -> dict:
         "ptr_size": b.ptr_size,
         "go_version": b.go_version,
         "pclntab": info.as_dict(),
-        "gosymtab": b.gosymtab,
+        "gosymtab": b.gosymtab.as_dict() if b.gosymtab else None,
         "build_info": bi.as_dict() if bi else None,
         "base_address": b.base_address,
         "notes": list(b.notes),
@@ -82,7 +82,7 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
         if args.json:
             head = {"path": args.binary, "debug_file": d.path if d.path != args.binary else None,
                     "format": d.container.format, "arch": d.container.arch,
-                    "dwarf_sections": d.describe()}
+                    "dwarf_sections": {k: v.as_dict() for k, v in d.describe().items()}}
             text = json.dumps(head, indent=1)
             out.write(text[:-2] + ',\n "dwarf_lines": [')
             for k, (t, rows) in enumerate(d.iter_tables()):
@@ -155,8 +155,8 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         gst = b.gosymtab
         if gst is not None:
-            note = "empty, as since Go 1.3" if gst["size"] == 0 else f"{gst['size']} bytes (Go 1.0-1.2 format, not decoded)"
-            out.write(f"gosymtab:  {gst['section']}: {note}\n")
+            note = "empty, as since Go 1.3" if gst.size == 0 else f"{gst.size} bytes (Go 1.0-1.2 format, not decoded)"
+            out.write(f"gosymtab:  {gst.section}: {note}\n")
         out.write("\n")
         w = 2 * b.ptr_size
         out.write(f"{'ENTRY':<{w + 2}} {'END':<{w + 2}} NAME  FILE:START_LINE\n")

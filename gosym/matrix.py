@@ -145,9 +145,7 @@ def resolve_toolchain(spec: Optional[str]) -> Toolchain:
     if p.is_dir() and (p / "bin" / "go").is_file():
         root = p
     elif p.is_file():
-        env = {k: v for k, v in os.environ.items() if k not in ("GOROOT", "GOFLAGS", "GOOS", "GOARCH")}
-        env["GOTOOLCHAIN"] = "local"
-        root = Path(_go_env_query(str(p), env)[1])
+        root = Path(_go_env_query(str(p), _tc.query_env())[1])
     elif os.sep in spec:
         raise MatrixError(f"{spec}: no Go toolchain there (want a GOROOT or a go binary)")
     else:
@@ -268,16 +266,12 @@ def build_one(pkg: Path, b: Build) -> Build:
     tmp = Path(tempfile.mkdtemp(prefix=f".{b.key[:16]}-", dir=mdir))
     try:
         goos, goarch = b.target.split("/", 1)
-        env = _tc.go_env(b.toolchain.root, goos, goarch, cgo=False, extra={"PWD": str(pkg)})
-        cmd = [b.toolchain.go, "build", "-o", str(tmp / name), *b.flags.args, "."]
-        try:
-            proc = subprocess.run(cmd, cwd=pkg, env=env, capture_output=True, text=True,
-                                  timeout=BUILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            b.error = f"go build timed out after {BUILD_TIMEOUT}s"
+        res = _tc.go_build(b.toolchain.root, pkg, tmp / name, b.flags.args, goos, goarch, cgo=False,
+                           timeout=BUILD_TIMEOUT)
+        if res.timed_out:
+            b.error = res.error
             return b   # not cached: says nothing about the flags
-        if proc.returncode != 0 or not (tmp / name).is_file():
-            b.error = ((proc.stderr or proc.stdout).strip() or f"go build exited {proc.returncode}")[:8000]
+        b.error = res.error
         row = {"key": b.key, "go": b.toolchain.version, "goroot": str(b.toolchain.root),
                "target": b.target, "flags": list(b.flags.args), "error": b.error, "package": str(pkg)}
         (tmp / "build.json").write_text(json.dumps(row, indent=1) + "\n")

@@ -477,6 +477,36 @@ class FunctionColumns(NamedTuple):
     start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
 
 
+@dataclass(frozen=True)
+class FuncRecord:
+    """FuncRecord is every decoded field of one _func record
+    (runtime/symtab.go: _func): entry and end pcs, name, file, the record's
+    offset in the table, args, deferreturn, the pcsp/pcfile/pcln table
+    offsets, npcdata, cu_offset, start_line (Go 1.20+, else 0), func_id,
+    flag and nfuncdata.  as_dict() gives the JSON form."""
+
+    entry: int
+    end: int
+    name: str
+    file: str
+    record_offset: int
+    args: int
+    deferreturn: int
+    pcsp: int
+    pcfile: int
+    pcln: int
+    npcdata: int
+    cu_offset: int
+    start_line: int
+    func_id: int
+    flag: int
+    nfuncdata: int
+
+    def as_dict(self) -> dict:
+        """as_dict returns the fields as a dict (for JSON output)."""
+        return dict(self.__dict__)
+
+
 class Func:
     """Func is one function of the pclntab; fields decode on first use."""
 
@@ -549,9 +579,9 @@ class Func:
         """base_name is the name without package or receiver."""
         return split_name(self.name, self._version)[2]
 
-    def record(self) -> dict:
+    def record(self) -> FuncRecord:
         """record returns every decoded _func field (for dumps and reports)."""
-        return dict(self._record())
+        return FuncRecord(**self._record())
 
     def lines(self) -> List[LineRow]:
         """lines returns the function's pc -> file:line table (linear in it).

@@ -4,19 +4,45 @@ LC_SYMTAB nlist, PE COFF symbols.
 They name functions (Go and C) and their addresses, but carry no file or
 line: the symbolizer uses them for code the pclntab does not cover, such as
 C functions in cgo binaries.  Decoding is one C pass per table
-(`_native.symtab_list`); names are read on demand.
+(`_native.symtab_list`, wrapped as SymtabColumns); names are read on demand.
 """
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from gosym import _native
-from gosym.container import Container, SymtabRef
+from gosym.container import SYMBOL_ENTRY_SIZE, Container, SymtabRef
 
 IMAGE_SCN_CNT_CODE = 0x20
 SHF_EXECINSTR = 0x4
+
+
+class SymtabColumns(NamedTuple):
+    """SymtabColumns is one symbol table decoded into columns (one C pass,
+    gosym._native.symtab_list): per symbol its value (array Q), size (Q),
+    name_off into the string table (I), index in the table (I), section
+    number (i), type (B) and is_func (B)."""
+
+    value: Any
+    size: Any
+    name_off: Any
+    index: Any
+    section: Any
+    type: Any
+    is_func: Any
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.value)
+
+
+def symtab_columns(c: Container, ref: SymtabRef) -> SymtabColumns:
+    """symtab_columns decodes the symbol table `ref` of container c (the
+    typed wrapper of gosym._native.symtab_list)."""
+    cols = _native.symtab_list(c.buf, ref.kind, c.byte_order == "big", ref.offset, ref.count)
+    return SymtabColumns(cols["value"], cols["size"], cols["name_off"], cols["index"], cols["section"],
+                         cols["type"], cols["is_func"])
 
 
 @dataclass(frozen=True)
@@ -31,26 +57,44 @@ class Symbol:
     table: str
 
 
+@dataclass(frozen=True)
+class GosymtabInfo:
+    """GosymtabInfo describes the legacy .gosymtab section: its name in the
+    file and its size.  Go 1.3+ leaves it empty; only Go 1.0-1.2 binaries
+    fill it (gosym reads the pclntab instead).  as_dict() gives the JSON form."""
+
+    section: str
+    size: int
+
+    def as_dict(self) -> dict:
+        """as_dict returns {"section", "size"} (for JSON output)."""
+        return {"section": self.section, "size": self.size}
+
+
+def gosymtab_info(c: Container) -> Optional[GosymtabInfo]:
+    """gosymtab_info returns the container's .gosymtab/__gosymtab, or None."""
+    s = c.section(".gosymtab", "__gosymtab")
+    return None if s is None else GosymtabInfo(s.name, s.size)
+
+
 class SymbolTable:
     """SymbolTable holds every symbol of a container, with code symbols
     sorted by address for `lookup`."""
 
     def __init__(self, c: Container):
         self._c = c
-        self._tables: List[Tuple[SymtabRef, Dict[str, Any]]] = []
-        for ref in c.symtabs:
-            cols = _native.symtab_list(c.buf, ref.kind, c.byte_order == "big", ref.offset, ref.count)
-            self._tables.append((ref, cols))
+        self._tables: List[Tuple[SymtabRef, SymtabColumns]] = [(ref, symtab_columns(c, ref))
+                                                               for ref in c.symtabs]
         self._sorted: Optional[List[Tuple[int, int, int, int]]] = None
         self._starts: List[int] = []
 
     def __len__(self) -> int:
-        return sum(len(cols["value"]) for _ref, cols in self._tables)
+        return sum(len(cols.value) for _ref, cols in self._tables)
 
-    def _name(self, ref: SymtabRef, cols, k: int) -> str:
-        off = cols["name_off"][k]
+    def _name(self, ref: SymtabRef, cols: SymtabColumns, k: int) -> str:
+        off = cols.name_off[k]
         if ref.kind == "coff" and off == 0xFFFFFFFF:
-            rec = ref.offset + cols["index"][k] * 18
+            rec = ref.offset + cols.index[k] * SYMBOL_ENTRY_SIZE["coff"]
             return bytes(self._c.buf[rec:rec + 8]).split(b"\0", 1)[0].decode("utf-8", "replace")
         if off >= ref.str_size:
             return ""
@@ -60,18 +104,18 @@ class SymbolTable:
             end = ref.str_offset + ref.str_size
         return bytes(self._c.buf[start:end]).decode("utf-8", "replace")
 
-    def _address(self, ref: SymtabRef, cols, k: int) -> Optional[int]:
-        value, section = cols["value"][k], cols["section"][k]
+    def _address(self, ref: SymtabRef, cols: SymtabColumns, k: int) -> Optional[int]:
+        value, section = cols.value[k], cols.section[k]
         if ref.kind == "coff":
             if section <= 0 or section > len(self._c.sections):
                 return None
             return self._c.sections[section - 1].addr + value
         return value
 
-    def _is_code(self, ref: SymtabRef, cols, k: int) -> bool:
-        if not cols["is_func"][k]:
+    def _is_code(self, ref: SymtabRef, cols: SymtabColumns, k: int) -> bool:
+        if not cols.is_func[k]:
             return False
-        section = cols["section"][k]
+        section = cols.section[k]
         if ref.kind == "coff":
             s = self._c.sections[section - 1] if 0 < section <= len(self._c.sections) else None
             return bool(s and s.flags & IMAGE_SCN_CNT_CODE)
@@ -82,22 +126,22 @@ class SymbolTable:
 
     def __iter__(self) -> Iterator[Symbol]:
         for ref, cols in self._tables:
-            for k in range(len(cols["value"])):
+            for k in range(len(cols.value)):
                 addr = self._address(ref, cols, k)
                 if addr is None:
                     continue
-                yield Symbol(self._name(ref, cols, k), addr, cols["size"][k],
+                yield Symbol(self._name(ref, cols, k), addr, cols.size[k],
                              self._is_code(ref, cols, k), ref.name)
 
     def _index(self) -> None:
         rows = []
         for t, (ref, cols) in enumerate(self._tables):
-            for k in range(len(cols["value"])):
+            for k in range(len(cols.value)):
                 if not self._is_code(ref, cols, k):
                     continue
                 addr = self._address(ref, cols, k)
                 if addr:
-                    rows.append((addr, cols["size"][k], t, k))
+                    rows.append((addr, cols.size[k], t, k))
         rows.sort()
         self._sorted = rows
         self._starts = [r[0] for r in rows]

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
+from typing import NamedTuple, Optional, Sequence
 
 __all__ = [
     "ToolchainError",
@@ -32,6 +33,9 @@ __all__ = [
     "system_goroot",
     "is_system_version",
     "go_env",
+    "query_env",
+    "BuildResult",
+    "go_build",
     "go_version",
     "host_platform_tag",
 ]
@@ -301,6 +305,58 @@ def go_env(
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def query_env() -> dict:
+    """Return an environment for asking a Go binary of unknown origin about
+    itself (``go env``): os.environ without the variables that would change
+    its answer (the ones go_env replaces), and GOTOOLCHAIN=local so it does
+    not switch to another toolchain."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env["GOTOOLCHAIN"] = "local"
+    return env
+
+
+class BuildResult(NamedTuple):
+    """BuildResult is what one `go build` gave: ok (the output file exists),
+    error (the toolchain's message, cut to max_error characters; None when
+    ok) and timed_out (a timeout says nothing about the build: not cached)."""
+
+    ok: bool
+    error: Optional[str]
+    timed_out: bool = False
+
+
+def go_build(
+    goroot: os.PathLike | str,
+    package_dir: os.PathLike | str,
+    output: os.PathLike | str,
+    flags: Sequence[str] = (),
+    goos: str | None = None,
+    goarch: str | None = None,
+    cgo: bool = False,
+    goflags: str = "-mod=mod",
+    timeout: float = 600,
+    max_error: int = 8000,
+) -> BuildResult:
+    """Run ``go build -o OUTPUT FLAGS .`` in *package_dir* with the toolchain
+    at *goroot*, offline (go_env), for GOOS/GOARCH, with or without cgo.
+    The one way gosym builds Go code: the fixture factory
+    (tests/fixtures/build.py) and `gosym matrix` both call it; *goflags* is
+    the GOFLAGS value (the fixtures add -buildvcs=false; the matrix keeps
+    the default, -buildvcs=false being one of its flag sets)."""
+    root = Path(goroot)
+    env = go_env(root, goos, goarch, cgo=cgo, extra={"GOFLAGS": goflags, "PWD": str(package_dir)})
+    cmd = [str(root / "bin" / "go"), "build", "-o", str(output), *flags, "."]
+    try:
+        proc = subprocess.run(cmd, cwd=package_dir, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return BuildResult(False, f"go build timed out after {timeout:g}s", True)
+    if proc.returncode != 0 or not Path(output).is_file():
+        msg = (proc.stderr or proc.stdout).strip() or f"go build exited {proc.returncode}"
+        return BuildResult(False, msg[:max_error])
+    return BuildResult(True, None)
 
 
 def go_version(goroot: os.PathLike | str) -> str:

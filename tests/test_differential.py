@@ -73,8 +73,8 @@ def zero_table_quirk(b, pc, want, got):
     if want is None or got is None or want[0] != got[0]:
         return False
     rec = b.func_at(pc).record()
-    file_ok = want[1] == got[1] or (rec["pcfile"] == 0 and got[1] == "")
-    line_ok = want[2] == got[2] or (rec["pcln"] == 0 and got[2] == -1)
+    file_ok = want[1] == got[1] or (rec.pcfile == 0 and got[1] == "")
+    line_ok = want[2] == got[2] or (rec.pcln == 0 and got[2] == -1)
     return file_ok and line_ok
 
 

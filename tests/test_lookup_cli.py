@@ -70,9 +70,9 @@ def test_go_style_matches_go_tool_addr2line(fixture_rows):
                 if w[2 * k:2 * k + 2] == g[2 * k:2 * k + 2]:
                     continue
                 f = b.func_at(int(a, 16))
-                rec = f.record() if f else {}
+                rec = f.record() if f else None
                 assert f is not None and w[2 * k] == g[2 * k] == f.name and \
-                    (rec["pcln"] == 0 or rec["pcfile"] == 0), \
+                    (rec.pcln == 0 or rec.pcfile == 0), \
                     (r["toolchain"], r["goos"], r["goarch"], a, w[2 * k:2 * k + 2], g[2 * k:2 * k + 2])
                 quirks += 1
     assert quirks < compared / 50, (quirks, compared)

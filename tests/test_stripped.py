@@ -162,9 +162,9 @@ def test_stripped_pe_where_go_addr2line_fails(tmp_path):
             # Known quirk (tests/test_lookup_cli.py): a function with no line
             # table; addr2line decodes the bytes at pctab offset 0.
             f = b.func_at(int(a, 16))
-            rec = f.record() if f else {}
+            rec = f.record() if f else None
             assert f is not None and w[2 * k] == g[2 * k] == f.name and \
-                (rec["pcln"] == 0 or rec["pcfile"] == 0), (a, w[2 * k:2 * k + 2], g[2 * k:2 * k + 2])
+                (rec.pcln == 0 or rec.pcfile == 0), (a, w[2 * k:2 * k + 2], g[2 * k:2 * k + 2])
 
 
 def test_corpus_scan_rows(corpus_rows, oracle):

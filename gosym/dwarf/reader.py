@@ -8,14 +8,13 @@ What does not live here: opening files and finding separate debug files
 from __future__ import annotations
 
 import array
-import bisect
 import mmap
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from gosym import _dwarf
 from gosym.container import Container
 from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, _resolve
-from gosym.dwarf.sections import DwarfSection, find_section, read_section
+from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, read_section
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
     parse_units
 from gosym.errors import FormatError, GosymError, UnsupportedError
@@ -232,46 +231,38 @@ class Dwarf:
             except GosymError as e:
                 raise self._err(e)
             # Ordinal of each sequence inside its unit.
-            ordinal = []
+            ordinal = array.array("I", bytes(4 * len(unit)))
             prev, n = -1, 0
-            for u in unit:
+            for i, u in enumerate(unit):
                 n = n + 1 if u == prev else 0
                 prev = u
-                ordinal.append(n)
-            order = sorted(range(len(lo)), key=lambda i: (lo[i], hi[i]))
-            slo = [lo[i] for i in order]
-            shi = [hi[i] for i in order]
-            sunit = [(unit[i], ordinal[i]) for i in order]
-            maxhi, m = [], 0
-            for h in shi:
-                m = max(m, h)
-                maxhi.append(m)
-            self._seq = (slo, shi, sunit, maxhi)
+                ordinal[i] = n
+            self._seq = (_dwarf.SequenceIndex(lo, hi), unit, ordinal)
         return self._seq
 
     def lookup(self, pc: int) -> Optional[LineInfo]:
         """lookup returns (file, line, column) of the row covering pc, or
         None on a miss.  The first call indexes the sequences (one pass over
         .debug_line storing no rows); each call then decodes at most one
-        line program (the last 16 are cached) and binary-searches it."""
-        slo, shi, sunit, maxhi = self._sequences()
-        j = bisect.bisect_right(slo, pc) - 1
-        while j >= 0 and maxhi[j] > pc:
-            if slo[j] <= pc < shi[j]:
-                k, ordinal = sunit[j]
-                cols = self._unit_rows(k)
-                ends = cols[7]
-                if ordinal >= len(ends):
-                    return None
-                start = ends[ordinal - 1] + 1 if ordinal else 0
-                end = ends[ordinal]
-                i = bisect.bisect_right(cols[0], pc, start, end) - 1
-                if i < start:
-                    return None
-                t = self.table(k)
-                return LineInfo(t.file_name(cols[1][i]), cols[2][i], cols[3][i])
-            j -= 1
-        return None
+        line program (the last 16 are cached) and binary-searches it, with
+        the sequence and row searches of lookup_many (gosym._dwarf)."""
+        index, unit, ordinal = self._sequences()
+        if not 0 <= pc < 1 << 64:
+            return None
+        s = index.find(pc)
+        if s < 0:
+            return None
+        k, nth = unit[s], ordinal[s]
+        cols = self._unit_rows(k)
+        ends = cols[7]
+        if nth >= len(ends):
+            return None
+        start = ends[nth - 1] + 1 if nth else 0
+        i = _dwarf.row_at(cols[0], start, ends[nth], pc)
+        if i < 0:
+            return None
+        t = self.table(k)
+        return LineInfo(t.file_name(cols[1][i]), cols[2][i], cols[3][i])
 
     def lookup_many(self, pcs: Any) -> Tuple[LineRows, array.array]:
         """lookup_many maps a buffer of uint64 pcs to the rows covering them:
@@ -284,12 +275,11 @@ class Dwarf:
         rows = self._all_rows
         return rows, _dwarf.lookup_rows(rows.address, rows.flags, pcs)
 
-    def describe(self) -> dict:
+    def describe(self) -> Dict[str, SectionSummary]:
         """describe summarizes the sections (stored and decompressed sizes,
-        compression) for reports."""
-        return {s.name: {"stored_name": s.stored_name, "file_offset": s.offset,
-                         "stored_size": s.stored_size, "size": s.size,
-                         "compression": s.compression} for s in self.sections}
+        compression) for reports: canonical name -> SectionSummary."""
+        return {s.name: SectionSummary(s.stored_name, s.offset, s.stored_size, s.size, s.compression)
+                for s in self.sections}
 
 
 

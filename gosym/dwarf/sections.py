@@ -32,6 +32,24 @@ class DwarfSection:
     data: Any = field(repr=False, default=None)
 
 
+@dataclass(frozen=True)
+class SectionSummary:
+    """SectionSummary is what Dwarf.describe reports of one DWARF section:
+    its name in the file, file offset, stored and decompressed sizes and
+    compression.  as_dict() gives the JSON form."""
+
+    stored_name: str
+    file_offset: int
+    stored_size: int
+    size: int
+    compression: str
+
+    def as_dict(self) -> dict:
+        """as_dict returns the fields as a dict (for JSON output)."""
+        return {"stored_name": self.stored_name, "file_offset": self.file_offset,
+                "stored_size": self.stored_size, "size": self.size, "compression": self.compression}
+
+
 def _names(container: Container, base: str) -> Tuple[str, str]:
     if container.format == "Mach-O":
         # Mach-O section names are cut at 16 bytes (__debug_str_offs).
@@ -60,5 +78,5 @@ def read_section(container: Container, base: str) -> Optional[DwarfSection]:
     return DwarfSection(f".debug_{base}", s.name, s.offset, s.size, len(data), kind, data)
 
 
-__all__ = ["DwarfSection", "MAX_RATIO", "MAX_SECTION", "SHF_COMPRESSED", "decompress", "find_section",
+__all__ = ["DwarfSection", "SectionSummary", "MAX_RATIO", "MAX_SECTION", "SHF_COMPRESSED", "decompress", "find_section",
            "read_section"]
