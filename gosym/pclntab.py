@@ -4,6 +4,7 @@ function objects built on the native decoder (gosym/_native.pyx, csrc/pclntab.c)
 from __future__ import annotations
 
 import enum
+from array import array
 from dataclasses import dataclass
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
@@ -447,12 +448,40 @@ class LineRow(NamedTuple):
 
 
 class FunctionColumns(NamedTuple):
-    """FunctionColumns is the whole function table as columns."""
+    """FunctionColumns is the whole function table as columns (one row per
+    function, in table order)."""
 
     entry: "Sequence[int]"       # array('Q')
     end: "Sequence[int]"         # array('Q')
     name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
     start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
+    file: Optional[List[str]] = None   # entry file per function; only with columns(files=True)
+
+
+class LookupColumns(NamedTuple):
+    """LookupColumns is the answer of Binary.lookup_many: per pc, the
+    function index (int64 array, -1 on a miss), the line (int32 array, -1
+    unknown) and the file offset (uint32 array, 0 unknown; Binary.file_name
+    turns it into a name)."""
+
+    func: "array"
+    line: "array"
+    file_offset: "array"
+
+
+class LineColumns(NamedTuple):
+    """LineColumns is every function's pc -> file:line table as columns
+    (Binary.line_table): per row its first pc (uint64 array), file offset
+    (uint32 array; Binary.file_name gives the name), line (int32 array) and
+    function index (uint32 array), each function's rows together in table
+    order; `failed` counts the functions whose tables did not decode (they
+    have no rows)."""
+
+    pc: "array"
+    file_offset: "array"
+    line: "array"
+    func: "array"
+    failed: int
 
 
 class Func:
@@ -527,6 +556,13 @@ class Func:
         """base_name is the name without package or receiver."""
         return split_name(self.name, self._version)[2]
 
+    @property
+    def has_inline_tree(self) -> bool:
+        """has_inline_tree says whether the function has an inline tree (calls
+        inlined into it that lookup can expand); False when the binary's
+        trees cannot be read (Binary.inline_layout 0)."""
+        return bool(self._tab.inline_tree_offset(self.index))
+
     def record(self) -> dict:
         """record returns every decoded _func field (for dumps and reports)."""
         return dict(self._record())
@@ -579,11 +615,13 @@ class Functions(Sequence):
         for k in range(self._tab.nfunc):
             yield Func(self._tab, k)
 
-    def columns(self) -> FunctionColumns:
+    def columns(self, files: bool = False) -> FunctionColumns:
         """columns returns the whole table in one C pass: entry and end as
         uint64 arrays, names as a sequence of str (decoded on first access;
-        `.tolist()` decodes all), start lines as an int32 array."""
-        return FunctionColumns(*self._tab.columns())
+        `.tolist()` decodes all), start lines as an int32 array, and with
+        files=True the entry file of every function as a list of str (one
+        more pass over the pcfile tables: linear in them)."""
+        return FunctionColumns(*self._tab.columns(files))
 
     def get(self, name: str) -> Optional[Func]:
         """get returns the first function with this exact name, or None (linear)."""
