@@ -16,15 +16,12 @@ round-trips.
 """
 from __future__ import annotations
 
-import argparse
 import array
 import gzip
-import json
 import os
-import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TextIO, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from gosym.errors import GosymError, UnsupportedError
 
