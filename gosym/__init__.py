@@ -23,9 +23,8 @@ from gosym.addresses import parse_address, parse_addresses
 from gosym.binary import Binary, Frame, open
 from gosym.buildinfo import BuildInfo, Module
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError, UnsupportedError
-from gosym.pclntab import (Func, FunctionColumns, Functions, LineColumns, LineRow, LookupColumns,
-                           PclntabInfo, PclntabVersion)
-from gosym.results import Symbolized
+from gosym.pclntab import Func, Functions, PclntabInfo, PclntabVersion
+from gosym.results import FunctionColumns, LineColumns, LineRow, LookupColumns, Symbolized
 
 if TYPE_CHECKING:
     from gosym import maps, pprof  # noqa: F401

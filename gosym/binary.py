@@ -11,9 +11,8 @@ from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
-from gosym.pclntab import (Functions, Func, LineColumns, LookupColumns, PclntabInfo,
-                           inline_context, open_pclntab)
-from gosym.results import Symbolized
+from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+from gosym.results import LineColumns, LookupColumns, Symbolized
 from gosym.symtab import SymbolTable
 
 if TYPE_CHECKING:

@@ -4,13 +4,13 @@ function objects built on the native decoder (gosym/_native.pyx, csrc/pclntab.c)
 from __future__ import annotations
 
 import enum
-from array import array
 from dataclasses import dataclass
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from gosym import _native
 from gosym.container import Container
 from gosym.errors import FormatError, NotGoBinaryError
+from gosym.results import FunctionColumns, LineRow
 
 
 class PclntabVersion(enum.IntEnum):
@@ -436,52 +436,6 @@ def split_name(name: str, version: int = 120) -> Tuple[str, str, str]:
     dot = m.rfind(".")
     base = name[dot + 1:] if dot >= 0 else name
     return package, receiver, base
-
-
-class LineRow(NamedTuple):
-    """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
-
-    pc: int
-    end: int
-    file: str
-    line: int
-
-
-class FunctionColumns(NamedTuple):
-    """FunctionColumns is the whole function table as columns (one row per
-    function, in table order)."""
-
-    entry: "Sequence[int]"       # array('Q')
-    end: "Sequence[int]"         # array('Q')
-    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
-    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
-    file: Optional[List[str]] = None   # entry file per function; only with columns(files=True)
-
-
-class LookupColumns(NamedTuple):
-    """LookupColumns is the answer of Binary.lookup_many: per pc, the
-    function index (int64 array, -1 on a miss), the line (int32 array, -1
-    unknown) and the file offset (uint32 array, 0 unknown; Binary.file_name
-    turns it into a name)."""
-
-    func: "array"
-    line: "array"
-    file_offset: "array"
-
-
-class LineColumns(NamedTuple):
-    """LineColumns is every function's pc -> file:line table as columns
-    (Binary.line_table): per row its first pc (uint64 array), file offset
-    (uint32 array; Binary.file_name gives the name), line (int32 array) and
-    function index (uint32 array), each function's rows together in table
-    order; `failed` counts the functions whose tables did not decode (they
-    have no rows)."""
-
-    pc: "array"
-    file_offset: "array"
-    line: "array"
-    func: "array"
-    failed: int
 
 
 class Func:

@@ -1,5 +1,6 @@
-"""The result types shared by every source of answers (pclntab, DWARF,
-symbol tables): what Binary.symbolize returns, whatever its `source`.
+"""The result types of the public API: rows and columns that Binary and
+Functions return, and `Symbolized`, what Binary.symbolize returns whatever
+its `source`.
 
 Only types live here, no decoding: the pclntab's batch result is the C
 class gosym._native.Symbolized, the multi-source one
@@ -7,10 +8,58 @@ gosym.symbolize.MergedSymbolized; both satisfy `Symbolized`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, List, Protocol, runtime_checkable
+from array import array
+from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
+                    runtime_checkable)
 
 if TYPE_CHECKING:
     from gosym._native import Frame
+
+
+class LineRow(NamedTuple):
+    """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
+
+    pc: int
+    end: int
+    file: str
+    line: int
+
+
+class FunctionColumns(NamedTuple):
+    """FunctionColumns is the whole function table as columns (one row per
+    function, in table order)."""
+
+    entry: "Sequence[int]"       # array('Q')
+    end: "Sequence[int]"         # array('Q')
+    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
+    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
+    file: Optional[List[str]] = None   # entry file per function; only with columns(files=True)
+
+
+class LookupColumns(NamedTuple):
+    """LookupColumns is the answer of Binary.lookup_many: per pc, the
+    function index (int64 array, -1 on a miss), the line (int32 array, -1
+    unknown) and the file offset (uint32 array, 0 unknown; Binary.file_name
+    turns it into a name)."""
+
+    func: "array"
+    line: "array"
+    file_offset: "array"
+
+
+class LineColumns(NamedTuple):
+    """LineColumns is every function's pc -> file:line table as columns
+    (Binary.line_table): per row its first pc (uint64 array), file offset
+    (uint32 array; Binary.file_name gives the name), line (int32 array) and
+    function index (uint32 array), each function's rows together in table
+    order; `failed` counts the functions whose tables did not decode (they
+    have no rows)."""
+
+    pc: "array"
+    file_offset: "array"
+    line: "array"
+    func: "array"
+    failed: int
 
 
 @runtime_checkable
