@@ -29,8 +29,8 @@ def address_option(text: str) -> int:
     return v
 
 
-def progress_printer(enabled: bool) -> Callable[[int, int], None]:
-    """progress_printer returns tick(done, total), which prints a stderr
+def count_progress(enabled: bool) -> Callable[[int, int], None]:
+    """count_progress returns tick(done, total), which prints a stderr
     progress line for long passes every 5% (nothing when not enabled)."""
     state = {"last": -1}
 

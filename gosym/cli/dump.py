@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 import gosym
-from gosym.cli.common import add_debug_file_args, address_option, progress_printer
+from gosym.cli.common import add_debug_file_args, address_option, count_progress
 
 
 def _header(b: "gosym.Binary") -> dict:
@@ -84,7 +84,7 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
         cols = b.functions.columns(files=True)   # entry files too, one C pass
         files = cols.file or []
         n = len(cols.name)
-        tick = progress_printer(args.lines and n > 5000 and sys.stderr.isatty())
+        tick = count_progress(args.lines and n > 5000 and sys.stderr.isatty())
         if args.json:
             head = _header(b)
             text = json.dumps(head, indent=1)
