@@ -19,10 +19,12 @@ except ImportError as _e:  # pragma: no cover - only on a broken install
 
 from typing import TYPE_CHECKING, Any
 
+from gosym.addresses import parse_address, parse_addresses
 from gosym.binary import Binary, Frame, open
 from gosym.buildinfo import BuildInfo, Module
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError, UnsupportedError
-from gosym.pclntab import Func, FunctionColumns, Functions, LineRow, PclntabInfo, PclntabVersion
+from gosym.pclntab import Func, Functions, PclntabInfo, PclntabVersion
+from gosym.results import FunctionColumns, LineColumns, LineRow, LookupColumns, Symbolized
 
 if TYPE_CHECKING:
     from gosym import maps, pprof  # noqa: F401
@@ -50,9 +52,13 @@ def __getattr__(name: str) -> Any:
 
 __version__ = "0.1.0"
 
+# The public surface: these names, and what their objects return.  Every
+# other module-level name in gosym is internal (the CLI in gosym.cli uses
+# nothing else; tests/test_api.py checks both).
 __all__ = [
     "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "Functions",
-    "GosymError", "GosymWarning", "LineRow", "Module", "NotGoBinaryError", "PclntabInfo", "PclntabVersion",
-    "UnsupportedError", "open", "__version__",
+    "GosymError", "GosymWarning", "LineColumns", "LineRow", "LookupColumns", "Module",
+    "NotGoBinaryError", "PclntabInfo", "PclntabVersion", "Symbolized", "UnsupportedError",
+    "open", "parse_address", "parse_addresses", "__version__",
     "CompileUnit", "Dwarf", "LineInfo", "LineRows", "LineTable", "open_dwarf",
 ]

@@ -40,7 +40,6 @@ class Symbolized:
     line: array
     start_line: array
     inlined: array
-    tab: "Pclntab"
     def __len__(self) -> int: ...
     @property
     def nframes(self) -> int: ...

@@ -297,7 +297,7 @@ cdef class Symbolized:
     `name_off`, `file_off`, `line`, `start_line`, `inlined` (arrays).  Names
     and files are shared strings decoded on demand: `frames(k)` builds the
     Frame objects of one pc, `names()`/`files()` whole columns."""
-    cdef readonly Pclntab tab
+    cdef Pclntab tab
     cdef readonly array.array first, count, func, name_off, file_off, line, start_line, inlined
 
     @staticmethod

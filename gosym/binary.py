@@ -5,13 +5,14 @@ import builtins
 import mmap
 import os
 import warnings
-from typing import TYPE_CHECKING, Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab, scan_raw
+from gosym.results import LineColumns, LookupColumns, Symbolized
 from gosym.symbolize import symbolize
 from gosym.symtab import GosymtabInfo, SymbolTable, gosymtab_info
 
@@ -68,8 +69,6 @@ class Binary:
             self._tab, self.pclntab = open_pclntab(self.container)
             self.notes += getattr(self.container, "notes", [])
             self._setup_inline()
-            # The hot path goes straight to the extension (no wrapper frame).
-            self.lookup = self._tab.lookup  # type: ignore[method-assign]
             if debug_file is not None:
                 from gosym.dwarf import open_debug_file
                 self._dwarf = open_debug_file(self.container, self.path, debug_file,
@@ -171,16 +170,32 @@ class Binary:
         i = self._tab.find(pc)
         return None if i < 0 else Func(self._tab, i)
 
-    def lookup(self, pc: int) -> List["_native.Frame"]:
-        """lookup returns the frames for pc, innermost first ([] on a miss;
-        malformed data raises FormatError)."""
-        return self._tab.lookup(pc)
+    def lookup(self, pc: int, source: str = "pclntab") -> List["_native.Frame"]:
+        """lookup returns the frames at pc, innermost first ([] on a miss).
 
-    def lookup_many(self, pcs):
-        """lookup_many maps a buffer of uint64 pcs to (function index, line,
-        file offset) arrays in one C loop with the GIL released; names come
-        from functions.columns() / file_name()."""
-        return self._tab.lookup_many(pcs)
+        `source` is where the answer comes from, as for symbolize: "pclntab"
+        (the default: function, file:line and inlined frames, one C call),
+        "dwarf" (DWARF's line table: one frame with file:line, the function
+        name from the symbol tables), "symtab" (one frame with the function
+        name only: file "" and line 0) or "auto" (the pclntab, then DWARF,
+        then the symbol tables).  Malformed data raises FormatError."""
+        if source == "pclntab":
+            return self._tab.lookup(pc)
+        return self.symbolize((pc,), source=source).frames(0)
+
+    def lookup_many(self, pcs: Any) -> LookupColumns:
+        """lookup_many maps a buffer of uint64 pcs to LookupColumns (function
+        index, line, file offset arrays) in one C loop with the GIL released:
+        the physical function only, from the pclntab (symbolize answers from
+        every source, inlined frames included).  Names come from
+        functions.columns() and file_name()."""
+        return LookupColumns(*self._tab.lookup_many(pcs))
+
+    def line_table(self) -> LineColumns:
+        """line_table returns every function's pc -> file:line rows as
+        LineColumns, in one C pass with the GIL released (linear in the
+        pcfile and pcln tables); file names come from file_name()."""
+        return LineColumns(*self._tab.line_table())
 
     @property
     def symtab(self) -> "SymbolTable":
@@ -190,28 +205,50 @@ class Binary:
             self._symtab = SymbolTable(self.container)
         return self._symtab
 
-    def symbolize(self, pcs, bias: int = 0, source: str = "pclntab", threads: int = 0) -> Any:
+    def symbolize(self, pcs: Any, bias: int = 0, source: str = "pclntab", threads: int = 0) -> Symbolized:
         """symbolize expands many pcs at once, inlined frames included, into
         columns: any buffer of uint64 (array, numpy, bytes) or a sequence of
         ints.  `bias` is subtracted from every pc (runtime address - link
         address).  `source` picks where answers come from: "pclntab" (the
-        default: gosym._native.Symbolized, C loops with the GIL released, no
-        Python object per frame until asked with `.frames(k)`), "dwarf",
-        "symtab", or "auto": the pclntab, then DWARF (file:line:column, for
-        C code in cgo binaries), then the symbol tables, giving a
-        gosym.symbolize.MergedSymbolized.  Either result has a `source`
-        column saying per pc which source answered (gosym.symbolize.PCLNTAB,
-        DWARF, SYMTAB, or NONE for a miss).  The pclntab pass splits batches
+        default: C loops with the GIL released, no Python object per frame
+        until asked with `.frames(k)`), "dwarf", "symtab", or "auto": the
+        pclntab, then DWARF (file:line:column, for C code in cgo binaries),
+        then the symbol tables.  Whatever the source, the result is a
+        gosym.Symbolized: per pc `count[k]` frames from `first[k]` and
+        `source[k]` (gosym.symbolize.PCLNTAB, DWARF, SYMTAB, or NONE for a
+        miss); per frame `line`, `column`, `start_line`, `inlined`;
+        `names()`, `files()`, `frames(k)`.  The pclntab pass splits batches
         of more than 64k pcs at function boundaries over `threads` threads
         (0: one per CPU, 1: the calling thread only); the answer is the same
-        either way."""
+        either way.  The other sources run on the calling thread: with them
+        `threads` must be 0 or 1 (ValueError otherwise)."""
+        if not isinstance(threads, int) or threads < 0:
+            raise ValueError(f"threads must be an int >= 0 (0: one per CPU), not {threads!r}")
         if source == "pclntab":
             return self._tab.symbolize(pcs, bias, threads)
+        if threads > 1:
+            raise ValueError(f"threads={threads}: source {source!r} runs on the calling thread; "
+                             "only source='pclntab' splits a batch over threads (use 0 or 1)")
         return symbolize(self._tab, pcs, bias, source, dwarf=lambda: self.dwarf, symtab=lambda: self.symtab)
 
     def file_name(self, offset: int) -> str:
-        """file_name resolves a file offset returned by lookup_many."""
+        """file_name returns the name of the file at a file-table offset, the
+        kind of value lookup_many's and line_table's `file_offset` columns
+        hold (one argument kind: an offset, never a row or file index)."""
         return self._tab.file_name(offset)
+
+    def pclntab_sizes(self) -> Dict[str, int]:
+        """pclntab_sizes splits the pclntab's bytes by what they hold: header,
+        function table, _func records, names, cu and file tables, each kind
+        of pc-value table, funcdata inside the table (Go 1.26+ puts go:func.*
+        there), other.  The values sum to pclntab.size.  Linear in the table
+        (one C pass)."""
+        info = self.pclntab
+        funcdata_off = None
+        _layout, gofunc = inline_context(self.container, self._tab, info.address, self.go_version)
+        if gofunc and info.address and info.address <= gofunc < info.address + info.size:
+            funcdata_off = gofunc - info.address   # Go 1.26+: go:func.* inside the table
+        return self._tab.account(funcdata_off)
 
     def _setup_inline(self) -> None:
         """Hand the core the inline context at open (cheap: the build info

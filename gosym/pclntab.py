@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from gosym import _native
 from gosym.container import Container
 from gosym.errors import FormatError, NotGoBinaryError
+from gosym.results import FuncRecord, FunctionColumns, LineRow
 
 
 class PclntabVersion(enum.IntEnum):
@@ -459,54 +460,6 @@ def split_name(name: str, version: int = 120) -> Tuple[str, str, str]:
     return package, receiver, base
 
 
-class LineRow(NamedTuple):
-    """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
-
-    pc: int
-    end: int
-    file: str
-    line: int
-
-
-class FunctionColumns(NamedTuple):
-    """FunctionColumns is the whole function table as columns."""
-
-    entry: "Sequence[int]"       # array('Q')
-    end: "Sequence[int]"         # array('Q')
-    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
-    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
-
-
-@dataclass(frozen=True)
-class FuncRecord:
-    """FuncRecord is every decoded field of one _func record
-    (runtime/symtab.go: _func): entry and end pcs, name, file, the record's
-    offset in the table, args, deferreturn, the pcsp/pcfile/pcln table
-    offsets, npcdata, cu_offset, start_line (Go 1.20+, else 0), func_id,
-    flag and nfuncdata.  as_dict() gives the JSON form."""
-
-    entry: int
-    end: int
-    name: str
-    file: str
-    record_offset: int
-    args: int
-    deferreturn: int
-    pcsp: int
-    pcfile: int
-    pcln: int
-    npcdata: int
-    cu_offset: int
-    start_line: int
-    func_id: int
-    flag: int
-    nfuncdata: int
-
-    def as_dict(self) -> dict:
-        """as_dict returns the fields as a dict (for JSON output)."""
-        return dict(self.__dict__)
-
-
 class Func:
     """Func is one function of the pclntab; fields decode on first use."""
 
@@ -579,6 +532,13 @@ class Func:
         """base_name is the name without package or receiver."""
         return split_name(self.name, self._version)[2]
 
+    @property
+    def has_inline_tree(self) -> bool:
+        """has_inline_tree says whether the function has an inline tree (calls
+        inlined into it that lookup can expand); False when the binary's
+        trees cannot be read (Binary.inline_layout 0)."""
+        return bool(self._tab.inline_tree_offset(self.index))
+
     def record(self) -> FuncRecord:
         """record returns every decoded _func field (for dumps and reports)."""
         return FuncRecord(**self._record())
@@ -631,11 +591,13 @@ class Functions(Sequence):
         for k in range(self._tab.nfunc):
             yield Func(self._tab, k)
 
-    def columns(self) -> FunctionColumns:
+    def columns(self, files: bool = False) -> FunctionColumns:
         """columns returns the whole table in one C pass: entry and end as
         uint64 arrays, names as a sequence of str (decoded on first access;
-        `.tolist()` decodes all), start lines as an int32 array."""
-        return FunctionColumns(*self._tab.columns())
+        `.tolist()` decodes all), start lines as an int32 array, and with
+        files=True the entry file of every function as a list of str (one
+        more pass over the pcfile tables: linear in them)."""
+        return FunctionColumns(*self._tab.columns(files))
 
     def get(self, name: str) -> Optional[Func]:
         """get returns the first function with this exact name, or None (linear)."""

@@ -16,15 +16,12 @@ round-trips.
 """
 from __future__ import annotations
 
-import argparse
 import array
 import gzip
-import json
 import os
-import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TextIO, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from gosym.errors import GosymError, UnsupportedError
 
@@ -356,12 +353,10 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
         rep.already = len(locs) - len(todo)
         pcs = array.array("Q", [(loc.address - bias) & 0xFFFFFFFFFFFFFFFF for loc in todo])
         res = binary.symbolize(pcs)
-        tab = res.tab
         first, count, line, start = res.first, res.count, res.line, res.start_line
-        func, name_off, file_off, inlined = res.func, res.name_off, res.file_off, res.inlined
-        # Frames are keyed by table offsets and indexes, so names are decoded
-        # once per distinct function, not once per frame.
-        by_frame: Dict[Tuple[int, int, int], int] = {}
+        names, files = res.names(), res.files()
+        # One Function per distinct (name, file, start line).
+        by_frame: Dict[Tuple[str, str, int], int] = {}
         for k, loc in enumerate(todo):
             n = count[k]
             if n == 0:
@@ -375,11 +370,10 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
                 continue
             a = first[k]
             for j in range(a, a + n):
-                key = (-1 - name_off[j] if inlined[j] else func[j], file_off[j], start[j])
+                key = (names[j], files[j], start[j])
                 fid = by_frame.get(key)
                 if fid is None:
-                    name = tab.name_at(name_off[j]) if inlined[j] else tab.func_name(func[j])
-                    fid = by_frame[key] = function_id(name, tab.file_name(file_off[j]), start[j])
+                    fid = by_frame[key] = function_id(names[j], files[j], start[j])
                 loc.line.add(function_id=fid, line=line[j])
             rep.filled += 1
         complete = rep.unmatched == 0 and rep.locations > 0
@@ -403,75 +397,3 @@ def strip_profile(data: bytes) -> bytes:
     for m in prof.mapping:
         m.has_functions = m.has_filenames = m.has_line_numbers = m.has_inline_frames = False
     return gzip.compress(prof.SerializeToString(), compresslevel=6, mtime=0)
-
-
-def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
-    """cmd_pprof is `gosym pprof`."""
-    import gosym
-
-    try:
-        with open(args.profile, "rb") as f:
-            data = f.read()
-        prof = parse_profile(data)
-    except GosymError as e:
-        raise e.with_path(args.profile)
-    with gosym.open(args.binary) as b:
-        try:
-            result, summary = symbolize_profile(prof, b, mapping=args.mapping)
-        except GosymError as e:
-            raise e.with_path(args.profile)
-    if args.output == "-":
-        sys.stdout.buffer.write(result)
-        sys.stdout.buffer.flush()
-    else:
-        tmp = args.output + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(result)
-        os.replace(tmp, args.output)
-    if args.json:
-        (sys.stderr if args.output == "-" else out).write(json.dumps(summary.as_dict()) + "\n")
-    elif not args.quiet:
-        for r in summary.mappings:
-            sys.stderr.write(f"gosym: mapping {r.id} {r.filename or '?'} (by {r.matched_by}, bias "
-                             f"{r.bias:#x}): {r.filled} filled, {r.already} already symbolized, "
-                             f"{r.unmatched} not in the binary, of {r.locations} locations\n")
-    return 0
-
-
-CLI_DESCRIPTION = """\
-Fill in the functions and lines of a pprof profile from a Go binary.
-
-For every location in a mapping of BINARY that has no lines, gosym writes the
-frames at its address, inlined calls included (several lines per location,
-innermost first), and sets the mapping's has_functions / has_filenames /
-has_line_numbers / has_inline_frames flags.  A mapping belongs to BINARY when
-its build ID is the binary's GNU or Go build ID, else when its file name is
-the binary's (full path or base name), else only if chosen with --mapping.
-The load bias of a PIE comes from the mapping's start, its file offset and
-the binary's segments.  The output is a gzipped profile.proto; read it with
-`go tool pprof -symbolize=none OUT` (or any pprof tool).  Needs the protobuf
-package (pip install 'gosym[pprof]')."""
-
-
-def add_parser(sub) -> None:
-    """add_parser registers `pprof` on the CLI's subparsers."""
-    p = sub.add_parser(
-        "pprof", help="fill in functions and lines of a pprof profile from a Go binary",
-        description=CLI_DESCRIPTION,
-        epilog="examples:\n"
-               "  gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz\n"
-               "  gosym pprof --json cpu.pb.gz ./app -o out.pb.gz   # counts of what was filled\n"
-               "  gosym pprof --mapping 1 cpu.pb.gz ./app -o out.pb.gz\n"
-               "  go tool pprof -symbolize=none -top out.pb.gz",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE", help="pprof profile (gzipped or plain profile.proto)")
-    p.add_argument("binary", metavar="BINARY")
-    p.add_argument("-o", "--output", metavar="OUT", required=True,
-                   help="where to write the symbolized profile (gzipped); - for stdout")
-    p.add_argument("--mapping", metavar="SEL", default=None,
-                   help="use only this mapping: its id, a 0xADDRESS inside it, or its file name "
-                        "(default: the mappings whose build ID, else file name, is the binary's)")
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON summary: locations matched, filled, unmatched, per mapping")
-    p.add_argument("-q", "--quiet", action="store_true", help="no per-mapping line on stderr")
-    p.set_defaults(func=cmd_pprof)

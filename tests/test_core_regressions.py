@@ -171,6 +171,10 @@ def test_frame_size_on_a_real_binary(fixture_rows):
 
 CALLS = {
     "lookup": lambda b: b.lookup(0x401000),
+    "lookup_dwarf": lambda b: b.lookup(0x401000, source="dwarf"),
+    "lookup_symtab": lambda b: b.lookup(0x401000, source="symtab"),
+    "line_table": lambda b: b.line_table(),
+    "pclntab_sizes": lambda b: b.pclntab_sizes(),
     "lookup_many": lambda b: b.lookup_many([0x401000]),
     "symbolize": lambda b: b.symbolize([0x401000]),
     "symbolize_auto": lambda b: b.symbolize([0x401000], source="auto"),

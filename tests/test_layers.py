@@ -12,14 +12,15 @@ The layer order (docs/architecture.md describes the same):
   0 base        errors, the native core (_native, _pclntab, _symtab, _render,
                 _dwarf and their .pxd),
                 and stand-alone helpers that know no Go format
-                (toolchain, runstats, plot)
+                (toolchain, runstats, plot), the result types (results) and
+                address text (addresses)
   1 container   the model (container.base), ELF / Mach-O / PE / raw, notes,
                 compression headers
   2 tables      pclntab, symtab, DWARF (gosym.dwarf.*), build info, build IDs,
                 debug files
   3 sources     symbolize: one batch over several tables, each given to it
   4 binary      Binary, and the package itself (gosym/__init__.py, the API)
-  5 uses        maps, pprof, cost, diff, matrix: built on Binary
+  5 uses        maps, pprof, cost, diff, matrix, check: built on Binary
   6 cli         the command-line front ends
 """
 from __future__ import annotations
@@ -37,14 +38,14 @@ PKG = ROOT / "gosym"
 LAYERS: List[Tuple[str, List[str]]] = [
     ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
               "gosym._csrc", "gosym._dwarf", "gosym._arrays", "gosym._reader",
-              "gosym.toolchain", "gosym.runstats", "gosym.plot"]),
+              "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",
                 "gosym.buildid", "gosym.debugfile"]),
     ("sources", ["gosym.symbolize"]),
     ("binary", ["gosym.binary", "gosym"]),
-    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix"]),
-    ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.check", "gosym.__main__"]),
+    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check"]),
+    ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
 
 

@@ -1,59 +1,18 @@
-"""The gosym command line: `gosym COMMAND ...` or `python -m gosym COMMAND ...`.
-
-Uses only the public API of the gosym package.  Bad input prints one line,
-`gosym: FILE: problem`, on stderr and exits with status 1.
-"""
+"""`gosym dump`: what is in a Go binary — header, function table, each
+function's line table — or, with --dwarf-lines, every DWARF line row."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import warnings
-from typing import List, Optional, TextIO
+from typing import TextIO
 
 import gosym
-
-EPILOG = """examples:
-  gosym dump ./app                  header summary and function table
-  gosym dump --lines ./app          ... with each function's pc -> file:line table
-  gosym dump --json ./app | jq .pclntab
-  gosym dump --dwarf-lines ./app    DWARF line rows: address file:line:column flags
-  gosym lookup ./app 0x4c2a10       function, file:line of an address (inlined frames too)
-  gosym lookup --pid 1234 ./app 0x55d0c04c2a10   runtime address of a running PIE
-  gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz   fill in a profile's functions and lines
-  gosym dump --dwarf-lines --debug-file app.debug ./app   ... from a separate debug file
-  gosym check ./app                 do the pclntab and DWARF agree on pc -> file:line?
-"""
-
-
-def add_debug_file_args(p: argparse.ArgumentParser) -> None:
-    """add_debug_file_args adds --debug-file and --no-build-id-check to a
-    command that reads DWARF."""
-    p.add_argument("--debug-file", metavar="FILE", default=None,
-                   help="read DWARF from this separate debug file (objcopy --only-keep-debug, "
-                        "-dbgsym packages); its build ID must match the binary's")
-    p.add_argument("--no-build-id-check", action="store_true",
-                   help="use --debug-file even when its build ID differs from the binary's")
-
-
-def _progress(enabled: bool):
-    """A stderr progress printer for long passes (only on a terminal)."""
-    state = {"last": -1}
-
-    def tick(done: int, total: int) -> None:
-        if not enabled or total <= 0:
-            return
-        pct = done * 100 // total
-        if pct != state["last"] and pct % 5 == 0:
-            state["last"] = pct
-            sys.stderr.write(f"\rgosym: {done}/{total} functions ({pct}%)")
-            if done >= total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-    return tick
+from gosym.cli.common import add_debug_file_args, address_option, count_progress
 
 
 def _header(b: "gosym.Binary") -> dict:
+    """The header fields of `dump --json`."""
     info = b.pclntab
     bi = b.build_info
     return {
@@ -118,13 +77,14 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
+    """cmd_dump is `gosym dump`."""
     if getattr(args, "dwarf_lines", False):
         return _dump_dwarf_lines(args, out)
     with gosym.open(args.binary, base_address=args.base_address) as b:
-        cols = b.functions.columns()
-        files = b._tab.columns(files=True)[4]  # entry files, one C pass
+        cols = b.functions.columns(files=True)   # entry files too, one C pass
+        files = cols.file or []
         n = len(cols.name)
-        tick = _progress(args.lines and n > 5000 and sys.stderr.isatty())
+        tick = count_progress(args.lines and n > 5000 and sys.stderr.isatty())
         if args.json:
             head = _header(b)
             text = json.dumps(head, indent=1)
@@ -172,99 +132,16 @@ def cmd_dump(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-# Subcommands in their own modules, each with add_parser(subparsers); a run
-# imports only the one it needs (a profiler starting `gosym lookup` should
-# not pay for matrix's imports).
-SUBCOMMANDS = {
-    "lookup": "gosym.lookup_cli",
-    "cost": "gosym.cost",
-    "matrix": "gosym.matrix",
-    "diff": "gosym.diff",
-    "pprof": "gosym.pprof",
-    "check": "gosym.check",
-}
-
-
-def _address(text: str) -> int:
-    """An address option: hex with 0x, or decimal."""
-    try:
-        v = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an address: {text!r} (want e.g. 0x400000)") from None
-    if not 0 <= v < 1 << 64:
-        raise argparse.ArgumentTypeError(f"address out of range: {text!r}")
-    return v
-
-
-def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
-    """build_parser returns the argument parser of the gosym command (with
-    only: just that subcommand of SUBCOMMANDS, plus dump)."""
-    import importlib
-
-    p = argparse.ArgumentParser(
-        prog="gosym", description="Read the symbol data of Go binaries.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"gosym {gosym.__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def add_parser(sub) -> None:
+    """add_parser registers `dump` on the CLI's subparsers."""
     d = sub.add_parser("dump", help="print what is in a Go binary: header, functions, line tables",
                        description="Print the pclntab header and the function table of a Go binary.")
     d.add_argument("binary", metavar="BINARY")
     d.add_argument("--lines", action="store_true", help="add each function's pc -> file:line table")
     d.add_argument("--json", action="store_true", help="one JSON document (schema in README)")
-    d.add_argument("--base-address", type=_address, default=None, metavar="ADDR",
+    d.add_argument("--base-address", type=address_option, default=None, metavar="ADDR",
                    help="read BINARY as a raw memory image (no headers) loaded at ADDR")
     d.add_argument("--dwarf-lines", action="store_true",
                    help="print the DWARF .debug_line rows instead (any ELF/Mach-O/PE file)")
     add_debug_file_args(d)
     d.set_defaults(func=cmd_dump)
-    for name, module in SUBCOMMANDS.items():
-        if only is None or only == name:
-            importlib.import_module(module).add_parser(sub)
-    return p
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    """main runs the command line and returns the exit status."""
-    words = sys.argv[1:] if argv is None else argv
-    first = next((w for w in words if not w.startswith("-")), None)
-    parser = build_parser(first if first in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    def note(message, category, *_a, **_k):
-        if issubclass(category, gosym.GosymWarning):
-            sys.stderr.write(f"gosym: warning: {message}\n")
-        else:
-            show(message, category, *_a, **_k)
-
-    show = warnings.showwarning
-    warnings.showwarning = note
-    try:
-        return args.func(args, sys.stdout)
-    except gosym.GosymError as e:
-        path = e.path or getattr(args, "binary", None)
-        msg = str(e)
-        sys.stderr.write(f"gosym: {path}: {msg}\n" if path else f"gosym: {msg}\n")
-        return 1
-    except IsADirectoryError as e:
-        sys.stderr.write(f"gosym: {e.filename or args.binary}: is a directory\n")
-        return 1
-    except OSError as e:
-        if isinstance(e, BrokenPipeError):
-            try:
-                sys.stdout = None  # type: ignore[assignment]
-            finally:
-                return 0
-        name = e.filename if e.filename is not None else getattr(args, "binary", "")
-        sys.stderr.write(f"gosym: {name}: {e.strerror or e}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("gosym: interrupted\n")
-        return 130
-    finally:
-        warnings.showwarning = show
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

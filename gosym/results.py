@@ -1,0 +1,147 @@
+"""The result types of the public API: rows and columns that Binary and
+Functions return, and `Symbolized`, what Binary.symbolize returns whatever
+its `source`.
+
+Only types live here, no decoding: the pclntab's batch result is the C
+class gosym._native.Symbolized, the multi-source one
+gosym.symbolize.MergedSymbolized; both satisfy `Symbolized`.
+"""
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
+                    runtime_checkable)
+
+if TYPE_CHECKING:
+    from gosym._native import Frame
+
+
+class LineRow(NamedTuple):
+    """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
+
+    pc: int
+    end: int
+    file: str
+    line: int
+
+
+class FunctionColumns(NamedTuple):
+    """FunctionColumns is the whole function table as columns (one row per
+    function, in table order)."""
+
+    entry: "Sequence[int]"       # array('Q')
+    end: "Sequence[int]"         # array('Q')
+    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
+    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
+    file: Optional[List[str]] = None   # entry file per function; only with columns(files=True)
+
+
+@dataclass(frozen=True)
+class FuncRecord:
+    """FuncRecord is every decoded field of one _func record
+    (runtime/symtab.go: _func): entry and end pcs, name, file, the record's
+    offset in the table, args, deferreturn, the pcsp/pcfile/pcln table
+    offsets, npcdata, cu_offset, start_line (Go 1.20+, else 0), func_id,
+    flag and nfuncdata.  as_dict() gives the JSON form."""
+
+    entry: int
+    end: int
+    name: str
+    file: str
+    record_offset: int
+    args: int
+    deferreturn: int
+    pcsp: int
+    pcfile: int
+    pcln: int
+    npcdata: int
+    cu_offset: int
+    start_line: int
+    func_id: int
+    flag: int
+    nfuncdata: int
+
+    def as_dict(self) -> dict:
+        """as_dict returns the fields as a dict (for JSON output)."""
+        return dict(self.__dict__)
+
+
+class LookupColumns(NamedTuple):
+    """LookupColumns is the answer of Binary.lookup_many: per pc, the
+    function index (int64 array, -1 on a miss), the line (int32 array, -1
+    unknown) and the file offset (uint32 array, 0 unknown; Binary.file_name
+    turns it into a name)."""
+
+    func: "array"
+    line: "array"
+    file_offset: "array"
+
+
+class LineColumns(NamedTuple):
+    """LineColumns is every function's pc -> file:line table as columns
+    (Binary.line_table): per row its first pc (uint64 array), file offset
+    (uint32 array; Binary.file_name gives the name), line (int32 array) and
+    function index (uint32 array), each function's rows together in table
+    order; `failed` counts the functions whose tables did not decode (they
+    have no rows)."""
+
+    pc: "array"
+    file_offset: "array"
+    line: "array"
+    func: "array"
+    failed: int
+
+
+@runtime_checkable
+class Symbolized(Protocol):
+    """Symbolized is the columnar answer of Binary.symbolize for a batch of
+    pcs, the same interface for every source.
+
+    Per pc k: `count[k]` frames starting at frame `first[k]` (innermost
+    first; 0 frames on a miss) and `source[k]`, which source answered
+    (gosym.symbolize.NONE, PCLNTAB, DWARF or SYMTAB).  Per frame j:
+    `line[j]`, `column[j]` (0 where the source has none: the pclntab),
+    `start_line[j]`, `inlined[j]`.  Names and files of all frames come from
+    names() and files(); frames(k) builds the Frame objects of one pc."""
+
+    first: Any
+    count: Any
+    line: Any
+    start_line: Any
+    inlined: Any
+
+    @property
+    def source(self) -> Any:
+        """source is the per-pc array of which source answered."""
+        ...
+
+    @property
+    def column(self) -> Any:
+        """column is the per-frame column array (0: unknown)."""
+        ...
+
+    @property
+    def nframes(self) -> int:
+        """nframes is the total number of frames over all pcs."""
+        ...
+
+    def __len__(self) -> int:
+        """The number of pcs."""
+        ...
+
+    def names(self) -> List[str]:
+        """names returns the function name of every frame."""
+        ...
+
+    def files(self) -> List[str]:
+        """files returns the file name of every frame."""
+        ...
+
+    def frames(self, k: int) -> List["Frame"]:
+        """frames returns the Frame objects of pc k, innermost first."""
+        ...
+
+    def __iter__(self) -> Iterator[List["Frame"]]:
+        """Iterating gives frames(k) for every pc in order."""
+        ...
