@@ -124,8 +124,8 @@ def pytest_terminal_summary(terminalreporter):
     for reason, ids in sorted(by_reason.items()):
         lines.append(f"skipped: {reason} ({len(set(ids))} tests: {_tests(ids)})")
     tr = terminalreporter
-    tr.write_sep("=", "not covered in this run" if lines else "coverage: nothing left out")
+    tr.write_sep("=", "not covered in this run" if lines else "not covered in this run: nothing")
     if not lines:
-        tr.write_line("every optional tool, fixture toolchain and corpus binary was there; no test skipped")
+        tr.write_line("no fixture build, corpus binary or test was lost to a missing tool; no test skipped")
     for ln in lines:
         tr.write_line(ln)
