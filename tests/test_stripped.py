@@ -81,6 +81,12 @@ def test_strip_all_fixtures(fixture_rows, tmp_path):
         _same(_snapshot(data), _snapshot(strip_all(row["path"], tmp_path)), what)
 
 
+# Corpus ELF binaries gosym cannot read even with their section headers:
+# name -> why.  None today; a binary that raises GosymError and is not listed
+# here fails test_no_section_headers_corpus.
+UNREADABLE_CORPUS: Dict[str, str] = {}
+
+
 def test_no_section_headers_corpus(corpus_rows):
     rows = [r for r in corpus_rows if r.get("path") and r.get("format") == "ELF"]
     if not rows:
@@ -91,8 +97,13 @@ def test_no_section_headers_corpus(corpus_rows):
             data = fh.read()
         try:
             orig = _snapshot(data, nsample=60)
-        except gosym.GosymError:
-            continue  # unreadable even with headers: not this test's business
+        except gosym.GosymError as e:
+            # Unreadable even with its headers: a failure, unless listed with a reason.
+            if row["name"] not in UNREADABLE_CORPUS:
+                failures.append(f"{row['name']}: unreadable with its headers: {e}")
+            continue
+        assert row["name"] not in UNREADABLE_CORPUS, \
+            f"{row['name']} reads now: drop it from UNREADABLE_CORPUS"
         try:
             _same(orig, _snapshot(drop_section_headers(data), nsample=60), row["name"])
         except (AssertionError, gosym.GosymError) as e:
