@@ -72,7 +72,7 @@ def test_no_section_headers_fixtures(fixture_rows):
         _same(_snapshot(data), _snapshot(drop_section_headers(data)), what)
 
 
-@pytest.mark.skipif(strip_tool() is None, reason="no strip tool")
+@pytest.mark.skipif(strip_tool() is None, reason="strip not installed (Debian binutils) nor llvm-strip")
 def test_strip_all_fixtures(fixture_rows, tmp_path):
     for row in _linux_rows(fixture_rows):
         with open(row["path"], "rb") as fh:
