@@ -37,7 +37,7 @@ def c_builds(tmp_path_factory) -> Dict[Tuple[str, int, str], Path]:
     none, zlib (SHF_COMPRESSED), zdebug (-gz=zlib-gnu) or zstd (objcopy)."""
     for cc in ("gcc", "clang"):
         if cc not in COMPILERS:
-            uncovered.lost(uncovered.missing(cc, cc), "C compiler for the DWARF tests of C programs")
+            uncovered.lost(uncovered.missing(cc, cc), "of 2 C compilers for the C-program DWARF tests")
     if not COMPILERS:
         pytest.skip("no C compiler (gcc or clang) installed")
     d = tmp_path_factory.mktemp("cbuilds")
@@ -93,7 +93,8 @@ def test_c_equal_pyelftools(c_builds, comp):
 def test_c_zstd_equal_plain(c_builds):
     cases = _cases(c_builds, "zstd")
     if not cases:
-        pytest.skip("objcopy cannot write zstd")
+        uncovered.need("objcopy", "binutils", "makes the zstd-compressed twins")
+        pytest.skip("objcopy cannot write zstd (binutils 2.40 or later can)")
     pytest.importorskip("zstandard")
     for cc, v in cases:
         with open_dwarf(c_builds[(cc, v, "zstd")]) as d:
@@ -138,7 +139,8 @@ def test_c_paths_and_lookup(c_builds):
 
 def test_split_dwarf_rejected(tmp_path):
     if not COMPILERS:
-        pytest.skip("no C compiler")
+        pytest.skip("no C compiler (gcc or clang) installed")
+    uncovered.need("objcopy", "binutils", "gcc -gsplit-dwarf runs it")
     cc = COMPILERS[0]
     out = tmp_path / "split"
     p = subprocess.run([cc, "-g", "-gsplit-dwarf", "-c", str(SRC / "lib.c"), "-I", str(SRC), "-o",

@@ -67,7 +67,12 @@ def skip(cause: str, what: str = "") -> None:
     """skip skips the running test with the reason "<cause>: <what>" (the
     block groups skips by cause)."""
     _gap(cause)
-    pytest.skip(f"{cause}: {what}" if what else cause)
+    reason = f"{cause}: {what}" if what else cause
+    try:   # reported at the test's location, not this helper's
+        exc = pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # pragma: no cover - pytest < 7
+        exc = pytest.skip.Exception(reason)
+    raise exc
 
 
 def need(tool: str, package: str, what: str = "") -> str:
