@@ -93,6 +93,10 @@ def _skip_reason(rep) -> str:
     return text[len("Skipped: "):] if text.startswith("Skipped: ") else text
 
 
+def _n(k: int, noun: str) -> str:
+    return f"{k} {noun}" + ("" if k == 1 else "s")
+
+
 def _tests(ids, limit=4) -> str:
     ids = sorted(set(ids))
     shown = ", ".join(i.split("/")[-1] for i in ids[:limit])
@@ -114,15 +118,15 @@ def pytest_terminal_summary(terminalreporter):
                    for t in by_reason.pop(reason)]
         parts = [f"{n} {what}" for what, n in g.lost.items()]
         if skipped:
-            parts.append(f"{len(set(skipped))} tests skipped ({_tests(skipped)})")
+            parts.append(f"{_n(len(set(skipped)), 'test')} skipped ({_tests(skipped)})")
         if g.reduced:
-            parts.append(f"{len(g.reduced)} tests ran without it ("
+            parts.append(f"{_n(len(g.reduced), 'test')} ran without it ("
                          + "; ".join(f"{t.split('/')[-1]}: {', '.join(w)}" for t, w in
                                      sorted(g.reduced.items())) + ")")
         if parts:
             lines.append(f"{g.cause}: " + "; ".join(parts))
     for reason, ids in sorted(by_reason.items()):
-        lines.append(f"skipped: {reason} ({len(set(ids))} tests: {_tests(ids)})")
+        lines.append(f"skipped: {reason} ({_n(len(set(ids)), 'test')}: {_tests(ids)})")
     tr = terminalreporter
     tr.write_sep("=", "not covered in this run" if lines else "not covered in this run: nothing")
     if not lines:
