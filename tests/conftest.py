@@ -77,14 +77,12 @@ def _no_swallowed_exceptions():
     assert not seen, "Exception ignored: " + "; ".join(seen)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     """Tell tests/uncovered.py which test is running (for uncovered.reduced)."""
     uncovered._current[0] = item.nodeid
-    try:
-        return (yield)
-    finally:
-        uncovered._current[0] = None
+    yield
+    uncovered._current[0] = None
 
 
 def _skip_reason(rep) -> str:
