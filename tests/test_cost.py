@@ -1,6 +1,7 @@
 """`gosym cost` against independent readings: binutils' readelf for section
-sizes, compression and the section-to-segment mapping; the build flags each
-fixture was made with for what survives; exact sums for the pclntab split."""
+sizes, compression, the section-to-segment mapping and mapped bytes; the
+build flags each fixture was made with for what survives; a Python walk of
+the pclntab (tests/pclnwalk.py) for every category of the table's split."""
 import json
 import os
 import re
