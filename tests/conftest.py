@@ -36,7 +36,8 @@ def fixture_rows():
     from tests.fixtures.build import ensure_fixtures, missing_toolchains
 
     subset = os.environ.get("GOSYM_FIXTURES", "ci")
-    for _name, reason, dropped in missing_toolchains(subset):
+    for name, reason, dropped in missing_toolchains(subset):
+        uncovered.factory_missing[name] = reason
         uncovered.lost(reason, "fixture builds", len(dropped))
     return ensure_fixtures(subset, progress=False)
 

@@ -35,6 +35,10 @@ class Gap:
 
 
 _gaps: Dict[str, Gap] = {}
+# Toolchains the fixture factory could not get when the session's fixtures
+# were made: name -> reason (set by conftest's fixture_rows).  Tests ask this,
+# not the file system, so a toolchain installed mid-run changes nothing.
+factory_missing: Dict[str, str] = {}
 _current: List[Optional[str]] = [None]   # node id of the running test (set by conftest)
 
 
