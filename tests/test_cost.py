@@ -5,7 +5,6 @@ the pclntab (tests/pclnwalk.py) for every category of the table's split."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -41,8 +40,8 @@ def readelf_sections(path):
     return secs
 
 
-@pytest.mark.skipif(shutil.which("readelf") is None, reason="binutils readelf not installed")
 def test_sections_match_readelf(fixture_rows):
+    uncovered.need("readelf", "binutils")
     rows = [r for r in elf_rows(fixture_rows) if r["program"] == "multipkg"]
     assert rows
     for r in rows:
