@@ -1,15 +1,17 @@
 """`gosym cost` against independent readings: binutils' readelf for section
-sizes, compression and the section-to-segment mapping; the build flags each
-fixture was made with for what survives; exact sums for the pclntab split."""
+sizes, compression, the section-to-segment mapping and mapped bytes; the
+build flags each fixture was made with for what survives; a Python walk of
+the pclntab (tests/pclnwalk.py) for every category of the table's split."""
 import json
+import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from gosym.cost import cost
+from tests import uncovered
 
 PY = [sys.executable, "-m", "gosym", "cost"]
 
@@ -38,8 +40,8 @@ def readelf_sections(path):
     return secs
 
 
-@pytest.mark.skipif(shutil.which("readelf") is None, reason="binutils readelf not installed")
 def test_sections_match_readelf(fixture_rows):
+    uncovered.need("readelf", "binutils")
     rows = [r for r in elf_rows(fixture_rows) if r["program"] == "multipkg"]
     assert rows
     for r in rows:
@@ -64,6 +66,84 @@ def test_pclntab_split_sums_to_the_table(fixture_rows, corpus_rows):
         assert t["functab"] > 0 and t["func_records"] > 0 and t["pcln"] > 0 and t["funcnames"] > 0
         # What the format does not describe stays small: padding, mostly.
         assert t["other"] < 0.12 * rep["pclntab"]["size"], (path, t["other"])
+
+
+def _pclntab_section(path):
+    """(table bytes, big endian, go:func.* offset in the table or None) of an
+    ELF file's .gopclntab, read with pyelftools; None without the section."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        sec = elf.get_section_by_name(".gopclntab")
+        if sec is None or sec["sh_type"] == "SHT_NOBITS":
+            return None
+        data, addr = sec.data(), sec["sh_addr"]
+        gofunc = None
+        symtab = elf.get_section_by_name(".symtab")
+        if symtab is not None:
+            for sym in symtab.get_symbol_by_name("go:func.*") or []:
+                if addr <= sym["st_value"] < addr + len(data):
+                    gofunc = sym["st_value"] - addr
+        return data, not elf.little_endian, gofunc
+
+
+# Corpus binaries whose split is also walked in Python (slow): one per table
+# format the walker reads, and the two largest Go 1.20+ tables' neighbours.
+WALKED_CORPUS = ("esbuild-0.11.23-go1.16-linux-amd64", "esbuild-0.14.49-go1.18-linux-amd64",
+                 "go1.26.1-compile-linux-s390x", "go1.21.13-compile-linux-386")
+
+
+def test_pclntab_split_matches_an_independent_walk(fixture_rows, corpus_rows):
+    """Every category of the split equals tests/pclnwalk.py's count, a Python
+    walk of the header, function table, _func records and pc-value tables
+    written from the Go runtime's layout; "other" (padding) is then what
+    neither walk assigns, not a remainder taken on trust."""
+    pytest.importorskip("elftools")
+    from tests.pclnwalk import walk
+
+    paths = [r["path"] for r in elf_rows(fixture_rows)]
+    paths += [r["path"] for r in corpus_rows if r.get("path") and r["name"] in WALKED_CORPUS]
+    versions = set()
+    for path in paths:
+        got = _pclntab_section(path)
+        if got is None:
+            continue
+        data, big, gofunc = got
+        rep = cost(path)
+        ours = rep["pclntab"]["tables"]
+        assert rep["pclntab"]["size"] == len(data), path
+        theirs = walk(data, big, gofunc)
+        if gofunc is None and ours["funcdata"]:
+            # go:func.* inside the table but no symbol to place it: compare
+            # the rest, and check funcdata + other against theirs together.
+            theirs["other"] -= ours["funcdata"]
+            theirs["funcdata"] = ours["funcdata"]
+        assert ours == theirs, (path, {k: (ours[k], theirs.get(k)) for k in ours if ours[k] != theirs.get(k)})
+        versions.add(rep["pclntab"]["version"])
+    assert {"1.16", "1.18", "1.20"} <= versions, versions
+
+
+def test_mapped_bytes_match_readelf(fixture_rows):
+    """mapped_bytes is the union of the PT_LOAD file ranges readelf -lW
+    lists; unmapped_bytes the rest of the file."""
+    uncovered.need("readelf", "binutils")
+    for r in elf_rows(fixture_rows):
+        segs = subprocess.run(["readelf", "-lW", r["path"]], capture_output=True, text=True,
+                              check=True).stdout
+        loads = sorted((int(o, 16), int(o, 16) + int(fs, 16)) for o, fs in
+                       re.findall(r"^\s+LOAD\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)",
+                                  segs, re.M))
+        assert loads, r["path"]
+        union, end = 0, 0
+        for a, b in loads:
+            a = max(a, end)
+            if b > a:
+                union += b - a
+                end = b
+        rep = cost(r["path"])
+        assert rep["mapped_bytes"] == union, (r["path"], rep["mapped_bytes"], union)
+        assert rep["unmapped_bytes"] == os.path.getsize(r["path"]) - union, r["path"]
 
 
 def test_survival_follows_the_build_flags(fixture_rows):

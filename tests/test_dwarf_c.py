@@ -16,6 +16,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from gosym.dwarf import open_dwarf
+from tests import uncovered
 from gosym.errors import UnsupportedError
 from tests.test_dwarf_pyelftools import assert_same, compare_file, gosym_rows
 
@@ -34,8 +35,11 @@ def _compile(cc: str, out: Path, *flags: str) -> Tuple[bool, str]:
 def c_builds(tmp_path_factory) -> Dict[Tuple[str, int, str], Path]:
     """(compiler, DWARF version, compression) -> binary; compression is
     none, zlib (SHF_COMPRESSED), zdebug (-gz=zlib-gnu) or zstd (objcopy)."""
+    for cc in ("gcc", "clang"):
+        if cc not in COMPILERS:
+            uncovered.lost(uncovered.missing(cc, cc), "of 2 C compilers for the C-program DWARF tests")
     if not COMPILERS:
-        pytest.skip("no C compiler")
+        pytest.skip("no C compiler (gcc or clang) installed")
     d = tmp_path_factory.mktemp("cbuilds")
     out: Dict[Tuple[str, int, str], Path] = {}
     for cc in COMPILERS:
@@ -89,7 +93,8 @@ def test_c_equal_pyelftools(c_builds, comp):
 def test_c_zstd_equal_plain(c_builds):
     cases = _cases(c_builds, "zstd")
     if not cases:
-        pytest.skip("objcopy cannot write zstd")
+        uncovered.need("objcopy", "binutils", "makes the zstd-compressed twins")
+        pytest.skip("objcopy cannot write zstd (binutils 2.40 or later can)")
     pytest.importorskip("zstandard")
     for cc, v in cases:
         with open_dwarf(c_builds[(cc, v, "zstd")]) as d:
@@ -134,7 +139,8 @@ def test_c_paths_and_lookup(c_builds):
 
 def test_split_dwarf_rejected(tmp_path):
     if not COMPILERS:
-        pytest.skip("no C compiler")
+        pytest.skip("no C compiler (gcc or clang) installed")
+    uncovered.need("objcopy", "binutils", "gcc -gsplit-dwarf runs it")
     cc = COMPILERS[0]
     out = tmp_path / "split"
     p = subprocess.run([cc, "-g", "-gsplit-dwarf", "-c", str(SRC / "lib.c"), "-I", str(SRC), "-o",

@@ -278,6 +278,20 @@ def _check(fn: Callable[[], None], what: str) -> None:
     assert took < SLOW_SECONDS, f"{what}: took {took:.1f}s"
 
 
+def _regression(fn: Callable[[], None], what: str) -> None:
+    """Run a regression's body under the same watchdog and time bound as
+    _check, but strictly: a GosymError (or anything else) fails the test,
+    so the body's assertions on the specific outcome must be reached."""
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
+    t0 = time.perf_counter()
+    try:
+        fn()
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    took = time.perf_counter() - t0
+    assert took < SLOW_SECONDS, f"{what}: took {took:.1f}s"
+
+
 HOSTILE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture,
                                           HealthCheck.too_slow, HealthCheck.data_too_large],
                    deadline=None)
@@ -350,8 +364,10 @@ def test_regression_pcvalue_walk_after_error():
         tab.text_base = 0x401000
         fi, line, _ = tab.lookup_many(array("Q", [entry + 5, entry + 1]))
         assert list(line) == [-1, -1]
-        tab.symbolize(array("Q", [entry + 5, entry + 1]), 0)
-    _check(run, "bad line table")
+        res = tab.symbolize(array("Q", [entry + 5, entry + 1]), 0)
+        # The batch answers as the single lookups do (the walk ended).
+        assert [res.frames(0), res.frames(1)] == [tab.lookup(entry + 5), tab.lookup(entry + 1)]
+    _regression(run, "bad line table")
 
 
 def test_regression_pcvalue_wraps():
@@ -366,9 +382,10 @@ def test_regression_pcvalue_wraps():
         tab.text_base = 0x401000
         _, line, _ = tab.lookup_many(array("Q", [entry + 1]))
         assert list(line) == [2**31 - 1]             # -1 + INT32_MIN, wrapped
-        tab.lines(0)
-        tab.symbolize(array("Q", [entry + 1]), 0)
-    _check(run, "wrapping line delta")
+        assert list(tab.lines(0)[2]) == [2**31 - 1]
+        (fr,) = tab.symbolize(array("Q", [entry + 1]), 0).frames(0)
+        assert (fr.function, fr.line) == ("main.a", 2**31 - 1)
+    _regression(run, "wrapping line delta")
 
 
 def test_regression_symbolize_text_span_over_4gib():

@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 import gosym
+from tests import uncovered
 
 NATIVE = {"x86_64": {"amd64", "386"}, "aarch64": {"arm64"}}.get(platform.machine(), set())
 # Other targets run under qemu user-mode emulation (Debian qemu-user-static)
@@ -24,6 +25,13 @@ NATIVE = {"x86_64": {"amd64", "386"}, "aarch64": {"arm64"}}.get(platform.machine
 QEMU = {"amd64": "x86_64", "386": "i386", "arm64": "aarch64", "arm": "arm", "s390x": "s390x",
         "ppc64": "ppc64", "ppc64le": "ppc64le", "riscv64": "riscv64", "mips64": "mips64",
         "mips64le": "mips64el", "loong64": "loongarch64"}
+
+
+# The probe sites of tests/fixtures/src/multipkg/main.go (runFrames): site
+# name -> the function that holds it; each inlines what its probe.Expect says.
+SITE_FUNCS = {"crosspkg_method": "siteCrossPkg", "nested_crosspkg": "siteNested",
+              "pointer_method": "sitePointer", "relay_two_pkgs": "siteRelay",
+              "local_nested": "siteLocal"}
 
 
 def launcher(goarch):
@@ -56,6 +64,10 @@ def runtime_groups(path, goarch):
 
 def test_inlined_frames_match_the_runtime(fixture_rows):
     rows = runnable(fixture_rows)
+    for r in fixture_rows:
+        if r["program"] == "multipkg" and r.get("path") and r["goos"] == "linux" and r not in rows:
+            uncovered.reduced("qemu user-mode emulation not installed (Debian qemu-user-static)",
+                              f"linux/{r['goarch']} go{r['toolchain']} not run")
     if not rows:
         pytest.skip("no runnable multipkg fixture on this machine")
     checked = inlined = 0
@@ -65,7 +77,10 @@ def test_inlined_frames_match_the_runtime(fixture_rows):
             cols = b.functions.columns()
             by_name = {n: e for n, e in zip(cols.name, cols.entry)}
             sites_with_inlining = set()
+            sites = {}
+            site_groups = set()
             for d, group in runtime_groups(r["path"], r["goarch"]):
+                sites[d["site"]] = d["expect_inlined"]
                 outer = group[-1]
                 # PIE: the runtime's addresses carry the load bias.
                 bias = int(outer["entry"], 16) - by_name[outer["function"]]
@@ -76,14 +91,27 @@ def test_inlined_frames_match_the_runtime(fixture_rows):
                 if len(group) > 1:
                     inlined += 1
                     sites_with_inlining.add(d["site"])
+                    # The site's own frame group (the one holding the site
+                    # function) inlines exactly what the program says it does.
+                    if outer["function"] == "main." + SITE_FUNCS[d["site"]] and \
+                            r["flagset"] != "nolinline":
+                        site_groups.add(d["site"])
+                        got_inl = [g["function"] for g in group[:-1]]
+                        if got_inl != d["expect_inlined"]:
+                            failures.append((r["toolchain"], r["goarch"], d["site"],
+                                             "runtime inlined", got_inl, "want", d["expect_inlined"]))
                 if got != want:
                     failures.append((r["toolchain"], r["goarch"], r["flagset"], d["site"], hex(pc), want, got))
             label = f"{r['toolchain']} {r['goarch']} {r['flagset']}"
+            assert set(sites) == set(SITE_FUNCS), f"{label}: probe sites {sorted(sites)}"
             if r["flagset"] == "nolinline":
                 assert not sites_with_inlining, f"{label}: inlining with -l?"
             else:
                 # Every site the program marks as inlined must show it.
-                assert sites_with_inlining, f"{label}: no inlined frames at all"
+                assert sites_with_inlining == set(SITE_FUNCS), \
+                    f"{label}: no inlined frames at {sorted(set(SITE_FUNCS) - sites_with_inlining)}"
+                assert site_groups == set(SITE_FUNCS), \
+                    f"{label}: no frame of the site function at {sorted(set(SITE_FUNCS) - site_groups)}"
     assert not failures, "\n".join(map(str, failures[:10]))
     assert checked > 50 and inlined > 10, (checked, inlined)
 

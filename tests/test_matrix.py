@@ -108,6 +108,48 @@ def test_categories_sum_to_the_file(built):
             assert cats["text"][0] > 0 and cats["pclntab: names"][0] == r["cost"]["pclntab"]["tables"]["funcnames"]
     sw = categorize(_row(rep, "-ldflags='-s -w'")["cost"])
     assert sw["DWARF"] == (0, 0) and sw["symtab"] == (0, 0)
+
+
+def test_categories_match_independent_readings(built):
+    """The sums above hold by construction; the parts are checked here
+    against readings that do not call gosym: pyelftools' PT_LOAD segments
+    for mapped bytes, its section headers for DWARF and symbol tables, and
+    tests/pclnwalk.py's Python walk of the pclntab for its four groups."""
+    from elftools.elf.elffile import ELFFile
+
+    from gosym.plot import categorize
+    from tests.pclnwalk import walk
+    from tests.test_cost import _pclntab_section
+
+    _, rep = built
+    checked = 0
+    for r in rep["builds"]:
+        if not r["cost"]:
+            continue
+        with open(r["path"], "rb") as f:
+            elf = ELFFile(f)
+            loads = sorted((s["p_offset"], s["p_offset"] + s["p_filesz"]) for s in elf.iter_segments()
+                           if s["p_type"] == "PT_LOAD" and s["p_filesz"])
+            secs = {s.name: s["sh_size"] for s in elf.iter_sections() if s["sh_type"] != "SHT_NOBITS"}
+        assert r["mapped_bytes"] == sum(b - a for a, b in _page_union(loads, 1)), r["label"]
+        cats = categorize(r["cost"])
+        dwarf = sum(n for name, n in secs.items() if name.startswith((".debug_", ".zdebug_")))
+        assert sum(cats["DWARF"]) == dwarf, r["label"]
+        assert sum(cats["symtab"]) == sum(secs.get(n, 0) for n in (".symtab", ".strtab", ".dynsym", ".dynstr"))
+        data, big, gofunc = _pclntab_section(r["path"])
+        w = walk(data, big, gofunc)
+        pcvalue = w["pcsp"] + w["pcfile"] + w["pcln"] + sum(v for k, v in w.items() if k.startswith("pcdata"))
+        assert sum(cats["pclntab: names"]) == w["funcnames"]
+        assert sum(cats["pclntab: func tables"]) == sum(w[k] for k in ("header", "functab", "func_records",
+                                                                       "cutab", "filetab"))
+        assert sum(cats["pclntab: pc-value"]) == pcvalue
+        if gofunc is None:   # no symbol table (-s) to place go:func.* by: the two together
+            assert sum(cats["pclntab: funcdata"]) + sum(cats["pclntab: other"]) == w["other"]
+        else:
+            assert sum(cats["pclntab: funcdata"]) == w["funcdata"] > 0, r["label"]
+            assert sum(cats["pclntab: other"]) == w["other"]
+            checked += 1
+    assert checked >= 2
     assert categorize(_row(rep, "default")["cost"])["DWARF"][1] > 0
 
 

@@ -72,13 +72,19 @@ def test_no_section_headers_fixtures(fixture_rows):
         _same(_snapshot(data), _snapshot(drop_section_headers(data)), what)
 
 
-@pytest.mark.skipif(strip_tool() is None, reason="no strip tool")
+@pytest.mark.skipif(strip_tool() is None, reason="strip not installed (Debian binutils) nor llvm-strip")
 def test_strip_all_fixtures(fixture_rows, tmp_path):
     for row in _linux_rows(fixture_rows):
         with open(row["path"], "rb") as fh:
             data = fh.read()
         what = f"{row['program']} {row['goarch']} {row['go_version']} after strip --strip-all"
         _same(_snapshot(data), _snapshot(strip_all(row["path"], tmp_path)), what)
+
+
+# Corpus ELF binaries gosym cannot read even with their section headers:
+# name -> why.  None today; a binary that raises GosymError and is not listed
+# here fails test_no_section_headers_corpus.
+UNREADABLE_CORPUS: Dict[str, str] = {}
 
 
 def test_no_section_headers_corpus(corpus_rows):
@@ -91,8 +97,13 @@ def test_no_section_headers_corpus(corpus_rows):
             data = fh.read()
         try:
             orig = _snapshot(data, nsample=60)
-        except gosym.GosymError:
-            continue  # unreadable even with headers: not this test's business
+        except gosym.GosymError as e:
+            # Unreadable even with its headers: a failure, unless listed with a reason.
+            if row["name"] not in UNREADABLE_CORPUS:
+                failures.append(f"{row['name']}: unreadable with its headers: {e}")
+            continue
+        assert row["name"] not in UNREADABLE_CORPUS, \
+            f"{row['name']} reads now: drop it from UNREADABLE_CORPUS"
         try:
             _same(orig, _snapshot(drop_section_headers(data), nsample=60), row["name"])
         except (AssertionError, gosym.GosymError) as e:

@@ -62,6 +62,7 @@ __all__ = [
     "cache_root",
     "cached_path",
     "ensure_corpus",
+    "not_fetched",
     "sha256_file",
     "main",
 ]
@@ -666,10 +667,25 @@ def ensure_corpus(names: Optional[Iterable[str]] = None, progress: bool = True, 
             for f in futs:
                 f.result()
 
+    out = [results[i] for i in range(total)]
+    not_fetched = [r for r in out if "skip" in r]
+    if not_fetched:
+        # Said even without progress: a binary that could not be had is not a quiet loss.
+        sys_log(f"corpus: {len(not_fetched)} of {total} rows not fetched: " +
+                "; ".join(f"{r['name']} ({r['skip']})" for r in not_fetched))
     if errors:
         raise CorpusError(errors[0] if len(errors) == 1 else
                           f"{len(errors)} corpus rows failed:\n  " + "\n  ".join(errors))
-    return [results[i] for i in range(total)]
+    return out
+
+
+def not_fetched(rows: List[Dict[str, str]]) -> Dict[str, List[str]]:
+    """Group the rows ensure_corpus could not fetch by reason: {reason: [names]}."""
+    out: Dict[str, List[str]] = {}
+    for r in rows:
+        if "skip" in r:
+            out.setdefault(r["skip"], []).append(r["name"])
+    return out
 
 
 # --------------------------------------------------------------------------

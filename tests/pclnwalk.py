@@ -1,0 +1,110 @@
+"""An independent Python walk of a pclntab, for checking `gosym cost`'s split.
+
+Written from the Go runtime's layout (runtime/symtab.go: pcHeader, _func,
+functab; runtime/symtab.go: step for the pc-value encoding), not from gosym's
+C code: it reads the header words, the function table, every _func record
+and the length of every pc-value table it points to, and says how many
+bytes of the table each kind of data holds.  Formats: Go 1.16 (magic
+0xfffffffa), 1.18 (0xfffffff0) and 1.20+ (0xfffffff1).  Slow (pure Python):
+meant for fixtures and a few corpus binaries.
+
+Categories follow `gosym cost`'s names; a pc-value table shared by several
+functions or kinds counts once, for the first function (in table order) and
+kind (pcsp, pcfile, pcln, then pcdata 0, 1, ...) that uses it.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Dict, Optional
+
+MAGICS = {0xFFFFFFFA: 116, 0xFFFFFFF0: 118, 0xFFFFFFF1: 120}
+PCDATA_NAMES = ("pcdata_unsafepoint", "pcdata_stackmap", "pcdata_inltree_index", "pcdata_arglive")
+
+
+class WalkError(ValueError):
+    """The table is not one this walker reads."""
+
+
+def _pcvalue_len(tab: bytes, off: int) -> int:
+    """Bytes of the pc-value table at off, its terminating 0 included
+    (runtime/symtab.go step: pairs of uvarints, value delta then pc delta;
+    a value delta of 0 after the first pair ends the table)."""
+    pos, first = off, True
+    while True:
+        for k in range(2):
+            v, shift = 0, 0
+            while True:
+                if pos >= len(tab):
+                    raise WalkError(f"pc-value table at {off:#x} runs off the table")
+                b = tab[pos]
+                pos += 1
+                v |= (b & 0x7F) << shift
+                shift += 7
+                if b < 0x80:
+                    break
+            if k == 0 and v == 0 and not first:
+                return pos - off
+        first = False
+
+
+def walk(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None) -> Dict[str, int]:
+    """walk returns {category: bytes} for the pclntab *tab* (the table's own
+    bytes, from its magic on).  *gofunc_off* is where go:func.* starts inside
+    the table (Go 1.26+), when known: the rest of the table is funcdata."""
+    E = ">" if big_endian else "<"
+    magic = struct.unpack_from(E + "I", tab, 0)[0]
+    version = MAGICS.get(magic)
+    if version is None:
+        raise WalkError(f"magic {magic:#x}: not a Go 1.16+ table")
+    ptr = tab[7]
+    word = {4: "I", 8: "Q"}[ptr]
+    nwords = 7 if version == 116 else 8
+    words = struct.unpack_from(E + word * nwords, tab, 8)
+    if version == 116:
+        nfunc, _nfiles, funcname, cu, filetab, pctab, pcln = words
+    else:
+        nfunc, _nfiles, _text, funcname, cu, filetab, pctab, pcln = words
+    out = {k: 0 for k in ("header", "functab", "func_records", "funcnames", "cutab", "filetab",
+                          "pcsp", "pcfile", "pcln", *PCDATA_NAMES, "pcdata_other", "funcdata")}
+    out["header"] = 8 + nwords * ptr
+    out["funcnames"], out["cutab"], out["filetab"] = cu - funcname, filetab - cu, pctab - filetab
+    # functab: nfunc (entry, funcoff) pairs and the end entry; uintptr words
+    # before 1.18, uint32 offsets from 1.18 on.  funcoff is from pcln.
+    field = ptr if version == 116 else 4
+    out["functab"] = (2 * nfunc + 1) * field
+    fw = {4: "I", 8: "Q"}[field]
+    funcoffs = [struct.unpack_from(E + fw, tab, pcln + (2 * i + 1) * field)[0] for i in range(nfunc)]
+    # _func: entry (uintptr before 1.18, uint32 entryoff from 1.18), then
+    # int32 nameoff, args, uint32 deferreturn, pcsp, pcfile, pcln, npcdata,
+    # cuOffset, [int32 startLine: 1.20+], uint8 funcID, flag, pad, nfuncdata.
+    entry = ptr if version == 116 else 4
+    nfix = 8 if version < 120 else 9
+    fixed = entry + 4 * nfix + 4
+    seen_rec = set()
+    claimed = set()
+    for off in funcoffs:
+        rec = pcln + off
+        if rec in seen_rec:
+            continue
+        seen_rec.add(rec)
+        _name, _args, _defer, pcsp, pcfile, pcl, npcdata = struct.unpack_from(E + "iiIIIII", tab, rec + entry)
+        nfuncdata = tab[rec + fixed - 1]
+        arrays = 4 * npcdata
+        if version == 116:
+            # funcdata: pointers, aligned to the pointer size after pcdata.
+            if nfuncdata:
+                arrays += (-(rec + fixed + arrays)) % ptr + ptr * nfuncdata
+        else:
+            arrays += 4 * nfuncdata
+        out["func_records"] += fixed + arrays
+        pcdata = struct.unpack_from(E + "I" * npcdata, tab, rec + fixed)
+        kinds = [("pcsp", pcsp), ("pcfile", pcfile), ("pcln", pcl)]
+        kinds += [(PCDATA_NAMES[j] if j < 4 else "pcdata_other", t) for j, t in enumerate(pcdata)]
+        for cat, t in kinds:
+            if t and t not in claimed:
+                claimed.add(t)
+                out[cat] += _pcvalue_len(tab, pctab + t)
+    if gofunc_off is not None:
+        out["funcdata"] = len(tab) - gofunc_off
+    out["other"] = len(tab) - sum(out.values())
+    return out
