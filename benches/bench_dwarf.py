@@ -2,7 +2,7 @@
 
     python benches/bench_dwarf.py                 # the largest binary with DWARF we have
     python benches/bench_dwarf.py path/to/binary  # any ELF/Mach-O/PE file
-    python benches/bench_dwarf.py --json
+    python benches/bench_dwarf.py hovel-0.4.4-linux-amd64 --json FILE   # a corpus name; JSON to FILE
 
 Phases, on the same file in the same run:
   open      gosym: find and decompress .debug_line/.debug_info/..., read the units
@@ -12,6 +12,12 @@ Phases, on the same file in the same run:
             to all rows by rows/s, and reported as such
   llvm-dwarfdump  `llvm-dwarfdump --debug-line FILE > /dev/null` (includes
             decompression and printing text; its row count is gosym's)
+  memory    open_dwarf(path) -> line_rows() in a fresh interpreter, from
+            before any section is read or decompressed: peak RSS growth
+            (VmHWM, reset first) in one run, the tracemalloc peak in
+            another; compared with the target "decompressed .debug_line +
+            16 bytes per row", with what is held at the end (the rows, the
+            decompressed sections)
 Ratio = other time / gosym time (> 1: gosym faster).  Benchmarks assert nothing.
 """
 from __future__ import annotations
@@ -133,13 +139,11 @@ def memprobe_main(path, how):
     # What is held at the end: the decompressed sections kept by the Dwarf
     # (.debug_info is read for the unit list) and the row columns.
     out["sections_held"] = {k: v.size for k, v in d._secs.items() if v is not None}
-    out["row_bytes"] = sum(getattr(rows, c).itemsize * len(getattr(rows, c))
-                           for c in ("address", "file", "line", "flags")
-                           if hasattr(getattr(rows, c), "itemsize"))
-    for c in ("column", "discriminator"):
-        col = getattr(rows, c)
-        if hasattr(col, "typecode"):        # an array, not a ZeroColumn
-            out["row_bytes"] += col.itemsize * len(col)
+    # array columns only: a ZeroColumn (column, discriminator all 0) stores nothing
+    import array as _array
+    out["row_bytes"] = sum(col.itemsize * len(col) for col in
+                           (rows.address, rows.file, rows.line, rows.flags, rows.column, rows.discriminator)
+                           if isinstance(col, _array.array))
     del rows
     d.close()
     print(json.dumps(out))
