@@ -44,7 +44,7 @@ def mib(kb):
 
 
 def mb(b):
-    return f"{b / 1e6:.1f} MB"
+    return f"{b / 1e6:.1f} MB" if b >= 100_000 else f"{b:,} bytes"
 
 
 def ratio(r):
@@ -155,9 +155,26 @@ def symbolize_section(doc):
                 [proc(r, "gosym_lookup_llvm_process_s", "llvm_symbolizer_process_s", "ratio_vs_llvm_symbolizer",
                       "cpu_ratio_vs_llvm_symbolizer") if "ratio_vs_llvm_symbolizer" in r
                  else "— (no DWARF: llvm-symbolizer gives no line)" for r in res])
+    rows.append(["`gosym lookup BINARY 0x0` process (start-up: interpreter, imports, open)"] +
+                [f"{r['gosym_lookup_startup_s']:.2f} s ({r['gosym_lookup_startup_cpu_s']:.2f} s CPU)"
+                 if "gosym_lookup_startup_s" in r else "—" for r in res])
     rows.append(["load average before / after"] +
                 [f"{r['load_average_before']:.1f} / {r['load_average']:.1f}" for r in res])
     out += table(head, rows)
+    out.append("")
+    # The targets of the symbolizer issue, met or missed in this run.
+    tg = []
+    for r in res:
+        n = short(r["binary"])
+        v = r["gosym_symbolize_ns_per_pc"]
+        tg.append(f"{n}: `symbolize` ≤ 100 ns per pc: {ns(v)}, {'met' if v <= 100 else 'missed'}")
+        if "ratio_vs_addr2line" in r:
+            v = r["ratio_vs_addr2line"]
+            tg.append(f"{n}: process ≥ 5× `go tool addr2line` (wall): {v:.1f}×, {'met' if v >= 5 else 'missed'}")
+        if "ratio_vs_llvm_symbolizer" in r:
+            v = r["ratio_vs_llvm_symbolizer"]
+            tg.append(f"{n}: process ≥ 20× `llvm-symbolizer` (wall): {v:.1f}×, {'met' if v >= 20 else 'missed'}")
+    out.append("Targets: " + "; ".join(tg) + ".")
     out.append("")
     out.append("Answers checked in the same run (the bench exits 1 on a mismatch):")
     out.append("")
@@ -234,8 +251,8 @@ def check_section(doc):
         for key, title in (("at_pclntab_rows", "at pclntab row starts"), ("at_dwarf_rows", "at DWARF row starts")):
             s = r[key]
             diffs = ", ".join(f"`{k}` {v:,}" for k, v in s["kinds"].items() if v and k not in ("agree",))
-            ex = "; ".join(f"`{e['function']}` {e['pc']:#x}: pclntab {e['pclntab']['file']}:{e['pclntab']['line']}, "
-                           f"DWARF " + (f"{e['dwarf']['file']}:{e['dwarf']['line']}" if e["dwarf"] else "no row")
+            ex = "; ".join(f"`{e['function']}` {e['pc']:#x}: pclntab `{e['pclntab']['file']}:{e['pclntab']['line']}`, "
+                           f"DWARF " + (f"`{e['dwarf']['file']}:{e['dwarf']['line']}`" if e["dwarf"] else "no row")
                            for exs in s["examples"].values() for e in exs[:1])
             rows.append([title, f"{s['compared']:,}", f"{s['agreement']}%", diffs or "none", ex or "—"])
         out += table(["pcs", "compared", "agree", "differences (kind: count)", "first example of each kind"], rows)
