@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
 
 import gosym  # noqa: E402
-from bench_pclntab import resolve_binaries  # noqa: E402
+from bench_pclntab import provenance, resolve_binaries  # noqa: E402
 from gosym.check import KINDS, check  # noqa: E402
 
 DEFAULT = ["hovel-0.4.4-linux-amd64"]
@@ -80,13 +80,14 @@ def main(argv=None):
                     help="write the results as JSON to FILE (no FILE: stdout, instead of the text)")
     args = ap.parse_args(argv)
     results = []
+    run = provenance()
     try:
         for label, path in resolve_binaries(args.binaries or DEFAULT):
             results.append(bench(path, args.repeat))
     except RuntimeError as e:
         print(f"bench_check: {e}", file=sys.stderr)
         return 1
-    doc = {"bench": "check", "python": sys.version.split()[0], "results": results}
+    doc = {"bench": "check", "run": run, "python": sys.version.split()[0], "results": results}
     if args.json:
         text = json.dumps(doc, indent=1) + "\n"
         if args.json == "-":

@@ -246,11 +246,13 @@ def main(argv=None):
     if path is None:
         print("bench: no binary with DWARF found", file=sys.stderr)
         return 1
+    from bench_pclntab import provenance
+    run = provenance()
     g = bench_gosym(path, args.repeat)
     mem = memprobe(path)
     py = bench_pyelftools(path, args.py_budget)
     ll = bench_llvm(path, args.repeat)
-    res = {"bench": "dwarf", "binary": Path(path).name, "path": path, "repeat": args.repeat,
+    res = {"bench": "dwarf", "run": run, "binary": Path(path).name, "path": path, "repeat": args.repeat,
            "load_average": os.getloadavg()[0], "gosym": g, "memory": mem,
            "pyelftools": py, "llvm_dwarfdump": ll}
     g_total = g["open_s"] + g["decode_s"]

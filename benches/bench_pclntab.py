@@ -142,6 +142,18 @@ def resolve_binaries(args_bins):
     return out
 
 
+def provenance() -> dict:
+    """provenance says when and on what code a bench ran: the date (UTC),
+    the commit, whether csrc/, gosym/ or benches/ had uncommitted changes,
+    the CPU count and the load average at the start."""
+    def git(*a):
+        p = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
+        return p.stdout.strip() if p.returncode == 0 else None
+    status = git("status", "--porcelain", "--", "csrc", "gosym", "benches")
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": bool(status), "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
+
+
 def build_gobench() -> tuple[Path, str]:
     """build_gobench compiles benches/gobench once per content hash."""
     root = goroot(GO_VERSION)
@@ -626,6 +638,7 @@ def main(argv=None) -> int:
     if args.pcs < 0 or args.repeat < 1:
         ap.error("--pcs must be >= 0 and --repeat >= 1")
     bins = resolve_binaries(args.binaries)
+    run = provenance()
     exe, go_ver = build_gobench()
     results = []
     for label, path in bins:
@@ -635,7 +648,7 @@ def main(argv=None) -> int:
             print_report(res)
             sys.stdout.flush()
     if args.json:
-        doc = {"bench": "pclntab", "gosym": getattr(gosym, "__version__", None),
+        doc = {"bench": "pclntab", "run": run, "gosym": getattr(gosym, "__version__", None),
                "python": sys.version.split()[0], "results": results}
         text = json.dumps(doc, indent=2) + "\n"
         if args.json == "-":

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
 
 import gosym  # noqa: E402
-from bench_pclntab import _zero_table, build_gobench, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
+from bench_pclntab import _zero_table, build_gobench, provenance, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
 from gosym.toolchain import goroot  # noqa: E402
 from tests import llvmcompare  # noqa: E402
 
@@ -284,10 +284,11 @@ def main(argv=None):
                     help="write the results as JSON to FILE (no FILE: stdout, instead of the text)")
     args = ap.parse_args(argv)
     results = []
+    run = provenance()
     for label, path in resolve_binaries(args.binaries or DEFAULT):
         results.append(bench(path, args.pcs, args.addrs, args.repeat, args.proc_repeat, args.check))
     failed = [(r["binary"], k) for r in results for k in r["failed_checks"]]
-    doc = {"bench": "symbolize", "python": sys.version.split()[0], "results": results}
+    doc = {"bench": "symbolize", "run": run, "python": sys.version.split()[0], "results": results}
     if args.json:
         write_json(doc, args.json)
     if args.json != "-":

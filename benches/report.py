@@ -66,17 +66,28 @@ def run_info(run):
         return ["Run: unknown (no run.json)."]
     dirty = " plus uncommitted changes" if run.get("uncommitted_changes") else ""
     la = run.get("load_average") or [0]
-    return [f"Run of {run['started']} on commit `{run['commit'][:12]}`{dirty}: {run['cpus']} CPUs "
-            f"({run['machine']}), Python {run['python']}, load average {la[0]:.1f} at the start. "
-            "The machine is shared: absolute times are inflated by other jobs (each section gives the "
+    return [f"`benches/run_all.sh` started {run['started']} on commit `{run['commit'][:12]}`{dirty}: "
+            f"{run['cpus']} CPUs ({run['machine']}), Python {run['python']}, load average {la[0]:.1f}. "
+            "A bench run again later says so in its own section. The machine is shared: absolute times are inflated by other jobs (each section gives the "
             "load average during its run); compare the ratios of one run, where both tools ran back to "
             "back on the same inputs."]
+
+
+def provenance(doc):
+    """The line saying when and on what commit a bench's JSON was made."""
+    run = (doc or {}).get("run")
+    if not run:
+        return []
+    dirty = " plus uncommitted changes" if run.get("uncommitted_changes") else ""
+    return [f"Run {run['date']}, commit `{(run['commit'] or '?')[:12]}`{dirty}, {run['cpus']} CPUs, "
+            f"load average {run['load_average']:.1f} at the start.", ""]
 
 
 def pclntab_section(doc):
     out = ["### gosym vs Go's `debug/gosym` (`benches/bench_pclntab.py`)", ""]
     if not doc:
         return out + ["Not run.", ""]
+    out += provenance(doc)
     res = doc["results"]
     out.append(f"Minimum of {res[0]['repeat']} runs per phase; {res[0]['npcs']:,} random pcs (fixed seed); "
                f"debug/gosym from Go {res[0]['debug_gosym_toolchain']}; ratio = debug/gosym time ÷ gosym "
@@ -125,6 +136,7 @@ def symbolize_section(doc):
     out = ["### Symbolizing (`benches/bench_symbolize.py`)", ""]
     if not doc:
         return out + ["Not run.", ""]
+    out += provenance(doc)
     res = doc["results"]
     r0 = res[0]
     out.append(f"{r0['npcs']:,} random pcs; in-process times are the minimum of {r0['repeat']} runs; every "
@@ -202,6 +214,7 @@ def dwarf_section(doc):
     out = ["### DWARF line tables (`benches/bench_dwarf.py`)", ""]
     if not doc:
         return out + ["Not run.", ""]
+    out += provenance(doc)
     g, m, t = doc["gosym"], doc["memory"], doc["memory_target"]
     n = g["rows"]
     out.append(f"{short(doc['binary'])}: `.debug_line` {g['line_stored']:,} bytes stored ({g['compression']}), "
@@ -240,6 +253,7 @@ def check_section(doc):
     out = ["### `gosym check` (`benches/bench_check.py`)", ""]
     if not doc:
         return out + ["Not run.", ""]
+    out += provenance(doc)
     for r in doc["results"]:
         out.append(f"{short(r['binary'])} ({mb(r['size'])}, {r['go_version']}, {r['functions']:,} functions, "
                    f"{r['dwarf_rows']:,} DWARF rows), best of {r['repeat']}, load average "
