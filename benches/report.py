@@ -198,8 +198,12 @@ def symbolize_section(doc):
                          f"({c['explained']} explained, {c['mismatch']} mismatches)")
         c = r.get("check_addr2line")
         if c:
+            tb = (f", {c['text_base']:,} where `go tool addr2line` used `.text` as the text base "
+                  f"({c['text_base_shift']:#x} below `runtime.text`) and answered for pc + {c['text_base_shift']:#x}, "
+                  f"as checked" if c.get("text_base") else "")
             parts.append(f"`--style go` output = `go tool addr2line`'s on {c['agree']:,}/{c['total']:,} "
-                         f"addresses ({c['explained']} explained, {c['mismatch']} mismatches)")
+                         f"addresses ({c['explained']} explained by a missing line table{tb}; "
+                         f"{c['mismatch']} mismatches)")
         c = r.get("check_llvm_symbolizer")
         if c:
             cls = ", ".join(f"{k} {v:,}" for k, v in c["classes"].items())
