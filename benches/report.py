@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def ratio(r):
 
 
 def short(name: str) -> str:
-    return name.split("-")[0]
+    """The binary's name without version and platform (sqlc-1.31.1-linux-amd64 -> sqlc)."""
+    return re.split(r"-\d", name)[0]
 
 
 def table(head, rows):
@@ -90,7 +92,7 @@ def pclntab_section(doc):
     out += provenance(doc)
     res = doc["results"]
     out.append(f"Minimum of {res[0]['repeat']} runs per phase; {res[0]['npcs']:,} random pcs (fixed seed); "
-               f"debug/gosym from Go {res[0]['debug_gosym_toolchain']}; ratio = debug/gosym time ÷ gosym "
+               f"debug/gosym from {res[0]['debug_gosym_toolchain']}; ratio = debug/gosym time ÷ gosym "
                "time (> 1: gosym faster). Single thread on both sides.")
     out.append("")
     head = ["phase"] + [f"{short(r['binary'])} ({r['format'].split()[0]}, {mb(r['file_size'])}, "
