@@ -162,8 +162,9 @@ def agree_addr2line(b, path, pcs, theirs, ours):
         x, y = t[2 * k:2 * k + 2], o[2 * k:2 * k + 2]
         if x == y:
             out["agree"] += 1
-        elif shifted is not None and x == shifted[2 * k:2 * k + 2]:
-            out["text_base"] += 1
+        elif shifted is not None and (x == shifted[2 * k:2 * k + 2] or (
+                x[0] == shifted[2 * k] and _zero_table(b, b._tab.find(pc + shift)))):
+            out["text_base"] += 1       # (at the shifted pc, possibly in a function with no table)
         elif x[0] == y[0] and _zero_table(b, b._tab.find(pc)):
             out["explained"] += 1
         else:
