@@ -169,7 +169,7 @@ def symbolize_section(doc):
                 [proc(r, "gosym_lookup_llvm_process_s", "llvm_symbolizer_process_s", "ratio_vs_llvm_symbolizer",
                       "cpu_ratio_vs_llvm_symbolizer") if "ratio_vs_llvm_symbolizer" in r
                  else "— (no DWARF: llvm-symbolizer gives no line)" for r in res])
-    rows.append(["`gosym lookup BINARY 0x0` process (start-up: interpreter, imports, open)"] +
+    rows.append(["`gosym lookup BINARY PC` process, one address (start-up: interpreter, imports, open)"] +
                 [f"{r['gosym_lookup_startup_s']:.2f} s ({r['gosym_lookup_startup_cpu_s']:.2f} s CPU)"
                  if "gosym_lookup_startup_s" in r else "—" for r in res])
     rows.append(["load average before / after"] +
