@@ -242,7 +242,7 @@ def dwarf_section(doc):
                      f"{ratio(doc.get('ratio_llvm_dwarfdump'))} vs open + decode"])
     out += table(["", "time", "rows/s", "ratio (other ÷ gosym)"], rows)
     out.append("")
-    held = ", ".join(f"`.debug_{k}` {v / 1e6:.1f} MB" for k, v in m["sections_held_bytes"].items())
+    held = ", ".join(f"`.debug_{k}` {mb(v)}" for k, v in m["sections_held_bytes"].items())
     out.append(f"Memory of the whole `open_dwarf(path)` → `line_rows()` path, in a fresh interpreter, from "
                f"before any section is read: peak RSS growth {mb(m['peak_rss_growth_bytes'])} "
                f"({m['peak_rss_growth_bytes'] / n:.1f} B/row), tracemalloc peak {mb(m['tracemalloc_peak_bytes'])} "
