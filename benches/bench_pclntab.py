@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark gosym against Go's own debug/gosym on the same binaries.
 
-    python benches/bench_pclntab.py [BINARY ...] [--json] [--pcs N] [--repeat R]
+    python benches/bench_pclntab.py [BINARY ...] [--json [FILE]] [--pcs N] [--repeat R]
 
 BINARY is a path or the name of a row of tests/corpus/public.tsv; without
 one, the three largest corpus binaries are used (fetched into the cache on
@@ -19,8 +19,10 @@ first use).  For each binary the harness
 * prints one table per binary: phase, gosym, debug/gosym, go/gosym ratio
   (>1 means gosym is faster), then the issue's targets, met or missed.
 
-Each time is the minimum over R runs.  These are benchmarks, not tests:
-nothing is asserted, the exit status is 0 unless a tool failed to run.
+Each time is the minimum over R runs.  The exit status is 1 when a tool
+failed to run or when the answers disagree other than in the explained way
+(functions with no line or file table); the timings themselves assert
+nothing.
 """
 from __future__ import annotations
 
@@ -138,6 +140,18 @@ def resolve_binaries(args_bins):
             resolved.append((label, path))
         out = resolved
     return out
+
+
+def provenance() -> dict:
+    """provenance says when and on what code a bench ran: the date (UTC),
+    the commit, whether csrc/, gosym/ or benches/ had uncommitted changes,
+    the CPU count and the load average at the start."""
+    def git(*a):
+        p = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
+        return p.stdout.strip() if p.returncode == 0 else None
+    status = git("status", "--porcelain", "--", "csrc", "gosym", "benches")
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": bool(status), "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
 
 
 def build_gobench() -> tuple[Path, str]:
@@ -612,7 +626,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("binaries", nargs="*", metavar="BINARY",
                     help="path or corpus name (default: the 3 largest corpus binaries)")
-    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                    help="write the results as JSON to FILE (no FILE: stdout, instead of the text)")
     ap.add_argument("--pcs", type=int, default=1_000_000,
                     help="random pcs for the large lookup phase (default 1000000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per phase, min taken (default 3)")
@@ -623,18 +638,29 @@ def main(argv=None) -> int:
     if args.pcs < 0 or args.repeat < 1:
         ap.error("--pcs must be >= 0 and --repeat >= 1")
     bins = resolve_binaries(args.binaries)
+    run = provenance()
     exe, go_ver = build_gobench()
     results = []
     for label, path in bins:
         res = bench_one(label, path, exe, go_ver, args.pcs, args.repeat, args.go_budget)
         results.append(res)
-        if not args.json:
+        if args.json != "-":
             print_report(res)
             sys.stdout.flush()
     if args.json:
-        json.dump({"gosym": getattr(gosym, "__version__", None), "python": sys.version.split()[0],
-                   "results": results}, sys.stdout, indent=2)
-        print()
+        doc = {"bench": "pclntab", "run": run, "gosym": getattr(gosym, "__version__", None),
+               "python": sys.version.split()[0], "results": results}
+        text = json.dumps(doc, indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(text)
+    bad = [r["binary"] for r in results
+           if r["agreement"]["lookups"]["mismatch"] or r["agreement"]["rows"]["mismatch"]]
+    if bad:
+        log("bench_pclntab: gosym and debug/gosym gave different answers on " + ", ".join(bad))
+        return 1
     return 0
 
 

@@ -1,12 +1,23 @@
 """`gosym check` against an independent computation.
 
-At every DWARF row start, the reference is pyelftools' line rows (with file
-paths resolved here from its file and directory tables) and the Go oracle's
-debug/gosym PCToLine; the kinds are counted here with their own few lines
-of code and must equal the report's counts exactly.  A copy with one
-special opcode of one line program patched (line + 1 from that row on) must
-be reported as line differences at that row.
+Both sets of pcs the report covers are recomputed here, and the kinds are
+counted with their own few lines of code; the counts must equal the
+report's exactly:
+
+- at every DWARF row start: the rows are pyelftools' (file paths resolved
+  here from its file and directory tables), the pclntab's answer is the Go
+  oracle's debug/gosym PCToLine;
+- at every pclntab row start: the pclntab's answer is PCToLine's, DWARF's is
+  the pyelftools row covering the pc (found here by bisection in each
+  sequence).  The row-start pcs themselves come from gosym's line walk
+  (debug/gosym has no row iterator); they are checked against PCToLine
+  here: each lies in a function and answers differently from the row
+  start before it in the same function.
+
+A copy with one special opcode of one line program patched (line + 1 from
+that row on) must be reported as line differences at that row.
 """
+import bisect
 import json
 import os
 import shutil
@@ -33,11 +44,13 @@ def _s(v):
     return v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v
 
 
-def pyelf_row_starts(path):
-    """{address: (file path, line)} of every row that starts to cover code,
-    from pyelftools; paths joined here [DWARF5 6.2.4 items 20-21; DWARF4
-    6.2.4 items 11-12]."""
+def pyelf_rows(path):
+    """({address: (file path, line)} of every row that starts to cover code,
+    [sequences: (addresses, [(file path, line)], end address)]) from
+    pyelftools; paths joined here [DWARF5 6.2.4 items 20-21; DWARF4 6.2.4
+    items 11-12]."""
     out = {}
+    seqs = []
     with open(path, "rb") as fh:
         info = ELFFile(fh).get_dwarf_info()
         for cu in info.iter_CUs():
@@ -64,34 +77,81 @@ def pyelf_row_starts(path):
                 return os.path.normpath(os.path.join(d, name)) if d else name
 
             states = [e.state for e in lp.get_entries() if e.state is not None]
+            seq_addr, seq_pos = [], []
             for s, nxt in zip(states, states[1:]):
                 if not s.end_sequence and nxt.address > s.address:
                     out[s.address] = (path_of(s.file), s.line)
-    return out
+            for s in states:
+                if s.end_sequence:
+                    if seq_addr and seq_addr[0] < s.address:
+                        seqs.append((seq_addr, seq_pos, s.address))
+                    seq_addr, seq_pos = [], []
+                else:
+                    seq_addr.append(s.address)
+                    seq_pos.append((path_of(s.file), s.line))
+    return out, seqs
+
+
+def covering_row(seqs, pc):
+    """(file path, line) of the DWARF row covering pc: the last row at or
+    below pc in a sequence whose range holds it; None if no row does."""
+    for addrs, pos, end in seqs:
+        if addrs[0] <= pc < end:
+            return pos[bisect.bisect_right(addrs, pc) - 1]
+    return None
+
+
+def kind_of(o, d):
+    """The kind of comparison of the oracle's PCToLine answer o with the
+    DWARF answer d ((file, line) or None), as `gosym check` names them."""
+    if o["func"] is None:
+        return "outside"
+    if not o["line"] or o["line"] <= 0:
+        return "no_pclntab_line" if d is not None and d[1] > 0 else "neither"
+    if d is None:
+        return "no_dwarf_row"
+    dfile, dline = d
+    if dline == 0:
+        return "dwarf_line_0"
+    if (o["file"], o["line"]) == (dfile, dline):
+        return "agree"
+    if o["file"] == dfile:
+        return "line"
+    return "file" if o["line"] == dline else "file_and_line"
+
+
+def _count(kinds):
+    counts = {}
+    for k in kinds:
+        counts[k] = counts.get(k, 0) + 1
+    return counts
 
 
 def independent_counts(path, oracle):
-    starts = pyelf_row_starts(path)
+    """Kind counts at DWARF row starts and at pclntab row starts, from
+    pyelftools and the oracle: (at_dwarf_rows, at_pclntab_rows)."""
+    starts, seqs = pyelf_rows(path)
     pcs = sorted(starts)
     looked = oracle(path, pcs=pcs, funcs=False)["lookups"]
-    counts = {}
-    for pc, o in zip(pcs, looked):
-        assert o["pc"] == pc
-        dfile, dline = starts[pc]
-        if o["func"] is None:
-            kind = "outside"
-        elif not o["line"] or o["line"] <= 0:
-            kind = "no_pclntab_line" if dline > 0 else "neither"
-        elif dline == 0:
-            kind = "dwarf_line_0"
-        elif (o["file"], o["line"]) == (dfile, dline):
-            kind = "agree"
-        elif o["file"] == dfile:
-            kind = "line"
-        else:
-            kind = "file" if o["line"] == dline else "file_and_line"
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    assert [o["pc"] for o in looked] == pcs
+    at_dwarf = _count(kind_of(o, starts[pc]) for pc, o in zip(pcs, looked))
+
+    with gosym.open(path) as b:
+        ppc = list(b._tab.line_table()[0])
+    plooked = oracle(path, pcs=ppc, funcs=False)["lookups"]
+    assert [o["pc"] for o in plooked] == ppc
+    seqs.sort(key=lambda s: s[0][0])
+    prev = None
+    for o in plooked:
+        # Every row start is in a function, and PCToLine answers there
+        # differently than at the previous row start of the same function
+        # (a row boundary where neither file nor line changes would be made up).
+        assert o["func"] is not None, hex(o["pc"])
+        if prev is not None and prev["func"] == o["func"]:
+            assert (prev["file"], prev["line"]) != (o["file"], o["line"]), (hex(prev["pc"]), hex(o["pc"]))
+        prev = o
+    at_pcln = _count(kind_of(o, covering_row(seqs, o["pc"])) for o in plooked)
+    return at_dwarf, at_pcln
 
 
 @pytest.mark.parametrize("toolchain", ["1.27.3", "1.24.11", "1.21.13"])
@@ -99,10 +159,15 @@ def test_counts_equal_independent_computation(fixture_rows, oracle, toolchain):
     path = _fixture(fixture_rows, toolchain)["path"]
     with gosym.open(path) as b:
         rep = check(b)
-    got = {k: v for k, v in rep["at_dwarf_rows"]["kinds"].items() if v}
-    want = independent_counts(path, oracle)
-    assert got == want, (toolchain, got, want)
-    assert rep["at_dwarf_rows"]["pcs"] == sum(want.values())
+    want_d, want_p = independent_counts(path, oracle)
+    got_d = {k: v for k, v in rep["at_dwarf_rows"]["kinds"].items() if v}
+    assert got_d == want_d, (toolchain, got_d, want_d)
+    assert rep["at_dwarf_rows"]["pcs"] == sum(want_d.values())
+    got_p = {k: v for k, v in rep["at_pclntab_rows"]["kinds"].items() if v}
+    assert got_p == want_p, (toolchain, got_p, want_p)
+    assert rep["at_pclntab_rows"]["pcs"] == sum(want_p.values())
+    assert rep["compared"] == sum(v for k, v in want_d.items() if k != "outside") + \
+        sum(v for k, v in want_p.items() if k != "outside")
     # The Go toolchain writes the same positions in both tables, nearly always.
     assert rep["agreement"] > 99.0, rep["agreement"]
     assert rep["at_pclntab_rows"]["compared"] > 10000
