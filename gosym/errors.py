@@ -9,7 +9,7 @@ from __future__ import annotations
 class GosymError(Exception):
     """GosymError is the base of every error gosym raises about its input."""
 
-    path: str | None = None
+    path: str | None = None  #: the file the error is about (set by `with_path`), or None
 
     def with_path(self, path: str | None) -> "GosymError":
         """with_path records the file the error is about and returns self."""
