@@ -271,11 +271,17 @@ cdef class Frame:
     """Frame is one source position for a pc: function, file, line, and
     whether the call was inlined into the frame below it (outer frames follow)."""
     cdef readonly str function
+    """function is the frame's function name (the inlined callee's for an inlined frame)."""
     cdef readonly str file
+    """file is the source file of the position."""
     cdef readonly int line
+    """line is the source line (0 when unknown)."""
     cdef readonly bint inlined
+    """inlined says the call was inlined into the next (outer) frame."""
     cdef readonly int start_line
+    """start_line is the line of the func keyword of the frame's function (Go 1.20+; 0 before)."""
     cdef readonly object entry
+    """entry is the function's entry pc in a physical frame; None in an inlined one."""
 
     def __init__(self, str function, str file, int line, bint inlined=False,
                  int start_line=0, entry=None):
@@ -1041,6 +1047,7 @@ cdef class Symbolized:
     and files are shared strings decoded on demand: `frames(k)` builds the
     Frame objects of one pc, `names()`/`files()` whole columns."""
     cdef readonly Pclntab tab
+    """tab is the table the rows index into (internal; names and files come from it)."""
     cdef readonly array.array first, count, func, name_off, file_off, line, start_line, inlined
 
     @staticmethod
