@@ -20,3 +20,10 @@ html_theme = "alabaster"
 html_static_path: list = []
 templates_path: list = []
 exclude_patterns = ["_build"]
+
+# `gosym` imports its DWARF reader on first use (module __getattr__); autodoc
+# lists a module's members from its namespace, so resolve every public name first.
+import gosym  # noqa: E402
+
+for _name in gosym.__all__:
+    getattr(gosym, _name)
