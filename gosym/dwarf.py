@@ -565,12 +565,12 @@ def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]
 class LineRows:
     """LineRows is every row of the line programs, as columns.
 
-    address (array Q), file (the file register: array H, or I when a
-    value needs it), line (I), column (I), flags (B: IS_STMT | END_SEQUENCE
-    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), discriminator (I);
+    `address` (array Q), `file` (the file register: array H, or I when a
+    value needs it), `line` (I), `column` (I), `flags` (B: IS_STMT | END_SEQUENCE
+    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), `discriminator` (I);
     column and discriminator are a gosym._dwarf.ZeroColumn (no storage)
-    when all their values are 0, as in Go's line tables.  tables[u] is unit
-    u's LineTable and its rows are unit_row[u]:unit_row[u+1].  15 bytes
+    when all their values are 0, as in Go's line tables.  `tables[u]` is unit
+    u's LineTable and its rows are `unit_row[u]:unit_row[u+1]`.  15 bytes
     per row for Go (address, line, file, flags), at most 25."""
 
     def __init__(self, cols: tuple, tables: List[LineTable]):
@@ -613,8 +613,8 @@ class Dwarf:
     sequence covers pc (after one row-less pass that indexes sequences)."""
 
     def __init__(self, container: Container, path: Optional[str] = None):
-        self.container = container
-        self.path = path
+        self.container = container  #: the container the sections are in
+        self.path = path  #: the file the DWARF was read from (the binary, or its debug file)
         self._secs: Dict[str, Optional[DwarfSection]] = {}
         self._line: Optional[_dwarf.LineSection] = None
         self._units: Optional[List[CompileUnit]] = None

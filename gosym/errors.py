@@ -27,9 +27,9 @@ class FormatError(GosymError, ValueError):
     """FormatError reports malformed data, naming the section and file offset."""
 
     def __init__(self, message: str, section: str | None = None, offset: int | None = None):
-        self.message = message
-        self.section = section
-        self.offset = offset
+        self.message = message  #: what is wrong
+        self.section = section  #: the section it is in, or None
+        self.offset = offset    #: the offset of the bad data (file offset; section offset in DWARF), or None
         super().__init__(message)
 
     def __str__(self) -> str:

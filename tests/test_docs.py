@@ -16,6 +16,7 @@ returns, and the public modules `gosym.maps` and `gosym.pprof`).  These tests:
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
 import importlib
@@ -24,6 +25,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -119,6 +121,24 @@ def _attr_docs(module: str) -> dict:
         return {}
 
 
+def _instance_attributes(cls) -> set[str]:
+    """Public attributes that the class's own __init__ sets on self (autodoc
+    shows them when they carry a `#:` comment)."""
+    init = vars(cls).get("__init__")
+    if not inspect.isfunction(init):
+        return set()
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
+    except (OSError, TypeError):
+        return set()
+    targets = [t for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    targets += [e for t in targets if isinstance(t, (ast.Tuple, ast.List)) for e in t.elts]
+    return {t.attr for t in targets
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+            and not t.attr.startswith("_")}
+
+
 def _member_problems(cls) -> list[str]:
     problems = []
     owners = [c for c in cls.__mro__ if (getattr(c, "__module__", "") or "").startswith("gosym")]
@@ -128,6 +148,7 @@ def _member_problems(cls) -> list[str]:
         names |= {k for k in vars(owner).get("__annotations__", {}) if not k.startswith("_")}
         if dataclasses.is_dataclass(owner):
             names |= {f.name for f in dataclasses.fields(owner) if not f.name.startswith("_")}
+        names |= _instance_attributes(owner)
         for k in sorted(names):
             v = vars(owner).get(k)
             if isinstance(v, (classmethod, staticmethod)):
@@ -167,12 +188,15 @@ def test_docstring_check_catches_a_missing_one():
     class Documented:
         """Documented has a docstring."""
 
+        def __init__(self):
+            self.attribute = 1
+
         def method(self):
             pass
 
     Documented.__module__ = "gosym.errors"      # analysed like a gosym class
-    assert _member_problems(Documented) == ["gosym.errors.test_docstring_check_catches_a_missing_one."
-                                            "<locals>.Documented.method"]
+    where = "gosym.errors.test_docstring_check_catches_a_missing_one.<locals>.Documented"
+    assert _member_problems(Documented) == [f"{where}.attribute", f"{where}.method"]
     assert _own_text(gosym.LineRow.pc.__doc__, "pc") == ""        # "Alias for field number 0"
     assert _own_text("Frame(str function, int line)\n\n", "Frame") == ""
     assert _own_text("Frame(str function)\n\nFrame is one position.", "Frame") == "Frame is one position."
