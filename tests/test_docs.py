@@ -234,3 +234,43 @@ def test_readme_is_a_front_door():
     assert "pip install -e '.[go]' && gosym matrix" in text
     assert "pip install -e '.[test]' && python -m pytest" in text
     assert len(re.findall(r"^pip install", text, re.M)) == 2
+
+
+# --- the command-line examples run -----------------------------------------------------
+
+def _bin_examples(page: Path) -> list[str]:
+    """The lines of a page's sh blocks that run gosym on "$BIN" (the corpus compiler)."""
+    blocks = re.findall(r"```sh\n(.*?)```", page.read_text(), re.S)
+    lines = [re.sub(r"\s+#.*$", "", ln) for b in blocks for ln in b.splitlines()]
+    return [ln for ln in lines if '"$BIN"' in ln and re.match(r"(gosym|printf) ", ln)]
+
+
+def test_cli_examples_on_the_compiler_run(corpus_rows, tmp_path):
+    """Every `gosym ... "$BIN"` example in README.md and docs/cli.md exits 0 and
+    prints something; the lookup output docs/cli.md shows is what it prints."""
+    row = next((r for r in corpus_rows if r["name"] == "go1.27.3-compile-linux-amd64"), None)
+    if row is None or not row.get("path"):
+        pytest.skip("corpus binary go1.27.3-compile-linux-amd64 not fetched")
+    shim = tmp_path / "gosym"                 # the console script, without installing the package
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m gosym "$@"\n')
+    shim.chmod(0o755)
+    env = dict(os.environ, BIN=row["path"], PATH=f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    examples = _bin_examples(ROOT / "README.md") + _bin_examples(ROOT / "docs" / "cli.md")
+    assert len(examples) >= 8, examples
+    for cmd in examples:
+        if "| head" not in cmd:
+            cmd += " | head -n 200"
+        # The exit status of every gosym in the pipeline (0, or 141: SIGPIPE from head).
+        r = subprocess.run(["bash", "-c", cmd + '; echo "status: ${PIPESTATUS[*]}" >&2'], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+        stderr, _, status = r.stderr.rpartition("status: ")
+        gosym_status = [int(st) for part, st in zip(cmd.split("|"), status.split())
+                        if part.strip().startswith("gosym ")]
+        assert gosym_status and set(gosym_status) <= {0, 141} and r.stdout.strip() and not stderr, \
+            (cmd, status, stderr)
+    text = (ROOT / "docs" / "cli.md").read_text()
+    shown = re.search(r'gosym lookup "\$BIN" 0x86a867 0x10 .*?```\n\n.*?```\n(.*?)```', text, re.S).group(1)
+    r = subprocess.run(["gosym", "lookup", row["path"], "0x86a867", "0x10"], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout == shown, (r.stdout, shown)
