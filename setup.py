@@ -10,7 +10,8 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-CSRC = ["csrc/pclntab.c", "csrc/symtab.c", "csrc/inline.c", "csrc/account.c", "csrc/render.c"]
+CSRC = ["csrc/pclntab.c", "csrc/pcvalue.c", "csrc/batch.c", "csrc/symtab.c", "csrc/inline.c",
+        "csrc/symbolize.c", "csrc/account.c", "csrc/render.c"]
 
 compile_args = []
 link_args = []
@@ -37,7 +38,8 @@ ext = Extension(
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
+    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/pclntab_int.h", "csrc/pcvalue.h", "csrc/goformat.h",
+             "csrc/symtab.h", "csrc/inline.h", "csrc/account.h", "csrc/render.h",
              "gosym/_reader.pxd", "gosym/_arrays.pxd",
              "gosym/_native.pxd"],
 )

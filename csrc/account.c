@@ -16,33 +16,9 @@ static void claim(uint8_t *map, size_t len, size_t off, size_t n, uint8_t cat)
             map[k] = cat;
 }
 
-/* Byte length of the pc-value table at pctab offset tab (0 when absent or
- * malformed), including its terminating zero. */
-static size_t pcv_len(const gs_pcln *t, uint32_t tab)
-{
-    gs_reader rd = t->rd;
-    int first = 1;
-    size_t start;
-    rd.err = GS_OK;
-    if (tab == 0 || (size_t)tab >= rd.len - t->pctab_off)
-        return 0;
-    start = rd.pos = t->pctab_off + tab;
-    for (;;) {
-        uint32_t uv = gs_rd_uvarint32(&rd);
-        if (rd.err)
-            return 0;
-        if (uv == 0 && !first)
-            return rd.pos - start;
-        first = 0;
-        gs_rd_uvarint32(&rd);
-        if (rd.err)
-            return 0;
-    }
-}
-
 static void claim_tab(const gs_pcln *t, uint8_t *map, uint32_t tab, uint8_t cat)
 {
-    size_t n = pcv_len(t, tab);
+    size_t n = gs_pcv_len(t, tab);
     if (n)
         claim(map, t->rd.len, t->pctab_off + tab, n, cat);
 }

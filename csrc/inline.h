@@ -23,6 +23,7 @@
 #define GOSYM_INLINE_H
 
 #include "pclntab.h"
+#include "pcvalue.h"
 
 enum { GS_INL_NONE = 0, GS_INL_20 = 20, GS_INL_16 = 16 };
 
@@ -75,9 +76,24 @@ typedef struct gs_inl_rec {
 int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
                   gs_inl_rec *out, gs_err *e);
 
-/* gs_inline_frames writes the frames for pc in function i, innermost first,
+/* Checkpoints of the long functions' tables kept between single lookups
+ * (not thread-safe: one per table, used under the caller's lock). */
+typedef struct gs_lookup_cache gs_lookup_cache;
+gs_lookup_cache *gs_lookup_cache_new(void);
+/* gs_lookup_cache_clear drops every checkpoint (after the context changes). */
+void gs_lookup_cache_clear(gs_lookup_cache *cache);
+void gs_lookup_cache_free(gs_lookup_cache *cache);
+
+/* gs_func_frames writes the frames for pc in function i, innermost first,
  * into out[0:cap]; *n gets the number of frames (the last is the physical
- * function).  A pc outside every function gives *n = 0. */
+ * function).  cache (may be NULL) keeps checkpoints of long functions so
+ * that repeated lookups there walk a few steps, not the whole table.
+ * Malformed data fails the call (a miss is the caller's: i < 0). */
+int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
+                   uint64_t pc, gs_frame *out, size_t cap, size_t *n, gs_err *e);
+
+/* gs_inline_frames is gs_func_frames for the function containing pc, with
+ * no cache; a pc outside every function gives *n = 0. */
 int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                      gs_frame *out, size_t cap, size_t *n, gs_err *e);
 

@@ -99,31 +99,13 @@ int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t 
  * past the table or tab is 0). */
 int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e);
 
+/* gs_pcln_frame_size sets *most to the largest stack-pointer delta of
+ * function i: the maximum of its whole pcsp table (0 when it has none). */
+int gs_pcln_frame_size(const gs_pcln *t, uint64_t i, int32_t *most, gs_err *e);
+
 /* gs_pcdata_tab returns function f's pcdata table index k (0 if absent). */
 int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e);
 
-
-/* Checkpoints of a pc-value table walk, so that repeated lookups in a long
- * table (a function of many kilobytes) start near their pc.  A mark is the
- * walk's state after some step: the run ending at `next` has value `val`,
- * and the next pair starts at table offset `pos`. */
-typedef struct gs_pcv_mark {
-    uint64_t next;
-    uint64_t pos;
-    int32_t val;
-    int32_t pad;
-} gs_pcv_mark;
-
-/* gs_pcv_marks walks table tab (pctab offset) of a function at entry and
- * records the state after every `every` steps into out[0:cap]; *n gets the
- * number of marks the table needs (call again with more room when > cap). */
-int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
-                 gs_pcv_mark *out, size_t cap, size_t *n, gs_err *e);
-
-/* gs_pcvalue_marked is gs_pcvalue starting from the last mark whose run
- * ends at or before pc (binary search), walking at most `every` steps. */
-int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc,
-                      const gs_pcv_mark *marks, size_t nmarks, int32_t *val, gs_err *e);
 
 /* Whole-table passes. */
 

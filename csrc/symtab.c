@@ -29,25 +29,19 @@ static size_t entry_size(int kind)
 int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                    size_t tab_off, size_t count, size_t str_off, size_t str_len,
                    const char *name, size_t name_len,
-                   int64_t *index, uint64_t *value, int32_t *section,
-                   size_t *err_off)
+                   int64_t *index, uint64_t *value, int32_t *section, gs_err *e)
 {
     size_t entsize, k;
     const uint8_t *strs;
     *index = -1;
     *value = 0;
     *section = 0;
-    *err_off = 0;
     if ((entsize = entry_size(kind)) == 0)
-        return GS_ERR_ARG;
-    if (tab_off > len || count > (len - tab_off) / entsize) {
-        *err_off = tab_off;
-        return GS_ERR_FORMAT;
-    }
-    if (str_off > len || str_len > len - str_off) {
-        *err_off = str_off;
-        return GS_ERR_FORMAT;
-    }
+        return gs_set_err(e, GS_ERR_ARG, 0, "unknown symbol table kind");
+    if (tab_off > len || count > (len - tab_off) / entsize)
+        return gs_set_err(e, GS_ERR_FORMAT, tab_off, "symbol table out of range");
+    if (str_off > len || str_len > len - str_off)
+        return gs_set_err(e, GS_ERR_FORMAT, str_off, "string table out of range");
     strs = base + str_off;
     for (k = 0; k < count; k++) {
         const uint8_t *p = base + tab_off + k * entsize;
@@ -105,14 +99,15 @@ int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
 }
 
 int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
-                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n)
+                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n,
+                   gs_err *e)
 {
     size_t entsize, k, m = 0;
     *n = 0;
     if ((entsize = entry_size(kind)) == 0)
-        return GS_ERR_ARG;
+        return gs_set_err(e, GS_ERR_ARG, 0, "unknown symbol table kind");
     if (tab_off > len || count > (len - tab_off) / entsize)
-        return GS_ERR_FORMAT;
+        return gs_set_err(e, GS_ERR_FORMAT, tab_off, "symbol table out of range");
     for (k = 0; k < count; k++) {
         const uint8_t *p = base + tab_off + k * entsize;
         gs_sym s;

@@ -24,12 +24,11 @@ enum {
  * name.  *index gets its record index (-1 when absent) and *value its value
  * field as stored (for COFF: the section-relative value; *section gets the
  * 1-based section number).  Records that do not fit stop the scan with
- * GS_ERR_FORMAT. */
+ * GS_ERR_FORMAT (reason and offset in *e). */
 int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                    size_t tab_off, size_t count, size_t str_off, size_t str_len,
                    const char *name, size_t name_len,
-                   int64_t *index, uint64_t *value, int32_t *section,
-                   size_t *err_off);
+                   int64_t *index, uint64_t *value, int32_t *section, gs_err *e);
 
 
 /* One symbol as listed by gs_symtab_list. */
@@ -47,6 +46,7 @@ typedef struct gs_sym {
 /* gs_symtab_list copies up to cap symbols into out and sets *n to the
  * number of symbols in the table (auxiliary COFF records excluded). */
 int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
-                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n);
+                   size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n,
+                   gs_err *e);
 
 #endif

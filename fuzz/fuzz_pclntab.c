@@ -203,11 +203,33 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
             gs_pcln_account(&t, (n - toff) / 2, counts, &e);
     }
 
-    /* Inline expansion, one pc at a time and batched. */
-    for (size_t k = 0; k < npcs; k++) {
-        gs_frame fr[8];
-        size_t nfr = 0;
-        gs_inline_frames(&t, &c, pcs[k], fr, 8, &nfr, &e);
+    /* Inline expansion, one pc at a time (walked from the entry, then
+     * twice through the single lookup's checkpoints: the second pass
+     * answers from rows the first decoded; both must agree with the walk)
+     * and batched. */
+    {
+        gs_lookup_cache *cache = gs_lookup_cache_new();
+        for (int pass = 0; pass < 3; pass++) {
+            for (size_t k = 0; k < npcs; k++) {
+                gs_frame fr[8], fr2[8];
+                size_t nfr = 0, nfr2 = 0;
+                int64_t fi = gs_pcln_find(&t, pcs[k]);
+                int rc = gs_inline_frames(&t, &c, pcs[k], fr, 8, &nfr, &e);
+                if (pass == 0 || fi < 0 || !cache)
+                    continue;
+                if (gs_func_frames(&t, &c, cache, (uint64_t)fi, pcs[k], fr2, 8, &nfr2, &e) != rc)
+                    __builtin_trap();
+                if (rc == GS_OK) {
+                    if (nfr2 != nfr)
+                        __builtin_trap();
+                    for (size_t j = 0; j < nfr && j < 8; j++)
+                        if (fr[j].line != fr2[j].line || fr[j].file_off != fr2[j].file_off ||
+                            fr[j].name_off != fr2[j].name_off)
+                            __builtin_trap();
+                }
+            }
+        }
+        gs_lookup_cache_free(cache);
     }
     {
         uint32_t first[MAX_PCS];
@@ -339,7 +361,7 @@ static void fuzz_symtab(const uint8_t *d, size_t n)
     int64_t index;
     uint64_t value;
     int32_t section;
-    size_t err_off;
+    gs_err e = {0, 0, 0};
     gs_sym syms[32];
 
     if (n < 19)
@@ -354,15 +376,15 @@ static void fuzz_symtab(const uint8_t *d, size_t n)
     n -= 19;
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         gs_symtab_find(d, n, kind, big, tab_off, count, str_off, str_len,
-                       names[k], strlen(names[k]), &index, &value, &section, &err_off);
+                       names[k], strlen(names[k]), &index, &value, &section, &e);
     /* A name from the file itself (up to its first NUL, at most 40 bytes),
      * so matches happen on mutated inputs too. */
     while (m < n && m < 40 && d[m])
         m++;
     gs_symtab_find(d, n, kind, big, tab_off, count, str_off, str_len,
-                   (const char *)d, m, &index, &value, &section, &err_off);
-    gs_symtab_list(d, n, kind, big, tab_off, count, syms, 32, &m);
-    gs_symtab_list(d, n, kind, big, tab_off, count, NULL, 0, &m);
+                   (const char *)d, m, &index, &value, &section, &e);
+    gs_symtab_list(d, n, kind, big, tab_off, count, syms, 32, &m, &e);
+    gs_symtab_list(d, n, kind, big, tab_off, count, NULL, 0, &m, &e);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

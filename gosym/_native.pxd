@@ -59,17 +59,8 @@ cdef extern from "pclntab.h":
     int gs_pcln_name(const gs_pcln *t, int32_t name_off, const char **s, size_t *n, gs_err *e) nogil
     int gs_pcln_file_off(const gs_pcln *t, const gs_func *f, int32_t fileno, size_t *off, gs_err *e) nogil
     int gs_pcvalue(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc, int32_t *val, gs_err *e) nogil
+    int gs_pcln_frame_size(const gs_pcln *t, uint64_t i, int32_t *most, gs_err *e) nogil
     int gs_pcdata_tab(const gs_pcln *t, const gs_func *f, uint32_t k, uint32_t *tab, gs_err *e) nogil
-    ctypedef struct gs_pcv_mark:
-        uint64_t next
-        uint64_t pos
-        int32_t val
-        int32_t pad
-
-    int gs_pcv_marks(const gs_pcln *t, uint32_t tab, uint64_t entry, unsigned every,
-                     gs_pcv_mark *out, size_t cap, size_t *n, gs_err *e) nogil
-    int gs_pcvalue_marked(const gs_pcln *t, uint32_t tab, uint64_t entry, uint64_t pc,
-                          const gs_pcv_mark *marks, size_t nmarks, int32_t *val, gs_err *e) nogil
     int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
                         int32_t *name_off, int32_t *start_line, uint32_t *file_off,
                         gs_err *e) nogil
@@ -77,6 +68,13 @@ cdef extern from "pclntab.h":
                             int64_t *func_idx, int32_t *line, uint32_t *file_off) nogil
     int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
                       int32_t *line, size_t cap, size_t *nrows, uint64_t *end_pc, gs_err *e) nogil
+
+
+cdef extern from "goformat.h":
+    enum:
+        GS_PCDATA_INLTREEINDEX
+        GS_FUNCDATA_INLTREE_GO113
+        GS_FUNCDATA_INLTREE_GO116
 
 
 cdef extern from "symtab.h":
@@ -97,12 +95,12 @@ cdef extern from "symtab.h":
         uint8_t is_func
 
     int gs_symtab_list(const uint8_t *base, size_t len, int kind, int big_endian,
-                       size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n) nogil
+                       size_t tab_off, size_t count, gs_sym *out, size_t cap, size_t *n,
+                       gs_err *e) nogil
     int gs_symtab_find(const uint8_t *base, size_t len, int kind, int big_endian,
                        size_t tab_off, size_t count, size_t str_off, size_t str_len,
                        const char *name, size_t name_len,
-                       int64_t *index, uint64_t *value, int32_t *section,
-                       size_t *err_off) nogil
+                       int64_t *index, uint64_t *value, int32_t *section, gs_err *e) nogil
 
 
 cdef extern from "inline.h":
@@ -148,6 +146,13 @@ cdef extern from "inline.h":
     int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e) nogil
     int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                          gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil
+    ctypedef struct gs_lookup_cache:
+        pass
+    gs_lookup_cache *gs_lookup_cache_new() nogil
+    void gs_lookup_cache_clear(gs_lookup_cache *cache) nogil
+    void gs_lookup_cache_free(gs_lookup_cache *cache) nogil
+    int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
+                       uint64_t pc, gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil
 
     ctypedef struct gs_symres:
         uint32_t *first

@@ -35,13 +35,6 @@ cdef inline int _regrow(void **p, size_t n, size_t size) noexcept nogil:
     return 0
 
 
-# Functions at least this long keep checkpoints of their line tables after
-# the first single lookup (every MARK_EVERY steps; at most MARK_CACHE tables).
-cdef enum:
-    MARK_MIN_BYTES = 2048
-    MARK_EVERY = 16
-    MARK_CACHE = 4096
-
 VERSION_CODES = {GS_VER12: "1.2", GS_VER116: "1.16", GS_VER118: "1.18", GS_VER120: "1.20"}
 
 
@@ -188,7 +181,7 @@ def symtab_find(const unsigned char[:] buf not None, str kind, bint big_endian,
     cdef int64_t index
     cdef uint64_t value
     cdef int32_t section
-    cdef size_t err_off
+    cdef gs_err e
     cdef int rc
     cdef bytes bname = name.encode()
     cdef const char *cname = bname
@@ -198,9 +191,9 @@ def symtab_find(const unsigned char[:] buf not None, str kind, bint big_endian,
     cdef size_t blen = <size_t>buf.shape[0]
     with nogil:
         rc = gs_symtab_find(base, blen, k, big_endian, tab_off, count, str_off, str_len,
-                            cname, nlen, &index, &value, &section, &err_off)
+                            cname, nlen, &index, &value, &section, &e)
     if rc:
-        raise FormatError("symbol table out of range", section="symtab", offset=err_off)
+        raise FormatError(e.msg.decode(), section="symtab", offset=e.off)
     if index < 0:
         return None
     return index, value, section
@@ -213,6 +206,7 @@ def symtab_list(const unsigned char[:] buf not None, str kind, bint big_endian,
     (B), is_func (B).  One C pass, GIL released."""
     cdef size_t n = 0, k
     cdef int rc
+    cdef gs_err e
     cdef int kd = SYMTAB_KINDS[kind]
     cdef const uint8_t *base = &buf[0] if buf.shape[0] else NULL
     cdef size_t blen = <size_t>buf.shape[0]
@@ -226,15 +220,15 @@ def symtab_list(const unsigned char[:] buf not None, str kind, bint big_endian,
     cdef uint8_t *pt
     cdef uint8_t *pf
     with nogil:
-        rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, NULL, 0, &n)
+        rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, NULL, 0, &n, &e)
     if rc:
-        raise FormatError("symbol table out of range", section="symtab", offset=tab_off)
+        raise FormatError(e.msg.decode(), section="symtab", offset=e.off)
     syms = <gs_sym *>malloc((n if n else 1) * sizeof(gs_sym))
     if syms == NULL:
         raise MemoryError()
     try:
         with nogil:
-            rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, syms, n, &n)
+            rc = gs_symtab_list(base, blen, kd, big_endian, tab_off, count, syms, n, &n, &e)
         value = array.clone(_Q, n, False)
         size = array.clone(_Q, n, False)
         name_off = array.clone(_I, n, False)
@@ -344,10 +338,10 @@ cdef class Pclntab:
     cdef _StrCache _names       # by funcname-table offset
     cdef _StrCache _files       # by table offset of the file name
     cdef PyObject **_fnames     # by function index: nfunc pointers, lazily
-    cdef dict _marks
+    cdef gs_lookup_cache *_cache  # checkpoints of long functions (csrc/inline.c)
     cdef gs_inl inl             # inline-tree context (layout GS_INL_NONE: off)
     cdef gs_seg *segs
-    cdef public object inline_init   # called once before the first expansion
+    cdef object _inl_failure    # why the inline setup failed (raised by every expansion)
 
     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):
         cdef gs_err e
@@ -358,9 +352,12 @@ cdef class Pclntab:
         self._names = _StrCache()
         self._files = _StrCache()
         self._fnames = NULL
-        self._marks = {}
+        self._cache = gs_lookup_cache_new()
+        if self._cache == NULL:
+            raise MemoryError()
         self.segs = NULL
         self.inl.layout = GS_INL_NONE
+        self._inl_failure = None
         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
             raise FormatError("table extends past the end of the file", section=section, offset=offset)
         self.offset = offset
@@ -377,6 +374,8 @@ cdef class Pclntab:
 
     def __dealloc__(self):
         self._free_fnames()
+        gs_lookup_cache_free(self._cache)
+        self._cache = NULL
         free(self.segs)
         self.segs = NULL
 
@@ -414,18 +413,35 @@ cdef class Pclntab:
         self.inl.pcln_va = pcln_va
         self.inl.layout = layout
         # runtime/funcdata.h: FUNCDATA_InlTree moved from 4 to 3 in Go 1.16.
-        self.inl.funcdata_inltree = 4 if self.t.version == GS_VER12 else 3
-        self.inl.pcdata_inlindex = 2
-        self._marks.clear()
+        self.inl.funcdata_inltree = (GS_FUNCDATA_INLTREE_GO113 if self.t.version == GS_VER12
+                                     else GS_FUNCDATA_INLTREE_GO116)
+        self.inl.pcdata_inlindex = GS_PCDATA_INLTREEINDEX
+        gs_lookup_cache_clear(self._cache)
 
-    cdef _run_inline_init(self):
-        init = self.inline_init
-        self.inline_init = None
-        init(self)
+    def inline_failed(self, exc):
+        """inline_failed records that the inline context could not be set up
+        (exc, a GosymError): from then on every call that expands inlined
+        frames (lookup, frames, symbolize, inline_tree_offset) raises a copy
+        of it, the same way every time."""
+        if not isinstance(exc, GosymError):
+            raise TypeError("inline_failed takes a GosymError")
+        self.inl.layout = GS_INL_NONE
+        self._inl_failure = exc
+        gs_lookup_cache_clear(self._cache)
+
+    cdef inline int _inline_ok(self) except -1:
+        cdef object cls, args
+        if self._inl_failure is None:
+            return 0
+        cls, args = self._inl_failure.__reduce__()[:2]
+        err = cls(*args)
+        err.path = self._inl_failure.path
+        raise err
 
     @property
     def inline_layout(self):
         """inline_layout is 16 or 20 (record size) when inline expansion is on, else 0."""
+        self._check()
         return self.inl.layout
 
     def inline_tree_offset(self, uint64_t i):
@@ -436,8 +452,7 @@ cdef class Pclntab:
         self._check()
         if i >= self.t.nfunc:
             raise IndexError(i)
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._inline_ok()
         if gs_pcln_func(&self.t, i, &f, &e):
             self._raise(&e)
         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
@@ -446,19 +461,26 @@ cdef class Pclntab:
 
     def frames(self, uint64_t pc):
         """frames returns every frame at pc, innermost first (inlined calls,
-        then the physical function); raises FormatError on a bad tree."""
+        then the physical function), [] on a miss; raises FormatError on
+        malformed data.  lookup() without the checkpoints: every table is
+        walked from the function's entry (a reference for lookup)."""
+        return self._expand(pc, False)
+
+    cdef list _expand(self, uint64_t pc, bint cached):
         cdef gs_frame buf[GS_INL_MAX_DEPTH]
         cdef size_t n, k
         cdef gs_err e
         cdef Frame fr
         cdef int64_t i
         self._check()
-        if self.inline_init is not None:
-            self._run_inline_init()
-        if gs_inline_frames(&self.t, &self.inl, pc, buf, GS_INL_MAX_DEPTH, &n, &e):
+        self._inline_ok()
+        i = gs_pcln_find(&self.t, pc)
+        if i < 0:
+            return []
+        if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
+                          buf, GS_INL_MAX_DEPTH, &n, &e):
             self._raise(&e)
         out = []
-        i = gs_pcln_find(&self.t, pc)
         for k in range(n):
             if buf[k].inlined:
                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
@@ -473,6 +495,7 @@ cdef class Pclntab:
     def release(self):
         """release drops the buffer reference so the owner (an mmap) can close."""
         self._free_fnames()
+        gs_lookup_cache_clear(self._cache)
         self.inl.layout = GS_INL_NONE
         self.inl.file = NULL
         self.view = None
@@ -501,6 +524,7 @@ cdef class Pclntab:
         return bool(self.t.rd.big_endian)
     @property
     def nfunc(self):
+        self._check()
         return self.t.nfunc
     @property
     def nfiles(self):
@@ -521,6 +545,7 @@ cdef class Pclntab:
             return self.t.text_base
         def __set__(self, uint64_t value):
             self.t.text_base = value
+            gs_lookup_cache_clear(self._cache)
 
     def check_sorted(self):
         """check_sorted raises FormatError unless function entries ascend (linear, C)."""
@@ -641,24 +666,16 @@ cdef class Pclntab:
         }
 
     def frame_size(self, uint64_t i):
-        """frame_size returns the largest stack-pointer delta of function i
-        (its pcsp table's maximum; linear in that table)."""
-        cdef gs_func f
+        """frame_size returns the largest stack-pointer delta of function i:
+        the maximum of its whole pcsp table (C; linear in that table)."""
         cdef gs_err e
-        cdef uint64_t n, k
-        cdef int32_t best = 0
+        cdef int32_t most
         self._check()
         if i >= self.t.nfunc:
             raise IndexError(i)
-        if gs_pcln_func(&self.t, i, &f, &e):
+        if gs_pcln_frame_size(&self.t, i, &most, &e):
             self._raise(&e)
-        # Reuse the line walker's machinery: sample pcsp at each run start.
-        pcs, _files, _lines, _end = self.lines(i)
-        for pc in pcs:
-            v = self.pcvalue(f.pcsp, f.entry, pc)
-            if v > best:
-                best = v
-        return best
+        return most
 
     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):
         """pcvalue returns the value of pc-value table `tab` at pc (-1 if none)."""
@@ -669,99 +686,17 @@ cdef class Pclntab:
             self._raise(&e)
         return v
 
-    cdef bytes _mark_table(self, uint32_t tab, uint64_t entry):
-        """Checkpoints of one pc-value table, every MARK_EVERY steps."""
-        cdef size_t n = 0
-        cdef gs_err e
-        cdef bytes out
-        if gs_pcv_marks(&self.t, tab, entry, MARK_EVERY, NULL, 0, &n, &e):
-            self._raise(&e)
-        out = bytes(n * sizeof(gs_pcv_mark))
-        if n and gs_pcv_marks(&self.t, tab, entry, MARK_EVERY, <gs_pcv_mark *><char *>out,
-                              n, &n, &e):
-            self._raise(&e)
-        return out
-
-    cdef int _value(self, uint64_t i, uint32_t tab, int which, uint64_t entry, uint64_t end,
-                    uint64_t pc, int32_t *val) except -1:
-        """The value of a pc-value table at pc; long functions use cached
-        checkpoints so repeated lookups walk at most MARK_EVERY steps."""
-        cdef gs_err e
-        cdef bytes m
-        if end - entry < MARK_MIN_BYTES:
-            if gs_pcvalue(&self.t, tab, entry, pc, val, &e):
-                self._raise(&e)
-            return 0
-        key = (i << 2) | which
-        m = self._marks.get(key)
-        if m is None:
-            if len(self._marks) >= MARK_CACHE:
-                self._marks.clear()
-            m = self._mark_table(tab, entry)
-            self._marks[key] = m
-        if gs_pcvalue_marked(&self.t, tab, entry, pc, <const gs_pcv_mark *><const char *>m,
-                             len(m) // sizeof(gs_pcv_mark), val, &e):
-            self._raise(&e)
-        return 0
-
     def lookup(self, uint64_t pc):
         """lookup returns the frames for pc, innermost first (inlined calls,
-        then the physical function), or [] on a miss or a bad record.
+        then the physical function), or [] on a miss; malformed data (a bad
+        record, table or inline tree) raises FormatError, as frames() does.
 
-        Binary search over the function table plus walks of the function's
-        pcfile, pcln and inline-index tables up to pc (from cached
-        checkpoints in functions longer than MARK_MIN_BYTES)."""
-        cdef int64_t i
-        cdef gs_func f
-        cdef gs_err e
-        cdef int32_t line, fno, ix
-        cdef size_t foff, tree = 0
-        cdef uint64_t end, cur
-        cdef uint32_t inltab = 0
-        cdef gs_inl_rec r
-        cdef int depth
-        cdef Frame fr
-        if self.view is None:
-            return []
-        if self.inline_init is not None:
-            self._run_inline_init()
-        i = gs_pcln_find(&self.t, pc)
-        if i < 0:
-            return []
-        if gs_pcln_func(&self.t, <uint64_t>i, &f, &e):
-            return []
-        end = gs_pcln_entry(&self.t, <uint64_t>i + 1)
-        if self.inl.layout != GS_INL_NONE:
-            if gs_inl_tree_off(&self.t, &self.inl, &f, &tree, &e):
-                return []
-            if tree and gs_pcdata_tab(&self.t, &f, self.inl.pcdata_inlindex, &inltab, &e):
-                return []
-        out = []
-        cur = pc
-        try:
-            for depth in range(GS_INL_MAX_DEPTH):
-                ix = -1
-                if tree and inltab:
-                    self._value(<uint64_t>i, inltab, 2, f.entry, end, cur, &ix)
-                self._value(<uint64_t>i, f.pcln, 0, f.entry, end, cur, &line)
-                self._value(<uint64_t>i, f.pcfile, 1, f.entry, end, cur, &fno)
-                if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
-                    return []
-                if ix < 0:
-                    out.append(_frame(self._fname(<uint64_t>i, f.name_off), self._file(foff),
-                                      line, f.start_line, f.entry))
-                    return out
-                if gs_inl_record(&self.inl, self.t.rd.big_endian, tree, ix, &r, &e):
-                    return []
-                fr = _frame(self._name(r.name_off), self._file(foff), line, r.start_line, None)
-                fr.inlined = True
-                out.append(fr)
-                if r.parent_pc < 0 or f.entry + <uint64_t>r.parent_pc >= end:
-                    return []
-                cur = f.entry + <uint64_t>r.parent_pc
-        except GosymError:
-            return []
-        return []   # deeper than GS_INL_MAX_DEPTH: a cyclic tree
+        One C call (csrc/inline.c: gs_func_frames): a binary search over the
+        function table, then walks of the function's pcfile, pcln and
+        inline-index tables up to pc; functions of 2 KiB and more keep
+        checkpoints of those tables, so that repeated lookups in them walk
+        a few steps."""
+        return self._expand(pc, True)
 
     def symbolize(self, pcs, uint64_t bias=0, int threads=0):
         """symbolize expands a buffer of uint64 pcs into columns (Symbolized):
@@ -781,8 +716,7 @@ cdef class Pclntab:
         cdef array.array first, count, shifted
         cdef uint64_t *sp
         self._check()
-        if self.inline_init is not None:
-            self._run_inline_init()
+        self._inline_ok()
         pv = _as_u64(pcs)
         n = <size_t>pv.shape[0]
         if bias:

@@ -11,7 +11,8 @@ from gosym import _native
 from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
-from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab
+from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab, scan_raw
+from gosym.symbolize import symbolize
 from gosym.symtab import SymbolTable
 
 if TYPE_CHECKING:
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 Frame = _native.Frame
 
 _UNSET = object()
+
+
+class _Closed:
+    """Stands in for the container of a closed Binary: every use raises."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise ValueError("operation on a closed binary")
+
+
+_CLOSED: Any = _Closed()
 
 
 class Binary:
@@ -58,7 +69,7 @@ class Binary:
             #: pclntab says where the pclntab is and what its header holds (PclntabInfo).
             self._tab, self.pclntab = open_pclntab(self.container)
             self.notes += getattr(self.container, "notes", [])
-            self._tab.inline_init = self._init_inline
+            self._setup_inline()
             # The hot path goes straight to the extension (no wrapper frame).
             self.lookup = self._tab.lookup  # type: ignore[method-assign]
             if debug_file is not None:
@@ -78,13 +89,13 @@ class Binary:
         from gosym.container.raw import parse_raw, sniff_arch
 
         if base_address is not None:
-            return parse_raw(buf, base_address, arch=arch)
+            return parse_raw(buf, base_address, arch=arch, scan=scan_raw)
         try:
             return detect(buf, arch=arch)
         except (FormatError, NotGoBinaryError) as e:
             why = str(e)
         sarch, order, ptr = sniff_arch(buf)
-        c = parse_raw(buf, None, arch=arch or sarch, hint=(order, ptr))
+        c = parse_raw(buf, None, arch=arch or sarch, hint=(order, ptr), scan=scan_raw)
         if c.scan_hit is None:
             raise NotGoBinaryError(f"{why}; no Go pclntab found by scanning the whole file either")
         note = f"container headers unreadable ({why}); read as a raw image by scanning the whole file"
@@ -166,7 +177,8 @@ class Binary:
         return None if i < 0 else Func(self._tab, i)
 
     def lookup(self, pc: int) -> List["_native.Frame"]:
-        """lookup returns the frames for pc (empty on a miss, never an error)."""
+        """lookup returns the frames for pc, innermost first ([] on a miss;
+        malformed data raises FormatError)."""
         return self._tab.lookup(pc)
 
     def lookup_many(self, pcs):
@@ -200,29 +212,29 @@ class Binary:
         either way."""
         if source == "pclntab":
             return self._tab.symbolize(pcs, bias, threads)
-        from gosym.symbolize import symbolize
-        return symbolize(self, pcs, bias, source)
+        return symbolize(self._tab, pcs, bias, source, dwarf=lambda: self.dwarf, symtab=lambda: self.symtab)
 
     def file_name(self, offset: int) -> str:
         """file_name resolves a file offset returned by lookup_many."""
         return self._tab.file_name(offset)
 
-    def _init_inline(self, tab) -> None:
-        """Set up inline expansion on first use (reads build info and may
-        search the symbol table for gofunc)."""
-        c = self.container
-        layout, gofunc = inline_context(c, tab, self.pclntab.address, self.go_version)
-        segs = [(s.addr, s.offset, s.file_size) for s in c.segments if s.file_size]
-        if not segs:
-            segs = [(s.addr, s.offset, s.size) for s in c.sections if s.size and s.addr]
-        tab.set_inline(layout, gofunc, self.pclntab.address or 0, segs)
+    def _setup_inline(self) -> None:
+        """Hand the core the inline context at open (cheap: the build info
+        is read only for pre-1.16 tables or a stripped binary's moduledata).
+        A failure is handed down too: every expansion then raises it."""
+        c, tab = self.container, self._tab
+        try:
+            layout, gofunc = inline_context(c, tab, self.pclntab.address, lambda: self.go_version)
+        except GosymError as e:
+            tab.inline_failed(e.with_path(self.path))
+            self.notes.append(f"inlined frames unavailable: {e}")
+            return
+        tab.set_inline(layout, gofunc, self.pclntab.address or 0, c.file_ranges())
 
     @property
     def inline_layout(self) -> int:
         """inline_layout is the inline-tree record size in use (16: Go 1.20+,
         20: Go 1.13-1.19), or 0 when inlined frames cannot be expanded."""
-        if self._tab.nfunc:
-            self._tab.inline_tree_offset(0)  # runs the one-time setup
         return self._tab.inline_layout
 
     # --------------------------------------------------------- lifetime
@@ -234,7 +246,12 @@ class Binary:
         dw = getattr(self, "_dwarf", None)
         if dw is not None and dw is not _UNSET:
             dw.close()
-        self.container = None  # type: ignore[assignment]
+        # Every later call raises ValueError: through the container, the
+        # released table, or the caches dropped here.
+        self.container = _CLOSED
+        self._build_info = _UNSET
+        self._symtab = None
+        self._dwarf = _UNSET
         self._buf = None
         if self._map is not None:
             try:
@@ -253,6 +270,8 @@ class Binary:
         self.close()
 
     def __repr__(self) -> str:
+        if self.container is _CLOSED:
+            return f"<gosym.Binary {self.path or '<buffer>'} closed>"
         return f"<gosym.Binary {self.path or '<buffer>'} {self.format} {self.arch}>"
 
 

@@ -8,31 +8,22 @@ table's size exactly), and which kinds of answer the binary can still give.
 """
 from __future__ import annotations
 
-import struct
 from typing import Any, Dict, List, Optional
 
 import gosym
 from gosym.container import Container, Section
-
-SHF_COMPRESSED = 0x800
-BUILD_ID_MARK = b"\xff Go build ID: \""
+from gosym.container.compress import compression
+from gosym.container.notes import read_build_ids
 
 
 def _uncompressed_size(c: Container, s: Section) -> Optional[int]:
-    """The inflated size of a compressed section, from its own header."""
-    if not s.size:
+    """The inflated size of a compressed section, from its own header
+    (gosym.container.compress); None when stored plain or the header is bad."""
+    try:
+        comp = compression(c, s)
+    except gosym.FormatError:
         return None
-    head = bytes(c.buf[s.offset:s.offset + 24])
-    if c.format == "ELF" and s.flags & SHF_COMPRESSED:
-        # Elf32_Chdr: type, size, align (u32); Elf64_Chdr: type, reserved, size, align.
-        order = "<" if c.byte_order == "little" else ">"
-        if c.ptr_size == 8 and len(head) >= 24:
-            return struct.unpack_from(order + "Q", head, 8)[0]
-        if len(head) >= 12:
-            return struct.unpack_from(order + "I", head, 4)[0]
-    if "zdebug" in s.name and head[:4] == b"ZLIB" and len(head) >= 12:
-        return int.from_bytes(head[4:12], "big")
-    return None
+    return None if comp is None else comp.size
 
 
 def _mapped_ranges(c: Container) -> List[tuple]:
@@ -95,9 +86,7 @@ def survival(b: "gosym.Binary") -> Dict[str, Any]:
     bi = b.build_info
     files = b._tab.columns(files=True)[4] if n else []
     absolute = [f for f in files if f.startswith("/") or (len(f) > 2 and f[1] == ":")]
-    go_build_id = _has_any(c, ".note.go.buildid") or BUILD_ID_MARK in bytes(c.buf[:1 << 16]) or \
-        any(s.name in (".text", "__text") and BUILD_ID_MARK in bytes(c.buf[s.offset:s.offset + 4096])
-            for s in c.sections if s.size)
+    ids = read_build_ids(c)
     return {
         "function_names": n > 0,
         "file_line": lines,
@@ -112,8 +101,8 @@ def survival(b: "gosym.Binary") -> Dict[str, Any]:
         "go_version": bool(bi and bi.go_version),
         "module_list": bool(bi and (bi.main or bi.deps)),
         "build_settings": bool(bi and bi.settings),
-        "go_build_id": bool(go_build_id),
-        "gnu_build_id": _has_any(c, ".note.gnu.build-id"),
+        "go_build_id": ids.go is not None,
+        "gnu_build_id": ids.gnu is not None,
         "paths_trimmed": bool(files) and not absolute,
     }
 
@@ -134,8 +123,7 @@ def cost(path: str) -> Dict[str, Any]:
             funcdata_off = gofunc - info.address   # Go 1.26+: go:func.* inside the table
         tables = b._tab.account(funcdata_off)
         dwarf = [s for s in secs if s["name"].startswith((".debug_", ".zdebug_", "__debug_", "__zdebug_"))]
-        symtab_size = sum(t.count * {"elf32": 16, "elf64": 24, "macho32": 12, "macho64": 16,
-                                     "coff": 18}[t.kind] + t.str_size for t in c.symtabs)
+        symtab_size = sum(t.byte_size for t in c.symtabs)
         return {
             "path": path, "format": c.format, "arch": c.arch, "go_version": b.go_version,
             "file_size": len(c.buf) if c.base_offset == 0 else c.size,

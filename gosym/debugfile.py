@@ -1,28 +1,22 @@
-"""Separate debug files: build IDs, .gnu_debuglink, and matching a `.debug`
-companion (objcopy --only-keep-debug, Debian -dbgsym) to its binary.
+"""Separate debug files: where a `.debug` companion (objcopy
+--only-keep-debug, Debian -dbgsym) of a binary may be, and whether it
+matches the binary.
 
-Build IDs come from ELF notes [gABI "Note Section"]: NT_GNU_BUILD_ID (type 3,
-owner "GNU") as ld and `go build -ldflags=-B=...` write it, and Go's own
-build ID (type 4, owner "Go", cmd/link/internal/ld/elf.go: ELF_NOTE_GOBUILDID_TAG);
-outside ELF, Go's build ID is the `\\xff Go build ID: "..."` string at the
-start of the text (cmd/internal/buildid).  Mach-O's LC_UUID is the third.
+Build IDs and .gnu_debuglink are read by gosym.container.notes (the one
+reader); this module only compares them and searches gdb's paths.  Opening
+the debug file's DWARF is gosym.dwarf.discovery.
 """
 from __future__ import annotations
 
+import mmap
 import os
-import struct
 import zlib
-from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional
 
-from gosym.container import Container, Section
+from gosym.container import Container, detect
+from gosym.container.notes import BuildIds, debuglink, iter_notes, read_build_ids
 from gosym.errors import GosymError
 
-SHT_NOTE = 7
-NT_GNU_BUILD_ID = 3
-NT_GO_BUILDID = 4
-LC_UUID = 0x1B
-GO_MARK = b"\xff Go build ID: \""
 DEBUG_ROOT = "/usr/lib/debug"
 
 
@@ -30,104 +24,9 @@ class DebugFileMismatchError(GosymError):
     """DebugFileMismatchError means a debug file's build ID is not the binary's."""
 
 
-@dataclass(frozen=True)
-class BuildIds:
-    """BuildIds are the identities a file carries: GNU build ID (hex), Go
-    build ID (its string), Mach-O UUID (hex); each None when absent."""
-
-    gnu: Optional[str] = None
-    go: Optional[str] = None
-    uuid: Optional[str] = None
-
-    def __bool__(self) -> bool:
-        return bool(self.gnu or self.go or self.uuid)
-
-
-def iter_notes(c: Container, s: Section) -> Iterator[Tuple[bytes, int, bytes]]:
-    """iter_notes yields (owner name, type, descriptor) of an ELF note
-    section; a truncated note ends the walk (notes are 4-byte aligned)."""
-    data = bytes(c.buf[s.offset:s.offset + s.size])
-    fmt = ("<" if c.byte_order == "little" else ">") + "III"
-    off = 0
-    while off + 12 <= len(data):
-        namesz, descsz, typ = struct.unpack_from(fmt, data, off)
-        name_at = off + 12
-        desc_at = name_at + ((namesz + 3) & ~3)
-        end = desc_at + ((descsz + 3) & ~3)
-        if desc_at + descsz > len(data):
-            return
-        yield data[name_at:name_at + namesz].rstrip(b"\0"), typ, data[desc_at:desc_at + descsz]
-        off = end
-
-
-def _go_mark(c: Container) -> Optional[str]:
-    for s in c.sections:
-        if s.name in (".text", "__text") and s.size:
-            head = bytes(c.buf[s.offset:s.offset + min(s.size, 4096)])
-            i = head.find(GO_MARK)
-            if i >= 0:
-                j = head.find(b"\"", i + len(GO_MARK))
-                if j > 0:
-                    return head[i + len(GO_MARK):j].decode("ascii", "replace")
-    return None
-
-
-def _macho_uuid(c: Container) -> Optional[str]:
-    buf = c.buf
-    base = c.base_offset
-    is64 = c.ptr_size == 8
-    e = "<" if c.byte_order == "little" else ">"
-    if base + 28 > len(buf):
-        return None
-    ncmds, sizeofcmds = struct.unpack_from(e + "II", buf, base + 16)
-    off = base + (32 if is64 else 28)
-    end = min(off + sizeofcmds, len(buf))
-    for _ in range(ncmds):
-        if off + 8 > end:
-            break
-        cmd, size = struct.unpack_from(e + "II", buf, off)
-        if size < 8:
-            break
-        if cmd == LC_UUID and off + 24 <= end:
-            return bytes(buf[off + 8:off + 24]).hex()
-        off += size
-    return None
-
-
 def build_ids(c: Container) -> BuildIds:
-    """build_ids reads the build IDs of a container (linear in its notes)."""
-    gnu = go = uuid = None
-    if c.format == "ELF":
-        for s in c.sections:
-            if s.kind != SHT_NOTE or not s.size:
-                continue
-            for name, typ, desc in iter_notes(c, s):
-                if name == b"GNU" and typ == NT_GNU_BUILD_ID and gnu is None:
-                    gnu = desc.hex()
-                elif name == b"Go" and typ == NT_GO_BUILDID and go is None:
-                    go = desc.decode("ascii", "replace")
-    elif c.format == "Mach-O":
-        uuid = _macho_uuid(c)
-    if go is None and c.format != "ELF":
-        go = _go_mark(c)
-    return BuildIds(gnu, go, uuid)
-
-
-def debuglink(c: Container) -> Optional[Tuple[str, int]]:
-    """debuglink returns the (file name, CRC-32) of .gnu_debuglink, or None
-    [gdb manual, "Separate Debug Files"]."""
-    s = c.section(".gnu_debuglink")
-    if s is None or not s.size:
-        return None
-    data = bytes(c.buf[s.offset:s.offset + s.size])
-    nul = data.find(b"\0")
-    if nul <= 0:
-        return None
-    at = (nul + 4) & ~3
-    if at + 4 > len(data):
-        return None
-    crc = int.from_bytes(data[at:at + 4], c.byte_order)
-    return os.fsdecode(data[:nul]), crc
+    """build_ids reads the build IDs of a container (gosym.container.notes)."""
+    return read_build_ids(c)
 
 
 def _crc32(path: str) -> int:
@@ -160,9 +59,6 @@ def candidates(path: str, c: Container, root: str = DEBUG_ROOT) -> List[str]:
 def find_debug_file(path: str, c: Container, root: str = DEBUG_ROOT) -> Optional[str]:
     """find_debug_file returns the first existing candidate that matches
     (by build ID, or by the CRC-32 .gnu_debuglink records), or None."""
-    from gosym.container import detect
-    import mmap
-
     link = debuglink(c)
     me = os.path.realpath(path)
     for cand in candidates(path, c, root):
@@ -204,3 +100,7 @@ def check_match(binary: Container, debug: Container, binary_path: Optional[str],
             f"{x or 'absent'} in {binary_path or '<buffer>'}, {y or 'absent'} in the debug file "
             "(--no-build-id-check to use it anyway)").with_path(binary_path)
     return None
+
+
+__all__ = ["BuildIds", "DEBUG_ROOT", "DebugFileMismatchError", "build_ids", "candidates", "check_match",
+           "debuglink", "find_debug_file", "iter_notes"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
+from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 from gosym import _native
 from gosym.container import Container
@@ -200,6 +200,12 @@ def find_moduledata(c: Container, tab: "_native.Pclntab", off: int) -> Optional[
     return None
 
 
+def scan_raw(c: Container) -> Optional[Tuple[int, int]]:
+    """scan_raw is scan for a raw image: any pointer size and byte order
+    (the scanner gosym.container.raw.parse_raw is given)."""
+    return scan(c, any_layout=True)
+
+
 def _moduledata_addr(c: Container, pcln_va: Optional[int]) -> Optional[int]:
     """Address of runtime.firstmoduledata: the .go.module section (Go 1.26+),
     the symbol, or a data word pointing at the pclntab header (a raw image:
@@ -319,11 +325,20 @@ def _go_minor(go_version: Optional[str]) -> Optional[int]:
 
 
 def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
-                   go_version: Optional[str]) -> Tuple[int, int]:
+                   go_version: Union[Optional[str], Callable[[], Optional[str]]]) -> Tuple[int, int]:
     """inline_context returns (record layout, gofunc address) for inline
     expansion: layout 16 (Go 1.20+), 20 (Go 1.13-1.19) or 0 when the trees
-    cannot be read; gofunc is 0 before Go 1.18 (funcdata are pointers)."""
-    minor = _go_minor(go_version)
+    cannot be read; gofunc is 0 before Go 1.18 (funcdata are pointers).
+    go_version is the toolchain version, or a function returning it that
+    is called only when the answer depends on it (a 1.2-format table, or a
+    gofunc found through moduledata), so that opening a binary does not read
+    its build info."""
+    def version() -> Optional[str]:
+        return go_version() if callable(go_version) else go_version
+
+    minor: Optional[int] = None
+    if tab.version < PclntabVersion.V116:
+        minor = _go_minor(version())
     if tab.version >= PclntabVersion.V120:
         layout = 16
     elif tab.version >= PclntabVersion.V116:
@@ -337,6 +352,7 @@ def inline_context(c: Container, tab: "_native.Pclntab", pcln_va: Optional[int],
     if gofunc is None:
         md = _moduledata_addr(c, pcln_va)
         if md is not None:
+            minor = _go_minor(version())
             indexes = [i for (v, i) in GOFUNC_INDEX if minor is not None and minor >= v][:1] \
                 or [i for (_v, i) in GOFUNC_INDEX]
             for idx in indexes:

@@ -6,16 +6,19 @@ frames) answers every pc in Go code; DWARF's line table gives file:line
 binaries, with the function name from the symbol tables; the symbol tables
 alone give a function name.  `Binary.symbolize(pcs, source=...)` picks the
 sources; the result says per pc which one answered (`source`).
+
+This module sits between the tables and Binary: it gets each source as an
+argument (the pclntab's native table, and callables giving the Dwarf and
+the SymbolTable when first needed) and imports nothing above the tables.
+What does not live here: the single-source batches (gosym._native for the
+pclntab, gosym.dwarf.reader for DWARF).
 """
 from __future__ import annotations
 
 import array
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from gosym import _native
-
-if TYPE_CHECKING:
-    from gosym.binary import Binary
 
 NONE, PCLNTAB, DWARF, SYMTAB = 0, 1, 2, 3
 SOURCE_NAMES = ("none", "pclntab", "dwarf", "symtab")
@@ -96,8 +99,8 @@ class MergedSymbolized:
         self._entry.append(entry)
 
 
-def _symbol(b: "Binary", pc: int) -> Tuple[str, Optional[int]]:
-    hit = b.symtab.lookup(pc)
+def _symbol(symtab: Any, pc: int) -> Tuple[str, Optional[int]]:
+    hit = symtab.lookup(pc)
     if hit is None:
         return "", None
     name, off = hit
@@ -116,9 +119,12 @@ def dwarf_answers(d: Any, pcs: Sequence[int]) -> List[Optional[Tuple[str, int, i
     return [None if r < 0 else (rows.file_name(r) or "", rows.line[r], rows.column[r]) for r in idx]
 
 
-def symbolize(b: "Binary", pcs: Any, bias: int = 0, source: str = "auto") -> Any:
+def symbolize(tab: "_native.Pclntab", pcs: Any, bias: int = 0, source: str = "auto", *,
+              dwarf: Callable[[], Any], symtab: Callable[[], Any]) -> Any:
     """symbolize answers a batch of pcs from the sources `source` names
-    ("pclntab", "dwarf", "symtab" or "auto": all three in that order).
+    ("pclntab", "dwarf", "symtab" or "auto": all three in that order):
+    `tab` is the pclntab's native table, `dwarf()` returns the Dwarf (or
+    None) and `symtab()` the SymbolTable, each called only when a pc needs it.
     "pclntab" returns gosym._native.Symbolized (one C pass); the others a
     MergedSymbolized, built with one C pass per source plus a Python step
     per pc the pclntab did not answer."""
@@ -126,12 +132,12 @@ def symbolize(b: "Binary", pcs: Any, bias: int = 0, source: str = "auto") -> Any
     if chain is None:
         raise ValueError(f"unknown source {source!r}: want one of {', '.join(CHAINS)}")
     if chain == (PCLNTAB,):
-        return b._tab.symbolize(pcs, bias)
+        return tab.symbolize(pcs, bias)
     pv = pcs if isinstance(pcs, array.array) and pcs.typecode == "Q" else array.array("Q", pcs)
     if bias:
         pv = array.array("Q", [(p - bias) & (2 ** 64 - 1) for p in pv])
     n = len(pv)
-    base = b._tab.symbolize(pv) if PCLNTAB in chain else None
+    base = tab.symbolize(pv) if PCLNTAB in chain else None
     res = MergedSymbolized(base, n)
     res.first = array.array("I", bytes(4 * n))
     res._base_index = list(range(n)) if base is not None else []
@@ -158,20 +164,22 @@ def symbolize(b: "Binary", pcs: Any, bias: int = 0, source: str = "auto") -> Any
             res._entry.extend([None] * c)
         todo = rest
     if DWARF in chain and todo:
-        d = b.dwarf
+        d = dwarf()
         if d is not None:
             ans = dwarf_answers(d, [pv[k] for k in todo])
+            st = symtab()
             rest = []
             for k, a in zip(todo, ans):
                 if a is None:
                     rest.append(k)
                     continue
-                name, entry = _symbol(b, pv[k])
+                name, entry = _symbol(st, pv[k])
                 res._add(k, DWARF, name, a[0], a[1], a[2], entry)
             todo = rest
     if SYMTAB in chain and todo:
+        st = symtab()
         for k in todo:
-            name, entry = _symbol(b, pv[k])
+            name, entry = _symbol(st, pv[k])
             if name:
                 res._add(k, SYMTAB, name, "", 0, 0, entry)
     return res

@@ -38,6 +38,16 @@ class SynFunc:
     args: int = 0
     pad_quanta: int = 0                 # bytes after the tables' end, no line info
     inl: List[Tuple[str, int, int]] = field(default_factory=list)  # (callee, parent run, start line)
+    sp: Optional[List[int]] = None      # per run: stack-pointer delta (default 8 * (k % 3))
+
+    def sp_delta(self, k: int) -> int:
+        """sp_delta is run k's stack-pointer delta (the pcsp table's value)."""
+        return self.sp[k] if self.sp is not None else 8 * (k % 3)
+
+    def frame_size(self) -> int:
+        """frame_size is the largest stack-pointer delta, at least 0
+        (runtime/symtab.go: funcMaxSPDelta)."""
+        return max([0] + [self.sp_delta(k) for k in range(len(self.runs))])
 
     def inl_index(self, k: int) -> int:
         """inl_index is run k's inlined-call index (-1: the function's own code)."""
@@ -132,7 +142,7 @@ def build(t: SynTable) -> SynTable:
         else:
             fileruns = [(r[0], r[1]) for r in f.runs]       # index within the CU
         lineruns = [(r[0], r[2]) for r in f.runs]
-        spruns = [(r[0], 8 * (k % 3)) for k, r in enumerate(f.runs)]
+        spruns = [(r[0], f.sp_delta(k)) for k, r in enumerate(f.runs)]
         offs = []
         for runs in (spruns, fileruns, lineruns):
             offs.append(len(pctab))

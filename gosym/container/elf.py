@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, Optional
 
-from gosym.container import Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError
 
 ET = {1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}
@@ -141,8 +141,9 @@ def parse_elf(buf) -> ElfContainer:
                 if link >= len(c.sections):
                     continue
                 strs = c.sections[link]
-                entsize = 24 if is64 else 16
-                c.symtabs.append(SymtabRef(kind="elf64" if is64 else "elf32", offset=s.offset,
+                kind = "elf64" if is64 else "elf32"
+                entsize = SYMBOL_ENTRY_SIZE[kind]
+                c.symtabs.append(SymtabRef(kind=kind, offset=s.offset,
                                            count=s.size // entsize, str_offset=strs.offset,
                                            str_size=strs.size, name=s.name))
         # .symtab first: it has the Go symbols; .dynsym rarely does.

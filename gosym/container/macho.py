@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gosym.container import Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError, UnsupportedError
 
 CPU = {7: "386", 0x01000007: "amd64", 12: "arm", 0x0100000C: "arm64",
@@ -124,9 +124,10 @@ def _parse_thin(buf, base: int, size: int) -> Container:
                                           flags=sflags, kind=sflags & 0xFF, segment=seg))
         elif cmd == LC_SYMTAB:
             symoff, nsyms, stroff, strsize = lc.unpack("IIII", off + 8)
-            entsize = 16 if is64 else 12
+            kind = "macho64" if is64 else "macho32"
+            entsize = SYMBOL_ENTRY_SIZE[kind]
             if symoff + nsyms * entsize <= size and stroff + strsize <= size:
-                c.symtabs.append(SymtabRef(kind="macho64" if is64 else "macho32",
+                c.symtabs.append(SymtabRef(kind=kind,
                                            offset=base + symoff, count=nsyms,
                                            str_offset=base + stroff, str_size=strsize,
                                            name="LC_SYMTAB"))

@@ -6,7 +6,7 @@ String Table".  Long section names ("/123") resolve through the string table.
 """
 from __future__ import annotations
 
-from gosym.container import Bytes, Container, Section, Segment, SymtabRef
+from gosym.container.base import SYMBOL_ENTRY_SIZE, Bytes, Container, Section, Segment, SymtabRef
 from gosym.errors import FormatError
 
 MACHINES = {0x14C: "386", 0x8664: "amd64", 0xAA64: "arm64", 0x1C4: "arm", 0x1C0: "arm"}
@@ -36,8 +36,9 @@ def parse_pe(buf) -> Container:
                   kind="dll" if chars & 0x2000 else "exe", image_base=image_base, size=n)
     strtab = 0
     strsize = 0
-    if symptr and symptr + nsyms * 18 + 4 <= n:
-        strtab = symptr + nsyms * 18
+    entsize = SYMBOL_ENTRY_SIZE["coff"]
+    if symptr and symptr + nsyms * entsize + 4 <= n:
+        strtab = symptr + nsyms * entsize
         (strsize,) = b.unpack("I", strtab)
         strsize = min(strsize, n - strtab)
         c.symtabs.append(SymtabRef(kind="coff", offset=symptr, count=nsyms,

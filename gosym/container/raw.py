@@ -7,13 +7,18 @@ and pointer size come from the pclntab header found by scanning (magic, two
 zero bytes, quantum, pointer size); when the base address is not known it is
 inferred from runtime.firstmoduledata, whose first word points at the table
 (gosym/pclntab.py: find_moduledata).
+
+The container layer does not know the pclntab: parse_raw gets the table
+scanner as an argument (gosym.pclntab.scan_raw), so this module imports
+nothing above it.
 """
 from __future__ import annotations
 
 import struct
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-from gosym.container import Container, Segment
+from gosym.container.base import Container, Segment
+
 
 class RawContainer(Container):
     """RawContainer is a header-less image: one segment at base_address.
@@ -70,22 +75,25 @@ def sniff_arch(buf) -> Tuple[Optional[str], Optional[str], Optional[int]]:
     return None, None, None
 
 
+Scanner = Callable[[RawContainer], Optional[Tuple[int, int]]]
+
+
 def parse_raw(buf, base_address: Optional[int] = None, arch: Optional[str] = None,
-              hint: Tuple[Optional[str], Optional[int]] = (None, None)) -> RawContainer:
+              hint: Tuple[Optional[str], Optional[int]] = (None, None), *,
+              scan: Scanner) -> RawContainer:
     """parse_raw views buf as a raw image loaded at base_address (None: to be
-    inferred; 0 until then).  It scans for a pclntab header in any byte order
-    and pointer size and keeps the first valid table, which sets both; with
+    inferred; 0 until then).  `scan` (gosym.pclntab.scan_raw) searches it
+    for a pclntab header in any byte order and pointer size and returns the
+    (offset, size) of the first valid table, whose header sets both; with
     none, the container has the `hint` (byte order, pointer size), else
     little-endian 64-bit, and no scan_hit (locate then raises
     NotGoBinaryError)."""
-    from gosym.pclntab import scan
-
     n = len(buf)
     c = RawContainer(buf=buf, format="raw", arch=arch or "unknown", byte_order="little",
                      ptr_size=8, kind="raw", size=n)
     c.notes = []
     c.rebase(base_address or 0, "given" if base_address is not None else "assumed")
-    hit = scan(c, any_layout=True)
+    hit = scan(c)
     if hit is not None:
         c.scan_hit = hit
     elif hint[0] and hint[1]:

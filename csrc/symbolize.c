@@ -1,0 +1,428 @@
+/* symbolize.c - the batch symbolizer: many pcs, inlined frames included,
+ * into columns (gs_symres), cut at function boundaries over threads.  See
+ * inline.h (gs_pcln_symbolize). */
+#include "inline.h"
+#include "pclntab_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#ifndef _WIN32
+#include <pthread.h>
+#include <unistd.h>
+#endif
+
+void gs_symres_free(gs_symres *r)
+{
+    free(r->func);
+    free(r->name_off);
+    free(r->file_off);
+    free(r->line);
+    free(r->start_line);
+    free(r->inlined);
+    r->func = r->name_off = r->line = r->start_line = NULL;
+    r->file_off = NULL;
+    r->inlined = NULL;
+    r->nframes = r->cap = 0;
+}
+
+static int grow_to(gs_symres *r, size_t cap)
+{
+    void *p;
+#define GROW(field)                                              \
+    p = realloc(r->field, cap * sizeof *r->field);               \
+    if (!p)                                                      \
+        return GS_ERR_NOMEM;                                     \
+    r->field = p;
+    GROW(func) GROW(name_off) GROW(file_off) GROW(line) GROW(start_line) GROW(inlined)
+#undef GROW
+    r->cap = cap;
+    return GS_OK;
+}
+
+static int grow(gs_symres *r)
+{
+    return grow_to(r, r->cap ? 2 * r->cap : 1024);
+}
+
+static int emit(gs_symres *r, int32_t func, int32_t name_off, uint32_t file_off,
+                int32_t line, int32_t start_line, uint8_t inlined)
+{
+    size_t k = r->nframes;
+    if (k == r->cap && grow(r))
+        return GS_ERR_NOMEM;
+    r->func[k] = func;
+    r->name_off[k] = name_off;
+    r->file_off[k] = file_off;
+    r->line[k] = line;
+    r->start_line[k] = start_line;
+    r->inlined[k] = inlined;
+    r->nframes = k + 1;
+    return GS_OK;
+}
+
+/* Per-function cache of what each inline record's parent pc resolves to. */
+enum { PCACHE = 256 };
+typedef struct parent_cache {
+    uint32_t gen[PCACHE];
+    uint32_t cur;
+    int32_t line[PCACHE], ix[PCACHE];
+    uint32_t file[PCACHE];
+} parent_cache;
+
+/* Symbolize the sorted packed keys[a:z) (pcs in whole functions: no
+ * function's pcs are split between two calls) into r's frame arrays;
+ * r->first and r->count are indexed by the keys' positions. */
+static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, size_t a, size_t z,
+                     uint64_t lo, gs_symres *r)
+{
+    gs_reader rd = t->rd;
+    size_t k;
+    int64_t cur = -1;
+    uint64_t cur_lo = 0, cur_hi = 0;
+    int have = 0, rc = GS_OK;
+    gs_func f;
+    gs_pcv_rows tabs[3];  /* line, file, inline index: every row kept */
+    size_t tree = 0;
+    uint32_t inltab = 0;
+    parent_cache *pc_cache;
+    int32_t last_fno = -1;
+    uint32_t last_fo = 0;
+
+    rd.err = GS_OK;
+    memset(tabs, 0, sizeof tabs);
+    memset(&f, 0, sizeof f);
+    pc_cache = calloc(1, sizeof *pc_cache);
+    if (!pc_cache)
+        return GS_ERR_NOMEM;
+    /* Room for about 1.3 frames a pc (typical of Go code) up front, so the
+     * frame arrays are rarely copied as they grow. */
+    if (r->cap < (z - a) + (z - a) / 4 + 1024 && (rc = grow_to(r, (z - a) + (z - a) / 4 + 1024)))
+        goto out;
+
+    for (k = a; k < z; k++) {
+        uint64_t pc = (keys[k] >> 32) + lo;
+        size_t j = (size_t)(keys[k] & 0xffffffffu);
+        size_t start = r->nframes;
+        int32_t line, fno, ix = -1;
+        uint32_t fo, off;
+        int depth, e1, e2, e3;
+        if (start > 0xffffff00u) {
+            rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+            goto out;
+        }
+        if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
+            int64_t i = gs_pcln_find(t, pc);
+            if (i < 0) {
+                cur = -1;
+                continue;
+            }
+            cur = i;
+            cur_lo = gs_pcln_entry(t, (uint64_t)i);
+            cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
+            rd.err = GS_OK;
+            have = gs__decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
+            tree = 0;
+            inltab = 0;
+            if (have) {
+                gs_err e;
+                if (c && c->layout != GS_INL_NONE && gs_inl_tree_off(t, c, &f, &tree, &e) == GS_OK && tree)
+                    if (gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, &e) != GS_OK)
+                        tree = 0;
+                /* A table offset out of range fails the function. */
+                have = !gs_pcv_rows_begin(t, &tabs[0], f.pcln, f.entry, 1) &
+                       !gs_pcv_rows_begin(t, &tabs[1], f.pcfile, f.entry, 1) &
+                       !gs_pcv_rows_begin(t, &tabs[2], tree ? inltab : 0, f.entry, 1);
+            }
+            pc_cache->cur++;
+            last_fno = -1;
+            last_fo = 0;
+        }
+        if (!have)
+            continue;
+        if (pc < f.entry) {
+            /* A function record whose entry disagrees with the function
+             * table: no row covers the pc. */
+            line = fno = ix = -1;
+            e1 = e2 = e3 = 0;
+        } else {
+            off = (uint32_t)(pc - f.entry);
+            e1 = gs_pcv_rows_at(t, &tabs[0], off, &line, 1);
+            e2 = gs_pcv_rows_at(t, &tabs[1], off, &fno, 1);
+            e3 = gs_pcv_rows_at(t, &tabs[2], off, &ix, 1);
+        }
+        if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+            rc = GS_ERR_NOMEM;
+            goto out;
+        }
+        if (e1 || e2 || e3) {
+            /* The walk broke before this pc: every later pc of the
+             * function is past the break too. */
+            have = 0;
+            continue;
+        }
+        if (!(tree && inltab))
+            ix = -1;
+        if (fno != last_fno) {
+            rd.err = GS_OK;
+            fo = (uint32_t)gs__file_at(t, &rd, &f, fno);
+            if (rd.err) {
+                rd.err = GS_OK;
+                continue;
+            }
+            last_fno = fno;
+            last_fo = fo;
+        }
+        fo = last_fo;
+        for (depth = 0; ix >= 0; depth++) {
+            gs_inl_rec rec;
+            gs_err e;
+            int32_t pline, pfno, pix;
+            uint32_t pfo, poff;
+            if (depth >= GS_INL_MAX_DEPTH || gs_inl_record(c, t->rd.big_endian, tree, ix, &rec, &e) ||
+                rec.parent_pc < 0 || f.entry + (uint64_t)rec.parent_pc >= cur_hi)
+                goto bad;
+            if ((rc = emit(r, (int32_t)cur, rec.name_off, fo, line, rec.start_line, 1)))
+                goto out;
+            if (ix < PCACHE && pc_cache->gen[ix] == pc_cache->cur) {
+                line = pc_cache->line[ix];
+                fo = pc_cache->file[ix];
+                ix = pc_cache->ix[ix];
+                continue;
+            }
+            poff = (uint32_t)rec.parent_pc;
+            /* Parent pcs jump around: they leave the sorted pcs' hints. */
+            e1 = gs_pcv_rows_at(t, &tabs[0], poff, &pline, 0);
+            e2 = gs_pcv_rows_at(t, &tabs[1], poff, &pfno, 0);
+            e3 = gs_pcv_rows_at(t, &tabs[2], poff, &pix, 0);
+            if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+                rc = GS_ERR_NOMEM;
+                goto out;
+            }
+            if (e1 || e2 || e3)
+                goto bad;
+            rd.err = GS_OK;
+            pfo = (uint32_t)gs__file_at(t, &rd, &f, pfno);
+            if (rd.err) {
+                rd.err = GS_OK;
+                goto bad;
+            }
+            if (ix < PCACHE) {
+                pc_cache->gen[ix] = pc_cache->cur;
+                pc_cache->line[ix] = pline;
+                pc_cache->file[ix] = pfo;
+                pc_cache->ix[ix] = pix;
+            }
+            line = pline;
+            fo = pfo;
+            ix = pix;
+        }
+        if ((rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
+            goto out;
+        r->first[j] = (uint32_t)start;
+        r->count[j] = (uint16_t)(r->nframes - start);
+        continue;
+    bad:
+        /* A bad inline record fails this pc only. */
+        r->nframes = start;
+    }
+out:
+    for (k = 0; k < 3; k++)
+        gs_pcv_rows_free(&tabs[k]);
+    free(pc_cache);
+    return rc;
+}
+
+/* One thread's share of a batch. */
+typedef struct sym_job {
+    const gs_pcln *t;
+    const gs_inl *c;
+    const uint64_t *keys;
+    size_t a, z;
+    uint64_t lo;
+    gs_symres part;
+    int rc;
+} sym_job;
+
+#ifndef _WIN32
+static void *sym_job_run(void *arg)
+{
+    sym_job *j = arg;
+    j->rc = sym_range(j->t, j->c, j->keys, j->a, j->z, j->lo, &j->part);
+    return NULL;
+}
+#endif
+
+int gs_cpu_count(void)
+{
+#ifndef _WIN32
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+#else
+    return 1;
+#endif
+}
+
+/* A text over 4 GiB (only in a corrupt table: no packed keys): each pc
+ * on its own, through the single-pc walk. */
+static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                          gs_symres *r)
+{
+    size_t k, j;
+    int rc;
+    for (k = 0; k < n; k++) {
+        gs_frame fr[GS_INL_MAX_DEPTH];
+        size_t nfr = 0, start = r->nframes;
+        gs_err e;
+        int64_t fi = gs_pcln_find(t, pcs[k]);
+        if (fi < 0 || gs_inline_frames(t, c, pcs[k], fr, GS_INL_MAX_DEPTH, &nfr, &e) != GS_OK)
+            continue;
+        if (nfr == 0 || nfr > GS_INL_MAX_DEPTH)
+            continue;
+        if (start > 0xffffff00u)
+            return GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+        for (j = 0; j < nfr; j++)
+            if ((rc = emit(r, (int32_t)fi, fr[j].name_off, fr[j].file_off, fr[j].line,
+                           fr[j].start_line, fr[j].inlined)))
+                return rc;
+        r->first[k] = (uint32_t)start;
+        r->count[k] = (uint16_t)nfr;
+    }
+    return GS_OK;
+}
+
+/* Batches smaller than this a thread run in one thread. */
+enum { MIN_PCS_PER_THREAD = 32768, MAX_THREADS = 16 };
+
+int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                         int nthreads, gs_symres *r)
+{
+    uint64_t *keys = NULL, *tmp = NULL, lo, hi;
+    size_t k, m = 0;
+    int rc = GS_OK;
+
+    r->nframes = 0;
+    for (k = 0; k < n; k++) {
+        r->first[k] = 0;
+        r->count[k] = 0;
+    }
+    if (n == 0 || t->nfunc == 0)
+        return GS_OK;
+    if (n > 0xffffffffu)
+        return GS_ERR_ARG;
+    lo = gs_pcln_entry(t, 0);
+    hi = gs_pcln_entry(t, t->nfunc);
+    if (hi < lo || hi - lo > 0xffffffffu)
+        return symbolize_each(t, c, pcs, n, r);
+    keys = malloc(n * sizeof *keys);
+    tmp = malloc(n * sizeof *tmp);
+    if (!keys || !tmp) {
+        rc = GS_ERR_NOMEM;
+        goto out;
+    }
+    for (k = 0; k < n; k++)
+        if (pcs[k] >= lo && pcs[k] < hi)
+            keys[m++] = ((pcs[k] - lo) << 32) | (uint64_t)k;
+    gs__radix_sort_packed(&keys, &tmp, m, hi - lo);
+
+    if (nthreads <= 0)
+        nthreads = gs_cpu_count();
+    if (nthreads > MAX_THREADS)
+        nthreads = MAX_THREADS;
+    if ((size_t)nthreads > m / MIN_PCS_PER_THREAD)
+        nthreads = (int)(m / MIN_PCS_PER_THREAD);
+#ifdef _WIN32
+    nthreads = 1;
+#endif
+    if (nthreads <= 1) {
+        rc = sym_range(t, c, keys, 0, m, lo, r);
+        goto out;
+    }
+#ifndef _WIN32
+    {
+        sym_job jobs[MAX_THREADS];
+        pthread_t tids[MAX_THREADS];
+        int started[MAX_THREADS];
+        int i;
+        size_t prev = 0, total;
+        memset(jobs, 0, sizeof jobs);
+        memset(started, 0, sizeof started);
+        /* Cut the sorted pcs into equal shares, each cut moved forward to
+         * the end of the function it falls in. */
+        for (i = 0; i < nthreads; i++) {
+            size_t cut = i + 1 == nthreads ? m : m / (size_t)nthreads * (size_t)(i + 1);
+            if (cut < prev)
+                cut = prev;
+            if (cut > 0 && cut < m) {
+                int64_t fi = gs_pcln_find(t, (keys[cut - 1] >> 32) + lo);
+                if (fi >= 0) {
+                    uint64_t end = gs_pcln_entry(t, (uint64_t)fi + 1);
+                    while (cut < m && (keys[cut] >> 32) + lo < end)
+                        cut++;
+                }
+            }
+            jobs[i].t = t;
+            jobs[i].c = c;
+            jobs[i].keys = keys;
+            jobs[i].a = prev;
+            jobs[i].z = cut;
+            jobs[i].lo = lo;
+            jobs[i].part.first = r->first;
+            jobs[i].part.count = r->count;
+            prev = cut;
+        }
+        /* Job 0 writes straight into r. */
+        jobs[0].part = *r;
+        for (i = 1; i < nthreads; i++)
+            started[i] = pthread_create(&tids[i], NULL, sym_job_run, &jobs[i]) == 0;
+        jobs[0].rc = sym_range(t, c, keys, jobs[0].a, jobs[0].z, lo, &jobs[0].part);
+        for (i = 1; i < nthreads; i++) {
+            if (started[i])
+                pthread_join(tids[i], NULL);
+            else  /* no thread: do its share here */
+                jobs[i].rc = sym_range(t, c, keys, jobs[i].a, jobs[i].z, lo, &jobs[i].part);
+        }
+        *r = jobs[0].part;
+        rc = jobs[0].rc;
+        total = r->nframes;
+        for (i = 1; i < nthreads; i++) {
+            if (!rc)
+                rc = jobs[i].rc;
+            total += jobs[i].part.nframes;
+        }
+        if (!rc && total > 0xffffff00u)
+            rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+        if (!rc && total > r->cap)
+            rc = grow_to(r, total);
+        /* Append the other shares' frames; shift their pcs' first index. */
+        for (i = 1; i < nthreads; i++) {
+            gs_symres *p = &jobs[i].part;
+            size_t base = r->nframes;
+            if (!rc && p->nframes) {
+                memcpy(r->func + base, p->func, p->nframes * sizeof *p->func);
+                memcpy(r->name_off + base, p->name_off, p->nframes * sizeof *p->name_off);
+                memcpy(r->file_off + base, p->file_off, p->nframes * sizeof *p->file_off);
+                memcpy(r->line + base, p->line, p->nframes * sizeof *p->line);
+                memcpy(r->start_line + base, p->start_line, p->nframes * sizeof *p->start_line);
+                memcpy(r->inlined + base, p->inlined, p->nframes * sizeof *p->inlined);
+                for (k = jobs[i].a; k < jobs[i].z; k++) {
+                    size_t j = (size_t)(keys[k] & 0xffffffffu);
+                    if (r->count[j])
+                        r->first[j] += (uint32_t)base;
+                }
+                r->nframes = base + p->nframes;
+            }
+            gs_symres_free(p);
+        }
+    }
+#endif
+out:
+    free(keys);
+    free(tmp);
+    return rc;
+}
+
+int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
+                      gs_symres *r)
+{
+    return gs_pcln_symbolize_mt(t, c, pcs, n, 1, r);
+}

@@ -1,0 +1,152 @@
+"""Compressed sections: the one reader of their headers, and inflating them.
+
+ELF SHF_COMPRESSED sections start with an Elf32_Chdr/Elf64_Chdr [gABI
+"Section Compression"]: type (1 zlib, 2 zstd), size, alignment.  Legacy GNU
+`.zdebug_*` sections start with "ZLIB" and an 8-byte big-endian size.
+`gosym cost` reads only the header (the declared size); DWARF reading
+(gosym.dwarf.sections) inflates.  Every declared size is checked against a
+ratio cap before anything is inflated and against the output after, so a
+decompression bomb gives FormatError, not memory.
+
+What does not live here: which sections are DWARF and their names
+(gosym.dwarf.sections).
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Any, NamedTuple, Optional
+
+from gosym.container.base import Container, Section
+from gosym.errors import FormatError, UnsupportedError
+
+SHF_COMPRESSED = 0x800
+ELFCOMPRESS_ZLIB, ELFCOMPRESS_ZSTD = 1, 2
+METHODS = {ELFCOMPRESS_ZLIB: "zlib", ELFCOMPRESS_ZSTD: "zstd"}
+
+# A declared decompressed size above this multiple of the compressed bytes
+# is refused before inflating anything (deflate cannot exceed ~1032:1; real
+# debug sections compress 3-10:1).
+MAX_RATIO = 1100
+MAX_SECTION = 1 << 32
+
+
+class Compression(NamedTuple):
+    """Compression is what a compressed section's header says: `kind`
+    ("zlib" or "zstd" for SHF_COMPRESSED, "zdebug" for a .zdebug section),
+    `method` ("zlib", "zstd", or "type-N" for an unknown ELF type),
+    the declared inflated `size`, and `header` bytes before the stream."""
+
+    kind: str
+    method: str
+    size: int
+    header: int
+
+
+def compression(c: Container, s: Section) -> Optional[Compression]:
+    """compression reads the compression header of section s: None when it
+    is stored plain; FormatError when the header is truncated or a .zdebug
+    section lacks its "ZLIB" mark."""
+    if not s.size:
+        return None
+    if c.format == "ELF" and s.flags & SHF_COMPRESSED:
+        order = ">" if c.byte_order == "big" else "<"
+        if c.ptr_size == 8:
+            hdr = 24
+            if s.size < hdr:
+                raise FormatError("compression header truncated", section=s.name, offset=s.offset)
+            ch_type, _res, ch_size, _align = struct.unpack_from(order + "IIQQ", c.buf, s.offset)
+        else:
+            hdr = 12
+            if s.size < hdr:
+                raise FormatError("compression header truncated", section=s.name, offset=s.offset)
+            ch_type, ch_size, _align = struct.unpack_from(order + "III", c.buf, s.offset)
+        method = METHODS.get(ch_type, f"type-{ch_type}")
+        return Compression(method, method, ch_size, hdr)
+    if "zdebug" in s.name:
+        head = bytes(c.buf[s.offset:s.offset + 12])
+        if head[:4] != b"ZLIB" or s.size < 12:
+            raise FormatError("missing ZLIB header of a .zdebug section", section=s.name, offset=s.offset)
+        return Compression("zdebug", "zlib", int.from_bytes(head[4:12], "big"), 12)
+    return None
+
+
+def _zstd_decompress(data: Any, size: int, what: str) -> bytes:
+    try:
+        from compression import zstd as _std  # type: ignore[import-not-found]  # Python 3.14+
+    except ImportError:
+        _std = None
+    if _std is not None:
+        out = bytearray()
+        rest = bytes(data)
+        while rest and len(out) <= size:
+            d = _std.ZstdDecompressor()
+            out += d.decompress(rest, max_length=size + 1 - len(out))
+            if not d.eof:
+                break
+            rest = d.unused_data
+        return bytes(out)
+    try:
+        import zstandard  # type: ignore[import-not-found]
+    except ImportError:
+        raise UnsupportedError(f"{what} is compressed with zstd: install the 'zstandard' package "
+                               "(pip install zstandard) to read it") from None
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(bytes(data), read_across_frames=True)
+        chunks = []
+        got = 0
+        while got <= size:
+            chunk = reader.read(size + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+    except zstandard.ZstdError as e:
+        raise FormatError(f"bad zstd data: {e}", section=what) from None
+
+
+def decompress(method: str, data: Any, size: int, what: str, offset: int) -> bytes:
+    """decompress inflates `data` ("zlib" or "zstd") whose header declared
+    `size` bytes; the size is checked against a ratio cap first and against
+    the output after (a decompression bomb gives FormatError, not memory)."""
+    if method not in ("zlib", "zstd"):
+        kind = method[5:] if method.startswith("type-") else method
+        raise UnsupportedError(f"{what}: unknown ELF compression type {kind}")
+    if size > MAX_RATIO * len(data) + 4096 or size > MAX_SECTION:
+        raise FormatError(f"declared decompressed size {size} too large for {len(data)} compressed bytes",
+                          section=what, offset=offset)
+    if method == "zlib":
+        d = zlib.decompressobj()
+        try:
+            out = d.decompress(data, size + 1)
+        except zlib.error as e:
+            raise FormatError(f"bad zlib data: {e}", section=what, offset=offset) from None
+        if len(out) == size and not d.eof:
+            # All the declared bytes came out: the stream must end here.
+            try:
+                extra = d.decompress(d.unconsumed_tail, 1)
+            except zlib.error as e:
+                raise FormatError(f"bad zlib data: {e}", section=what, offset=offset) from None
+            if extra or not d.eof:
+                raise FormatError("zlib data longer than the declared size", section=what, offset=offset)
+    else:
+        out = _zstd_decompress(data, size, what)
+    if len(out) != size:
+        raise FormatError(f"decompressed {len(out)} bytes, header declared {size}", section=what,
+                          offset=offset)
+    return out
+
+
+def section_data(c: Container, s: Section) -> "tuple[Any, str]":
+    """section_data returns (bytes, compression kind) of section s:
+    inflated when compressed, else a zero-copy view of the file and "none"."""
+    view = memoryview(c.buf)[s.offset:s.offset + s.size]
+    comp = compression(c, s)
+    if comp is None:
+        return view, "none"
+    return decompress(comp.method, view[comp.header:], comp.size, s.name, s.offset), comp.kind
+
+
+__all__ = ["Compression", "ELFCOMPRESS_ZLIB", "ELFCOMPRESS_ZSTD", "MAX_RATIO", "MAX_SECTION", "SHF_COMPRESSED",
+           "compression", "decompress", "section_data"]
