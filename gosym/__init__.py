@@ -1,5 +1,7 @@
 """gosym reads the symbol data of Go binaries: pclntab, symbol tables, build info.
 
+::
+
     import gosym
     with gosym.open("app") as b:
         print(b.go_version, len(b.functions))

@@ -45,8 +45,8 @@ class Binary:
     def __init__(self, source: Union[str, "os.PathLike[str]", bytes, bytearray, memoryview],
                  *, arch: Optional[str] = None, base_address: Optional[int] = None,
                  debug_file: Any = None, check_build_id: bool = True):
-        self.path: Optional[str] = None
-        self.notes: List[str] = []
+        self.path: Optional[str] = None  #: the file's path; None when opened from bytes or a buffer
+        self.notes: List[str] = []  #: how the input was read when not plainly (e.g. headers unreadable)
         self._file = None
         self._map: Optional[mmap.mmap] = None
         self._build_info = _UNSET
@@ -65,7 +65,9 @@ class Binary:
                 self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
                 buf = self._map
             self._buf: Any = buf
+            #: container is the file format layer the tables were found in (ELF, Mach-O, PE or raw).
             self.container: Container = self._container(buf, arch, base_address)
+            #: pclntab says where the pclntab is and what its header holds (PclntabInfo).
             self._tab, self.pclntab = open_pclntab(self.container)
             self.notes += getattr(self.container, "notes", [])
             self._setup_inline()

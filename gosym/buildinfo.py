@@ -25,10 +25,10 @@ MAX_STRING = 1 << 20
 class Module:
     """Module is one line of the module list: path, version, checksum."""
 
-    path: str
-    version: str = ""
-    sum: str = ""
-    replace: Optional["Module"] = None
+    path: str                     #: module path
+    version: str = ""             #: module version ("(devel)" for a main module built from a checkout)
+    sum: str = ""                 #: go.sum checksum ("h1:…"), or ""
+    replace: Optional["Module"] = None  #: the module that replaces it (a `=>` line), or None
 
 
 @dataclass
@@ -36,12 +36,12 @@ class BuildInfo:
     """BuildInfo is what `go version -m` prints: Go version, main package path,
     main module, dependencies and build settings."""
 
-    go_version: str
-    path: str = ""
-    main: Optional[Module] = None
-    deps: List[Module] = field(default_factory=list)
-    settings: Dict[str, str] = field(default_factory=dict)
-    offset: int = 0
+    go_version: str               #: toolchain that built the binary ("go1.27.3")
+    path: str = ""                #: main package path
+    main: Optional[Module] = None  #: main module, or None
+    deps: List[Module] = field(default_factory=list)  #: dependency modules, in the order the binary lists them
+    settings: Dict[str, str] = field(default_factory=dict)  #: build settings (`-buildmode`, `GOOS`, `vcs.revision`, …), key to value
+    offset: int = 0               #: file offset of the build-info blob
 
     def as_dict(self) -> dict:
         """as_dict renders the build info for JSON."""

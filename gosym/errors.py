@@ -9,7 +9,7 @@ from __future__ import annotations
 class GosymError(Exception):
     """GosymError is the base of every error gosym raises about its input."""
 
-    path: str | None = None
+    path: str | None = None  #: the file the error is about (set by `with_path`), or None
 
     def with_path(self, path: str | None) -> "GosymError":
         """with_path records the file the error is about and returns self."""
@@ -27,9 +27,9 @@ class FormatError(GosymError, ValueError):
     """FormatError reports malformed data, naming the section and file offset."""
 
     def __init__(self, message: str, section: str | None = None, offset: int | None = None):
-        self.message = message
-        self.section = section
-        self.offset = offset
+        self.message = message  #: what is wrong
+        self.section = section  #: the section it is in, or None
+        self.offset = offset    #: the offset of the bad data (file offset; section offset in DWARF), or None
         super().__init__(message)
 
     def __str__(self) -> str:

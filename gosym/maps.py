@@ -37,14 +37,14 @@ class MapsEntry:
     perms ("r-xp") from file offset `offset` of `path` ("" when anonymous;
     pseudo-paths such as "[vdso]" as written)."""
 
-    start: int
-    end: int
-    perms: str
-    offset: int
-    dev: str
-    inode: int
-    path: str
-    deleted: bool = False
+    start: int                    #: first address of the mapping
+    end: int                      #: address past the mapping
+    perms: str                    #: permissions, e.g. "r-xp"
+    offset: int                   #: file offset mapped at `start`
+    dev: str                      #: device, "major:minor" in hex
+    inode: int                    #: inode (0 when anonymous)
+    path: str                     #: mapped file, "" when anonymous, or a pseudo-path such as "[vdso]"
+    deleted: bool = False         #: the file was removed after mapping (" (deleted)" is cut from `path`)
 
     @property
     def executable(self) -> bool:

@@ -17,10 +17,10 @@ from gosym.results import FuncRecord, FunctionColumns, LineRow
 class PclntabVersion(enum.IntEnum):
     """PclntabVersion orders the table formats: V12 < V116 < V118 < V120."""
 
-    V12 = 12     # magic 0xfffffffb, Go 1.2-1.15
-    V116 = 116   # magic 0xfffffffa, Go 1.16-1.17
-    V118 = 118   # magic 0xfffffff0, Go 1.18-1.19
-    V120 = 120   # magic 0xfffffff1, Go 1.20+
+    V12 = 12     #: magic 0xfffffffb, Go 1.2-1.15
+    V116 = 116   #: magic 0xfffffffa, Go 1.16-1.17
+    V118 = 118   #: magic 0xfffffff0, Go 1.18-1.19
+    V120 = 120   #: magic 0xfffffff1, Go 1.20+
 
     def __str__(self) -> str:
         return {12: "1.2", 116: "1.16", 118: "1.18", 120: "1.20"}[int(self)]
@@ -38,21 +38,21 @@ MD_TEXT = MD_MINPC + 2
 class PclntabInfo:
     """PclntabInfo describes one pclntab: its format, header and location."""
 
-    version: PclntabVersion
-    magic: int
-    quantum: int
-    ptr_size: int
-    big_endian: bool
-    nfunc: int
-    nfiles: int
-    text_start: int              # the text base used (0 before Go 1.18: unused)
-    header_text_start: int       # as stored in the header (Go 1.18+; 0 on Go 1.26+)
-    text_start_from: str         # "runtime.text" | "moduledata" | "header" | ".text" | "n/a"
-    found_by: str                # "section" | "symbol" | "scan"
-    section: Optional[str]       # section name when found by section
-    offset: int                  # file offset
-    address: Optional[int]       # virtual address, when mapped
-    size: int
+    version: PclntabVersion      #: table format
+    magic: int                   #: the header's magic number
+    quantum: int                 #: instruction size quantum (1 on x86, 4 on arm64, …)
+    ptr_size: int                #: pointer size in bytes, 4 or 8
+    big_endian: bool             #: byte order of the table
+    nfunc: int                   #: function count from the header
+    nfiles: int                  #: file count from the header
+    text_start: int              #: the text base used (0 before Go 1.18: unused)
+    header_text_start: int       #: as stored in the header (Go 1.18+; 0 on Go 1.26+)
+    text_start_from: str         #: "runtime.text" | "moduledata" | "header" | ".text" | "n/a"
+    found_by: str                #: "section" | "symbol" | "scan"
+    section: Optional[str]       #: section name when found by section
+    offset: int                  #: file offset
+    address: Optional[int]       #: virtual address, when mapped
+    size: int                    #: size in bytes
 
     def as_dict(self) -> dict:
         """as_dict renders the info with the JSON names of `gosym dump --json`."""
@@ -467,7 +467,7 @@ class Func:
 
     def __init__(self, tab: "_native.Pclntab", index: int):
         self._tab = tab
-        self.index = index
+        self.index = index  #: position in the function table (`functions[index]`)
         self._rec: Optional[dict] = None
         self._version = tab.version
 

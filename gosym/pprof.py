@@ -149,16 +149,16 @@ def _check(prof: Any) -> None:
 class MappingReport:
     """MappingReport says how one profile mapping was matched and filled."""
 
-    id: int
-    filename: str
-    build_id: str
-    matched_by: str            # "build_id" | "filename" | "selector"
-    bias: int
-    locations: int = 0         # locations in this mapping
-    filled: int = 0            # given lines by gosym
-    already: int = 0           # had lines already (left as they were)
-    unmatched: int = 0         # no function at that address in the binary
-    from_symtab: int = 0       # of filled: a symbol-table name only (no file, line)
+    id: int                       #: the profile's mapping id
+    filename: str                 #: the mapping's file name
+    build_id: str                 #: the mapping's build ID ("" if none)
+    matched_by: str            #: "build_id" | "filename" | "selector"
+    bias: int                     #: runtime address - link address, from the mapping's start and file offset
+    locations: int = 0         #: locations in this mapping
+    filled: int = 0            #: given lines by gosym
+    already: int = 0           #: had lines already (left as they were)
+    unmatched: int = 0         #: no function at that address in the binary
+    from_symtab: int = 0       #: of filled: a symbol-table name only (no file, line)
 
     def as_dict(self) -> dict:
         """as_dict renders the report for JSON."""
@@ -172,10 +172,10 @@ class Summary:
     """Summary is what symbolize_profile did: per matched mapping a
     MappingReport, the totals, and the functions it added."""
 
-    mappings: List[MappingReport] = field(default_factory=list)
-    locations: int = 0             # all locations in the profile
-    functions_added: int = 0
-    strings_added: int = 0
+    mappings: List[MappingReport] = field(default_factory=list)  #: one MappingReport per matched mapping
+    locations: int = 0             #: all locations in the profile
+    functions_added: int = 0      #: Function messages added to the profile
+    strings_added: int = 0        #: strings added to the string table
 
     @property
     def matched(self) -> int:

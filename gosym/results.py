@@ -20,21 +20,21 @@ if TYPE_CHECKING:
 class LineRow(NamedTuple):
     """LineRow is one run of a function's line table: pcs [pc, end) map to file:line."""
 
-    pc: int
-    end: int
-    file: str
-    line: int
+    pc: int                      #: first pc of the run
+    end: int                     #: pc past the run
+    file: str                    #: source file
+    line: int                    #: source line
 
 
 class FunctionColumns(NamedTuple):
     """FunctionColumns is the whole function table as columns (one row per
     function, in table order)."""
 
-    entry: "Sequence[int]"       # array('Q')
-    end: "Sequence[int]"         # array('Q')
-    name: "Sequence[str]"        # NameColumn: decoded on access; .tolist() for all
-    start_line: "Sequence[int]"  # array('i'); 0 before Go 1.20
-    file: Optional[List[str]] = None   # entry file per function; only with columns(files=True)
+    entry: "Sequence[int]"       #: array('Q')
+    end: "Sequence[int]"         #: array('Q'): the next function's entry
+    name: "Sequence[str]"        #: NameColumn: decoded on access; .tolist() for all
+    start_line: "Sequence[int]"  #: array('i'); 0 before Go 1.20
+    file: Optional[List[str]] = None   #: entry file per function; only with columns(files=True)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class MergedSymbolized:
     their function name is the symbol covering the pc ("" when none)."""
 
     def __init__(self, base: Optional["_native.Symbolized"], n: int):
-        self.base = base
+        self.base = base  #: the pclntab pass's result (gosym._native.Symbolized), or None
         self.first = array.array("I")
         self.count = array.array("H", bytes(2 * n))
         self.source = array.array("B", bytes(n))

@@ -50,11 +50,11 @@ class Symbol:
     """Symbol is one symbol-table entry: name, address, size (0 if unknown),
     whether it is code, and the table it came from."""
 
-    name: str
-    address: int
-    size: int
-    is_func: bool
-    table: str
+    name: str                     #: symbol name
+    address: int                  #: its address
+    size: int                     #: size in bytes, 0 if unknown
+    is_func: bool                 #: whether it is code
+    table: str                    #: name of the symbol table it came from
 
 
 @dataclass(frozen=True)

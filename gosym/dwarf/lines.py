@@ -70,9 +70,9 @@ class FileEntry(NamedTuple):
 class LineInfo(NamedTuple):
     """LineInfo is a DWARF answer for one pc: full file path, line and column."""
 
-    file: Optional[str]
-    line: int
-    column: int
+    file: Optional[str]           #: full path of the file, or None when the row's file number is not in the table
+    line: int                     #: line (0: no source line)
+    column: int                   #: column (0: unknown)
 
 
 @dataclass
@@ -82,11 +82,11 @@ class LineTable:
     `file_name(k)` maps the file register k of its rows to a full path:
     DWARF 5 numbers files from 0, earlier versions from 1 [DWARF5 6.2.4]."""
 
-    offset: int                       # .debug_line offset of the unit
-    version: int
-    unit: Optional[CompileUnit]       # the compile unit that points at it
-    directories: List[str]            # resolved directory paths
-    files: List[FileEntry]            # the header's file table
+    offset: int                       #: .debug_line offset of the unit
+    version: int                      #: DWARF version of the line program
+    unit: Optional[CompileUnit]       #: the compile unit that points at it
+    directories: List[str]            #: resolved directory paths
+    files: List[FileEntry]            #: the header's file table
     _line: Any = field(default=None, repr=False, compare=False)
     _defined: Optional[List[FileEntry]] = field(default=None, repr=False, compare=False)
 
@@ -146,12 +146,12 @@ def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]
 class LineRows:
     """LineRows is every row of the line programs, as columns.
 
-    address (array Q), file (the file register: array H, or I when a
-    value needs it), line (I), column (I), flags (B: IS_STMT | END_SEQUENCE
-    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), discriminator (I);
+    `address` (array Q), `file` (the file register: array H, or I when a
+    value needs it), `line` (I), `column` (I), `flags` (B: IS_STMT | END_SEQUENCE
+    | BASIC_BLOCK | PROLOGUE_END | EPILOGUE_BEGIN), `discriminator` (I);
     column and discriminator are a gosym._dwarf.ZeroColumn (no storage)
-    when all their values are 0, as in Go's line tables.  tables[u] is unit
-    u's LineTable and its rows are unit_row[u]:unit_row[u+1].  15 bytes
+    when all their values are 0, as in Go's line tables.  `tables[u]` is unit
+    u's LineTable and its rows are `unit_row[u]:unit_row[u+1]`.  15 bytes
     per row for Go (address, line, file, flags), at most 25."""
 
     def __init__(self, cols: tuple, tables: List[LineTable]):

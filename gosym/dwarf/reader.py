@@ -29,8 +29,8 @@ class Dwarf:
     sequence covers pc (after one row-less pass that indexes sequences)."""
 
     def __init__(self, container: Container, path: Optional[str] = None):
-        self.container = container
-        self.path = path
+        self.container = container  #: the container the sections are in
+        self.path = path  #: the file the DWARF was read from (the binary, or its debug file)
         self._secs: Dict[str, Optional[DwarfSection]] = {}
         self._line: Optional[_dwarf.LineSection] = None
         self._units: Optional[List[CompileUnit]] = None

@@ -20,17 +20,17 @@ class CompileUnit:
     """CompileUnit is one unit of .debug_info: its header and the name,
     comp_dir and line-program offset of its first DIE."""
 
-    offset: int                  # .debug_info offset of the unit header
-    version: int
-    unit_type: int               # DW_UT_* (1 compile, 2 type, 3 partial, 4 skeleton, 5 split)
-    address_size: int
-    offset_size: int
-    name: Optional[str] = None
-    comp_dir: Optional[str] = None
-    producer: Optional[str] = None
-    language: Optional[int] = None
-    stmt_list: Optional[int] = None
-    dwo_name: Optional[str] = None   # split DWARF: the unit's body is in a .dwo file
+    offset: int                  #: .debug_info offset of the unit header
+    version: int                  #: DWARF version of the unit
+    unit_type: int               #: DW_UT_* (1 compile, 2 type, 3 partial, 4 skeleton, 5 split)
+    address_size: int             #: address size in bytes
+    offset_size: int              #: 4 (32-bit DWARF) or 8 (64-bit DWARF)
+    name: Optional[str] = None    #: DW_AT_name: the primary source file
+    comp_dir: Optional[str] = None  #: DW_AT_comp_dir: the compilation directory
+    producer: Optional[str] = None  #: DW_AT_producer: the compiler
+    language: Optional[int] = None  #: DW_AT_language (DW_LANG_* code)
+    stmt_list: Optional[int] = None  #: DW_AT_stmt_list: .debug_line offset of its line program
+    dwo_name: Optional[str] = None   #: split DWARF: the unit's body is in a .dwo file
 
 
 DW_UT_compile, DW_UT_type, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, DW_UT_split_type = range(1, 7)
