@@ -339,7 +339,7 @@ cdef class Symbolized:
             if self.inlined[j]:
                 fr = _frame(self.tab._name(self.name_off[j]), self.tab._file(self.file_off[j]),
                             self.line[j], self.start_line[j], None)
-                fr.inlined = True
+                fr._inlined = True
             else:
                 fr = _frame(self.tab._fname(<uint64_t>self.func[j], self.name_off[j]),
                             self.tab._file(self.file_off[j]), self.line[j], self.start_line[j],

@@ -2002,21 +2002,21 @@ struct __pyx_obj_5gosym_8_pclntab__StrCache {
  * 
  * 
  * cdef class Frame:             # <<<<<<<<<<<<<<
- *     cdef readonly str function
- *     cdef readonly str file
+ *     # Read through the documented properties of gosym/_pclntab.pyx.
+ *     cdef str _function
 */
 struct __pyx_obj_5gosym_8_pclntab_Frame {
   PyObject_HEAD
-  PyObject *function;
-  PyObject *file;
-  int line;
-  int inlined;
-  int start_line;
-  PyObject *entry;
+  PyObject *_function;
+  PyObject *_file;
+  int _line;
+  int _inlined;
+  int _start_line;
+  PyObject *_entry;
 };
 
 
-/* "gosym/_pclntab.pxd":32
+/* "gosym/_pclntab.pxd":33
  * 
  * 
  * cdef class PclnTable:             # <<<<<<<<<<<<<<
@@ -2134,7 +2134,7 @@ struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache {
 static struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *__pyx_vtabptr_5gosym_8_pclntab__StrCache;
 
 
-/* "gosym/_pclntab.pyx":115
+/* "gosym/_pclntab.pyx":145
  * # ------------------------------------------------------------------ pclntab
  * 
  * cdef class PclnTable:             # <<<<<<<<<<<<<<
@@ -3046,10 +3046,6 @@ static CYTHON_INLINE long __Pyx_div_long(long, long, int b_is_constant);
 
 /* PyObjectCompare.proto */
 static CYTHON_INLINE PyObject* __Pyx_PyObject_CompareEq_object_object(PyObject *op1, PyObject *op2, int pyop);
-
-/* CBIntToPyUnicode.proto */
-#define __Pyx_PyUnicode_FromBInt_bint(value)\
-    ((value) ? __Pyx_NewRef(__pyx_mstate_global->__pyx_n_u_True) : __Pyx_NewRef(__pyx_mstate_global->__pyx_n_u_False))
 
 /* PyObjectVectorcallKwds.proto */
 #if CYTHON_VECTORCALL
@@ -4018,6 +4014,7 @@ static const char __pyx_k_fortran[] = "fortran";
 static const char __pyx_k_Dimension_d_is_not_direct[] = "Dimension %d is not direct";
 static const char __pyx_k_Cannot_index_with_type_200U[] = "Cannot index with type \047%.200U\047";
 static const char __pyx_k_itemsize_0_for_cython_array[] = "itemsize <= 0 for cython.array";
+static const char __pyx_k_entry__file__function__inlined[] = "_entry, _file, _function, _inlined, _line, _start_line";
 static const char __pyx_k_Buffer_view_does_not_expose_stri[] = "Buffer view does not expose strides";
 static const char __pyx_k_Can_only_create_a_buffer_that_is[] = "Can only create a buffer that is contiguous in memory.";
 static const char __pyx_k_Cannot_create_writable_memory_vi[] = "Cannot create writable memory view from read-only memoryview";
@@ -4027,7 +4024,6 @@ static const char __pyx_k_Indirect_dimensions_not_supporte[] = "Indirect dimensi
 static const char __pyx_k_Out_of_bounds_on_buffer_access_a[] = "Out of bounds on buffer access (axis %zd)";
 static const char __pyx_k_The_pclntab_object_one_Go_pclnta[] = "The pclntab object: one Go pclntab in a read-only buffer (gosym/_pclntab.pxd).\n\nPclnTable opens and checks the header, decodes records, names and files\n(cached), single lookups with inlined frames, per-function rows, frame\nsizes.  Whole-table passes and the batch symbolizer live in gosym._native\n(its Pclntab subclasses this one); symbol tables and the byte scans in\ngosym._symtab; address parsing and text rendering in gosym._render.\n";
 static const char __pyx_k_Unable_to_convert_item_to_object[] = "Unable to convert item to object";
-static const char __pyx_k_entry_file_function_inlined_line[] = "entry, file, function, inlined, line, start_line";
 static const char __pyx_k_got_differing_extents_in_dimensi[] = "got differing extents in dimension %d (got %zd and %zd)";
 /* #### Code section: decls ### */
 static int __pyx_array___pyx_pf_15View_dot_MemoryView_5array___cinit__(struct __pyx_array_obj *__pyx_v_self, PyObject *__pyx_v_shape, Py_ssize_t __pyx_v_itemsize, PyObject *__pyx_v_format, PyObject *__pyx_v_mode, int __pyx_v_allocate_buffer); /* proto */
@@ -4076,17 +4072,17 @@ static void __pyx_pf_5gosym_8_pclntab_9_StrCache_2__dealloc__(struct __pyx_obj_5
 static PyObject *__pyx_pf_5gosym_8_pclntab_9_StrCache_4__reduce_cython__(CYTHON_UNUSED struct __pyx_obj_5gosym_8_pclntab__StrCache *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_9_StrCache_6__setstate_cython__(CYTHON_UNUSED struct __pyx_obj_5gosym_8_pclntab__StrCache *__pyx_v_self, CYTHON_UNUSED PyObject *__pyx_v___pyx_state); /* proto */
 static int __pyx_pf_5gosym_8_pclntab_5Frame___init__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self, PyObject *__pyx_v_function, PyObject *__pyx_v_file, int __pyx_v_line, int __pyx_v_inlined, int __pyx_v_start_line, PyObject *__pyx_v_entry); /* proto */
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_2_key(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self, PyObject *__pyx_v_other); /* proto */
-static Py_hash_t __pyx_pf_5gosym_8_pclntab_5Frame_6__hash__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8__repr__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10as_dict(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8function___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4file___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_7inlined___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10start_line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_5entry___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_2_key(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self, PyObject *__pyx_v_other); /* proto */
+static Py_hash_t __pyx_pf_5gosym_8_pclntab_5Frame_6__hash__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8__repr__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10as_dict(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self); /* proto */
 static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_14__setstate_cython__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self, PyObject *__pyx_v___pyx_state); /* proto */
 static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosym_8_pclntab_PclnTable *__pyx_v_self, PyObject *__pyx_v_owner, Py_ssize_t __pyx_v_offset, Py_ssize_t __pyx_v_size, PyObject *__pyx_v_section); /* proto */
@@ -4346,7 +4342,7 @@ namespace {
     PyObject *__pyx_slice[2];
     PyObject *__pyx_tuple[3];
     PyObject *__pyx_codeobj_tab[25];
-    PyObject *__pyx_string_tab[258];
+    PyObject *__pyx_string_tab[256];
     PyObject *__pyx_number_tab[5];
 /* #### Code section: module_state_contents ### */
 /* PyFrozenDict.module_state_decls */
@@ -4444,221 +4440,219 @@ static __pyx_mstatetype * const __pyx_mstate_global = &__pyx_mstate_global_stati
 #define __pyx_kp_u_unable_to_allocate_shape_and_str __pyx_string_tab[45]
 #define __pyx_n_u_ASCII __pyx_string_tab[46]
 #define __pyx_n_u_Ellipsis __pyx_string_tab[47]
-#define __pyx_n_u_False __pyx_string_tab[48]
-#define __pyx_n_u_FormatError __pyx_string_tab[49]
-#define __pyx_n_u_Frame __pyx_string_tab[50]
-#define __pyx_n_u_Frame___reduce_cython __pyx_string_tab[51]
-#define __pyx_n_u_Frame___setstate_cython __pyx_string_tab[52]
-#define __pyx_n_u_Frame__key __pyx_string_tab[53]
-#define __pyx_n_u_Frame_as_dict __pyx_string_tab[54]
-#define __pyx_n_u_GosymError __pyx_string_tab[55]
-#define __pyx_n_u_I __pyx_string_tab[56]
-#define __pyx_n_u_NotImplemented __pyx_string_tab[57]
-#define __pyx_n_u_PclnTable __pyx_string_tab[58]
-#define __pyx_n_u_PclnTable___reduce_cython __pyx_string_tab[59]
-#define __pyx_n_u_PclnTable___setstate_cython __pyx_string_tab[60]
-#define __pyx_n_u_PclnTable_check_sorted __pyx_string_tab[61]
-#define __pyx_n_u_PclnTable_entry __pyx_string_tab[62]
-#define __pyx_n_u_PclnTable_file_name __pyx_string_tab[63]
-#define __pyx_n_u_PclnTable_find __pyx_string_tab[64]
-#define __pyx_n_u_PclnTable_frame_size __pyx_string_tab[65]
-#define __pyx_n_u_PclnTable_frames __pyx_string_tab[66]
-#define __pyx_n_u_PclnTable_func __pyx_string_tab[67]
-#define __pyx_n_u_PclnTable_func_name __pyx_string_tab[68]
-#define __pyx_n_u_PclnTable_inline_failed __pyx_string_tab[69]
-#define __pyx_n_u_PclnTable_inline_tree_offset __pyx_string_tab[70]
-#define __pyx_n_u_PclnTable_lines __pyx_string_tab[71]
-#define __pyx_n_u_PclnTable_lookup __pyx_string_tab[72]
-#define __pyx_n_u_PclnTable_name_at __pyx_string_tab[73]
-#define __pyx_n_u_PclnTable_pcvalue __pyx_string_tab[74]
-#define __pyx_n_u_PclnTable_release __pyx_string_tab[75]
-#define __pyx_n_u_PclnTable_set_inline __pyx_string_tab[76]
-#define __pyx_n_u_Q __pyx_string_tab[77]
-#define __pyx_n_u_Sequence __pyx_string_tab[78]
-#define __pyx_n_u_True __pyx_string_tab[79]
-#define __pyx_n_u_VERSION_CODES __pyx_string_tab[80]
-#define __pyx_n_u_View_MemoryView __pyx_string_tab[81]
-#define __pyx_n_u_StrCache __pyx_string_tab[82]
-#define __pyx_n_u_StrCache___reduce_cython __pyx_string_tab[83]
-#define __pyx_n_u_StrCache___setstate_cython __pyx_string_tab[84]
-#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[85]
-#define __pyx_n_u_annotate __pyx_string_tab[86]
-#define __pyx_n_u_class __pyx_string_tab[87]
-#define __pyx_n_u_class_getitem __pyx_string_tab[88]
-#define __pyx_n_u_dict __pyx_string_tab[89]
-#define __pyx_n_u_func __pyx_string_tab[90]
-#define __pyx_n_u_getstate __pyx_string_tab[91]
-#define __pyx_n_u_import __pyx_string_tab[92]
-#define __pyx_n_u_main __pyx_string_tab[93]
-#define __pyx_n_u_module __pyx_string_tab[94]
-#define __pyx_n_u_name_2 __pyx_string_tab[95]
-#define __pyx_n_u_new __pyx_string_tab[96]
-#define __pyx_n_u_pyx_capi __pyx_string_tab[97]
-#define __pyx_n_u_pyx_checksum __pyx_string_tab[98]
-#define __pyx_n_u_pyx_result __pyx_string_tab[99]
-#define __pyx_n_u_pyx_state __pyx_string_tab[100]
-#define __pyx_n_u_pyx_type __pyx_string_tab[101]
-#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[102]
-#define __pyx_n_u_pyx_unpickle_Frame __pyx_string_tab[103]
-#define __pyx_n_u_pyx_vtable __pyx_string_tab[104]
-#define __pyx_n_u_qualname __pyx_string_tab[105]
-#define __pyx_n_u_reduce __pyx_string_tab[106]
-#define __pyx_n_u_reduce_cython __pyx_string_tab[107]
-#define __pyx_n_u_reduce_ex __pyx_string_tab[108]
-#define __pyx_n_u_set_name __pyx_string_tab[109]
-#define __pyx_n_u_setstate __pyx_string_tab[110]
-#define __pyx_n_u_setstate_cython __pyx_string_tab[111]
-#define __pyx_n_u_test __pyx_string_tab[112]
-#define __pyx_n_u_dict_2 __pyx_string_tab[113]
-#define __pyx_n_u_is_coroutine __pyx_string_tab[114]
-#define __pyx_n_u_key __pyx_string_tab[115]
-#define __pyx_n_u_pyarray __pyx_string_tab[116]
-#define __pyx_n_u_abc __pyx_string_tab[117]
-#define __pyx_n_u_allocate_buffer __pyx_string_tab[118]
-#define __pyx_n_u_args __pyx_string_tab[119]
-#define __pyx_n_u_array __pyx_string_tab[120]
-#define __pyx_n_u_as_dict __pyx_string_tab[121]
-#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[122]
-#define __pyx_n_u_base __pyx_string_tab[123]
-#define __pyx_n_u_c __pyx_string_tab[124]
-#define __pyx_n_u_cap __pyx_string_tab[125]
-#define __pyx_n_u_check_sorted __pyx_string_tab[126]
-#define __pyx_n_u_cline_in_traceback __pyx_string_tab[127]
-#define __pyx_n_u_count __pyx_string_tab[128]
-#define __pyx_n_u_cu __pyx_string_tab[129]
-#define __pyx_n_u_cu_offset __pyx_string_tab[130]
-#define __pyx_n_u_deferreturn __pyx_string_tab[131]
-#define __pyx_n_u_dtype_is_object __pyx_string_tab[132]
-#define __pyx_n_u_e __pyx_string_tab[133]
-#define __pyx_n_u_encode __pyx_string_tab[134]
-#define __pyx_n_u_end __pyx_string_tab[135]
-#define __pyx_n_u_end_pc __pyx_string_tab[136]
-#define __pyx_n_u_entry __pyx_string_tab[137]
-#define __pyx_n_u_enumerate __pyx_string_tab[138]
-#define __pyx_n_u_error __pyx_string_tab[139]
-#define __pyx_n_u_exc __pyx_string_tab[140]
-#define __pyx_n_u_f __pyx_string_tab[141]
-#define __pyx_n_u_file __pyx_string_tab[142]
-#define __pyx_n_u_file_name __pyx_string_tab[143]
-#define __pyx_n_u_files __pyx_string_tab[144]
-#define __pyx_n_u_filetab __pyx_string_tab[145]
-#define __pyx_n_u_find __pyx_string_tab[146]
-#define __pyx_n_u_flag __pyx_string_tab[147]
-#define __pyx_n_u_flags __pyx_string_tab[148]
-#define __pyx_n_u_fno __pyx_string_tab[149]
-#define __pyx_n_u_fo __pyx_string_tab[150]
-#define __pyx_n_u_foff __pyx_string_tab[151]
-#define __pyx_n_u_foffs __pyx_string_tab[152]
-#define __pyx_n_u_format __pyx_string_tab[153]
-#define __pyx_n_u_fortran __pyx_string_tab[154]
-#define __pyx_n_u_frame_size __pyx_string_tab[155]
-#define __pyx_n_u_frames __pyx_string_tab[156]
-#define __pyx_n_u_func_2 __pyx_string_tab[157]
-#define __pyx_n_u_func_id __pyx_string_tab[158]
-#define __pyx_n_u_func_name __pyx_string_tab[159]
-#define __pyx_n_u_funcdata __pyx_string_tab[160]
-#define __pyx_n_u_funcname __pyx_string_tab[161]
-#define __pyx_n_u_functab __pyx_string_tab[162]
-#define __pyx_n_u_functab_field __pyx_string_tab[163]
-#define __pyx_n_u_function __pyx_string_tab[164]
-#define __pyx_n_u_gofunc __pyx_string_tab[165]
-#define __pyx_n_u_gosym__pclntab __pyx_string_tab[166]
-#define __pyx_n_u_gosym_errors __pyx_string_tab[167]
-#define __pyx_n_u_i __pyx_string_tab[168]
-#define __pyx_n_u_id __pyx_string_tab[169]
-#define __pyx_n_u_index __pyx_string_tab[170]
-#define __pyx_n_u_inline_failed __pyx_string_tab[171]
-#define __pyx_n_u_inline_tree_offset __pyx_string_tab[172]
-#define __pyx_n_u_inlined __pyx_string_tab[173]
-#define __pyx_n_u_items __pyx_string_tab[174]
-#define __pyx_n_u_itemsize __pyx_string_tab[175]
-#define __pyx_n_u_k __pyx_string_tab[176]
-#define __pyx_n_u_layout __pyx_string_tab[177]
-#define __pyx_n_u_line __pyx_string_tab[178]
-#define __pyx_n_u_lines __pyx_string_tab[179]
-#define __pyx_n_u_lns __pyx_string_tab[180]
-#define __pyx_n_u_lookup __pyx_string_tab[181]
-#define __pyx_n_u_memview __pyx_string_tab[182]
-#define __pyx_n_u_mode __pyx_string_tab[183]
-#define __pyx_n_u_most __pyx_string_tab[184]
-#define __pyx_n_u_n __pyx_string_tab[185]
-#define __pyx_n_u_name __pyx_string_tab[186]
-#define __pyx_n_u_name_at __pyx_string_tab[187]
-#define __pyx_n_u_name_off __pyx_string_tab[188]
-#define __pyx_n_u_ndim __pyx_string_tab[189]
-#define __pyx_n_u_nfuncdata __pyx_string_tab[190]
-#define __pyx_n_u_npcdata __pyx_string_tab[191]
-#define __pyx_n_u_nrows __pyx_string_tab[192]
-#define __pyx_n_u_obj __pyx_string_tab[193]
-#define __pyx_n_u_off __pyx_string_tab[194]
-#define __pyx_n_u_offset __pyx_string_tab[195]
-#define __pyx_n_u_owner __pyx_string_tab[196]
-#define __pyx_n_u_pack __pyx_string_tab[197]
-#define __pyx_n_u_path __pyx_string_tab[198]
-#define __pyx_n_u_pc __pyx_string_tab[199]
-#define __pyx_n_u_pcfile __pyx_string_tab[200]
-#define __pyx_n_u_pcln __pyx_string_tab[201]
-#define __pyx_n_u_pcln_va __pyx_string_tab[202]
-#define __pyx_n_u_pclntab __pyx_string_tab[203]
-#define __pyx_n_u_pcs __pyx_string_tab[204]
-#define __pyx_n_u_pcsp __pyx_string_tab[205]
-#define __pyx_n_u_pctab __pyx_string_tab[206]
-#define __pyx_n_u_pcvalue __pyx_string_tab[207]
-#define __pyx_n_u_pop __pyx_string_tab[208]
-#define __pyx_n_u_rc __pyx_string_tab[209]
-#define __pyx_n_u_record_offset __pyx_string_tab[210]
-#define __pyx_n_u_register __pyx_string_tab[211]
-#define __pyx_n_u_release __pyx_string_tab[212]
-#define __pyx_n_u_section __pyx_string_tab[213]
-#define __pyx_n_u_segments __pyx_string_tab[214]
-#define __pyx_n_u_self __pyx_string_tab[215]
-#define __pyx_n_u_set_inline __pyx_string_tab[216]
-#define __pyx_n_u_setdefault __pyx_string_tab[217]
-#define __pyx_n_u_shape __pyx_string_tab[218]
-#define __pyx_n_u_size __pyx_string_tab[219]
-#define __pyx_n_u_start __pyx_string_tab[220]
-#define __pyx_n_u_start_line __pyx_string_tab[221]
-#define __pyx_n_u_state __pyx_string_tab[222]
-#define __pyx_n_u_step __pyx_string_tab[223]
-#define __pyx_n_u_stop __pyx_string_tab[224]
-#define __pyx_n_u_struct __pyx_string_tab[225]
-#define __pyx_n_u_tab __pyx_string_tab[226]
-#define __pyx_n_u_unpack __pyx_string_tab[227]
-#define __pyx_n_u_update __pyx_string_tab[228]
-#define __pyx_n_u_use_setstate __pyx_string_tab[229]
-#define __pyx_n_u_v __pyx_string_tab[230]
-#define __pyx_n_u_va __pyx_string_tab[231]
-#define __pyx_n_u_values __pyx_string_tab[232]
-#define __pyx_n_u_x __pyx_string_tab[233]
-#define __pyx_n_b_O __pyx_string_tab[234]
-#define __pyx_kp_b_struct___pyx_obj_5gosym_8_pclnta __pyx_string_tab[235]
-#define __pyx_kp_b_iso88591_Q_2 __pyx_string_tab[236]
-#define __pyx_kp_b_iso88591_1F __pyx_string_tab[237]
-#define __pyx_kp_b_iso88591_q_0_kQR_5_7_q_a_1 __pyx_string_tab[238]
-#define __pyx_kp_b_iso88591_XT_Kt_T_PTTU_q_l_vWE_Q_q_t7_c_V __pyx_string_tab[239]
-#define __pyx_kp_b_iso88591_A_Kt7_gT_4_TXXY __pyx_string_tab[240]
-#define __pyx_kp_b_iso88591_A_G1_2Rt2Q_AQ_AQd_a __pyx_string_tab[241]
-#define __pyx_kp_b_iso88591_A_G1_4s_a_Q_xt_U_a_t6 __pyx_string_tab[242]
-#define __pyx_kp_b_iso88591_A_G1_t6 __pyx_string_tab[243]
-#define __pyx_kp_b_iso88591_A_G1_1AT_Q __pyx_string_tab[244]
-#define __pyx_kp_b_iso88591_A_M_Qd_D_D_HA_IQ __pyx_string_tab[245]
-#define __pyx_kp_b_iso88591_A_D_84whd_4z_t_QUUV __pyx_string_tab[246]
-#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_4y_5_D_Cq_5_HAQ_q __pyx_string_tab[247]
-#define __pyx_kp_b_iso88591_A_G1_Qat4uG4q_1A_q_q __pyx_string_tab[248]
-#define __pyx_kp_b_iso88591_A_G1_Qat4q_1_q __pyx_string_tab[249]
-#define __pyx_kp_b_iso88591_A_4z_q_1A_D_A_Qd __pyx_string_tab[250]
-#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Qat4s_6_q_q __pyx_string_tab[251]
-#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Kq_q_T_AS_q_1D_AT __pyx_string_tab[252]
-#define __pyx_kp_b_iso88591_A_t81D __pyx_string_tab[253]
-#define __pyx_kp_b_iso88591_A_a_q_G1_2S_Ba_AQ_vQd_q_q_E_vQd __pyx_string_tab[254]
-#define __pyx_kp_b_iso88591_A_3aq_G1_7_AQ_AT_HJfAU_A_4vS_E_a __pyx_string_tab[255]
-#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_q_T_AS_q_Qat4q_81E __pyx_string_tab[256]
-#define __pyx_kp_b_iso88591_A_t81D_2 __pyx_string_tab[257]
+#define __pyx_n_u_FormatError __pyx_string_tab[48]
+#define __pyx_n_u_Frame __pyx_string_tab[49]
+#define __pyx_n_u_Frame___reduce_cython __pyx_string_tab[50]
+#define __pyx_n_u_Frame___setstate_cython __pyx_string_tab[51]
+#define __pyx_n_u_Frame__key __pyx_string_tab[52]
+#define __pyx_n_u_Frame_as_dict __pyx_string_tab[53]
+#define __pyx_n_u_GosymError __pyx_string_tab[54]
+#define __pyx_n_u_I __pyx_string_tab[55]
+#define __pyx_n_u_NotImplemented __pyx_string_tab[56]
+#define __pyx_n_u_PclnTable __pyx_string_tab[57]
+#define __pyx_n_u_PclnTable___reduce_cython __pyx_string_tab[58]
+#define __pyx_n_u_PclnTable___setstate_cython __pyx_string_tab[59]
+#define __pyx_n_u_PclnTable_check_sorted __pyx_string_tab[60]
+#define __pyx_n_u_PclnTable_entry __pyx_string_tab[61]
+#define __pyx_n_u_PclnTable_file_name __pyx_string_tab[62]
+#define __pyx_n_u_PclnTable_find __pyx_string_tab[63]
+#define __pyx_n_u_PclnTable_frame_size __pyx_string_tab[64]
+#define __pyx_n_u_PclnTable_frames __pyx_string_tab[65]
+#define __pyx_n_u_PclnTable_func __pyx_string_tab[66]
+#define __pyx_n_u_PclnTable_func_name __pyx_string_tab[67]
+#define __pyx_n_u_PclnTable_inline_failed __pyx_string_tab[68]
+#define __pyx_n_u_PclnTable_inline_tree_offset __pyx_string_tab[69]
+#define __pyx_n_u_PclnTable_lines __pyx_string_tab[70]
+#define __pyx_n_u_PclnTable_lookup __pyx_string_tab[71]
+#define __pyx_n_u_PclnTable_name_at __pyx_string_tab[72]
+#define __pyx_n_u_PclnTable_pcvalue __pyx_string_tab[73]
+#define __pyx_n_u_PclnTable_release __pyx_string_tab[74]
+#define __pyx_n_u_PclnTable_set_inline __pyx_string_tab[75]
+#define __pyx_n_u_Q __pyx_string_tab[76]
+#define __pyx_n_u_Sequence __pyx_string_tab[77]
+#define __pyx_n_u_VERSION_CODES __pyx_string_tab[78]
+#define __pyx_n_u_View_MemoryView __pyx_string_tab[79]
+#define __pyx_n_u_StrCache __pyx_string_tab[80]
+#define __pyx_n_u_StrCache___reduce_cython __pyx_string_tab[81]
+#define __pyx_n_u_StrCache___setstate_cython __pyx_string_tab[82]
+#define __pyx_n_u_Pyx_PyDict_NextRef __pyx_string_tab[83]
+#define __pyx_n_u_annotate __pyx_string_tab[84]
+#define __pyx_n_u_class __pyx_string_tab[85]
+#define __pyx_n_u_class_getitem __pyx_string_tab[86]
+#define __pyx_n_u_dict __pyx_string_tab[87]
+#define __pyx_n_u_func __pyx_string_tab[88]
+#define __pyx_n_u_getstate __pyx_string_tab[89]
+#define __pyx_n_u_import __pyx_string_tab[90]
+#define __pyx_n_u_main __pyx_string_tab[91]
+#define __pyx_n_u_module __pyx_string_tab[92]
+#define __pyx_n_u_name_2 __pyx_string_tab[93]
+#define __pyx_n_u_new __pyx_string_tab[94]
+#define __pyx_n_u_pyx_capi __pyx_string_tab[95]
+#define __pyx_n_u_pyx_checksum __pyx_string_tab[96]
+#define __pyx_n_u_pyx_result __pyx_string_tab[97]
+#define __pyx_n_u_pyx_state __pyx_string_tab[98]
+#define __pyx_n_u_pyx_type __pyx_string_tab[99]
+#define __pyx_n_u_pyx_unpickle_Enum __pyx_string_tab[100]
+#define __pyx_n_u_pyx_unpickle_Frame __pyx_string_tab[101]
+#define __pyx_n_u_pyx_vtable __pyx_string_tab[102]
+#define __pyx_n_u_qualname __pyx_string_tab[103]
+#define __pyx_n_u_reduce __pyx_string_tab[104]
+#define __pyx_n_u_reduce_cython __pyx_string_tab[105]
+#define __pyx_n_u_reduce_ex __pyx_string_tab[106]
+#define __pyx_n_u_set_name __pyx_string_tab[107]
+#define __pyx_n_u_setstate __pyx_string_tab[108]
+#define __pyx_n_u_setstate_cython __pyx_string_tab[109]
+#define __pyx_n_u_test __pyx_string_tab[110]
+#define __pyx_n_u_dict_2 __pyx_string_tab[111]
+#define __pyx_n_u_is_coroutine __pyx_string_tab[112]
+#define __pyx_n_u_key __pyx_string_tab[113]
+#define __pyx_n_u_pyarray __pyx_string_tab[114]
+#define __pyx_n_u_abc __pyx_string_tab[115]
+#define __pyx_n_u_allocate_buffer __pyx_string_tab[116]
+#define __pyx_n_u_args __pyx_string_tab[117]
+#define __pyx_n_u_array __pyx_string_tab[118]
+#define __pyx_n_u_as_dict __pyx_string_tab[119]
+#define __pyx_n_u_asyncio_coroutines __pyx_string_tab[120]
+#define __pyx_n_u_base __pyx_string_tab[121]
+#define __pyx_n_u_c __pyx_string_tab[122]
+#define __pyx_n_u_cap __pyx_string_tab[123]
+#define __pyx_n_u_check_sorted __pyx_string_tab[124]
+#define __pyx_n_u_cline_in_traceback __pyx_string_tab[125]
+#define __pyx_n_u_count __pyx_string_tab[126]
+#define __pyx_n_u_cu __pyx_string_tab[127]
+#define __pyx_n_u_cu_offset __pyx_string_tab[128]
+#define __pyx_n_u_deferreturn __pyx_string_tab[129]
+#define __pyx_n_u_dtype_is_object __pyx_string_tab[130]
+#define __pyx_n_u_e __pyx_string_tab[131]
+#define __pyx_n_u_encode __pyx_string_tab[132]
+#define __pyx_n_u_end __pyx_string_tab[133]
+#define __pyx_n_u_end_pc __pyx_string_tab[134]
+#define __pyx_n_u_entry __pyx_string_tab[135]
+#define __pyx_n_u_enumerate __pyx_string_tab[136]
+#define __pyx_n_u_error __pyx_string_tab[137]
+#define __pyx_n_u_exc __pyx_string_tab[138]
+#define __pyx_n_u_f __pyx_string_tab[139]
+#define __pyx_n_u_file __pyx_string_tab[140]
+#define __pyx_n_u_file_name __pyx_string_tab[141]
+#define __pyx_n_u_files __pyx_string_tab[142]
+#define __pyx_n_u_filetab __pyx_string_tab[143]
+#define __pyx_n_u_find __pyx_string_tab[144]
+#define __pyx_n_u_flag __pyx_string_tab[145]
+#define __pyx_n_u_flags __pyx_string_tab[146]
+#define __pyx_n_u_fno __pyx_string_tab[147]
+#define __pyx_n_u_fo __pyx_string_tab[148]
+#define __pyx_n_u_foff __pyx_string_tab[149]
+#define __pyx_n_u_foffs __pyx_string_tab[150]
+#define __pyx_n_u_format __pyx_string_tab[151]
+#define __pyx_n_u_fortran __pyx_string_tab[152]
+#define __pyx_n_u_frame_size __pyx_string_tab[153]
+#define __pyx_n_u_frames __pyx_string_tab[154]
+#define __pyx_n_u_func_2 __pyx_string_tab[155]
+#define __pyx_n_u_func_id __pyx_string_tab[156]
+#define __pyx_n_u_func_name __pyx_string_tab[157]
+#define __pyx_n_u_funcdata __pyx_string_tab[158]
+#define __pyx_n_u_funcname __pyx_string_tab[159]
+#define __pyx_n_u_functab __pyx_string_tab[160]
+#define __pyx_n_u_functab_field __pyx_string_tab[161]
+#define __pyx_n_u_function __pyx_string_tab[162]
+#define __pyx_n_u_gofunc __pyx_string_tab[163]
+#define __pyx_n_u_gosym__pclntab __pyx_string_tab[164]
+#define __pyx_n_u_gosym_errors __pyx_string_tab[165]
+#define __pyx_n_u_i __pyx_string_tab[166]
+#define __pyx_n_u_id __pyx_string_tab[167]
+#define __pyx_n_u_index __pyx_string_tab[168]
+#define __pyx_n_u_inline_failed __pyx_string_tab[169]
+#define __pyx_n_u_inline_tree_offset __pyx_string_tab[170]
+#define __pyx_n_u_inlined __pyx_string_tab[171]
+#define __pyx_n_u_items __pyx_string_tab[172]
+#define __pyx_n_u_itemsize __pyx_string_tab[173]
+#define __pyx_n_u_k __pyx_string_tab[174]
+#define __pyx_n_u_layout __pyx_string_tab[175]
+#define __pyx_n_u_line __pyx_string_tab[176]
+#define __pyx_n_u_lines __pyx_string_tab[177]
+#define __pyx_n_u_lns __pyx_string_tab[178]
+#define __pyx_n_u_lookup __pyx_string_tab[179]
+#define __pyx_n_u_memview __pyx_string_tab[180]
+#define __pyx_n_u_mode __pyx_string_tab[181]
+#define __pyx_n_u_most __pyx_string_tab[182]
+#define __pyx_n_u_n __pyx_string_tab[183]
+#define __pyx_n_u_name __pyx_string_tab[184]
+#define __pyx_n_u_name_at __pyx_string_tab[185]
+#define __pyx_n_u_name_off __pyx_string_tab[186]
+#define __pyx_n_u_ndim __pyx_string_tab[187]
+#define __pyx_n_u_nfuncdata __pyx_string_tab[188]
+#define __pyx_n_u_npcdata __pyx_string_tab[189]
+#define __pyx_n_u_nrows __pyx_string_tab[190]
+#define __pyx_n_u_obj __pyx_string_tab[191]
+#define __pyx_n_u_off __pyx_string_tab[192]
+#define __pyx_n_u_offset __pyx_string_tab[193]
+#define __pyx_n_u_owner __pyx_string_tab[194]
+#define __pyx_n_u_pack __pyx_string_tab[195]
+#define __pyx_n_u_path __pyx_string_tab[196]
+#define __pyx_n_u_pc __pyx_string_tab[197]
+#define __pyx_n_u_pcfile __pyx_string_tab[198]
+#define __pyx_n_u_pcln __pyx_string_tab[199]
+#define __pyx_n_u_pcln_va __pyx_string_tab[200]
+#define __pyx_n_u_pclntab __pyx_string_tab[201]
+#define __pyx_n_u_pcs __pyx_string_tab[202]
+#define __pyx_n_u_pcsp __pyx_string_tab[203]
+#define __pyx_n_u_pctab __pyx_string_tab[204]
+#define __pyx_n_u_pcvalue __pyx_string_tab[205]
+#define __pyx_n_u_pop __pyx_string_tab[206]
+#define __pyx_n_u_rc __pyx_string_tab[207]
+#define __pyx_n_u_record_offset __pyx_string_tab[208]
+#define __pyx_n_u_register __pyx_string_tab[209]
+#define __pyx_n_u_release __pyx_string_tab[210]
+#define __pyx_n_u_section __pyx_string_tab[211]
+#define __pyx_n_u_segments __pyx_string_tab[212]
+#define __pyx_n_u_self __pyx_string_tab[213]
+#define __pyx_n_u_set_inline __pyx_string_tab[214]
+#define __pyx_n_u_setdefault __pyx_string_tab[215]
+#define __pyx_n_u_shape __pyx_string_tab[216]
+#define __pyx_n_u_size __pyx_string_tab[217]
+#define __pyx_n_u_start __pyx_string_tab[218]
+#define __pyx_n_u_start_line __pyx_string_tab[219]
+#define __pyx_n_u_state __pyx_string_tab[220]
+#define __pyx_n_u_step __pyx_string_tab[221]
+#define __pyx_n_u_stop __pyx_string_tab[222]
+#define __pyx_n_u_struct __pyx_string_tab[223]
+#define __pyx_n_u_tab __pyx_string_tab[224]
+#define __pyx_n_u_unpack __pyx_string_tab[225]
+#define __pyx_n_u_update __pyx_string_tab[226]
+#define __pyx_n_u_use_setstate __pyx_string_tab[227]
+#define __pyx_n_u_v __pyx_string_tab[228]
+#define __pyx_n_u_va __pyx_string_tab[229]
+#define __pyx_n_u_values __pyx_string_tab[230]
+#define __pyx_n_u_x __pyx_string_tab[231]
+#define __pyx_n_b_O __pyx_string_tab[232]
+#define __pyx_kp_b_struct___pyx_obj_5gosym_8_pclnta __pyx_string_tab[233]
+#define __pyx_kp_b_iso88591_Q_2 __pyx_string_tab[234]
+#define __pyx_kp_b_iso88591_1F __pyx_string_tab[235]
+#define __pyx_kp_b_iso88591_q_0_kQR_5_7_q_a_1 __pyx_string_tab[236]
+#define __pyx_kp_b_iso88591_Yd_l_k_XUYYZ_q_l_vWE_Q_q_t87_s __pyx_string_tab[237]
+#define __pyx_kp_b_iso88591_A_L_HD_Kt_Y __pyx_string_tab[238]
+#define __pyx_kp_b_iso88591_A_G1_2Rt2Q_AQ_AQd_a __pyx_string_tab[239]
+#define __pyx_kp_b_iso88591_A_G1_4s_a_Q_xt_U_a_t6 __pyx_string_tab[240]
+#define __pyx_kp_b_iso88591_A_G1_t6 __pyx_string_tab[241]
+#define __pyx_kp_b_iso88591_A_G1_1AT_Q __pyx_string_tab[242]
+#define __pyx_kp_b_iso88591_A_M_Qd_D_D_HA_IQ __pyx_string_tab[243]
+#define __pyx_kp_b_iso88591_A_D_84whd_4z_t_QUUV __pyx_string_tab[244]
+#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_4y_5_D_Cq_5_HAQ_q __pyx_string_tab[245]
+#define __pyx_kp_b_iso88591_A_G1_Qat4uG4q_1A_q_q __pyx_string_tab[246]
+#define __pyx_kp_b_iso88591_A_G1_Qat4q_1_q __pyx_string_tab[247]
+#define __pyx_kp_b_iso88591_A_4z_q_1A_D_A_Qd __pyx_string_tab[248]
+#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Qat4s_6_q_q __pyx_string_tab[249]
+#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Kq_q_T_AS_q_1D_AT __pyx_string_tab[250]
+#define __pyx_kp_b_iso88591_A_t81D __pyx_string_tab[251]
+#define __pyx_kp_b_iso88591_A_a_q_G1_2S_Ba_AQ_vQd_q_q_E_vQd __pyx_string_tab[252]
+#define __pyx_kp_b_iso88591_A_3aq_G1_7_AQ_AT_HJfAU_A_4vS_E_a __pyx_string_tab[253]
+#define __pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_q_T_AS_q_Qat4q_81E __pyx_string_tab[254]
+#define __pyx_kp_b_iso88591_A_t81D_2 __pyx_string_tab[255]
 #define __pyx_int_0 __pyx_number_tab[0]
 #define __pyx_int_neg_1 __pyx_number_tab[1]
 #define __pyx_int_2 __pyx_number_tab[2]
-#define __pyx_int_136983863 __pyx_number_tab[3]
-#define __pyx_int_237816426 __pyx_number_tab[4]
+#define __pyx_int_112918253 __pyx_number_tab[3]
+#define __pyx_int_136983863 __pyx_number_tab[4]
 /* #### Code section: module_state_clear ### */
 #if CYTHON_USE_MODULE_STATE
 static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
@@ -4697,7 +4691,7 @@ static CYTHON_SMALL_CODE int __pyx_m_clear(PyObject *m) {
   for (int i=0; i<2; ++i) { Py_CLEAR(clear_module_state->__pyx_slice[i]); }
   for (int i=0; i<3; ++i) { Py_CLEAR(clear_module_state->__pyx_tuple[i]); }
   for (int i=0; i<25; ++i) { Py_CLEAR(clear_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<258; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<256; ++i) { Py_CLEAR(clear_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { Py_CLEAR(clear_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_clear_contents ### */
 /* CommonTypesMetaclass.module_state_clear */
@@ -4745,7 +4739,7 @@ static CYTHON_SMALL_CODE int __pyx_m_traverse(PyObject *m, visitproc visit, void
   for (int i=0; i<2; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_slice[i]); }
   for (int i=0; i<3; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_tuple[i]); }
   for (int i=0; i<25; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_codeobj_tab[i]); }
-  for (int i=0; i<258; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
+  for (int i=0; i<256; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_string_tab[i]); }
   for (int i=0; i<5; ++i) { __Pyx_VISIT_CONST(traverse_module_state->__pyx_number_tab[i]); }
 /* #### Code section: module_state_traverse_contents ### */
 /* CommonTypesMetaclass.module_state_traverse */
@@ -20404,7 +20398,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9_StrCache_6__setstate_cython__(CYTHO
  *     whether the call was inlined into the frame below it (outer frames follow)."""
  *     def __init__(self, str function, str file, int line, bint inlined=False,             # <<<<<<<<<<<<<<
  *                  int start_line=0, entry=None):
- *         self.function = function
+ *         self._function = function
 */
 
 /* Python wrapper */
@@ -20487,8 +20481,8 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
  *     whether the call was inlined into the frame below it (outer frames follow)."""
  *     def __init__(self, str function, str file, int line, bint inlined=False,
  *                  int start_line=0, entry=None):             # <<<<<<<<<<<<<<
- *         self.function = function
- *         self.file = file
+ *         self._function = function
+ *         self._file = file
 */
       if (!values[5]) values[5] = __Pyx_NewRef(((PyObject *)Py_None));
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
@@ -20532,7 +20526,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
  *     whether the call was inlined into the frame below it (outer frames follow)."""
  *     def __init__(self, str function, str file, int line, bint inlined=False,             # <<<<<<<<<<<<<<
  *                  int start_line=0, entry=None):
- *         self.function = function
+ *         self._function = function
 */
       __pyx_v_inlined = ((int)0);
     }
@@ -20588,72 +20582,72 @@ static int __pyx_pf_5gosym_8_pclntab_5Frame___init__(struct __pyx_obj_5gosym_8_p
   /* "gosym/_pclntab.pyx":74
  *     def __init__(self, str function, str file, int line, bint inlined=False,
  *                  int start_line=0, entry=None):
- *         self.function = function             # <<<<<<<<<<<<<<
- *         self.file = file
- *         self.line = line
+ *         self._function = function             # <<<<<<<<<<<<<<
+ *         self._file = file
+ *         self._line = line
 */
   __Pyx_INCREF(__pyx_v_function);
   __Pyx_GIVEREF(__pyx_v_function);
-  __Pyx_GOTREF(__pyx_v_self->function);
-  __Pyx_DECREF_SET(__pyx_v_self->function, __pyx_v_function);
+  __Pyx_GOTREF(__pyx_v_self->_function);
+  __Pyx_DECREF_SET(__pyx_v_self->_function, __pyx_v_function);
 
   /* "gosym/_pclntab.pyx":75
  *                  int start_line=0, entry=None):
- *         self.function = function
- *         self.file = file             # <<<<<<<<<<<<<<
- *         self.line = line
- *         self.inlined = inlined
+ *         self._function = function
+ *         self._file = file             # <<<<<<<<<<<<<<
+ *         self._line = line
+ *         self._inlined = inlined
 */
   __Pyx_INCREF(__pyx_v_file);
   __Pyx_GIVEREF(__pyx_v_file);
-  __Pyx_GOTREF(__pyx_v_self->file);
-  __Pyx_DECREF_SET(__pyx_v_self->file, __pyx_v_file);
+  __Pyx_GOTREF(__pyx_v_self->_file);
+  __Pyx_DECREF_SET(__pyx_v_self->_file, __pyx_v_file);
 
   /* "gosym/_pclntab.pyx":76
- *         self.function = function
- *         self.file = file
- *         self.line = line             # <<<<<<<<<<<<<<
- *         self.inlined = inlined
- *         self.start_line = start_line
+ *         self._function = function
+ *         self._file = file
+ *         self._line = line             # <<<<<<<<<<<<<<
+ *         self._inlined = inlined
+ *         self._start_line = start_line
 */
-  __pyx_v_self->line = __pyx_v_line;
+  __pyx_v_self->_line = __pyx_v_line;
 
   /* "gosym/_pclntab.pyx":77
- *         self.file = file
- *         self.line = line
- *         self.inlined = inlined             # <<<<<<<<<<<<<<
- *         self.start_line = start_line
- *         self.entry = entry
+ *         self._file = file
+ *         self._line = line
+ *         self._inlined = inlined             # <<<<<<<<<<<<<<
+ *         self._start_line = start_line
+ *         self._entry = entry
 */
-  __pyx_v_self->inlined = __pyx_v_inlined;
+  __pyx_v_self->_inlined = __pyx_v_inlined;
 
   /* "gosym/_pclntab.pyx":78
- *         self.line = line
- *         self.inlined = inlined
- *         self.start_line = start_line             # <<<<<<<<<<<<<<
- *         self.entry = entry
+ *         self._line = line
+ *         self._inlined = inlined
+ *         self._start_line = start_line             # <<<<<<<<<<<<<<
+ *         self._entry = entry
  * 
 */
-  __pyx_v_self->start_line = __pyx_v_start_line;
+  __pyx_v_self->_start_line = __pyx_v_start_line;
 
   /* "gosym/_pclntab.pyx":79
- *         self.inlined = inlined
- *         self.start_line = start_line
- *         self.entry = entry             # <<<<<<<<<<<<<<
+ *         self._inlined = inlined
+ *         self._start_line = start_line
+ *         self._entry = entry             # <<<<<<<<<<<<<<
  * 
- *     def _key(self):
+ *     @property
 */
   __Pyx_INCREF(__pyx_v_entry);
   __Pyx_GIVEREF(__pyx_v_entry);
-  __Pyx_GOTREF(__pyx_v_self->entry);
-  __Pyx_DECREF_SET(__pyx_v_self->entry, __pyx_v_entry);
+  __Pyx_GOTREF(__pyx_v_self->_entry);
+  __Pyx_DECREF_SET(__pyx_v_self->_entry, __pyx_v_entry);
 
   /* "gosym/_pclntab.pyx":72
  *     """Frame is one source position for a pc: function, file, line, and
  *     whether the call was inlined into the frame below it (outer frames follow)."""
  *     def __init__(self, str function, str file, int line, bint inlined=False,             # <<<<<<<<<<<<<<
  *                  int start_line=0, entry=None):
- *         self.function = function
+ *         self._function = function
 */
 
   /* function exit code */
@@ -20664,10 +20658,406 @@ static int __pyx_pf_5gosym_8_pclntab_5Frame___init__(struct __pyx_obj_5gosym_8_p
 }
 
 /* "gosym/_pclntab.pyx":81
- *         self.entry = entry
+ *         self._entry = entry
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def function(self):
+ *         """function is the frame's function name (the inlined callee's for an inlined frame)."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_8function_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_8function_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_8function___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8function___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":84
+ *     def function(self):
+ *         """function is the frame's function name (the inlined callee's for an inlined frame)."""
+ *         return self._function             # <<<<<<<<<<<<<<
+ * 
+ *     @property
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __Pyx_INCREF(__pyx_v_self->_function);
+      __pyx_r = __pyx_v_self->_function;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":81
+ *         self._entry = entry
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def function(self):
+ *         """function is the frame's function name (the inlined callee's for an inlined frame)."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":86
+ *         return self._function
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def file(self):
+ *         """file is the source file of the position."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4file_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4file_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_4file___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4file___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":89
+ *     def file(self):
+ *         """file is the source file of the position."""
+ *         return self._file             # <<<<<<<<<<<<<<
+ * 
+ *     @property
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __Pyx_INCREF(__pyx_v_self->_file);
+      __pyx_r = __pyx_v_self->_file;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":86
+ *         return self._function
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def file(self):
+ *         """file is the source file of the position."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":91
+ *         return self._file
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def line(self):
+ *         """line is the source line (0 when unknown)."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4line_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4line_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_4line___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":94
+ *     def line(self):
+ *         """line is the source line (0 when unknown)."""
+ *         return self._line             # <<<<<<<<<<<<<<
+ * 
+ *     @property
+*/
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->_line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":91
+ *         return self._file
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def line(self):
+ *         """line is the source line (0 when unknown)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("gosym._pclntab.Frame.line.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":96
+ *         return self._line
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def inlined(self):
+ *         """inlined says the call was inlined into the next (outer) frame."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_7inlined_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_7inlined_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_7inlined___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_7inlined___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":99
+ *     def inlined(self):
+ *         """inlined says the call was inlined into the next (outer) frame."""
+ *         return self._inlined             # <<<<<<<<<<<<<<
+ * 
+ *     @property
+*/
+  __pyx_t_1 = __Pyx_PyBool_FromLong(__pyx_v_self->_inlined); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":96
+ *         return self._line
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def inlined(self):
+ *         """inlined says the call was inlined into the next (outer) frame."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("gosym._pclntab.Frame.inlined.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":101
+ *         return self._inlined
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def start_line(self):
+ *         """start_line is the line of the func keyword of the frame's function (Go 1.20+; 0 before)."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_10start_line_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_10start_line_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_10start_line___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10start_line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  PyObject *__pyx_t_1 = NULL;
+  int __pyx_lineno = 0;
+  const char *__pyx_filename = NULL;
+  int __pyx_clineno = 0;
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":104
+ *     def start_line(self):
+ *         """start_line is the line of the func keyword of the frame's function (Go 1.20+; 0 before)."""
+ *         return self._start_line             # <<<<<<<<<<<<<<
+ * 
+ *     @property
+*/
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->_start_line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 104, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __pyx_r = __pyx_t_1;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  __pyx_t_1 = 0;
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":101
+ *         return self._inlined
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def start_line(self):
+ *         """start_line is the line of the func keyword of the frame's function (Go 1.20+; 0 before)."""
+*/
+
+  /* function exit code */
+  __pyx_L1_error:;
+  __Pyx_XDECREF(__pyx_t_1);
+  __Pyx_AddTraceback("gosym._pclntab.Frame.start_line.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
+  __pyx_r = NULL;
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":106
+ *         return self._start_line
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def entry(self):
+ *         """entry is the function's entry pc in a physical frame; None in an inlined one."""
+*/
+
+/* Python wrapper */
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_5entry_1__get__(PyObject *__pyx_v_self); /*proto*/
+static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_5entry_1__get__(PyObject *__pyx_v_self) {
+  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
+  PyObject *__pyx_r = 0;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
+  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
+  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_5entry___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
+
+  /* function exit code */
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_5entry___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
+  PyObject *__pyx_r = NULL;
+  __Pyx_RefNannyDeclarations
+  __Pyx_RefNannySetupContext("__get__", 0);
+
+  /* "gosym/_pclntab.pyx":109
+ *     def entry(self):
+ *         """entry is the function's entry pc in a physical frame; None in an inlined one."""
+ *         return self._entry             # <<<<<<<<<<<<<<
+ * 
+ *     def _key(self):
+*/
+  {
+    PyObject *__pyx_temp;
+    {
+      __pyx_temp = __pyx_r;
+      __Pyx_INCREF(__pyx_v_self->_entry);
+      __pyx_r = __pyx_v_self->_entry;
+    }
+    __Pyx_XDECREF(__pyx_temp);
+  }
+  goto __pyx_L0;
+
+  /* "gosym/_pclntab.pyx":106
+ *         return self._start_line
+ * 
+ *     @property             # <<<<<<<<<<<<<<
+ *     def entry(self):
+ *         """entry is the function's entry pc in a physical frame; None in an inlined one."""
+*/
+
+  /* function exit code */
+  __pyx_L0:;
+  __Pyx_XGIVEREF(__pyx_r);
+  __Pyx_RefNannyFinishContext();
+  return __pyx_r;
+}
+
+/* "gosym/_pclntab.pyx":111
+ *         return self._entry
  * 
  *     def _key(self):             # <<<<<<<<<<<<<<
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
  * 
 */
 
@@ -20726,36 +21116,36 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_2_key(struct __pyx_obj_5gosym_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_key", 0);
 
-  /* "gosym/_pclntab.pyx":82
+  /* "gosym/_pclntab.pyx":112
  * 
  *     def _key(self):
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)             # <<<<<<<<<<<<<<
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)             # <<<<<<<<<<<<<<
  * 
  *     def __eq__(self, other):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->_line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->_inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyLong_From_int(__pyx_v_self->start_line); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_int(__pyx_v_self->_start_line); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_4 = PyTuple_New(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 82, __pyx_L1_error)
+  __pyx_t_4 = PyTuple_New(6); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 112, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
-  __Pyx_INCREF(__pyx_v_self->function);
-  __Pyx_GIVEREF(__pyx_v_self->function);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_self->function) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_self->file);
-  __Pyx_GIVEREF(__pyx_v_self->file);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_self->file) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_self->_function);
+  __Pyx_GIVEREF(__pyx_v_self->_function);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 0, __pyx_v_self->_function) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_self->_file);
+  __Pyx_GIVEREF(__pyx_v_self->_file);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 1, __pyx_v_self->_file) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_1);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 2, __pyx_t_1) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_2);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 3, __pyx_t_2) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 3, __pyx_t_2) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_3);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 4, __pyx_t_3) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
-  __Pyx_INCREF(__pyx_v_self->entry);
-  __Pyx_GIVEREF(__pyx_v_self->entry);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 5, __pyx_v_self->entry) != (0)) __PYX_ERR(0, 82, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 4, __pyx_t_3) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
+  __Pyx_INCREF(__pyx_v_self->_entry);
+  __Pyx_GIVEREF(__pyx_v_self->_entry);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_4, 5, __pyx_v_self->_entry) != (0)) __PYX_ERR(0, 112, __pyx_L1_error);
   __pyx_t_1 = 0;
   __pyx_t_2 = 0;
   __pyx_t_3 = 0;
@@ -20770,11 +21160,11 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_2_key(struct __pyx_obj_5gosym_
   __pyx_t_4 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":81
- *         self.entry = entry
+  /* "gosym/_pclntab.pyx":111
+ *         return self._entry
  * 
  *     def _key(self):             # <<<<<<<<<<<<<<
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
  * 
 */
 
@@ -20792,8 +21182,8 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_2_key(struct __pyx_obj_5gosym_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":84
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+/* "gosym/_pclntab.pyx":114
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
  * 
  *     def __eq__(self, other):             # <<<<<<<<<<<<<<
  *         if not isinstance(other, Frame):
@@ -20829,7 +21219,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__eq__", 0);
 
-  /* "gosym/_pclntab.pyx":85
+  /* "gosym/_pclntab.pyx":115
  * 
  *     def __eq__(self, other):
  *         if not isinstance(other, Frame):             # <<<<<<<<<<<<<<
@@ -20843,7 +21233,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":86
+    /* "gosym/_pclntab.pyx":116
  *     def __eq__(self, other):
  *         if not isinstance(other, Frame):
  *             return NotImplemented             # <<<<<<<<<<<<<<
@@ -20861,7 +21251,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
     }
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":85
+    /* "gosym/_pclntab.pyx":115
  * 
  *     def __eq__(self, other):
  *         if not isinstance(other, Frame):             # <<<<<<<<<<<<<<
@@ -20870,7 +21260,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":87
+  /* "gosym/_pclntab.pyx":117
  *         if not isinstance(other, Frame):
  *             return NotImplemented
  *         return self._key() == (<Frame>other)._key()             # <<<<<<<<<<<<<<
@@ -20884,7 +21274,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
     PyObject *__pyx_callargs[2] = {__pyx_t_4, NULL};
     __pyx_t_3 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_key, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 87, __pyx_L1_error)
+    if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 117, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
   }
   __pyx_t_6 = __pyx_v_other;
@@ -20894,10 +21284,10 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
     PyObject *__pyx_callargs[2] = {__pyx_t_6, NULL};
     __pyx_t_4 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_key, __pyx_callargs+__pyx_t_5, (1-__pyx_t_5) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 87, __pyx_L1_error)
+    if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 117, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_4);
   }
-  __pyx_t_6 = __Pyx_PyObject_CompareEq_object_object(__pyx_t_3, __pyx_t_4, Py_EQ); __Pyx_XGOTREF(__pyx_t_6); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 87, __pyx_L1_error)
+  __pyx_t_6 = __Pyx_PyObject_CompareEq_object_object(__pyx_t_3, __pyx_t_4, Py_EQ); __Pyx_XGOTREF(__pyx_t_6); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 117, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   {
@@ -20911,8 +21301,8 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
   __pyx_t_6 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":84
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+  /* "gosym/_pclntab.pyx":114
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
  * 
  *     def __eq__(self, other):             # <<<<<<<<<<<<<<
  *         if not isinstance(other, Frame):
@@ -20932,7 +21322,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4__eq__(struct __pyx_obj_5gosy
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":89
+/* "gosym/_pclntab.pyx":119
  *         return self._key() == (<Frame>other)._key()
  * 
  *     def __hash__(self):             # <<<<<<<<<<<<<<
@@ -20967,7 +21357,7 @@ static Py_hash_t __pyx_pf_5gosym_8_pclntab_5Frame_6__hash__(struct __pyx_obj_5go
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__hash__", 0);
 
-  /* "gosym/_pclntab.pyx":90
+  /* "gosym/_pclntab.pyx":120
  * 
  *     def __hash__(self):
  *         return hash(self._key())             # <<<<<<<<<<<<<<
@@ -20981,17 +21371,17 @@ static Py_hash_t __pyx_pf_5gosym_8_pclntab_5Frame_6__hash__(struct __pyx_obj_5go
     PyObject *__pyx_callargs[2] = {__pyx_t_2, NULL};
     __pyx_t_1 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_key, __pyx_callargs+__pyx_t_3, (1-__pyx_t_3) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_2); __pyx_t_2 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 90, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 120, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
-  __pyx_t_4 = PyObject_Hash(__pyx_t_1); if (unlikely(__pyx_t_4 == ((Py_hash_t)-1))) __PYX_ERR(0, 90, __pyx_L1_error)
+  __pyx_t_4 = PyObject_Hash(__pyx_t_1); if (unlikely(__pyx_t_4 == ((Py_hash_t)-1))) __PYX_ERR(0, 120, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   {
     __pyx_r = __pyx_t_4;
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":89
+  /* "gosym/_pclntab.pyx":119
  *         return self._key() == (<Frame>other)._key()
  * 
  *     def __hash__(self):             # <<<<<<<<<<<<<<
@@ -21012,7 +21402,7 @@ static Py_hash_t __pyx_pf_5gosym_8_pclntab_5Frame_6__hash__(struct __pyx_obj_5go
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":92
+/* "gosym/_pclntab.pyx":122
  *         return hash(self._key())
  * 
  *     def __repr__(self):             # <<<<<<<<<<<<<<
@@ -21044,95 +21434,116 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8__repr__(struct __pyx_obj_5go
   PyObject *__pyx_t_4 = NULL;
   PyObject *__pyx_t_5 = NULL;
   PyObject *__pyx_t_6 = NULL;
-  PyObject *__pyx_t_7[13];
-  Py_ssize_t __pyx_t_8;
-  int __pyx_t_9;
-  PyObject *__pyx_t_10 = NULL;
+  PyObject *__pyx_t_7 = NULL;
+  PyObject *__pyx_t_8[13];
+  Py_ssize_t __pyx_t_9;
+  int __pyx_t_10;
   int __pyx_lineno = 0;
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__repr__", 0);
 
-  /* "gosym/_pclntab.pyx":93
+  /* "gosym/_pclntab.pyx":123
  * 
  *     def __repr__(self):
  *         return (f"Frame(function={self.function!r}, file={self.file!r}, line={self.line}, "             # <<<<<<<<<<<<<<
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
  * 
 */
-  __pyx_t_1 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_self->function), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_function); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_self->file), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_t_1), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  __pyx_t_3 = __Pyx_PyUnicode_From_int(__pyx_v_self->line, 0, ' ', 'd'); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 93, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_file); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_3 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_t_1), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 123, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_4 = __Pyx_PyObject_FormatSimple(__pyx_t_1, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 123, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_4);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
 
-  /* "gosym/_pclntab.pyx":94
+  /* "gosym/_pclntab.pyx":124
  *     def __repr__(self):
  *         return (f"Frame(function={self.function!r}, file={self.file!r}, line={self.line}, "
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")             # <<<<<<<<<<<<<<
  * 
  *     def as_dict(self):
 */
-  __pyx_t_4 = __Pyx_PyUnicode_FromBInt_bint(__pyx_v_self->inlined); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 94, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_4);
-  __pyx_t_5 = __Pyx_PyUnicode_From_int(__pyx_v_self->start_line, 0, ' ', 'd'); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_inlined); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_5 = __Pyx_PyObject_FormatSimple(__pyx_t_1, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 124, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_6 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_v_self->entry), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 94, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_start_line); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_6 = __Pyx_PyObject_FormatSimple(__pyx_t_1, __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 124, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_7[0] = __pyx_mstate_global->__pyx_kp_u_Frame_function;
-  __pyx_t_7[1] = __pyx_t_1;
-  __pyx_t_7[2] = __pyx_mstate_global->__pyx_kp_u_file_2;
-  __pyx_t_7[3] = __pyx_t_2;
-  __pyx_t_7[4] = __pyx_mstate_global->__pyx_kp_u_line_2;
-  __pyx_t_7[5] = __pyx_t_3;
-  __pyx_t_7[6] = __pyx_mstate_global->__pyx_kp_u_inlined_2;
-  __pyx_t_7[7] = __pyx_t_4;
-  __pyx_t_7[8] = __pyx_mstate_global->__pyx_kp_u_start_line_2;
-  __pyx_t_7[9] = __pyx_t_5;
-  __pyx_t_7[10] = __pyx_mstate_global->__pyx_kp_u_entry_2;
-  __pyx_t_7[11] = __pyx_t_6;
-  __pyx_t_7[12] = __pyx_mstate_global->__pyx_kp_u__5;
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_entry); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
+  __pyx_t_7 = __Pyx_PyObject_FormatSimpleAndDecref(PyObject_Repr(__pyx_t_1), __pyx_mstate_global->__pyx_empty_unicode); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 124, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_7);
+  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_8[0] = __pyx_mstate_global->__pyx_kp_u_Frame_function;
+  __pyx_t_8[1] = __pyx_t_2;
+  __pyx_t_8[2] = __pyx_mstate_global->__pyx_kp_u_file_2;
+  __pyx_t_8[3] = __pyx_t_3;
+  __pyx_t_8[4] = __pyx_mstate_global->__pyx_kp_u_line_2;
+  __pyx_t_8[5] = __pyx_t_4;
+  __pyx_t_8[6] = __pyx_mstate_global->__pyx_kp_u_inlined_2;
+  __pyx_t_8[7] = __pyx_t_5;
+  __pyx_t_8[8] = __pyx_mstate_global->__pyx_kp_u_start_line_2;
+  __pyx_t_8[9] = __pyx_t_6;
+  __pyx_t_8[10] = __pyx_mstate_global->__pyx_kp_u_entry_2;
+  __pyx_t_8[11] = __pyx_t_7;
+  __pyx_t_8[12] = __pyx_mstate_global->__pyx_kp_u__5;
 
-  /* "gosym/_pclntab.pyx":93
+  /* "gosym/_pclntab.pyx":123
  * 
  *     def __repr__(self):
  *         return (f"Frame(function={self.function!r}, file={self.file!r}, line={self.line}, "             # <<<<<<<<<<<<<<
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
  * 
 */
-  __pyx_t_8 = 61;
+  __pyx_t_9 = 61;
   #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
   for (Py_ssize_t i=1; i <= 11; i += 2) {
-    Py_ssize_t l = __Pyx_PyUnicode_GET_LENGTH(__pyx_t_7[i]);
-    __pyx_t_8 += l;
+    Py_ssize_t l = __Pyx_PyUnicode_GET_LENGTH(__pyx_t_8[i]);
+    __pyx_t_9 += l;
   }
   #endif
-  __pyx_t_9 = 0;
+  __pyx_t_10 = 0;
   #if __Pyx_PyUnicode_Join_CAN_USE_KIND_AND_LENGTH
-  __pyx_t_9 |= __Pyx_PyUnicode_KIND_04(__pyx_t_7[1]) | __Pyx_PyUnicode_KIND_04(__pyx_t_7[3]) | __Pyx_PyUnicode_KIND_04(__pyx_t_7[11]);
+  for (Py_ssize_t i=1; i <= 11; i += 2) {
+    int l = __Pyx_PyUnicode_KIND_04(__pyx_t_8[i]);
+    __pyx_t_10 |= l;
+  }
   #endif
-  __pyx_t_10 = __Pyx_PyUnicode_Join(__pyx_t_7, 13, __pyx_t_8, __pyx_t_9);
-  if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 93, __pyx_L1_error)
-  __Pyx_GOTREF(__pyx_t_10);
-  __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
+  __pyx_t_1 = __Pyx_PyUnicode_Join(__pyx_t_8, 13, __pyx_t_9, __pyx_t_10);
+  if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 123, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_1);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
+  __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
   {
     PyObject *__pyx_temp;
     {
       __pyx_temp = __pyx_r;
-      __pyx_r = __pyx_t_10;
+      __pyx_r = __pyx_t_1;
     }
     __Pyx_XDECREF(__pyx_temp);
   }
-  __pyx_t_10 = 0;
+  __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":92
+  /* "gosym/_pclntab.pyx":122
  *         return hash(self._key())
  * 
  *     def __repr__(self):             # <<<<<<<<<<<<<<
@@ -21148,7 +21559,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8__repr__(struct __pyx_obj_5go
   __Pyx_XDECREF(__pyx_t_4);
   __Pyx_XDECREF(__pyx_t_5);
   __Pyx_XDECREF(__pyx_t_6);
-  __Pyx_XDECREF(__pyx_t_10);
+  __Pyx_XDECREF(__pyx_t_7);
   __Pyx_AddTraceback("gosym._pclntab.Frame.__repr__", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
   __pyx_L0:;
@@ -21157,7 +21568,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8__repr__(struct __pyx_obj_5go
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":96
+/* "gosym/_pclntab.pyx":126
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
  * 
  *     def as_dict(self):             # <<<<<<<<<<<<<<
@@ -21218,38 +21629,47 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10as_dict(struct __pyx_obj_5go
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("as_dict", 0);
 
-  /* "gosym/_pclntab.pyx":98
+  /* "gosym/_pclntab.pyx":128
  *     def as_dict(self):
  *         """as_dict returns the frame as a plain dict (for JSON)."""
  *         return {"function": self.function, "file": self.file, "line": self.line,             # <<<<<<<<<<<<<<
  *                 "inlined": self.inlined, "start_line": self.start_line, "entry": self.entry}
  * 
 */
-  __pyx_t_1 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_NewPresized(6); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 128, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_function, __pyx_v_self->function) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_file, __pyx_v_self->file) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
-  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->line); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_function); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 128, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_line, __pyx_t_2) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_function, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_file); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_file, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_line); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_line, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":99
+  /* "gosym/_pclntab.pyx":129
  *         """as_dict returns the frame as a plain dict (for JSON)."""
  *         return {"function": self.function, "file": self.file, "line": self.line,
  *                 "inlined": self.inlined, "start_line": self.start_line, "entry": self.entry}             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 129, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_inlined, __pyx_t_2) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_inlined, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->start_line); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 99, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_start_line); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 129, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_start_line, __pyx_t_2) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_start_line, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_entry, __pyx_v_self->entry) < (0)) __PYX_ERR(0, 98, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyObject_GetAttrStr(((PyObject *)__pyx_v_self), __pyx_mstate_global->__pyx_n_u_entry); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 129, __pyx_L1_error)
+  __Pyx_GOTREF(__pyx_t_2);
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_entry, __pyx_t_2) < (0)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
     {
@@ -21261,7 +21681,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10as_dict(struct __pyx_obj_5go
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":96
+  /* "gosym/_pclntab.pyx":126
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
  * 
  *     def as_dict(self):             # <<<<<<<<<<<<<<
@@ -21275,453 +21695,6 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10as_dict(struct __pyx_obj_5go
   __Pyx_XDECREF(__pyx_t_2);
   __Pyx_AddTraceback("gosym._pclntab.Frame.as_dict", __pyx_clineno, __pyx_lineno, __pyx_filename);
   __pyx_r = NULL;
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":21
- * 
- * cdef class Frame:
- *     cdef readonly str function             # <<<<<<<<<<<<<<
- *     cdef readonly str file
- *     cdef readonly int line
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_8function_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_8function_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_8function___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_8function___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __Pyx_INCREF(__pyx_v_self->function);
-            __pyx_r = __pyx_v_self->function;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_2 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_2;
-          __pyx_t_2 = 0;
-          goto __pyx_L0;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":22
- * cdef class Frame:
- *     cdef readonly str function
- *     cdef readonly str file             # <<<<<<<<<<<<<<
- *     cdef readonly int line
- *     cdef readonly bint inlined
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4file_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4file_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_4file___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4file___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __Pyx_INCREF(__pyx_v_self->file);
-            __pyx_r = __pyx_v_self->file;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_2 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_2;
-          __pyx_t_2 = 0;
-          goto __pyx_L0;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":23
- *     cdef readonly str function
- *     cdef readonly str file
- *     cdef readonly int line             # <<<<<<<<<<<<<<
- *     cdef readonly bint inlined
- *     cdef readonly int start_line
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4line_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_4line_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_4line___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_4line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  PyObject *__pyx_t_3 = NULL;
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->line); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 23, __pyx_L4_error)
-        __Pyx_GOTREF(__pyx_t_2);
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __pyx_r = __pyx_t_2;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __pyx_t_2 = 0;
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_3 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_3;
-          __pyx_t_3 = 0;
-          goto __pyx_L0;
-        }
-        __pyx_L4_error: {
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          goto __pyx_L1_error;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_XDECREF(__pyx_t_2);
-  __Pyx_AddTraceback("gosym._pclntab.Frame.line.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":24
- *     cdef readonly str file
- *     cdef readonly int line
- *     cdef readonly bint inlined             # <<<<<<<<<<<<<<
- *     cdef readonly int start_line
- *     cdef readonly object entry
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_7inlined_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_7inlined_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_7inlined___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_7inlined___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  PyObject *__pyx_t_3 = NULL;
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 24, __pyx_L4_error)
-        __Pyx_GOTREF(__pyx_t_2);
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __pyx_r = __pyx_t_2;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __pyx_t_2 = 0;
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_3 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_3;
-          __pyx_t_3 = 0;
-          goto __pyx_L0;
-        }
-        __pyx_L4_error: {
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          goto __pyx_L1_error;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_XDECREF(__pyx_t_2);
-  __Pyx_AddTraceback("gosym._pclntab.Frame.inlined.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":25
- *     cdef readonly int line
- *     cdef readonly bint inlined
- *     cdef readonly int start_line             # <<<<<<<<<<<<<<
- *     cdef readonly object entry
- * 
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_10start_line_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_10start_line_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_10start_line___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_10start_line___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  PyObject *__pyx_t_3 = NULL;
-  int __pyx_lineno = 0;
-  const char *__pyx_filename = NULL;
-  int __pyx_clineno = 0;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->start_line); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 25, __pyx_L4_error)
-        __Pyx_GOTREF(__pyx_t_2);
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __pyx_r = __pyx_t_2;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __pyx_t_2 = 0;
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_3 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_3;
-          __pyx_t_3 = 0;
-          goto __pyx_L0;
-        }
-        __pyx_L4_error: {
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          goto __pyx_L1_error;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
-  __pyx_L1_error:;
-  __Pyx_XDECREF(__pyx_t_1);
-  __Pyx_XDECREF(__pyx_t_2);
-  __Pyx_AddTraceback("gosym._pclntab.Frame.start_line.__get__", __pyx_clineno, __pyx_lineno, __pyx_filename);
-  __pyx_r = NULL;
-  __pyx_L0:;
-  __Pyx_XGIVEREF(__pyx_r);
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-/* "gosym/_pclntab.pxd":26
- *     cdef readonly bint inlined
- *     cdef readonly int start_line
- *     cdef readonly object entry             # <<<<<<<<<<<<<<
- * 
- * 
-*/
-
-/* Python wrapper */
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_5entry_1__get__(PyObject *__pyx_v_self); /*proto*/
-static PyObject *__pyx_pw_5gosym_8_pclntab_5Frame_5entry_1__get__(PyObject *__pyx_v_self) {
-  CYTHON_UNUSED PyObject *const *__pyx_kwvalues;
-  PyObject *__pyx_r = 0;
-  __Pyx_RefNannyDeclarations
-  __Pyx_RefNannySetupContext("__get__ (wrapper)", 0);
-  __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
-  __pyx_r = __pyx_pf_5gosym_8_pclntab_5Frame_5entry___get__(((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_v_self));
-
-  /* function exit code */
-  __Pyx_RefNannyFinishContext();
-  return __pyx_r;
-}
-
-static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_5entry___get__(struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_v_self) {
-  PyObject *__pyx_r = NULL;
-  __Pyx_RefNannyDeclarations
-  PyObject *__pyx_t_1 = NULL;
-  PyObject *__pyx_t_2 = NULL;
-  __Pyx_RefNannySetupContext("__get__", 0);
-  {
-      __Pyx_PyCriticalSection __pyx_cs;
-      __pyx_t_1 = ((PyObject *)__pyx_v_self);
-      __Pyx_INCREF(__pyx_t_1);
-      __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
-      /*try:*/ {
-        {
-          PyObject *__pyx_temp;
-          {
-            __pyx_temp = __pyx_r;
-            __Pyx_INCREF(__pyx_v_self->entry);
-            __pyx_r = __pyx_v_self->entry;
-          }
-          __Pyx_XDECREF(__pyx_temp);
-        }
-        __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-        goto __pyx_L3_return;
-      }
-      /*finally:*/ {
-        __pyx_L3_return: {
-          __pyx_t_2 = __pyx_r;
-          __pyx_r = 0;
-          __Pyx_PyCriticalSection_End(&__pyx_cs);
-          __pyx_r = __pyx_t_2;
-          __pyx_t_2 = 0;
-          goto __pyx_L0;
-        }
-      }
-      __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  }
-
-  /* function exit code */
   __pyx_L0:;
   __Pyx_XGIVEREF(__pyx_r);
   __Pyx_RefNannyFinishContext();
@@ -21799,7 +21772,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
  *     cdef object _dict
  *     cdef bint use_setstate
  *     with CRITICAL_SECTION(self):             # <<<<<<<<<<<<<<
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)
  *         _dict = getattr(self, '__dict__', None)
 */
   {
@@ -21812,27 +21785,27 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
         /* "(tree fragment)":6
  *     cdef bint use_setstate
  *     with CRITICAL_SECTION(self):
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)             # <<<<<<<<<<<<<<
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)             # <<<<<<<<<<<<<<
  *         _dict = getattr(self, '__dict__', None)
  *     if _dict is not None and _dict:
 */
-        __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 6, __pyx_L4_error)
+        __pyx_t_2 = __Pyx_PyBool_FromLong(__pyx_v_self->_inlined); if (unlikely(!__pyx_t_2)) __PYX_ERR(1, 6, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_2);
-        __pyx_t_3 = __Pyx_PyLong_From_int(__pyx_v_self->line); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 6, __pyx_L4_error)
+        __pyx_t_3 = __Pyx_PyLong_From_int(__pyx_v_self->_line); if (unlikely(!__pyx_t_3)) __PYX_ERR(1, 6, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_3);
-        __pyx_t_4 = __Pyx_PyLong_From_int(__pyx_v_self->start_line); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 6, __pyx_L4_error)
+        __pyx_t_4 = __Pyx_PyLong_From_int(__pyx_v_self->_start_line); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 6, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_4);
         __pyx_t_5 = PyTuple_New(6); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 6, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_5);
-        __Pyx_INCREF(__pyx_v_self->entry);
-        __Pyx_GIVEREF(__pyx_v_self->entry);
-        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_self->entry) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
-        __Pyx_INCREF(__pyx_v_self->file);
-        __Pyx_GIVEREF(__pyx_v_self->file);
-        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_self->file) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
-        __Pyx_INCREF(__pyx_v_self->function);
-        __Pyx_GIVEREF(__pyx_v_self->function);
-        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_self->function) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
+        __Pyx_INCREF(__pyx_v_self->_entry);
+        __Pyx_GIVEREF(__pyx_v_self->_entry);
+        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 0, __pyx_v_self->_entry) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
+        __Pyx_INCREF(__pyx_v_self->_file);
+        __Pyx_GIVEREF(__pyx_v_self->_file);
+        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 1, __pyx_v_self->_file) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
+        __Pyx_INCREF(__pyx_v_self->_function);
+        __Pyx_GIVEREF(__pyx_v_self->_function);
+        if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 2, __pyx_v_self->_function) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
         __Pyx_GIVEREF(__pyx_t_2);
         if (__Pyx_PyTuple_SET_ITEM(__pyx_t_5, 3, __pyx_t_2) != (0)) __PYX_ERR(1, 6, __pyx_L4_error);
         __Pyx_GIVEREF(__pyx_t_3);
@@ -21847,7 +21820,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
         /* "(tree fragment)":7
  *     with CRITICAL_SECTION(self):
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)
  *         _dict = getattr(self, '__dict__', None)             # <<<<<<<<<<<<<<
  *     if _dict is not None and _dict:
  *         state += (_dict,)
@@ -21862,7 +21835,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
  *     cdef object _dict
  *     cdef bint use_setstate
  *     with CRITICAL_SECTION(self):             # <<<<<<<<<<<<<<
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)
  *         _dict = getattr(self, '__dict__', None)
 */
       /*finally:*/ {
@@ -21880,7 +21853,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
   }
 
   /* "(tree fragment)":8
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)
  *         _dict = getattr(self, '__dict__', None)
  *     if _dict is not None and _dict:             # <<<<<<<<<<<<<<
  *         state += (_dict,)
@@ -21926,12 +21899,12 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
  *         state += (_dict,)
  *         use_setstate = True             # <<<<<<<<<<<<<<
  *     else:
- *         use_setstate = self.entry is not None or self.file is not None or self.function is not None
+ *         use_setstate = self._entry is not None or self._file is not None or self._function is not None
 */
     __pyx_v_use_setstate = 1;
 
     /* "(tree fragment)":8
- *         state = (self.entry, self.file, self.function, self.inlined, self.line, self.start_line)
+ *         state = (self._entry, self._file, self._function, self._inlined, self._line, self._start_line)
  *         _dict = getattr(self, '__dict__', None)
  *     if _dict is not None and _dict:             # <<<<<<<<<<<<<<
  *         state += (_dict,)
@@ -21943,12 +21916,12 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
   /* "(tree fragment)":12
  *         use_setstate = True
  *     else:
- *         use_setstate = self.entry is not None or self.file is not None or self.function is not None             # <<<<<<<<<<<<<<
+ *         use_setstate = self._entry is not None or self._file is not None or self._function is not None             # <<<<<<<<<<<<<<
  *     if use_setstate:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, None), state
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, None), state
 */
   /*else*/ {
-    __pyx_t_7 = (__pyx_v_self->entry != Py_None);
+    __pyx_t_7 = (__pyx_v_self->_entry != Py_None);
     if (!__pyx_t_7) {
 
     } else {
@@ -21957,7 +21930,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
       goto __pyx_L9_bool_binop_done;
     }
-    __pyx_t_7 = (__pyx_v_self->file != ((PyObject*)Py_None));
+    __pyx_t_7 = (__pyx_v_self->_file != ((PyObject*)Py_None));
     if (!__pyx_t_7) {
 
     } else {
@@ -21966,7 +21939,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
       goto __pyx_L9_bool_binop_done;
     }
-    __pyx_t_7 = (__pyx_v_self->function != ((PyObject*)Py_None));
+    __pyx_t_7 = (__pyx_v_self->_function != ((PyObject*)Py_None));
 
     __pyx_t_6 = __pyx_t_7;
 
@@ -21977,19 +21950,19 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
   /* "(tree fragment)":13
  *     else:
- *         use_setstate = self.entry is not None or self.file is not None or self.function is not None
+ *         use_setstate = self._entry is not None or self._file is not None or self._function is not None
  *     if use_setstate:             # <<<<<<<<<<<<<<
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, None), state
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, None), state
  *     else:
 */
   if (__pyx_v_use_setstate) {
 
     /* "(tree fragment)":14
- *         use_setstate = self.entry is not None or self.file is not None or self.function is not None
+ *         use_setstate = self._entry is not None or self._file is not None or self._function is not None
  *     if use_setstate:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, None), state             # <<<<<<<<<<<<<<
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, None), state             # <<<<<<<<<<<<<<
  *     else:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)
 */
     __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Frame); if (unlikely(!__pyx_t_5)) __PYX_ERR(1, 14, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
@@ -21998,9 +21971,9 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
     __Pyx_INCREF(((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self))));
     __Pyx_GIVEREF(((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self))));
     if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, ((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self)))) != (0)) __PYX_ERR(1, 14, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_mstate_global->__pyx_int_237816426);
-    __Pyx_GIVEREF(__pyx_mstate_global->__pyx_int_237816426);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_mstate_global->__pyx_int_237816426) != (0)) __PYX_ERR(1, 14, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_mstate_global->__pyx_int_112918253);
+    __Pyx_GIVEREF(__pyx_mstate_global->__pyx_int_112918253);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_mstate_global->__pyx_int_112918253) != (0)) __PYX_ERR(1, 14, __pyx_L1_error);
     __Pyx_INCREF(Py_None);
     __Pyx_GIVEREF(Py_None);
     if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, Py_None) != (0)) __PYX_ERR(1, 14, __pyx_L1_error);
@@ -22028,17 +22001,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
     /* "(tree fragment)":13
  *     else:
- *         use_setstate = self.entry is not None or self.file is not None or self.function is not None
+ *         use_setstate = self._entry is not None or self._file is not None or self._function is not None
  *     if use_setstate:             # <<<<<<<<<<<<<<
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, None), state
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, None), state
  *     else:
 */
   }
 
   /* "(tree fragment)":16
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, None), state
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, None), state
  *     else:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)             # <<<<<<<<<<<<<<
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)             # <<<<<<<<<<<<<<
  * def __setstate_cython__(self, __pyx_state):
  *     __pyx_unpickle_Frame__set_state(self, __pyx_state)
 */
@@ -22050,9 +22023,9 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
     __Pyx_INCREF(((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self))));
     __Pyx_GIVEREF(((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self))));
     if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 0, ((PyObject *)Py_TYPE(((PyObject *)__pyx_v_self)))) != (0)) __PYX_ERR(1, 16, __pyx_L1_error);
-    __Pyx_INCREF(__pyx_mstate_global->__pyx_int_237816426);
-    __Pyx_GIVEREF(__pyx_mstate_global->__pyx_int_237816426);
-    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_mstate_global->__pyx_int_237816426) != (0)) __PYX_ERR(1, 16, __pyx_L1_error);
+    __Pyx_INCREF(__pyx_mstate_global->__pyx_int_112918253);
+    __Pyx_GIVEREF(__pyx_mstate_global->__pyx_int_112918253);
+    if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 1, __pyx_mstate_global->__pyx_int_112918253) != (0)) __PYX_ERR(1, 16, __pyx_L1_error);
     __Pyx_INCREF(__pyx_v_state);
     __Pyx_GIVEREF(__pyx_v_state);
     if (__Pyx_PyTuple_SET_ITEM(__pyx_t_1, 2, __pyx_v_state) != (0)) __PYX_ERR(1, 16, __pyx_L1_error);
@@ -22102,7 +22075,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_12__reduce_cython__(struct __p
 
 /* "(tree fragment)":17
  *     else:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     __pyx_unpickle_Frame__set_state(self, __pyx_state)
 */
@@ -22204,7 +22177,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_14__setstate_cython__(struct _
   __Pyx_RefNannySetupContext("__setstate_cython__", 0);
 
   /* "(tree fragment)":18
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)
  * def __setstate_cython__(self, __pyx_state):
  *     __pyx_unpickle_Frame__set_state(self, __pyx_state)             # <<<<<<<<<<<<<<
 */
@@ -22222,7 +22195,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_14__setstate_cython__(struct _
 
   /* "(tree fragment)":17
  *     else:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     __pyx_unpickle_Frame__set_state(self, __pyx_state)
 */
@@ -22241,12 +22214,12 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_5Frame_14__setstate_cython__(struct _
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":102
+/* "gosym/_pclntab.pyx":132
  * 
  * 
  * cdef Frame _frame(str function, str file, int line, int start_line, object entry):             # <<<<<<<<<<<<<<
  *     cdef Frame f = Frame.__new__(Frame)
- *     f.function = function
+ *     f._function = function
 */
 
 static struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_f_5gosym_8_pclntab__frame(PyObject *__pyx_v_function, PyObject *__pyx_v_file, int __pyx_v_line, int __pyx_v_start_line, PyObject *__pyx_v_entry) {
@@ -22259,84 +22232,84 @@ static struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_f_5gosym_8_pclntab__frame(
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_frame", 0);
 
-  /* "gosym/_pclntab.pyx":103
+  /* "gosym/_pclntab.pyx":133
  * 
  * cdef Frame _frame(str function, str file, int line, int start_line, object entry):
  *     cdef Frame f = Frame.__new__(Frame)             # <<<<<<<<<<<<<<
- *     f.function = function
- *     f.file = file
+ *     f._function = function
+ *     f._file = file
 */
-  __pyx_t_1 = ((PyObject *)__pyx_tp_new_5gosym_8_pclntab_Frame(((PyTypeObject *)__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame), __pyx_mstate_global->__pyx_empty_tuple, NULL)); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 103, __pyx_L1_error)
+  __pyx_t_1 = ((PyObject *)__pyx_tp_new_5gosym_8_pclntab_Frame(((PyTypeObject *)__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame), __pyx_mstate_global->__pyx_empty_tuple, NULL)); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 133, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_f = ((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_t_1);
   __pyx_t_1 = 0;
 
-  /* "gosym/_pclntab.pyx":104
+  /* "gosym/_pclntab.pyx":134
  * cdef Frame _frame(str function, str file, int line, int start_line, object entry):
  *     cdef Frame f = Frame.__new__(Frame)
- *     f.function = function             # <<<<<<<<<<<<<<
- *     f.file = file
- *     f.line = line
+ *     f._function = function             # <<<<<<<<<<<<<<
+ *     f._file = file
+ *     f._line = line
 */
   __Pyx_INCREF(__pyx_v_function);
   __Pyx_GIVEREF(__pyx_v_function);
-  __Pyx_GOTREF(__pyx_v_f->function);
-  __Pyx_DECREF_SET(__pyx_v_f->function, __pyx_v_function);
+  __Pyx_GOTREF(__pyx_v_f->_function);
+  __Pyx_DECREF_SET(__pyx_v_f->_function, __pyx_v_function);
 
-  /* "gosym/_pclntab.pyx":105
+  /* "gosym/_pclntab.pyx":135
  *     cdef Frame f = Frame.__new__(Frame)
- *     f.function = function
- *     f.file = file             # <<<<<<<<<<<<<<
- *     f.line = line
- *     f.inlined = False
+ *     f._function = function
+ *     f._file = file             # <<<<<<<<<<<<<<
+ *     f._line = line
+ *     f._inlined = False
 */
   __Pyx_INCREF(__pyx_v_file);
   __Pyx_GIVEREF(__pyx_v_file);
-  __Pyx_GOTREF(__pyx_v_f->file);
-  __Pyx_DECREF_SET(__pyx_v_f->file, __pyx_v_file);
+  __Pyx_GOTREF(__pyx_v_f->_file);
+  __Pyx_DECREF_SET(__pyx_v_f->_file, __pyx_v_file);
 
-  /* "gosym/_pclntab.pyx":106
- *     f.function = function
- *     f.file = file
- *     f.line = line             # <<<<<<<<<<<<<<
- *     f.inlined = False
- *     f.start_line = start_line
+  /* "gosym/_pclntab.pyx":136
+ *     f._function = function
+ *     f._file = file
+ *     f._line = line             # <<<<<<<<<<<<<<
+ *     f._inlined = False
+ *     f._start_line = start_line
 */
-  __pyx_v_f->line = __pyx_v_line;
+  __pyx_v_f->_line = __pyx_v_line;
 
-  /* "gosym/_pclntab.pyx":107
- *     f.file = file
- *     f.line = line
- *     f.inlined = False             # <<<<<<<<<<<<<<
- *     f.start_line = start_line
- *     f.entry = entry
+  /* "gosym/_pclntab.pyx":137
+ *     f._file = file
+ *     f._line = line
+ *     f._inlined = False             # <<<<<<<<<<<<<<
+ *     f._start_line = start_line
+ *     f._entry = entry
 */
-  __pyx_v_f->inlined = 0;
+  __pyx_v_f->_inlined = 0;
 
-  /* "gosym/_pclntab.pyx":108
- *     f.line = line
- *     f.inlined = False
- *     f.start_line = start_line             # <<<<<<<<<<<<<<
- *     f.entry = entry
+  /* "gosym/_pclntab.pyx":138
+ *     f._line = line
+ *     f._inlined = False
+ *     f._start_line = start_line             # <<<<<<<<<<<<<<
+ *     f._entry = entry
  *     return f
 */
-  __pyx_v_f->start_line = __pyx_v_start_line;
+  __pyx_v_f->_start_line = __pyx_v_start_line;
 
-  /* "gosym/_pclntab.pyx":109
- *     f.inlined = False
- *     f.start_line = start_line
- *     f.entry = entry             # <<<<<<<<<<<<<<
+  /* "gosym/_pclntab.pyx":139
+ *     f._inlined = False
+ *     f._start_line = start_line
+ *     f._entry = entry             # <<<<<<<<<<<<<<
  *     return f
  * 
 */
   __Pyx_INCREF(__pyx_v_entry);
   __Pyx_GIVEREF(__pyx_v_entry);
-  __Pyx_GOTREF(__pyx_v_f->entry);
-  __Pyx_DECREF_SET(__pyx_v_f->entry, __pyx_v_entry);
+  __Pyx_GOTREF(__pyx_v_f->_entry);
+  __Pyx_DECREF_SET(__pyx_v_f->_entry, __pyx_v_entry);
 
-  /* "gosym/_pclntab.pyx":110
- *     f.start_line = start_line
- *     f.entry = entry
+  /* "gosym/_pclntab.pyx":140
+ *     f._start_line = start_line
+ *     f._entry = entry
  *     return f             # <<<<<<<<<<<<<<
  * 
  * 
@@ -22352,12 +22325,12 @@ static struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_f_5gosym_8_pclntab__frame(
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":102
+  /* "gosym/_pclntab.pyx":132
  * 
  * 
  * cdef Frame _frame(str function, str file, int line, int start_line, object entry):             # <<<<<<<<<<<<<<
  *     cdef Frame f = Frame.__new__(Frame)
- *     f.function = function
+ *     f._function = function
 */
 
   /* function exit code */
@@ -22372,7 +22345,7 @@ static struct __pyx_obj_5gosym_8_pclntab_Frame *__pyx_f_5gosym_8_pclntab__frame(
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":124
+/* "gosym/_pclntab.pyx":154
  *     function table is sorted (linear in the number of functions, in C).
  *     """
  *     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):             # <<<<<<<<<<<<<<
@@ -22421,60 +22394,60 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_owner,&__pyx_mstate_global->__pyx_n_u_offset,&__pyx_mstate_global->__pyx_n_u_size,&__pyx_mstate_global->__pyx_n_u_section,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL_TPNEW(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 124, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 154, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(0, 124, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "__cinit__", 0) < (0)) __PYX_ERR(0, 154, __pyx_L3_error)
       if (!values[3]) values[3] = __Pyx_NewRef(((PyObject*)__pyx_mstate_global->__pyx_n_u_pclntab));
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 0, 3, 4, i); __PYX_ERR(0, 124, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("__cinit__", 0, 3, 4, i); __PYX_ERR(0, 154, __pyx_L3_error) }
       }
     } else {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 154, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 154, __pyx_L3_error)
         values[1] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 154, __pyx_L3_error)
         values[0] = __Pyx_ArgRef_FASTCALL_TPNEW(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 124, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 154, __pyx_L3_error)
         break;
         default: goto __pyx_L5_argtuple_error;
       }
       if (!values[3]) values[3] = __Pyx_NewRef(((PyObject*)__pyx_mstate_global->__pyx_n_u_pclntab));
     }
     __pyx_v_owner = values[0];
-    __pyx_v_offset = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_offset == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 124, __pyx_L3_error)
-    __pyx_v_size = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_size == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 124, __pyx_L3_error)
+    __pyx_v_offset = __Pyx_PyIndex_AsSsize_t(values[1]); if (unlikely((__pyx_v_offset == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 154, __pyx_L3_error)
+    __pyx_v_size = __Pyx_PyIndex_AsSsize_t(values[2]); if (unlikely((__pyx_v_size == (Py_ssize_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 154, __pyx_L3_error)
     __pyx_v_section = ((PyObject*)values[3]);
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("__cinit__", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 124, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("__cinit__", 0, 3, 4, __pyx_nargs); __PYX_ERR(0, 154, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -22485,7 +22458,7 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   __Pyx_RefNannyFinishContext();
   return -1;
   __pyx_L4_argument_unpacking_done:;
-  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_section), (&PyUnicode_Type), 1, "section", 1))) __PYX_ERR(0, 124, __pyx_L1_error)
+  if (unlikely(!__Pyx_ArgTypeTest(((PyObject *)__pyx_v_section), (&PyUnicode_Type), 1, "section", 1))) __PYX_ERR(0, 154, __pyx_L1_error)
   __pyx_r = __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(((struct __pyx_obj_5gosym_8_pclntab_PclnTable *)__pyx_v_self), __pyx_v_owner, __pyx_v_offset, __pyx_v_size, __pyx_v_section);
 
   /* function exit code */
@@ -22528,7 +22501,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__cinit__", 0);
 
-  /* "gosym/_pclntab.pyx":127
+  /* "gosym/_pclntab.pyx":157
  *         cdef gs_err e
  *         cdef int rc
  *         self.owner = owner             # <<<<<<<<<<<<<<
@@ -22540,20 +22513,20 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   __Pyx_GOTREF(__pyx_v_self->owner);
   __Pyx_DECREF_SET(__pyx_v_self->owner, __pyx_v_owner);
 
-  /* "gosym/_pclntab.pyx":128
+  /* "gosym/_pclntab.pyx":158
  *         cdef int rc
  *         self.owner = owner
  *         self.view = owner             # <<<<<<<<<<<<<<
  *         self.section = section
  *         self._names = _StrCache()
 */
-  __pyx_t_1 = __Pyx_PyObject_to_MemoryviewSlice_ds_unsigned_char__const__(__pyx_v_owner, 0); if (unlikely(!__pyx_t_1.memview)) __PYX_ERR(0, 128, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_to_MemoryviewSlice_ds_unsigned_char__const__(__pyx_v_owner, 0); if (unlikely(!__pyx_t_1.memview)) __PYX_ERR(0, 158, __pyx_L1_error)
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_self->view, 0);
   __pyx_v_self->view = __pyx_t_1;
   __pyx_t_1.memview = NULL;
   __pyx_t_1.data = NULL;
 
-  /* "gosym/_pclntab.pyx":129
+  /* "gosym/_pclntab.pyx":159
  *         self.owner = owner
  *         self.view = owner
  *         self.section = section             # <<<<<<<<<<<<<<
@@ -22565,7 +22538,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   __Pyx_GOTREF(__pyx_v_self->section);
   __Pyx_DECREF_SET(__pyx_v_self->section, __pyx_v_section);
 
-  /* "gosym/_pclntab.pyx":130
+  /* "gosym/_pclntab.pyx":160
  *         self.view = owner
  *         self.section = section
  *         self._names = _StrCache()             # <<<<<<<<<<<<<<
@@ -22578,7 +22551,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
     PyObject *__pyx_callargs[2] = {__pyx_t_3, NULL};
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab__StrCache, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 130, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 160, __pyx_L1_error)
     __Pyx_GOTREF((PyObject *)__pyx_t_2);
   }
   __Pyx_GIVEREF((PyObject *)__pyx_t_2);
@@ -22586,7 +22559,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   __Pyx_DECREF_SET(__pyx_v_self->_names, ((struct __pyx_obj_5gosym_8_pclntab__StrCache *)__pyx_t_2));
   __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":131
+  /* "gosym/_pclntab.pyx":161
  *         self.section = section
  *         self._names = _StrCache()
  *         self._files = _StrCache()             # <<<<<<<<<<<<<<
@@ -22599,7 +22572,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
     PyObject *__pyx_callargs[2] = {__pyx_t_3, NULL};
     __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab__StrCache, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 131, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 161, __pyx_L1_error)
     __Pyx_GOTREF((PyObject *)__pyx_t_2);
   }
   __Pyx_GIVEREF((PyObject *)__pyx_t_2);
@@ -22607,7 +22580,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   __Pyx_DECREF_SET(__pyx_v_self->_files, ((struct __pyx_obj_5gosym_8_pclntab__StrCache *)__pyx_t_2));
   __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":132
+  /* "gosym/_pclntab.pyx":162
  *         self._names = _StrCache()
  *         self._files = _StrCache()
  *         self._fnames = NULL             # <<<<<<<<<<<<<<
@@ -22616,7 +22589,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->_fnames = NULL;
 
-  /* "gosym/_pclntab.pyx":133
+  /* "gosym/_pclntab.pyx":163
  *         self._files = _StrCache()
  *         self._fnames = NULL
  *         self._cache = gs_lookup_cache_new()             # <<<<<<<<<<<<<<
@@ -22625,7 +22598,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->_cache = gs_lookup_cache_new();
 
-  /* "gosym/_pclntab.pyx":134
+  /* "gosym/_pclntab.pyx":164
  *         self._fnames = NULL
  *         self._cache = gs_lookup_cache_new()
  *         if self._cache == NULL:             # <<<<<<<<<<<<<<
@@ -22637,16 +22610,16 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   if (unlikely(__pyx_t_5)) {
 
 
-    /* "gosym/_pclntab.pyx":135
+    /* "gosym/_pclntab.pyx":165
  *         self._cache = gs_lookup_cache_new()
  *         if self._cache == NULL:
  *             raise MemoryError()             # <<<<<<<<<<<<<<
  *         self.segs = NULL
  *         self.inl.layout = GS_INL_NONE
 */
-    PyErr_NoMemory(); __PYX_ERR(0, 135, __pyx_L1_error)
+    PyErr_NoMemory(); __PYX_ERR(0, 165, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":134
+    /* "gosym/_pclntab.pyx":164
  *         self._fnames = NULL
  *         self._cache = gs_lookup_cache_new()
  *         if self._cache == NULL:             # <<<<<<<<<<<<<<
@@ -22655,7 +22628,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":136
+  /* "gosym/_pclntab.pyx":166
  *         if self._cache == NULL:
  *             raise MemoryError()
  *         self.segs = NULL             # <<<<<<<<<<<<<<
@@ -22664,7 +22637,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->segs = NULL;
 
-  /* "gosym/_pclntab.pyx":137
+  /* "gosym/_pclntab.pyx":167
  *             raise MemoryError()
  *         self.segs = NULL
  *         self.inl.layout = GS_INL_NONE             # <<<<<<<<<<<<<<
@@ -22673,7 +22646,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->inl.layout = GS_INL_NONE;
 
-  /* "gosym/_pclntab.pyx":138
+  /* "gosym/_pclntab.pyx":168
  *         self.segs = NULL
  *         self.inl.layout = GS_INL_NONE
  *         self._inl_failure = None             # <<<<<<<<<<<<<<
@@ -22685,7 +22658,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   __Pyx_GOTREF(__pyx_v_self->_inl_failure);
   __Pyx_DECREF_SET(__pyx_v_self->_inl_failure, Py_None);
 
-  /* "gosym/_pclntab.pyx":139
+  /* "gosym/_pclntab.pyx":169
  *         self.inl.layout = GS_INL_NONE
  *         self._inl_failure = None
  *         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:             # <<<<<<<<<<<<<<
@@ -22712,7 +22685,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 
     goto __pyx_L5_bool_binop_done;
   }
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 139, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 169, __pyx_L1_error)}
   __pyx_t_6 = (__pyx_v_offset > (__pyx_v_self->view.shape[0]));
 
   if (!__pyx_t_6) {
@@ -22723,7 +22696,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 
     goto __pyx_L5_bool_binop_done;
   }
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 139, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 169, __pyx_L1_error)}
   __pyx_t_6 = (__pyx_v_size > ((__pyx_v_self->view.shape[0]) - __pyx_v_offset));
 
 
@@ -22733,7 +22706,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   if (unlikely(__pyx_t_5)) {
 
 
-    /* "gosym/_pclntab.pyx":140
+    /* "gosym/_pclntab.pyx":170
  *         self._inl_failure = None
  *         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
  *             raise FormatError("table extends past the end of the file", section=section, offset=offset)             # <<<<<<<<<<<<<<
@@ -22741,9 +22714,9 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
  *         self.size = size
 */
     __pyx_t_3 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 140, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_7, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 170, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_7);
-    __pyx_t_8 = PyLong_FromSsize_t(__pyx_v_offset); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 140, __pyx_L1_error)
+    __pyx_t_8 = PyLong_FromSsize_t(__pyx_v_offset); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 170, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
     #if CYTHON_VECTORCALL
     #endif
@@ -22763,13 +22736,13 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
       PyObject *__pyx_callargs[4] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_table_extends_past_the_end_of_th, __pyx_v_section, __pyx_t_8};
       #if CYTHON_VECTORCALL
       __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
-      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 140, __pyx_L1_error)
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
       __Pyx_INCREF(__pyx_t_9);
       #else
       {
         PyObject *__pyx_temp[2] = {__pyx_mstate_global->__pyx_n_u_section, __pyx_mstate_global->__pyx_n_u_offset};
         __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 2);
-        if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 140, __pyx_L1_error)
+        if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 170, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_9);
       }
       #endif
@@ -22780,14 +22753,14 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
       __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 140, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 170, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     __Pyx_Raise(__pyx_t_2, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __PYX_ERR(0, 140, __pyx_L1_error)
+    __PYX_ERR(0, 170, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":139
+    /* "gosym/_pclntab.pyx":169
  *         self.inl.layout = GS_INL_NONE
  *         self._inl_failure = None
  *         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:             # <<<<<<<<<<<<<<
@@ -22796,7 +22769,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":141
+  /* "gosym/_pclntab.pyx":171
  *         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
  *             raise FormatError("table extends past the end of the file", section=section, offset=offset)
  *         self.offset = offset             # <<<<<<<<<<<<<<
@@ -22805,7 +22778,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->offset = __pyx_v_offset;
 
-  /* "gosym/_pclntab.pyx":142
+  /* "gosym/_pclntab.pyx":172
  *             raise FormatError("table extends past the end of the file", section=section, offset=offset)
  *         self.offset = offset
  *         self.size = size             # <<<<<<<<<<<<<<
@@ -22814,7 +22787,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   __pyx_v_self->size = __pyx_v_size;
 
-  /* "gosym/_pclntab.pyx":143
+  /* "gosym/_pclntab.pyx":173
  *         self.offset = offset
  *         self.size = size
  *         if size == 0:             # <<<<<<<<<<<<<<
@@ -22826,7 +22799,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   if (unlikely(__pyx_t_5)) {
 
 
-    /* "gosym/_pclntab.pyx":144
+    /* "gosym/_pclntab.pyx":174
  *         self.size = size
  *         if size == 0:
  *             raise FormatError("empty pclntab", section=section, offset=offset)             # <<<<<<<<<<<<<<
@@ -22834,9 +22807,9 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
  *         if rc:
 */
     __pyx_t_7 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 144, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_9, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 174, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_9);
-    __pyx_t_8 = PyLong_FromSsize_t(__pyx_v_offset); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 144, __pyx_L1_error)
+    __pyx_t_8 = PyLong_FromSsize_t(__pyx_v_offset); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 174, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_8);
     #if CYTHON_VECTORCALL
     #endif
@@ -22856,13 +22829,13 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
       PyObject *__pyx_callargs[4] = {__pyx_t_7, __pyx_mstate_global->__pyx_kp_u_empty_pclntab, __pyx_v_section, __pyx_t_8};
       #if CYTHON_VECTORCALL
       __pyx_t_3 = __pyx_mstate_global->__pyx_tuple[2];
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 144, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 174, __pyx_L1_error)
       __Pyx_INCREF(__pyx_t_3);
       #else
       {
         PyObject *__pyx_temp[2] = {__pyx_mstate_global->__pyx_n_u_section, __pyx_mstate_global->__pyx_n_u_offset};
         __pyx_t_3 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 2);
-        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 144, __pyx_L1_error)
+        if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 174, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_3);
       }
       #endif
@@ -22873,14 +22846,14 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 144, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 174, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     __Pyx_Raise(__pyx_t_2, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __PYX_ERR(0, 144, __pyx_L1_error)
+    __PYX_ERR(0, 174, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":143
+    /* "gosym/_pclntab.pyx":173
  *         self.offset = offset
  *         self.size = size
  *         if size == 0:             # <<<<<<<<<<<<<<
@@ -22889,18 +22862,18 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":145
+  /* "gosym/_pclntab.pyx":175
  *         if size == 0:
  *             raise FormatError("empty pclntab", section=section, offset=offset)
  *         rc = gs_pcln_open(&self.t, &self.view[offset], <size_t>size, &e)             # <<<<<<<<<<<<<<
  *         if rc:
  *             self._raise(&e)
 */
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 145, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 175, __pyx_L1_error)}
   __pyx_t_10 = __pyx_v_offset;
   __pyx_v_rc = gs_pcln_open((&__pyx_v_self->t), (&(*((unsigned char const  *) ( /* dim=0 */ (__pyx_v_self->view.data + __pyx_t_10 * __pyx_v_self->view.strides[0]) )))), ((size_t)__pyx_v_size), (&__pyx_v_e));
 
-  /* "gosym/_pclntab.pyx":146
+  /* "gosym/_pclntab.pyx":176
  *             raise FormatError("empty pclntab", section=section, offset=offset)
  *         rc = gs_pcln_open(&self.t, &self.view[offset], <size_t>size, &e)
  *         if rc:             # <<<<<<<<<<<<<<
@@ -22912,17 +22885,17 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   if (__pyx_t_5) {
 
 
-    /* "gosym/_pclntab.pyx":147
+    /* "gosym/_pclntab.pyx":177
  *         rc = gs_pcln_open(&self.t, &self.view[offset], <size_t>size, &e)
  *         if rc:
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  * 
  *     cdef int _raise(self, gs_err *e) except -1:
 */
-    __pyx_t_11 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_11 == ((int)-1))) __PYX_ERR(0, 147, __pyx_L1_error)
+    __pyx_t_11 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_11 == ((int)-1))) __PYX_ERR(0, 177, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":146
+    /* "gosym/_pclntab.pyx":176
  *             raise FormatError("empty pclntab", section=section, offset=offset)
  *         rc = gs_pcln_open(&self.t, &self.view[offset], <size_t>size, &e)
  *         if rc:             # <<<<<<<<<<<<<<
@@ -22931,7 +22904,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":124
+  /* "gosym/_pclntab.pyx":154
  *     function table is sorted (linear in the number of functions, in C).
  *     """
  *     def __cinit__(self, owner, Py_ssize_t offset, Py_ssize_t size, str section="pclntab"):             # <<<<<<<<<<<<<<
@@ -22959,7 +22932,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable___cinit__(struct __pyx_obj_5gosy
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":149
+/* "gosym/_pclntab.pyx":179
  *             self._raise(&e)
  * 
  *     cdef int _raise(self, gs_err *e) except -1:             # <<<<<<<<<<<<<<
@@ -22985,7 +22958,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_raise", 0);
 
-  /* "gosym/_pclntab.pyx":150
+  /* "gosym/_pclntab.pyx":180
  * 
  *     cdef int _raise(self, gs_err *e) except -1:
  *         msg = e.msg.decode() if e.msg != NULL else "malformed table"             # <<<<<<<<<<<<<<
@@ -22997,11 +22970,11 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
   if (__pyx_t_2) {
 
     __pyx_t_3 = __pyx_v_e->msg;
-    __pyx_t_4 = __Pyx_ssize_strlen(__pyx_t_3); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 150, __pyx_L1_error)
-    __pyx_t_5 = __Pyx_decode_c_string(__pyx_t_3, 0, __pyx_t_4, NULL, NULL, NULL); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 150, __pyx_L1_error)
+    __pyx_t_4 = __Pyx_ssize_strlen(__pyx_t_3); if (unlikely(__pyx_t_4 == ((Py_ssize_t)-1))) __PYX_ERR(0, 180, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_decode_c_string(__pyx_t_3, 0, __pyx_t_4, NULL, NULL, NULL); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 180, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
 
-    if (!(likely(PyUnicode_CheckExact(__pyx_t_5)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 150, __pyx_L1_error)
+    if (!(likely(PyUnicode_CheckExact(__pyx_t_5)) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_5))) __PYX_ERR(0, 180, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_5);
     __pyx_t_1 = __pyx_t_5;
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
@@ -23013,7 +22986,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
   __pyx_v_msg = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "gosym/_pclntab.pyx":151
+  /* "gosym/_pclntab.pyx":181
  *     cdef int _raise(self, gs_err *e) except -1:
  *         msg = e.msg.decode() if e.msg != NULL else "malformed table"
  *         raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)             # <<<<<<<<<<<<<<
@@ -23021,9 +22994,9 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
  *     def __dealloc__(self):
 */
   __pyx_t_5 = NULL;
-  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_6, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 181, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_6);
-  __pyx_t_7 = PyLong_FromSsize_t((__pyx_v_self->offset + ((Py_ssize_t)__pyx_v_e->off))); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 151, __pyx_L1_error)
+  __pyx_t_7 = PyLong_FromSsize_t((__pyx_v_self->offset + ((Py_ssize_t)__pyx_v_e->off))); if (unlikely(!__pyx_t_7)) __PYX_ERR(0, 181, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_7);
   #if CYTHON_VECTORCALL
   #endif
@@ -23043,13 +23016,13 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
     PyObject *__pyx_callargs[4] = {__pyx_t_5, __pyx_v_msg, __pyx_v_self->section, __pyx_t_7};
     #if CYTHON_VECTORCALL
     __pyx_t_9 = __pyx_mstate_global->__pyx_tuple[2];
-    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 151, __pyx_L1_error)
+    if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 181, __pyx_L1_error)
     __Pyx_INCREF(__pyx_t_9);
     #else
     {
       PyObject *__pyx_temp[2] = {__pyx_mstate_global->__pyx_n_u_section, __pyx_mstate_global->__pyx_n_u_offset};
       __pyx_t_9 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 2);
-      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 151, __pyx_L1_error)
+      if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 181, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
     }
     #endif
@@ -23060,14 +23033,14 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
     __Pyx_DECREF(__pyx_t_7); __pyx_t_7 = 0;
     __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
-    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 151, __pyx_L1_error)
+    if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 181, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
   }
   __Pyx_Raise(__pyx_t_1, 0, 0, 0);
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-  __PYX_ERR(0, 151, __pyx_L1_error)
+  __PYX_ERR(0, 181, __pyx_L1_error)
 
-  /* "gosym/_pclntab.pyx":149
+  /* "gosym/_pclntab.pyx":179
  *             self._raise(&e)
  * 
  *     cdef int _raise(self, gs_err *e) except -1:             # <<<<<<<<<<<<<<
@@ -23090,7 +23063,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__raise(struct __pyx_obj_5gosym_8_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":153
+/* "gosym/_pclntab.pyx":183
  *         raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -23116,16 +23089,16 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
 
-  /* "gosym/_pclntab.pyx":154
+  /* "gosym/_pclntab.pyx":184
  * 
  *     def __dealloc__(self):
  *         self._free_fnames()             # <<<<<<<<<<<<<<
  *         gs_lookup_cache_free(self._cache)
  *         self._cache = NULL
 */
-  ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_free_fnames(__pyx_v_self); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 154, __pyx_L1_error)
+  ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_free_fnames(__pyx_v_self); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 184, __pyx_L1_error)
 
-  /* "gosym/_pclntab.pyx":155
+  /* "gosym/_pclntab.pyx":185
  *     def __dealloc__(self):
  *         self._free_fnames()
  *         gs_lookup_cache_free(self._cache)             # <<<<<<<<<<<<<<
@@ -23134,7 +23107,7 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
 */
   gs_lookup_cache_free(__pyx_v_self->_cache);
 
-  /* "gosym/_pclntab.pyx":156
+  /* "gosym/_pclntab.pyx":186
  *         self._free_fnames()
  *         gs_lookup_cache_free(self._cache)
  *         self._cache = NULL             # <<<<<<<<<<<<<<
@@ -23143,7 +23116,7 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
 */
   __pyx_v_self->_cache = NULL;
 
-  /* "gosym/_pclntab.pyx":157
+  /* "gosym/_pclntab.pyx":187
  *         gs_lookup_cache_free(self._cache)
  *         self._cache = NULL
  *         free(self.segs)             # <<<<<<<<<<<<<<
@@ -23152,7 +23125,7 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
 */
   free(__pyx_v_self->segs);
 
-  /* "gosym/_pclntab.pyx":158
+  /* "gosym/_pclntab.pyx":188
  *         self._cache = NULL
  *         free(self.segs)
  *         self.segs = NULL             # <<<<<<<<<<<<<<
@@ -23161,7 +23134,7 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
 */
   __pyx_v_self->segs = NULL;
 
-  /* "gosym/_pclntab.pyx":153
+  /* "gosym/_pclntab.pyx":183
  *         raise FormatError(msg, section=self.section, offset=self.offset + <Py_ssize_t>e.off)
  * 
  *     def __dealloc__(self):             # <<<<<<<<<<<<<<
@@ -23177,7 +23150,7 @@ static void __pyx_pf_5gosym_8_pclntab_9PclnTable_2__dealloc__(struct __pyx_obj_5
 
 }
 
-/* "gosym/_pclntab.pyx":160
+/* "gosym/_pclntab.pyx":190
  *         self.segs = NULL
  * 
  *     cdef void _free_fnames(self):             # <<<<<<<<<<<<<<
@@ -23192,7 +23165,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
   uint64_t __pyx_t_3;
   uint64_t __pyx_t_4;
 
-  /* "gosym/_pclntab.pyx":162
+  /* "gosym/_pclntab.pyx":192
  *     cdef void _free_fnames(self):
  *         cdef uint64_t k
  *         if self._fnames != NULL:             # <<<<<<<<<<<<<<
@@ -23204,7 +23177,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":163
+    /* "gosym/_pclntab.pyx":193
  *         cdef uint64_t k
  *         if self._fnames != NULL:
  *             for k in range(self.t.nfunc):             # <<<<<<<<<<<<<<
@@ -23218,7 +23191,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
     for (__pyx_t_4 = 0; __pyx_t_4 < __pyx_t_3; __pyx_t_4+=1) {
       __pyx_v_k = __pyx_t_4;
 
-      /* "gosym/_pclntab.pyx":164
+      /* "gosym/_pclntab.pyx":194
  *         if self._fnames != NULL:
  *             for k in range(self.t.nfunc):
  *                 Py_XDECREF(self._fnames[k])             # <<<<<<<<<<<<<<
@@ -23229,7 +23202,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
     }
 
 
-    /* "gosym/_pclntab.pyx":165
+    /* "gosym/_pclntab.pyx":195
  *             for k in range(self.t.nfunc):
  *                 Py_XDECREF(self._fnames[k])
  *             free(self._fnames)             # <<<<<<<<<<<<<<
@@ -23238,7 +23211,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
 */
     free(__pyx_v_self->_fnames);
 
-    /* "gosym/_pclntab.pyx":166
+    /* "gosym/_pclntab.pyx":196
  *                 Py_XDECREF(self._fnames[k])
  *             free(self._fnames)
  *             self._fnames = NULL             # <<<<<<<<<<<<<<
@@ -23247,7 +23220,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
 */
     __pyx_v_self->_fnames = NULL;
 
-    /* "gosym/_pclntab.pyx":162
+    /* "gosym/_pclntab.pyx":192
  *     cdef void _free_fnames(self):
  *         cdef uint64_t k
  *         if self._fnames != NULL:             # <<<<<<<<<<<<<<
@@ -23256,7 +23229,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":160
+  /* "gosym/_pclntab.pyx":190
  *         self.segs = NULL
  * 
  *     cdef void _free_fnames(self):             # <<<<<<<<<<<<<<
@@ -23269,7 +23242,7 @@ static void __pyx_f_5gosym_8_pclntab_9PclnTable__free_fnames(struct __pyx_obj_5g
 
 }
 
-/* "gosym/_pclntab.pyx":168
+/* "gosym/_pclntab.pyx":198
  *             self._fnames = NULL
  * 
  *     def set_inline(self, int layout, uint64_t gofunc, uint64_t pcln_va, segments):             # <<<<<<<<<<<<<<
@@ -23320,53 +23293,53 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_layout,&__pyx_mstate_global->__pyx_n_u_gofunc,&__pyx_mstate_global->__pyx_n_u_pcln_va,&__pyx_mstate_global->__pyx_n_u_segments,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 168, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 198, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  4:
         values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 168, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 198, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 168, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 198, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 168, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 198, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 168, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 198, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "set_inline", 0) < (0)) __PYX_ERR(0, 168, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "set_inline", 0) < (0)) __PYX_ERR(0, 198, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 4; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("set_inline", 1, 4, 4, i); __PYX_ERR(0, 168, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("set_inline", 1, 4, 4, i); __PYX_ERR(0, 198, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 4)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 168, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 198, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 168, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 198, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 168, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 198, __pyx_L3_error)
       values[3] = __Pyx_ArgRef_FASTCALL(__pyx_args, 3);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 168, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[3])) __PYX_ERR(0, 198, __pyx_L3_error)
     }
-    __pyx_v_layout = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_layout == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 168, __pyx_L3_error)
-    __pyx_v_gofunc = __Pyx_PyLong_As_uint64_t(values[1]); if (unlikely((__pyx_v_gofunc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 168, __pyx_L3_error)
-    __pyx_v_pcln_va = __Pyx_PyLong_As_uint64_t(values[2]); if (unlikely((__pyx_v_pcln_va == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 168, __pyx_L3_error)
+    __pyx_v_layout = __Pyx_PyLong_As_int(values[0]); if (unlikely((__pyx_v_layout == (int)-1) && PyErr_Occurred())) __PYX_ERR(0, 198, __pyx_L3_error)
+    __pyx_v_gofunc = __Pyx_PyLong_As_uint64_t(values[1]); if (unlikely((__pyx_v_gofunc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 198, __pyx_L3_error)
+    __pyx_v_pcln_va = __Pyx_PyLong_As_uint64_t(values[2]); if (unlikely((__pyx_v_pcln_va == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 198, __pyx_L3_error)
     __pyx_v_segments = values[3];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("set_inline", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 168, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("set_inline", 1, 4, 4, __pyx_nargs); __PYX_ERR(0, 198, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23420,27 +23393,27 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("set_inline", 0);
 
-  /* "gosym/_pclntab.pyx":173
+  /* "gosym/_pclntab.pyx":203
  *         the table's address, and the (va, file offset, size) ranges that map
  *         addresses to the file."""
  *         cdef size_t k, n = len(segments)             # <<<<<<<<<<<<<<
  *         self._check()
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):
 */
-  __pyx_t_1 = PyObject_Length(__pyx_v_segments); if (unlikely(__pyx_t_1 == ((Py_ssize_t)-1))) __PYX_ERR(0, 173, __pyx_L1_error)
+  __pyx_t_1 = PyObject_Length(__pyx_v_segments); if (unlikely(__pyx_t_1 == ((Py_ssize_t)-1))) __PYX_ERR(0, 203, __pyx_L1_error)
   __pyx_v_n = __pyx_t_1;
 
-  /* "gosym/_pclntab.pyx":174
+  /* "gosym/_pclntab.pyx":204
  *         addresses to the file."""
  *         cdef size_t k, n = len(segments)
  *         self._check()             # <<<<<<<<<<<<<<
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):
  *             raise ValueError("bad inline record layout")
 */
-  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 174, __pyx_L1_error)
+  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 204, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":175
+  /* "gosym/_pclntab.pyx":205
  *         cdef size_t k, n = len(segments)
  *         self._check()
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):             # <<<<<<<<<<<<<<
@@ -23463,7 +23436,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   if (unlikely(__pyx_t_4)) {
 
 
-    /* "gosym/_pclntab.pyx":176
+    /* "gosym/_pclntab.pyx":206
  *         self._check()
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):
  *             raise ValueError("bad inline record layout")             # <<<<<<<<<<<<<<
@@ -23476,14 +23449,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
       PyObject *__pyx_callargs[2] = {__pyx_t_6, __pyx_mstate_global->__pyx_kp_u_bad_inline_record_layout};
       __pyx_t_5 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_7, (2-__pyx_t_7) | (__pyx_t_7*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_6); __pyx_t_6 = 0;
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 176, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 206, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_5);
     }
     __Pyx_Raise(__pyx_t_5, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-    __PYX_ERR(0, 176, __pyx_L1_error)
+    __PYX_ERR(0, 206, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":175
+    /* "gosym/_pclntab.pyx":205
  *         cdef size_t k, n = len(segments)
  *         self._check()
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):             # <<<<<<<<<<<<<<
@@ -23492,7 +23465,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":177
+  /* "gosym/_pclntab.pyx":207
  *         if layout not in (GS_INL_NONE, GS_INL_20, GS_INL_16):
  *             raise ValueError("bad inline record layout")
  *         free(self.segs)             # <<<<<<<<<<<<<<
@@ -23501,7 +23474,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   free(__pyx_v_self->segs);
 
-  /* "gosym/_pclntab.pyx":178
+  /* "gosym/_pclntab.pyx":208
  *             raise ValueError("bad inline record layout")
  *         free(self.segs)
  *         self.segs = <gs_seg *>calloc(n if n else 1, sizeof(gs_seg))             # <<<<<<<<<<<<<<
@@ -23521,7 +23494,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   __pyx_v_self->segs = ((gs_seg *)calloc(__pyx_t_7, (sizeof(gs_seg))));
 
 
-  /* "gosym/_pclntab.pyx":179
+  /* "gosym/_pclntab.pyx":209
  *         free(self.segs)
  *         self.segs = <gs_seg *>calloc(n if n else 1, sizeof(gs_seg))
  *         if self.segs == NULL:             # <<<<<<<<<<<<<<
@@ -23533,16 +23506,16 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   if (unlikely(__pyx_t_4)) {
 
 
-    /* "gosym/_pclntab.pyx":180
+    /* "gosym/_pclntab.pyx":210
  *         self.segs = <gs_seg *>calloc(n if n else 1, sizeof(gs_seg))
  *         if self.segs == NULL:
  *             raise MemoryError()             # <<<<<<<<<<<<<<
  *         for k in range(n):
  *             va, off, size = segments[k]
 */
-    PyErr_NoMemory(); __PYX_ERR(0, 180, __pyx_L1_error)
+    PyErr_NoMemory(); __PYX_ERR(0, 210, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":179
+    /* "gosym/_pclntab.pyx":209
  *         free(self.segs)
  *         self.segs = <gs_seg *>calloc(n if n else 1, sizeof(gs_seg))
  *         if self.segs == NULL:             # <<<<<<<<<<<<<<
@@ -23551,7 +23524,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":181
+  /* "gosym/_pclntab.pyx":211
  *         if self.segs == NULL:
  *             raise MemoryError()
  *         for k in range(n):             # <<<<<<<<<<<<<<
@@ -23565,14 +23538,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_8; __pyx_t_9+=1) {
     __pyx_v_k = __pyx_t_9;
 
-    /* "gosym/_pclntab.pyx":182
+    /* "gosym/_pclntab.pyx":212
  *             raise MemoryError()
  *         for k in range(n):
  *             va, off, size = segments[k]             # <<<<<<<<<<<<<<
  *             self.segs[k].va = va
  *             self.segs[k].off = off
 */
-    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_segments, __pyx_v_k, size_t, 0, __Pyx_PyLong_FromSize_t, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 182, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_GetItemInt(__pyx_v_segments, __pyx_v_k, size_t, 0, __Pyx_PyLong_FromSize_t, 0, 0, 1, __Pyx_ReferenceSharing_FunctionArgument); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 212, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     if ((likely(PyTuple_CheckExact(__pyx_t_5))) || (PyList_CheckExact(__pyx_t_5))) {
       PyObject* sequence = __pyx_t_5;
@@ -23580,7 +23553,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
       if (unlikely(size != 3)) {
         if (size > 3) __Pyx_RaiseTooManyValuesError(3);
         else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-        __PYX_ERR(0, 182, __pyx_L1_error)
+        __PYX_ERR(0, 212, __pyx_L1_error)
       }
       #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
       if (likely(PyTuple_CheckExact(sequence))) {
@@ -23592,27 +23565,27 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
         __Pyx_INCREF(__pyx_t_11);
       } else {
         __pyx_t_6 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 182, __pyx_L1_error)
+        if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 212, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_6);
         __pyx_t_10 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 182, __pyx_L1_error)
+        if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 212, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_10);
         __pyx_t_11 = __Pyx_PyList_GET_ITEM_REF(sequence, 2, __Pyx_ReferenceSharing_SharedReference);
-        if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 182, __pyx_L1_error)
+        if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 212, __pyx_L1_error)
         __Pyx_XGOTREF(__pyx_t_11);
       }
       #else
-      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 182, __pyx_L1_error)
+      __pyx_t_6 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 212, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_6);
-      __pyx_t_10 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 182, __pyx_L1_error)
+      __pyx_t_10 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 212, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_10);
-      __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 182, __pyx_L1_error)
+      __pyx_t_11 = __Pyx_PySequence_ITEM(sequence, 2); if (unlikely(!__pyx_t_11)) __PYX_ERR(0, 212, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_11);
       #endif
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     } else {
       Py_ssize_t index = -1;
-      __pyx_t_12 = PyObject_GetIter(__pyx_t_5); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 182, __pyx_L1_error)
+      __pyx_t_12 = PyObject_GetIter(__pyx_t_5); if (unlikely(!__pyx_t_12)) __PYX_ERR(0, 212, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_12);
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
       __pyx_t_13 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_12);
@@ -23622,7 +23595,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
       __Pyx_GOTREF(__pyx_t_10);
       index = 2; __pyx_t_11 = __pyx_t_13(__pyx_t_12); if (unlikely(!__pyx_t_11)) goto __pyx_L7_unpacking_failed;
       __Pyx_GOTREF(__pyx_t_11);
-      if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_12), 3) < (0)) __PYX_ERR(0, 182, __pyx_L1_error)
+      if (__Pyx_IternextUnpackEndCheck(__pyx_t_13(__pyx_t_12), 3) < (0)) __PYX_ERR(0, 212, __pyx_L1_error)
       __pyx_t_13 = NULL;
       __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
       goto __pyx_L8_unpacking_done;
@@ -23630,7 +23603,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
       __Pyx_DECREF(__pyx_t_12); __pyx_t_12 = 0;
       __pyx_t_13 = NULL;
       if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-      __PYX_ERR(0, 182, __pyx_L1_error)
+      __PYX_ERR(0, 212, __pyx_L1_error)
       __pyx_L8_unpacking_done:;
     }
     __Pyx_XDECREF_SET(__pyx_v_va, __pyx_t_6);
@@ -23640,60 +23613,60 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
     __Pyx_XDECREF_SET(__pyx_v_size, __pyx_t_11);
     __pyx_t_11 = 0;
 
-    /* "gosym/_pclntab.pyx":183
+    /* "gosym/_pclntab.pyx":213
  *         for k in range(n):
  *             va, off, size = segments[k]
  *             self.segs[k].va = va             # <<<<<<<<<<<<<<
  *             self.segs[k].off = off
  *             self.segs[k].size = size
 */
-    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_va); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 183, __pyx_L1_error)
+    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_va); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 213, __pyx_L1_error)
     (__pyx_v_self->segs[__pyx_v_k]).va = __pyx_t_14;
 
-    /* "gosym/_pclntab.pyx":184
+    /* "gosym/_pclntab.pyx":214
  *             va, off, size = segments[k]
  *             self.segs[k].va = va
  *             self.segs[k].off = off             # <<<<<<<<<<<<<<
  *             self.segs[k].size = size
  *         self.inl.file = &self.view[0]
 */
-    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_off); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 184, __pyx_L1_error)
+    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_off); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 214, __pyx_L1_error)
     (__pyx_v_self->segs[__pyx_v_k]).off = __pyx_t_14;
 
-    /* "gosym/_pclntab.pyx":185
+    /* "gosym/_pclntab.pyx":215
  *             self.segs[k].va = va
  *             self.segs[k].off = off
  *             self.segs[k].size = size             # <<<<<<<<<<<<<<
  *         self.inl.file = &self.view[0]
  *         self.inl.file_len = <size_t>self.view.shape[0]
 */
-    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_size); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 185, __pyx_L1_error)
+    __pyx_t_14 = __Pyx_PyLong_As_uint64_t(__pyx_v_size); if (unlikely((__pyx_t_14 == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 215, __pyx_L1_error)
     (__pyx_v_self->segs[__pyx_v_k]).size = __pyx_t_14;
   }
 
 
-  /* "gosym/_pclntab.pyx":186
+  /* "gosym/_pclntab.pyx":216
  *             self.segs[k].off = off
  *             self.segs[k].size = size
  *         self.inl.file = &self.view[0]             # <<<<<<<<<<<<<<
  *         self.inl.file_len = <size_t>self.view.shape[0]
  *         self.inl.segs = self.segs
 */
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 186, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 216, __pyx_L1_error)}
   __pyx_t_15 = 0;
   __pyx_v_self->inl.file = (&(*((unsigned char const  *) ( /* dim=0 */ (__pyx_v_self->view.data + __pyx_t_15 * __pyx_v_self->view.strides[0]) ))));
 
-  /* "gosym/_pclntab.pyx":187
+  /* "gosym/_pclntab.pyx":217
  *             self.segs[k].size = size
  *         self.inl.file = &self.view[0]
  *         self.inl.file_len = <size_t>self.view.shape[0]             # <<<<<<<<<<<<<<
  *         self.inl.segs = self.segs
  *         self.inl.nsegs = n
 */
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 187, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 217, __pyx_L1_error)}
   __pyx_v_self->inl.file_len = ((size_t)(__pyx_v_self->view.shape[0]));
 
-  /* "gosym/_pclntab.pyx":188
+  /* "gosym/_pclntab.pyx":218
  *         self.inl.file = &self.view[0]
  *         self.inl.file_len = <size_t>self.view.shape[0]
  *         self.inl.segs = self.segs             # <<<<<<<<<<<<<<
@@ -23704,7 +23677,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 
   __pyx_v_self->inl.segs = __pyx_t_16;
 
-  /* "gosym/_pclntab.pyx":189
+  /* "gosym/_pclntab.pyx":219
  *         self.inl.file_len = <size_t>self.view.shape[0]
  *         self.inl.segs = self.segs
  *         self.inl.nsegs = n             # <<<<<<<<<<<<<<
@@ -23713,7 +23686,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.nsegs = __pyx_v_n;
 
-  /* "gosym/_pclntab.pyx":190
+  /* "gosym/_pclntab.pyx":220
  *         self.inl.segs = self.segs
  *         self.inl.nsegs = n
  *         self.inl.gofunc = gofunc             # <<<<<<<<<<<<<<
@@ -23722,7 +23695,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.gofunc = __pyx_v_gofunc;
 
-  /* "gosym/_pclntab.pyx":191
+  /* "gosym/_pclntab.pyx":221
  *         self.inl.nsegs = n
  *         self.inl.gofunc = gofunc
  *         self.inl.pcln_va = pcln_va             # <<<<<<<<<<<<<<
@@ -23731,7 +23704,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.pcln_va = __pyx_v_pcln_va;
 
-  /* "gosym/_pclntab.pyx":192
+  /* "gosym/_pclntab.pyx":222
  *         self.inl.gofunc = gofunc
  *         self.inl.pcln_va = pcln_va
  *         self.inl.layout = layout             # <<<<<<<<<<<<<<
@@ -23740,7 +23713,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.layout = __pyx_v_layout;
 
-  /* "gosym/_pclntab.pyx":194
+  /* "gosym/_pclntab.pyx":224
  *         self.inl.layout = layout
  *         # runtime/funcdata.h: FUNCDATA_InlTree moved from 4 to 3 in Go 1.16.
  *         self.inl.funcdata_inltree = (GS_FUNCDATA_INLTREE_GO113 if self.t.version == GS_VER12             # <<<<<<<<<<<<<<
@@ -23754,7 +23727,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
     __pyx_t_17 = GS_FUNCDATA_INLTREE_GO113;
   } else {
 
-    /* "gosym/_pclntab.pyx":195
+    /* "gosym/_pclntab.pyx":225
  *         # runtime/funcdata.h: FUNCDATA_InlTree moved from 4 to 3 in Go 1.16.
  *         self.inl.funcdata_inltree = (GS_FUNCDATA_INLTREE_GO113 if self.t.version == GS_VER12
  *                                      else GS_FUNCDATA_INLTREE_GO116)             # <<<<<<<<<<<<<<
@@ -23766,7 +23739,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   }
 
 
-  /* "gosym/_pclntab.pyx":194
+  /* "gosym/_pclntab.pyx":224
  *         self.inl.layout = layout
  *         # runtime/funcdata.h: FUNCDATA_InlTree moved from 4 to 3 in Go 1.16.
  *         self.inl.funcdata_inltree = (GS_FUNCDATA_INLTREE_GO113 if self.t.version == GS_VER12             # <<<<<<<<<<<<<<
@@ -23775,7 +23748,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.funcdata_inltree = __pyx_t_17;
 
-  /* "gosym/_pclntab.pyx":196
+  /* "gosym/_pclntab.pyx":226
  *         self.inl.funcdata_inltree = (GS_FUNCDATA_INLTREE_GO113 if self.t.version == GS_VER12
  *                                      else GS_FUNCDATA_INLTREE_GO116)
  *         self.inl.pcdata_inlindex = GS_PCDATA_INLTREEINDEX             # <<<<<<<<<<<<<<
@@ -23784,7 +23757,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   __pyx_v_self->inl.pcdata_inlindex = GS_PCDATA_INLTREEINDEX;
 
-  /* "gosym/_pclntab.pyx":197
+  /* "gosym/_pclntab.pyx":227
  *                                      else GS_FUNCDATA_INLTREE_GO116)
  *         self.inl.pcdata_inlindex = GS_PCDATA_INLTREEINDEX
  *         gs_lookup_cache_clear(self._cache)             # <<<<<<<<<<<<<<
@@ -23793,7 +23766,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
 */
   gs_lookup_cache_clear(__pyx_v_self->_cache);
 
-  /* "gosym/_pclntab.pyx":168
+  /* "gosym/_pclntab.pyx":198
  *             self._fnames = NULL
  * 
  *     def set_inline(self, int layout, uint64_t gofunc, uint64_t pcln_va, segments):             # <<<<<<<<<<<<<<
@@ -23823,7 +23796,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4set_inline(struct __pyx_o
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":199
+/* "gosym/_pclntab.pyx":229
  *         gs_lookup_cache_clear(self._cache)
  * 
  *     def inline_failed(self, exc):             # <<<<<<<<<<<<<<
@@ -23871,32 +23844,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_exc,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 199, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 229, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 199, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 229, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "inline_failed", 0) < (0)) __PYX_ERR(0, 199, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "inline_failed", 0) < (0)) __PYX_ERR(0, 229, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("inline_failed", 1, 1, 1, i); __PYX_ERR(0, 199, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("inline_failed", 1, 1, 1, i); __PYX_ERR(0, 229, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 199, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 229, __pyx_L3_error)
     }
     __pyx_v_exc = values[0];
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("inline_failed", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 199, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("inline_failed", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 229, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -23930,16 +23903,16 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("inline_failed", 0);
 
-  /* "gosym/_pclntab.pyx":204
+  /* "gosym/_pclntab.pyx":234
  *         frames (lookup, frames, symbolize, inline_tree_offset) raises a copy
  *         of it, the same way every time."""
  *         if not isinstance(exc, GosymError):             # <<<<<<<<<<<<<<
  *             raise TypeError("inline_failed takes a GosymError")
  *         self.inl.layout = GS_INL_NONE
 */
-  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_GosymError); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 204, __pyx_L1_error)
+  __Pyx_GetModuleGlobalName(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_GosymError); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 234, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = PyObject_IsInstance(__pyx_v_exc, __pyx_t_1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 204, __pyx_L1_error)
+  __pyx_t_2 = PyObject_IsInstance(__pyx_v_exc, __pyx_t_1); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 234, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __pyx_t_3 = (!__pyx_t_2);
 
@@ -23947,7 +23920,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
   if (unlikely(__pyx_t_3)) {
 
 
-    /* "gosym/_pclntab.pyx":205
+    /* "gosym/_pclntab.pyx":235
  *         of it, the same way every time."""
  *         if not isinstance(exc, GosymError):
  *             raise TypeError("inline_failed takes a GosymError")             # <<<<<<<<<<<<<<
@@ -23960,14 +23933,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
       PyObject *__pyx_callargs[2] = {__pyx_t_4, __pyx_mstate_global->__pyx_kp_u_inline_failed_takes_a_GosymError};
       __pyx_t_1 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_TypeError)), __pyx_callargs+__pyx_t_5, (2-__pyx_t_5) | (__pyx_t_5*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
-      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 205, __pyx_L1_error)
+      if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 235, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_1);
     }
     __Pyx_Raise(__pyx_t_1, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
-    __PYX_ERR(0, 205, __pyx_L1_error)
+    __PYX_ERR(0, 235, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":204
+    /* "gosym/_pclntab.pyx":234
  *         frames (lookup, frames, symbolize, inline_tree_offset) raises a copy
  *         of it, the same way every time."""
  *         if not isinstance(exc, GosymError):             # <<<<<<<<<<<<<<
@@ -23976,7 +23949,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
 */
   }
 
-  /* "gosym/_pclntab.pyx":206
+  /* "gosym/_pclntab.pyx":236
  *         if not isinstance(exc, GosymError):
  *             raise TypeError("inline_failed takes a GosymError")
  *         self.inl.layout = GS_INL_NONE             # <<<<<<<<<<<<<<
@@ -23985,7 +23958,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
 */
   __pyx_v_self->inl.layout = GS_INL_NONE;
 
-  /* "gosym/_pclntab.pyx":207
+  /* "gosym/_pclntab.pyx":237
  *             raise TypeError("inline_failed takes a GosymError")
  *         self.inl.layout = GS_INL_NONE
  *         self._inl_failure = exc             # <<<<<<<<<<<<<<
@@ -23997,7 +23970,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
   __Pyx_GOTREF(__pyx_v_self->_inl_failure);
   __Pyx_DECREF_SET(__pyx_v_self->_inl_failure, __pyx_v_exc);
 
-  /* "gosym/_pclntab.pyx":208
+  /* "gosym/_pclntab.pyx":238
  *         self.inl.layout = GS_INL_NONE
  *         self._inl_failure = exc
  *         gs_lookup_cache_clear(self._cache)             # <<<<<<<<<<<<<<
@@ -24006,7 +23979,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
 */
   gs_lookup_cache_clear(__pyx_v_self->_cache);
 
-  /* "gosym/_pclntab.pyx":199
+  /* "gosym/_pclntab.pyx":229
  *         gs_lookup_cache_clear(self._cache)
  * 
  *     def inline_failed(self, exc):             # <<<<<<<<<<<<<<
@@ -24028,7 +24001,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6inline_failed(struct __py
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":210
+/* "gosym/_pclntab.pyx":240
  *         gs_lookup_cache_clear(self._cache)
  * 
  *     cdef int _inline_ok(self) except -1:             # <<<<<<<<<<<<<<
@@ -24054,7 +24027,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_inline_ok", 0);
 
-  /* "gosym/_pclntab.pyx":212
+  /* "gosym/_pclntab.pyx":242
  *     cdef int _inline_ok(self) except -1:
  *         cdef object cls, args
  *         if self._inl_failure is None:             # <<<<<<<<<<<<<<
@@ -24065,7 +24038,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":213
+    /* "gosym/_pclntab.pyx":243
  *         cdef object cls, args
  *         if self._inl_failure is None:
  *             return 0             # <<<<<<<<<<<<<<
@@ -24078,7 +24051,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
     }
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":212
+    /* "gosym/_pclntab.pyx":242
  *     cdef int _inline_ok(self) except -1:
  *         cdef object cls, args
  *         if self._inl_failure is None:             # <<<<<<<<<<<<<<
@@ -24087,7 +24060,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
 */
   }
 
-  /* "gosym/_pclntab.pyx":214
+  /* "gosym/_pclntab.pyx":244
  *         if self._inl_failure is None:
  *             return 0
  *         cls, args = self._inl_failure.__reduce__()[:2]             # <<<<<<<<<<<<<<
@@ -24101,10 +24074,10 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
     PyObject *__pyx_callargs[2] = {__pyx_t_3, NULL};
     __pyx_t_2 = __Pyx_PyObject_FastCallMethod((PyObject*)__pyx_mstate_global->__pyx_n_u_reduce, __pyx_callargs+__pyx_t_4, (1-__pyx_t_4) | (1*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
     __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 214, __pyx_L1_error)
+    if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
   }
-  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_t_2, 0, 2, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 0, 1, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 214, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyObject_GetSlice(__pyx_t_2, 0, 2, NULL, NULL, &__pyx_mstate_global->__pyx_slice[1], 0, 1, 0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 244, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   if ((likely(PyTuple_CheckExact(__pyx_t_3))) || (PyList_CheckExact(__pyx_t_3))) {
@@ -24113,7 +24086,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
     if (unlikely(size != 2)) {
       if (size > 2) __Pyx_RaiseTooManyValuesError(2);
       else if (size >= 0) __Pyx_RaiseNeedMoreValuesError(size);
-      __PYX_ERR(0, 214, __pyx_L1_error)
+      __PYX_ERR(0, 244, __pyx_L1_error)
     }
     #if CYTHON_ASSUME_SAFE_MACROS && !CYTHON_AVOID_BORROWED_REFS
     if (likely(PyTuple_CheckExact(sequence))) {
@@ -24123,22 +24096,22 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
       __Pyx_INCREF(__pyx_t_5);
     } else {
       __pyx_t_2 = __Pyx_PyList_GET_ITEM_REF(sequence, 0, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 214, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_2);
       __pyx_t_5 = __Pyx_PyList_GET_ITEM_REF(sequence, 1, __Pyx_ReferenceSharing_SharedReference);
-      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 214, __pyx_L1_error)
+      if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 244, __pyx_L1_error)
       __Pyx_XGOTREF(__pyx_t_5);
     }
     #else
-    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 214, __pyx_L1_error)
+    __pyx_t_2 = __Pyx_PySequence_ITEM(sequence, 0); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
-    __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 214, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PySequence_ITEM(sequence, 1); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     #endif
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   } else {
     Py_ssize_t index = -1;
-    __pyx_t_6 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 214, __pyx_L1_error)
+    __pyx_t_6 = PyObject_GetIter(__pyx_t_3); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 244, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __pyx_t_7 = (CYTHON_COMPILING_IN_LIMITED_API) ? PyIter_Next : __Pyx_PyObject_GetIterNextFunc(__pyx_t_6);
@@ -24146,7 +24119,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
     __Pyx_GOTREF(__pyx_t_2);
     index = 1; __pyx_t_5 = __pyx_t_7(__pyx_t_6); if (unlikely(!__pyx_t_5)) goto __pyx_L4_unpacking_failed;
     __Pyx_GOTREF(__pyx_t_5);
-    if (__Pyx_IternextUnpackEndCheck(__pyx_t_7(__pyx_t_6), 2) < (0)) __PYX_ERR(0, 214, __pyx_L1_error)
+    if (__Pyx_IternextUnpackEndCheck(__pyx_t_7(__pyx_t_6), 2) < (0)) __PYX_ERR(0, 244, __pyx_L1_error)
     __pyx_t_7 = NULL;
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     goto __pyx_L5_unpacking_done;
@@ -24154,7 +24127,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
     __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
     __pyx_t_7 = NULL;
     if (__Pyx_IterFinish() == 0) __Pyx_RaiseNeedMoreValuesError(index);
-    __PYX_ERR(0, 214, __pyx_L1_error)
+    __PYX_ERR(0, 244, __pyx_L1_error)
     __pyx_L5_unpacking_done:;
   }
   __pyx_v_cls = __pyx_t_2;
@@ -24162,34 +24135,34 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
   __pyx_v_args = __pyx_t_5;
   __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":215
+  /* "gosym/_pclntab.pyx":245
  *             return 0
  *         cls, args = self._inl_failure.__reduce__()[:2]
  *         err = cls(*args)             # <<<<<<<<<<<<<<
  *         err.path = self._inl_failure.path
  *         raise err
 */
-  __pyx_t_3 = __Pyx_PySequence_Tuple(__pyx_v_args); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 215, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PySequence_Tuple(__pyx_v_args); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 245, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyObject_Call(__pyx_v_cls, __pyx_t_3, NULL); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 215, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_Call(__pyx_v_cls, __pyx_t_3, NULL); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 245, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
   __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
   __pyx_v_err = __pyx_t_5;
   __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":216
+  /* "gosym/_pclntab.pyx":246
  *         cls, args = self._inl_failure.__reduce__()[:2]
  *         err = cls(*args)
  *         err.path = self._inl_failure.path             # <<<<<<<<<<<<<<
  *         raise err
  * 
 */
-  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->_inl_failure, __pyx_mstate_global->__pyx_n_u_path); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 216, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyObject_GetAttrStr(__pyx_v_self->_inl_failure, __pyx_mstate_global->__pyx_n_u_path); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 246, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (__Pyx_PyObject_SetAttrStr(__pyx_v_err, __pyx_mstate_global->__pyx_n_u_path, __pyx_t_5) < (0)) __PYX_ERR(0, 216, __pyx_L1_error)
+  if (__Pyx_PyObject_SetAttrStr(__pyx_v_err, __pyx_mstate_global->__pyx_n_u_path, __pyx_t_5) < (0)) __PYX_ERR(0, 246, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":217
+  /* "gosym/_pclntab.pyx":247
  *         err = cls(*args)
  *         err.path = self._inl_failure.path
  *         raise err             # <<<<<<<<<<<<<<
@@ -24197,9 +24170,9 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
  *     @property
 */
   __Pyx_Raise(__pyx_v_err, 0, 0, 0);
-  __PYX_ERR(0, 217, __pyx_L1_error)
+  __PYX_ERR(0, 247, __pyx_L1_error)
 
-  /* "gosym/_pclntab.pyx":210
+  /* "gosym/_pclntab.pyx":240
  *         gs_lookup_cache_clear(self._cache)
  * 
  *     cdef int _inline_ok(self) except -1:             # <<<<<<<<<<<<<<
@@ -24224,7 +24197,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__inline_ok(struct __pyx_obj_5gosy
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":219
+/* "gosym/_pclntab.pyx":249
  *         raise err
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -24257,24 +24230,24 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_13inline_layout___get__(st
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":222
+  /* "gosym/_pclntab.pyx":252
  *     def inline_layout(self):
  *         """inline_layout is 16 or 20 (record size) when inline expansion is on, else 0."""
  *         self._check()             # <<<<<<<<<<<<<<
  *         return self.inl.layout
  * 
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 222, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 252, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":223
+  /* "gosym/_pclntab.pyx":253
  *         """inline_layout is 16 or 20 (record size) when inline expansion is on, else 0."""
  *         self._check()
  *         return self.inl.layout             # <<<<<<<<<<<<<<
  * 
  *     def inline_tree_offset(self, uint64_t i):
 */
-  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->inl.layout); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 223, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->inl.layout); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 253, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -24287,7 +24260,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_13inline_layout___get__(st
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":219
+  /* "gosym/_pclntab.pyx":249
  *         raise err
  * 
  *     @property             # <<<<<<<<<<<<<<
@@ -24306,7 +24279,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_13inline_layout___get__(st
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":225
+/* "gosym/_pclntab.pyx":255
  *         return self.inl.layout
  * 
  *     def inline_tree_offset(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -24354,32 +24327,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 225, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 255, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 225, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 255, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "inline_tree_offset", 0) < (0)) __PYX_ERR(0, 225, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "inline_tree_offset", 0) < (0)) __PYX_ERR(0, 255, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("inline_tree_offset", 1, 1, 1, i); __PYX_ERR(0, 225, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("inline_tree_offset", 1, 1, 1, i); __PYX_ERR(0, 255, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 225, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 255, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 225, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 255, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("inline_tree_offset", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 225, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("inline_tree_offset", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 255, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24418,17 +24391,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("inline_tree_offset", 0);
 
-  /* "gosym/_pclntab.pyx":230
+  /* "gosym/_pclntab.pyx":260
  *         cdef gs_err e
  *         cdef size_t off
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 230, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 260, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":231
+  /* "gosym/_pclntab.pyx":261
  *         cdef size_t off
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -24440,7 +24413,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":232
+    /* "gosym/_pclntab.pyx":262
  *         self._check()
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -24448,7 +24421,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
  *         if gs_pcln_func(&self.t, i, &f, &e):
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 232, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 262, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -24456,14 +24429,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 232, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 262, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 232, __pyx_L1_error)
+    __PYX_ERR(0, 262, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":231
+    /* "gosym/_pclntab.pyx":261
  *         cdef size_t off
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -24472,17 +24445,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
 */
   }
 
-  /* "gosym/_pclntab.pyx":233
+  /* "gosym/_pclntab.pyx":263
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         self._inline_ok()             # <<<<<<<<<<<<<<
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_inline_ok(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 233, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_inline_ok(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 263, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":234
+  /* "gosym/_pclntab.pyx":264
  *             raise IndexError(i)
  *         self._inline_ok()
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -24494,17 +24467,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":235
+    /* "gosym/_pclntab.pyx":265
  *         self._inline_ok()
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
  *             self._raise(&e)
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 235, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 265, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":234
+    /* "gosym/_pclntab.pyx":264
  *             raise IndexError(i)
  *         self._inline_ok()
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -24513,7 +24486,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
 */
   }
 
-  /* "gosym/_pclntab.pyx":236
+  /* "gosym/_pclntab.pyx":266
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)
  *         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):             # <<<<<<<<<<<<<<
@@ -24525,17 +24498,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":237
+    /* "gosym/_pclntab.pyx":267
  *             self._raise(&e)
  *         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         return off
  * 
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 237, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 267, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":236
+    /* "gosym/_pclntab.pyx":266
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)
  *         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):             # <<<<<<<<<<<<<<
@@ -24544,14 +24517,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
 */
   }
 
-  /* "gosym/_pclntab.pyx":238
+  /* "gosym/_pclntab.pyx":268
  *         if gs_inl_tree_off(&self.t, &self.inl, &f, &off, &e):
  *             self._raise(&e)
  *         return off             # <<<<<<<<<<<<<<
  * 
  *     def frames(self, uint64_t pc):
 */
-  __pyx_t_3 = __Pyx_PyLong_FromSize_t(__pyx_v_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 238, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_FromSize_t(__pyx_v_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 268, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -24564,7 +24537,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":225
+  /* "gosym/_pclntab.pyx":255
  *         return self.inl.layout
  * 
  *     def inline_tree_offset(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -24588,7 +24561,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8inline_tree_offset(struct
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":240
+/* "gosym/_pclntab.pyx":270
  *         return off
  * 
  *     def frames(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -24636,32 +24609,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pc,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 240, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 270, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 240, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 270, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "frames", 0) < (0)) __PYX_ERR(0, 240, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "frames", 0) < (0)) __PYX_ERR(0, 270, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("frames", 1, 1, 1, i); __PYX_ERR(0, 240, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("frames", 1, 1, 1, i); __PYX_ERR(0, 270, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 240, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 270, __pyx_L3_error)
     }
-    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 240, __pyx_L3_error)
+    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 270, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("frames", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 240, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("frames", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 270, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -24692,14 +24665,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10frames(struct __pyx_obj_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("frames", 0);
 
-  /* "gosym/_pclntab.pyx":245
+  /* "gosym/_pclntab.pyx":275
  *         malformed data.  lookup() without the checkpoints: every table is
  *         walked from the function's entry (a reference for lookup)."""
  *         return self._expand(pc, False)             # <<<<<<<<<<<<<<
  * 
  *     cdef list _expand(self, uint64_t pc, bint cached):
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_expand(__pyx_v_self, __pyx_v_pc, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 245, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_expand(__pyx_v_self, __pyx_v_pc, 0); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 275, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -24712,7 +24685,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10frames(struct __pyx_obj_
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":240
+  /* "gosym/_pclntab.pyx":270
  *         return off
  * 
  *     def frames(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -24731,7 +24704,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10frames(struct __pyx_obj_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":247
+/* "gosym/_pclntab.pyx":277
  *         return self._expand(pc, False)
  * 
  *     cdef list _expand(self, uint64_t pc, bint cached):             # <<<<<<<<<<<<<<
@@ -24765,27 +24738,27 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_expand", 0);
 
-  /* "gosym/_pclntab.pyx":253
+  /* "gosym/_pclntab.pyx":283
  *         cdef Frame fr
  *         cdef int64_t i
  *         self._check()             # <<<<<<<<<<<<<<
  *         self._inline_ok()
  *         i = gs_pcln_find(&self.t, pc)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 253, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 283, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":254
+  /* "gosym/_pclntab.pyx":284
  *         cdef int64_t i
  *         self._check()
  *         self._inline_ok()             # <<<<<<<<<<<<<<
  *         i = gs_pcln_find(&self.t, pc)
  *         if i < 0:
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_inline_ok(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 254, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_inline_ok(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 284, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":255
+  /* "gosym/_pclntab.pyx":285
  *         self._check()
  *         self._inline_ok()
  *         i = gs_pcln_find(&self.t, pc)             # <<<<<<<<<<<<<<
@@ -24794,7 +24767,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
 */
   __pyx_v_i = gs_pcln_find((&__pyx_v_self->t), __pyx_v_pc);
 
-  /* "gosym/_pclntab.pyx":256
+  /* "gosym/_pclntab.pyx":286
  *         self._inline_ok()
  *         i = gs_pcln_find(&self.t, pc)
  *         if i < 0:             # <<<<<<<<<<<<<<
@@ -24806,14 +24779,14 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":257
+    /* "gosym/_pclntab.pyx":287
  *         i = gs_pcln_find(&self.t, pc)
  *         if i < 0:
  *             return []             # <<<<<<<<<<<<<<
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
  *                           buf, GS_INL_MAX_DEPTH, &n, &e):
 */
-    __pyx_t_3 = PyList_New(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 257, __pyx_L1_error)
+    __pyx_t_3 = PyList_New(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 287, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     {
       PyObject *__pyx_temp;
@@ -24826,7 +24799,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
     __pyx_t_3 = 0;
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":256
+    /* "gosym/_pclntab.pyx":286
  *         self._inline_ok()
  *         i = gs_pcln_find(&self.t, pc)
  *         if i < 0:             # <<<<<<<<<<<<<<
@@ -24835,7 +24808,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":258
+  /* "gosym/_pclntab.pyx":288
  *         if i < 0:
  *             return []
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,             # <<<<<<<<<<<<<<
@@ -24850,7 +24823,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
     __pyx_t_4 = NULL;
   }
 
-  /* "gosym/_pclntab.pyx":259
+  /* "gosym/_pclntab.pyx":289
  *             return []
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
  *                           buf, GS_INL_MAX_DEPTH, &n, &e):             # <<<<<<<<<<<<<<
@@ -24861,7 +24834,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
 
 
 
-  /* "gosym/_pclntab.pyx":258
+  /* "gosym/_pclntab.pyx":288
  *         if i < 0:
  *             return []
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,             # <<<<<<<<<<<<<<
@@ -24871,17 +24844,17 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":260
+    /* "gosym/_pclntab.pyx":290
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
  *                           buf, GS_INL_MAX_DEPTH, &n, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         out = []
  *         for k in range(n):
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 260, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 290, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":258
+    /* "gosym/_pclntab.pyx":288
  *         if i < 0:
  *             return []
  *         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,             # <<<<<<<<<<<<<<
@@ -24890,19 +24863,19 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":261
+  /* "gosym/_pclntab.pyx":291
  *                           buf, GS_INL_MAX_DEPTH, &n, &e):
  *             self._raise(&e)
  *         out = []             # <<<<<<<<<<<<<<
  *         for k in range(n):
  *             if buf[k].inlined:
 */
-  __pyx_t_3 = PyList_New(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 261, __pyx_L1_error)
+  __pyx_t_3 = PyList_New(0); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 291, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_out = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "gosym/_pclntab.pyx":262
+  /* "gosym/_pclntab.pyx":292
  *             self._raise(&e)
  *         out = []
  *         for k in range(n):             # <<<<<<<<<<<<<<
@@ -24916,7 +24889,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   for (__pyx_t_7 = 0; __pyx_t_7 < __pyx_t_6; __pyx_t_7+=1) {
     __pyx_v_k = __pyx_t_7;
 
-    /* "gosym/_pclntab.pyx":263
+    /* "gosym/_pclntab.pyx":293
  *         out = []
  *         for k in range(n):
  *             if buf[k].inlined:             # <<<<<<<<<<<<<<
@@ -24928,42 +24901,42 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
     if (__pyx_t_2) {
 
 
-      /* "gosym/_pclntab.pyx":264
+      /* "gosym/_pclntab.pyx":294
  *         for k in range(n):
  *             if buf[k].inlined:
  *                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),             # <<<<<<<<<<<<<<
  *                             buf[k].line, buf[k].start_line, None)
- *                 fr.inlined = True
+ *                 fr._inlined = True
 */
-      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_name(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).name_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 264, __pyx_L1_error)
+      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_name(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).name_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 294, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
-      __pyx_t_8 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).file_off); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 264, __pyx_L1_error)
+      __pyx_t_8 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).file_off); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 294, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
 
-      /* "gosym/_pclntab.pyx":265
+      /* "gosym/_pclntab.pyx":295
  *             if buf[k].inlined:
  *                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
  *                             buf[k].line, buf[k].start_line, None)             # <<<<<<<<<<<<<<
- *                 fr.inlined = True
+ *                 fr._inlined = True
  *             else:
 */
-      __pyx_t_9 = ((PyObject *)__pyx_f_5gosym_8_pclntab__frame(((PyObject*)__pyx_t_3), ((PyObject*)__pyx_t_8), (__pyx_v_buf[__pyx_v_k]).line, (__pyx_v_buf[__pyx_v_k]).start_line, Py_None)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 264, __pyx_L1_error)
+      __pyx_t_9 = ((PyObject *)__pyx_f_5gosym_8_pclntab__frame(((PyObject*)__pyx_t_3), ((PyObject*)__pyx_t_8), (__pyx_v_buf[__pyx_v_k]).line, (__pyx_v_buf[__pyx_v_k]).start_line, Py_None)); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 294, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
       __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __Pyx_XDECREF_SET(__pyx_v_fr, ((struct __pyx_obj_5gosym_8_pclntab_Frame *)__pyx_t_9));
       __pyx_t_9 = 0;
 
-      /* "gosym/_pclntab.pyx":266
+      /* "gosym/_pclntab.pyx":296
  *                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
  *                             buf[k].line, buf[k].start_line, None)
- *                 fr.inlined = True             # <<<<<<<<<<<<<<
+ *                 fr._inlined = True             # <<<<<<<<<<<<<<
  *             else:
  *                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
 */
-      __pyx_v_fr->inlined = 1;
+      __pyx_v_fr->_inlined = 1;
 
-      /* "gosym/_pclntab.pyx":263
+      /* "gosym/_pclntab.pyx":293
  *         out = []
  *         for k in range(n):
  *             if buf[k].inlined:             # <<<<<<<<<<<<<<
@@ -24973,37 +24946,37 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
       goto __pyx_L7;
     }
 
-    /* "gosym/_pclntab.pyx":268
- *                 fr.inlined = True
+    /* "gosym/_pclntab.pyx":298
+ *                 fr._inlined = True
  *             else:
  *                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),             # <<<<<<<<<<<<<<
  *                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
  *             out.append(fr)
 */
     /*else*/ {
-      __pyx_t_9 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, ((uint64_t)__pyx_v_i), (__pyx_v_buf[__pyx_v_k]).name_off); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 268, __pyx_L1_error)
+      __pyx_t_9 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, ((uint64_t)__pyx_v_i), (__pyx_v_buf[__pyx_v_k]).name_off); if (unlikely(!__pyx_t_9)) __PYX_ERR(0, 298, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_9);
-      __pyx_t_8 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).file_off); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 268, __pyx_L1_error)
+      __pyx_t_8 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_buf[__pyx_v_k]).file_off); if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 298, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_8);
 
-      /* "gosym/_pclntab.pyx":269
+      /* "gosym/_pclntab.pyx":299
  *             else:
  *                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
  *                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))             # <<<<<<<<<<<<<<
  *             out.append(fr)
  *         return out
 */
-      __pyx_t_3 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), ((uint64_t)__pyx_v_i))); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 269, __pyx_L1_error)
+      __pyx_t_3 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), ((uint64_t)__pyx_v_i))); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 299, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
 
-      /* "gosym/_pclntab.pyx":268
- *                 fr.inlined = True
+      /* "gosym/_pclntab.pyx":298
+ *                 fr._inlined = True
  *             else:
  *                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),             # <<<<<<<<<<<<<<
  *                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
  *             out.append(fr)
 */
-      __pyx_t_10 = ((PyObject *)__pyx_f_5gosym_8_pclntab__frame(((PyObject*)__pyx_t_9), ((PyObject*)__pyx_t_8), (__pyx_v_buf[__pyx_v_k]).line, (__pyx_v_buf[__pyx_v_k]).start_line, __pyx_t_3)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 268, __pyx_L1_error)
+      __pyx_t_10 = ((PyObject *)__pyx_f_5gosym_8_pclntab__frame(((PyObject*)__pyx_t_9), ((PyObject*)__pyx_t_8), (__pyx_v_buf[__pyx_v_k]).line, (__pyx_v_buf[__pyx_v_k]).start_line, __pyx_t_3)); if (unlikely(!__pyx_t_10)) __PYX_ERR(0, 298, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_10);
       __Pyx_DECREF(__pyx_t_9); __pyx_t_9 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
@@ -25013,19 +24986,19 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
     }
     __pyx_L7:;
 
-    /* "gosym/_pclntab.pyx":270
+    /* "gosym/_pclntab.pyx":300
  *                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
  *                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
  *             out.append(fr)             # <<<<<<<<<<<<<<
  *         return out
  * 
 */
-    __pyx_t_11 = __Pyx_PyList_Append(__pyx_v_out, ((PyObject *)__pyx_v_fr)); if (unlikely(__pyx_t_11 == ((int)-1))) __PYX_ERR(0, 270, __pyx_L1_error)
+    __pyx_t_11 = __Pyx_PyList_Append(__pyx_v_out, ((PyObject *)__pyx_v_fr)); if (unlikely(__pyx_t_11 == ((int)-1))) __PYX_ERR(0, 300, __pyx_L1_error)
 
   }
 
 
-  /* "gosym/_pclntab.pyx":271
+  /* "gosym/_pclntab.pyx":301
  *                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
  *             out.append(fr)
  *         return out             # <<<<<<<<<<<<<<
@@ -25043,7 +25016,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":247
+  /* "gosym/_pclntab.pyx":277
  *         return self._expand(pc, False)
  * 
  *     cdef list _expand(self, uint64_t pc, bint cached):             # <<<<<<<<<<<<<<
@@ -25072,7 +25045,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__expand(struct __pyx_obj_5g
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":273
+/* "gosym/_pclntab.pyx":303
  *         return out
  * 
  *     def release(self):             # <<<<<<<<<<<<<<
@@ -25132,16 +25105,16 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("release", 0);
 
-  /* "gosym/_pclntab.pyx":275
+  /* "gosym/_pclntab.pyx":305
  *     def release(self):
  *         """release drops the buffer reference so the owner (an mmap) can close."""
  *         self._free_fnames()             # <<<<<<<<<<<<<<
  *         gs_lookup_cache_clear(self._cache)
  *         self.inl.layout = GS_INL_NONE
 */
-  ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_free_fnames(__pyx_v_self); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 275, __pyx_L1_error)
+  ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_free_fnames(__pyx_v_self); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 305, __pyx_L1_error)
 
-  /* "gosym/_pclntab.pyx":276
+  /* "gosym/_pclntab.pyx":306
  *         """release drops the buffer reference so the owner (an mmap) can close."""
  *         self._free_fnames()
  *         gs_lookup_cache_clear(self._cache)             # <<<<<<<<<<<<<<
@@ -25150,7 +25123,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
 */
   gs_lookup_cache_clear(__pyx_v_self->_cache);
 
-  /* "gosym/_pclntab.pyx":277
+  /* "gosym/_pclntab.pyx":307
  *         self._free_fnames()
  *         gs_lookup_cache_clear(self._cache)
  *         self.inl.layout = GS_INL_NONE             # <<<<<<<<<<<<<<
@@ -25159,7 +25132,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
 */
   __pyx_v_self->inl.layout = GS_INL_NONE;
 
-  /* "gosym/_pclntab.pyx":278
+  /* "gosym/_pclntab.pyx":308
  *         gs_lookup_cache_clear(self._cache)
  *         self.inl.layout = GS_INL_NONE
  *         self.inl.file = NULL             # <<<<<<<<<<<<<<
@@ -25168,20 +25141,20 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
 */
   __pyx_v_self->inl.file = NULL;
 
-  /* "gosym/_pclntab.pyx":279
+  /* "gosym/_pclntab.pyx":309
  *         self.inl.layout = GS_INL_NONE
  *         self.inl.file = NULL
  *         self.view = None             # <<<<<<<<<<<<<<
  *         self.owner = None
  * 
 */
-  __pyx_t_1 = __Pyx_PyObject_to_MemoryviewSlice_ds_unsigned_char__const__(Py_None, 0); if (unlikely(!__pyx_t_1.memview)) __PYX_ERR(0, 279, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyObject_to_MemoryviewSlice_ds_unsigned_char__const__(Py_None, 0); if (unlikely(!__pyx_t_1.memview)) __PYX_ERR(0, 309, __pyx_L1_error)
   __PYX_XCLEAR_MEMVIEW(&__pyx_v_self->view, 0);
   __pyx_v_self->view = __pyx_t_1;
   __pyx_t_1.memview = NULL;
   __pyx_t_1.data = NULL;
 
-  /* "gosym/_pclntab.pyx":280
+  /* "gosym/_pclntab.pyx":310
  *         self.inl.file = NULL
  *         self.view = None
  *         self.owner = None             # <<<<<<<<<<<<<<
@@ -25193,7 +25166,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
   __Pyx_GOTREF(__pyx_v_self->owner);
   __Pyx_DECREF_SET(__pyx_v_self->owner, Py_None);
 
-  /* "gosym/_pclntab.pyx":273
+  /* "gosym/_pclntab.pyx":303
  *         return out
  * 
  *     def release(self):             # <<<<<<<<<<<<<<
@@ -25214,7 +25187,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_12release(struct __pyx_obj
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":282
+/* "gosym/_pclntab.pyx":312
  *         self.owner = None
  * 
  *     cdef int _check(self) except -1:             # <<<<<<<<<<<<<<
@@ -25234,20 +25207,20 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__check(struct __pyx_obj_5gosym_8_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_check", 0);
 
-  /* "gosym/_pclntab.pyx":283
+  /* "gosym/_pclntab.pyx":313
  * 
  *     cdef int _check(self) except -1:
  *         if self.view is None:             # <<<<<<<<<<<<<<
  *             raise ValueError("operation on a closed binary")
  *         return 0
 */
-  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 283, __pyx_L1_error)}
+  if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 313, __pyx_L1_error)}
   __pyx_t_1 = (((PyObject *) __pyx_v_self->view.memview) == Py_None);
 
   if (unlikely(__pyx_t_1)) {
 
 
-    /* "gosym/_pclntab.pyx":284
+    /* "gosym/_pclntab.pyx":314
  *     cdef int _check(self) except -1:
  *         if self.view is None:
  *             raise ValueError("operation on a closed binary")             # <<<<<<<<<<<<<<
@@ -25260,14 +25233,14 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__check(struct __pyx_obj_5gosym_8_
       PyObject *__pyx_callargs[2] = {__pyx_t_3, __pyx_mstate_global->__pyx_kp_u_operation_on_a_closed_binary};
       __pyx_t_2 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_ValueError)), __pyx_callargs+__pyx_t_4, (2-__pyx_t_4) | (__pyx_t_4*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_3); __pyx_t_3 = 0;
-      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 284, __pyx_L1_error)
+      if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 314, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_2);
     }
     __Pyx_Raise(__pyx_t_2, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-    __PYX_ERR(0, 284, __pyx_L1_error)
+    __PYX_ERR(0, 314, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":283
+    /* "gosym/_pclntab.pyx":313
  * 
  *     cdef int _check(self) except -1:
  *         if self.view is None:             # <<<<<<<<<<<<<<
@@ -25276,7 +25249,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__check(struct __pyx_obj_5gosym_8_
 */
   }
 
-  /* "gosym/_pclntab.pyx":285
+  /* "gosym/_pclntab.pyx":315
  *         if self.view is None:
  *             raise ValueError("operation on a closed binary")
  *         return 0             # <<<<<<<<<<<<<<
@@ -25289,7 +25262,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__check(struct __pyx_obj_5gosym_8_
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":282
+  /* "gosym/_pclntab.pyx":312
  *         self.owner = None
  * 
  *     cdef int _check(self) except -1:             # <<<<<<<<<<<<<<
@@ -25309,7 +25282,7 @@ static int __pyx_f_5gosym_8_pclntab_9PclnTable__check(struct __pyx_obj_5gosym_8_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":288
+/* "gosym/_pclntab.pyx":318
  * 
  *     # header facts
  *     @property             # <<<<<<<<<<<<<<
@@ -25341,14 +25314,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7version___get__(struct __
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":290
+  /* "gosym/_pclntab.pyx":320
  *     @property
  *     def version(self):
  *         return self.t.version             # <<<<<<<<<<<<<<
  *     @property
  *     def magic(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.version); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 290, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.version); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 320, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25361,7 +25334,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7version___get__(struct __
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":288
+  /* "gosym/_pclntab.pyx":318
  * 
  *     # header facts
  *     @property             # <<<<<<<<<<<<<<
@@ -25380,7 +25353,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7version___get__(struct __
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":291
+/* "gosym/_pclntab.pyx":321
  *     def version(self):
  *         return self.t.version
  *     @property             # <<<<<<<<<<<<<<
@@ -25412,14 +25385,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5magic___get__(struct __py
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":293
+  /* "gosym/_pclntab.pyx":323
  *     @property
  *     def magic(self):
  *         return self.t.magic             # <<<<<<<<<<<<<<
  *     @property
  *     def quantum(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_uint32_t(__pyx_v_self->t.magic); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 293, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_uint32_t(__pyx_v_self->t.magic); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25432,7 +25405,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5magic___get__(struct __py
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":291
+  /* "gosym/_pclntab.pyx":321
  *     def version(self):
  *         return self.t.version
  *     @property             # <<<<<<<<<<<<<<
@@ -25451,7 +25424,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5magic___get__(struct __py
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":294
+/* "gosym/_pclntab.pyx":324
  *     def magic(self):
  *         return self.t.magic
  *     @property             # <<<<<<<<<<<<<<
@@ -25483,14 +25456,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7quantum___get__(struct __
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":296
+  /* "gosym/_pclntab.pyx":326
  *     @property
  *     def quantum(self):
  *         return self.t.quantum             # <<<<<<<<<<<<<<
  *     @property
  *     def ptr_size(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.quantum); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 296, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.quantum); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 326, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25503,7 +25476,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7quantum___get__(struct __
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":294
+  /* "gosym/_pclntab.pyx":324
  *     def magic(self):
  *         return self.t.magic
  *     @property             # <<<<<<<<<<<<<<
@@ -25522,7 +25495,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_7quantum___get__(struct __
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":297
+/* "gosym/_pclntab.pyx":327
  *     def quantum(self):
  *         return self.t.quantum
  *     @property             # <<<<<<<<<<<<<<
@@ -25554,14 +25527,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8ptr_size___get__(struct _
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":299
+  /* "gosym/_pclntab.pyx":329
  *     @property
  *     def ptr_size(self):
  *         return self.t.ptr_size             # <<<<<<<<<<<<<<
  *     @property
  *     def big_endian(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.ptr_size); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 299, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_int(__pyx_v_self->t.ptr_size); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 329, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25574,7 +25547,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8ptr_size___get__(struct _
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":297
+  /* "gosym/_pclntab.pyx":327
  *     def quantum(self):
  *         return self.t.quantum
  *     @property             # <<<<<<<<<<<<<<
@@ -25593,7 +25566,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_8ptr_size___get__(struct _
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":300
+/* "gosym/_pclntab.pyx":330
  *     def ptr_size(self):
  *         return self.t.ptr_size
  *     @property             # <<<<<<<<<<<<<<
@@ -25625,14 +25598,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10big_endian___get__(struc
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":302
+  /* "gosym/_pclntab.pyx":332
  *     @property
  *     def big_endian(self):
  *         return bool(self.t.rd.big_endian)             # <<<<<<<<<<<<<<
  *     @property
  *     def nfunc(self):
 */
-  __pyx_t_1 = __Pyx_PyBool_FromLong((!(!(__pyx_v_self->t.rd.big_endian != 0)))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 302, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyBool_FromLong((!(!(__pyx_v_self->t.rd.big_endian != 0)))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 332, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25645,7 +25618,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10big_endian___get__(struc
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":300
+  /* "gosym/_pclntab.pyx":330
  *     def ptr_size(self):
  *         return self.t.ptr_size
  *     @property             # <<<<<<<<<<<<<<
@@ -25664,7 +25637,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_10big_endian___get__(struc
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":303
+/* "gosym/_pclntab.pyx":333
  *     def big_endian(self):
  *         return bool(self.t.rd.big_endian)
  *     @property             # <<<<<<<<<<<<<<
@@ -25697,24 +25670,24 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5nfunc___get__(struct __py
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":305
+  /* "gosym/_pclntab.pyx":335
  *     @property
  *     def nfunc(self):
  *         self._check()             # <<<<<<<<<<<<<<
  *         return self.t.nfunc
  *     @property
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 305, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 335, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":306
+  /* "gosym/_pclntab.pyx":336
  *     def nfunc(self):
  *         self._check()
  *         return self.t.nfunc             # <<<<<<<<<<<<<<
  *     @property
  *     def nfiles(self):
 */
-  __pyx_t_2 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.nfunc); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 306, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.nfunc); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 336, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -25727,7 +25700,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5nfunc___get__(struct __py
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":303
+  /* "gosym/_pclntab.pyx":333
  *     def big_endian(self):
  *         return bool(self.t.rd.big_endian)
  *     @property             # <<<<<<<<<<<<<<
@@ -25746,7 +25719,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5nfunc___get__(struct __py
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":307
+/* "gosym/_pclntab.pyx":337
  *         self._check()
  *         return self.t.nfunc
  *     @property             # <<<<<<<<<<<<<<
@@ -25778,14 +25751,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6nfiles___get__(struct __p
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":309
+  /* "gosym/_pclntab.pyx":339
  *     @property
  *     def nfiles(self):
  *         return self.t.nfiles             # <<<<<<<<<<<<<<
  *     @property
  *     def header_text_start(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.nfiles); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 309, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.nfiles); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 339, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25798,7 +25771,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6nfiles___get__(struct __p
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":307
+  /* "gosym/_pclntab.pyx":337
  *         self._check()
  *         return self.t.nfunc
  *     @property             # <<<<<<<<<<<<<<
@@ -25817,7 +25790,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6nfiles___get__(struct __p
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":310
+/* "gosym/_pclntab.pyx":340
  *     def nfiles(self):
  *         return self.t.nfiles
  *     @property             # <<<<<<<<<<<<<<
@@ -25849,14 +25822,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_17header_text_start___get_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":312
+  /* "gosym/_pclntab.pyx":342
  *     @property
  *     def header_text_start(self):
  *         return self.t.hdr_text_start             # <<<<<<<<<<<<<<
  *     @property
  *     def layout(self):
 */
-  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.hdr_text_start); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 312, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.hdr_text_start); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 342, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -25869,7 +25842,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_17header_text_start___get_
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":310
+  /* "gosym/_pclntab.pyx":340
  *     def nfiles(self):
  *         return self.t.nfiles
  *     @property             # <<<<<<<<<<<<<<
@@ -25888,7 +25861,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_17header_text_start___get_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":313
+/* "gosym/_pclntab.pyx":343
  *     def header_text_start(self):
  *         return self.t.hdr_text_start
  *     @property             # <<<<<<<<<<<<<<
@@ -25921,58 +25894,58 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6layout___get__(struct __p
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":316
+  /* "gosym/_pclntab.pyx":346
  *     def layout(self):
  *         """layout gives the table offsets the header declares (for cost reports)."""
  *         return {"funcname": self.t.funcname_off, "cu": self.t.cu_off, "filetab": self.t.filetab_off,             # <<<<<<<<<<<<<<
  *                 "pctab": self.t.pctab_off, "funcdata": self.t.funcdata_off,
  *                 "functab": self.t.functab_off, "functab_field": self.t.functab_field}
 */
-  __pyx_t_1 = __Pyx_PyDict_NewPresized(7); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyDict_NewPresized(7); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.funcname_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.funcname_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_funcname, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_funcname, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.cu_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.cu_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_cu, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_cu, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.filetab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 316, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.filetab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_filetab, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_filetab, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":317
+  /* "gosym/_pclntab.pyx":347
  *         """layout gives the table offsets the header declares (for cost reports)."""
  *         return {"funcname": self.t.funcname_off, "cu": self.t.cu_off, "filetab": self.t.filetab_off,
  *                 "pctab": self.t.pctab_off, "funcdata": self.t.funcdata_off,             # <<<<<<<<<<<<<<
  *                 "functab": self.t.functab_off, "functab_field": self.t.functab_field}
  * 
 */
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.pctab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 317, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.pctab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 347, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_pctab, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_pctab, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.funcdata_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 317, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.funcdata_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 347, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_funcdata, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_funcdata, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":318
+  /* "gosym/_pclntab.pyx":348
  *         return {"funcname": self.t.funcname_off, "cu": self.t.cu_off, "filetab": self.t.filetab_off,
  *                 "pctab": self.t.pctab_off, "funcdata": self.t.funcdata_off,
  *                 "functab": self.t.functab_off, "functab_field": self.t.functab_field}             # <<<<<<<<<<<<<<
  * 
  *     property text_base:
 */
-  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.functab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 318, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_FromSize_t(__pyx_v_self->t.functab_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 348, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_functab, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_functab, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
-  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->t.functab_field); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 318, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_From_int(__pyx_v_self->t.functab_field); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 348, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
-  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_functab_field, __pyx_t_2) < (0)) __PYX_ERR(0, 316, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_1, __pyx_mstate_global->__pyx_n_u_functab_field, __pyx_t_2) < (0)) __PYX_ERR(0, 346, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
   {
     PyObject *__pyx_temp;
@@ -25985,7 +25958,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6layout___get__(struct __p
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":313
+  /* "gosym/_pclntab.pyx":343
  *     def header_text_start(self):
  *         return self.t.hdr_text_start
  *     @property             # <<<<<<<<<<<<<<
@@ -26005,7 +25978,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6layout___get__(struct __p
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":322
+/* "gosym/_pclntab.pyx":352
  *     property text_base:
  *         """text_base is the address added to 32-bit entry offsets (1.18+)."""
  *         def __get__(self):             # <<<<<<<<<<<<<<
@@ -26037,14 +26010,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base___get__(struct 
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("__get__", 0);
 
-  /* "gosym/_pclntab.pyx":323
+  /* "gosym/_pclntab.pyx":353
  *         """text_base is the address added to 32-bit entry offsets (1.18+)."""
  *         def __get__(self):
  *             return self.t.text_base             # <<<<<<<<<<<<<<
  *         def __set__(self, uint64_t value):
  *             self.t.text_base = value
 */
-  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.text_base); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 323, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_PyLong_From_uint64_t(__pyx_v_self->t.text_base); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 353, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -26057,7 +26030,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base___get__(struct 
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":322
+  /* "gosym/_pclntab.pyx":352
  *     property text_base:
  *         """text_base is the address added to 32-bit entry offsets (1.18+)."""
  *         def __get__(self):             # <<<<<<<<<<<<<<
@@ -26076,7 +26049,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base___get__(struct 
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":324
+/* "gosym/_pclntab.pyx":354
  *         def __get__(self):
  *             return self.t.text_base
  *         def __set__(self, uint64_t value):             # <<<<<<<<<<<<<<
@@ -26097,7 +26070,7 @@ static int __pyx_pw_5gosym_8_pclntab_9PclnTable_9text_base_3__set__(PyObject *__
   __Pyx_RefNannySetupContext("__set__ (wrapper)", 0);
   __pyx_kwvalues = __Pyx_KwValues_VARARGS(__pyx_args, __pyx_nargs);
   assert(__pyx_arg_value); {
-    __pyx_v_value = __Pyx_PyLong_As_uint64_t(__pyx_arg_value); if (unlikely((__pyx_v_value == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 324, __pyx_L3_error)
+    __pyx_v_value = __Pyx_PyLong_As_uint64_t(__pyx_arg_value); if (unlikely((__pyx_v_value == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 354, __pyx_L3_error)
   }
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -26116,7 +26089,7 @@ static int __pyx_pw_5gosym_8_pclntab_9PclnTable_9text_base_3__set__(PyObject *__
 static int __pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base_2__set__(struct __pyx_obj_5gosym_8_pclntab_PclnTable *__pyx_v_self, uint64_t __pyx_v_value) {
   int __pyx_r;
 
-  /* "gosym/_pclntab.pyx":325
+  /* "gosym/_pclntab.pyx":355
  *             return self.t.text_base
  *         def __set__(self, uint64_t value):
  *             self.t.text_base = value             # <<<<<<<<<<<<<<
@@ -26125,7 +26098,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base_2__set__(struct __pyx
 */
   __pyx_v_self->t.text_base = __pyx_v_value;
 
-  /* "gosym/_pclntab.pyx":326
+  /* "gosym/_pclntab.pyx":356
  *         def __set__(self, uint64_t value):
  *             self.t.text_base = value
  *             gs_lookup_cache_clear(self._cache)             # <<<<<<<<<<<<<<
@@ -26134,7 +26107,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base_2__set__(struct __pyx
 */
   gs_lookup_cache_clear(__pyx_v_self->_cache);
 
-  /* "gosym/_pclntab.pyx":324
+  /* "gosym/_pclntab.pyx":354
  *         def __get__(self):
  *             return self.t.text_base
  *         def __set__(self, uint64_t value):             # <<<<<<<<<<<<<<
@@ -26149,7 +26122,7 @@ static int __pyx_pf_5gosym_8_pclntab_9PclnTable_9text_base_2__set__(struct __pyx
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":328
+/* "gosym/_pclntab.pyx":358
  *             gs_lookup_cache_clear(self._cache)
  * 
  *     def check_sorted(self):             # <<<<<<<<<<<<<<
@@ -26212,17 +26185,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("check_sorted", 0);
 
-  /* "gosym/_pclntab.pyx":332
+  /* "gosym/_pclntab.pyx":362
  *         cdef gs_err e
  *         cdef int rc
  *         self._check()             # <<<<<<<<<<<<<<
  *         with nogil:
  *             rc = gs_pcln_check_sorted(&self.t, &e)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 332, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 362, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":333
+  /* "gosym/_pclntab.pyx":363
  *         cdef int rc
  *         self._check()
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -26235,7 +26208,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
       __Pyx_FastGIL_Remember();
       /*try:*/ {
 
-        /* "gosym/_pclntab.pyx":334
+        /* "gosym/_pclntab.pyx":364
  *         self._check()
  *         with nogil:
  *             rc = gs_pcln_check_sorted(&self.t, &e)             # <<<<<<<<<<<<<<
@@ -26245,7 +26218,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
         __pyx_v_rc = gs_pcln_check_sorted((&__pyx_v_self->t), (&__pyx_v_e));
       }
 
-      /* "gosym/_pclntab.pyx":333
+      /* "gosym/_pclntab.pyx":363
  *         cdef int rc
  *         self._check()
  *         with nogil:             # <<<<<<<<<<<<<<
@@ -26262,7 +26235,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
       }
   }
 
-  /* "gosym/_pclntab.pyx":335
+  /* "gosym/_pclntab.pyx":365
  *         with nogil:
  *             rc = gs_pcln_check_sorted(&self.t, &e)
  *         if rc:             # <<<<<<<<<<<<<<
@@ -26274,17 +26247,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":336
+    /* "gosym/_pclntab.pyx":366
  *             rc = gs_pcln_check_sorted(&self.t, &e)
  *         if rc:
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  * 
  *     def entry(self, uint64_t i):
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 336, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 366, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":335
+    /* "gosym/_pclntab.pyx":365
  *         with nogil:
  *             rc = gs_pcln_check_sorted(&self.t, &e)
  *         if rc:             # <<<<<<<<<<<<<<
@@ -26293,7 +26266,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
 */
   }
 
-  /* "gosym/_pclntab.pyx":328
+  /* "gosym/_pclntab.pyx":358
  *             gs_lookup_cache_clear(self._cache)
  * 
  *     def check_sorted(self):             # <<<<<<<<<<<<<<
@@ -26315,7 +26288,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_14check_sorted(struct __py
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":338
+/* "gosym/_pclntab.pyx":368
  *             self._raise(&e)
  * 
  *     def entry(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -26363,32 +26336,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 338, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 368, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 338, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 368, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "entry", 0) < (0)) __PYX_ERR(0, 338, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "entry", 0) < (0)) __PYX_ERR(0, 368, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("entry", 1, 1, 1, i); __PYX_ERR(0, 338, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("entry", 1, 1, 1, i); __PYX_ERR(0, 368, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 338, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 368, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 338, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 368, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("entry", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 338, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("entry", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 368, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -26424,17 +26397,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("entry", 0);
 
-  /* "gosym/_pclntab.pyx":340
+  /* "gosym/_pclntab.pyx":370
  *     def entry(self, uint64_t i):
  *         """entry returns function i's entry pc; entry(nfunc) is the end of the last."""
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i > self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 340, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 370, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":341
+  /* "gosym/_pclntab.pyx":371
  *         """entry returns function i's entry pc; entry(nfunc) is the end of the last."""
  *         self._check()
  *         if i > self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -26446,7 +26419,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":342
+    /* "gosym/_pclntab.pyx":372
  *         self._check()
  *         if i > self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -26454,7 +26427,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
  * 
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 342, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 372, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -26462,14 +26435,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 342, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 372, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 342, __pyx_L1_error)
+    __PYX_ERR(0, 372, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":341
+    /* "gosym/_pclntab.pyx":371
  *         """entry returns function i's entry pc; entry(nfunc) is the end of the last."""
  *         self._check()
  *         if i > self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -26478,14 +26451,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
 */
   }
 
-  /* "gosym/_pclntab.pyx":343
+  /* "gosym/_pclntab.pyx":373
  *         if i > self.t.nfunc:
  *             raise IndexError(i)
  *         return gs_pcln_entry(&self.t, i)             # <<<<<<<<<<<<<<
  * 
  *     def find(self, uint64_t pc):
 */
-  __pyx_t_3 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), __pyx_v_i)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 343, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), __pyx_v_i)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 373, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -26498,7 +26471,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":338
+  /* "gosym/_pclntab.pyx":368
  *             self._raise(&e)
  * 
  *     def entry(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -26519,7 +26492,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_16entry(struct __pyx_obj_5
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":345
+/* "gosym/_pclntab.pyx":375
  *         return gs_pcln_entry(&self.t, i)
  * 
  *     def find(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -26567,32 +26540,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pc,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 345, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 375, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 345, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 375, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "find", 0) < (0)) __PYX_ERR(0, 345, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "find", 0) < (0)) __PYX_ERR(0, 375, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("find", 1, 1, 1, i); __PYX_ERR(0, 345, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("find", 1, 1, 1, i); __PYX_ERR(0, 375, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 345, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 375, __pyx_L3_error)
     }
-    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 345, __pyx_L3_error)
+    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 375, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("find", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 345, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("find", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 375, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -26624,24 +26597,24 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_18find(struct __pyx_obj_5g
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("find", 0);
 
-  /* "gosym/_pclntab.pyx":347
+  /* "gosym/_pclntab.pyx":377
  *     def find(self, uint64_t pc):
  *         """find returns the index of the function containing pc, or -1 (binary search)."""
  *         self._check()             # <<<<<<<<<<<<<<
  *         return gs_pcln_find(&self.t, pc)
  * 
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 347, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 377, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":348
+  /* "gosym/_pclntab.pyx":378
  *         """find returns the index of the function containing pc, or -1 (binary search)."""
  *         self._check()
  *         return gs_pcln_find(&self.t, pc)             # <<<<<<<<<<<<<<
  * 
  *     cdef str _name(self, int32_t name_off):
 */
-  __pyx_t_2 = __Pyx_PyLong_From_int64_t(gs_pcln_find((&__pyx_v_self->t), __pyx_v_pc)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 348, __pyx_L1_error)
+  __pyx_t_2 = __Pyx_PyLong_From_int64_t(gs_pcln_find((&__pyx_v_self->t), __pyx_v_pc)); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 378, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -26654,7 +26627,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_18find(struct __pyx_obj_5g
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":345
+  /* "gosym/_pclntab.pyx":375
  *         return gs_pcln_entry(&self.t, i)
  * 
  *     def find(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -26673,7 +26646,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_18find(struct __pyx_obj_5g
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":350
+/* "gosym/_pclntab.pyx":380
  *         return gs_pcln_find(&self.t, pc)
  * 
  *     cdef str _name(self, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -26696,19 +26669,19 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_name", 0);
 
-  /* "gosym/_pclntab.pyx":354
+  /* "gosym/_pclntab.pyx":384
  *         cdef size_t n
  *         cdef gs_err e
  *         v = self._names.get(<size_t><uint32_t>name_off)             # <<<<<<<<<<<<<<
  *         if v is None:
  *             if gs_pcln_name(&self.t, name_off, &s, &n, &e):
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_names->__pyx_vtab)->get(__pyx_v_self->_names, ((size_t)((uint32_t)__pyx_v_name_off))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 354, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_names->__pyx_vtab)->get(__pyx_v_self->_names, ((size_t)((uint32_t)__pyx_v_name_off))); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 384, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   __pyx_v_v = __pyx_t_1;
   __pyx_t_1 = 0;
 
-  /* "gosym/_pclntab.pyx":355
+  /* "gosym/_pclntab.pyx":385
  *         cdef gs_err e
  *         v = self._names.get(<size_t><uint32_t>name_off)
  *         if v is None:             # <<<<<<<<<<<<<<
@@ -26719,7 +26692,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":356
+    /* "gosym/_pclntab.pyx":386
  *         v = self._names.get(<size_t><uint32_t>name_off)
  *         if v is None:
  *             if gs_pcln_name(&self.t, name_off, &s, &n, &e):             # <<<<<<<<<<<<<<
@@ -26731,17 +26704,17 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
     if (__pyx_t_2) {
 
 
-      /* "gosym/_pclntab.pyx":357
+      /* "gosym/_pclntab.pyx":387
  *         if v is None:
  *             if gs_pcln_name(&self.t, name_off, &s, &n, &e):
  *                 self._raise(&e)             # <<<<<<<<<<<<<<
  *             v = _decode(s, n)
  *             self._names.put(<size_t><uint32_t>name_off, v)
 */
-      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 357, __pyx_L1_error)
+      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(0, 387, __pyx_L1_error)
 
 
-      /* "gosym/_pclntab.pyx":356
+      /* "gosym/_pclntab.pyx":386
  *         v = self._names.get(<size_t><uint32_t>name_off)
  *         if v is None:
  *             if gs_pcln_name(&self.t, name_off, &s, &n, &e):             # <<<<<<<<<<<<<<
@@ -26750,28 +26723,28 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
 */
     }
 
-    /* "gosym/_pclntab.pyx":358
+    /* "gosym/_pclntab.pyx":388
  *             if gs_pcln_name(&self.t, name_off, &s, &n, &e):
  *                 self._raise(&e)
  *             v = _decode(s, n)             # <<<<<<<<<<<<<<
  *             self._names.put(<size_t><uint32_t>name_off, v)
  *         return <str>v
 */
-    __pyx_t_1 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 358, __pyx_L1_error)
+    __pyx_t_1 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 388, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_1);
     __Pyx_DECREF_SET(__pyx_v_v, __pyx_t_1);
     __pyx_t_1 = 0;
 
-    /* "gosym/_pclntab.pyx":359
+    /* "gosym/_pclntab.pyx":389
  *                 self._raise(&e)
  *             v = _decode(s, n)
  *             self._names.put(<size_t><uint32_t>name_off, v)             # <<<<<<<<<<<<<<
  *         return <str>v
  * 
 */
-    ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_names->__pyx_vtab)->put(__pyx_v_self->_names, ((size_t)((uint32_t)__pyx_v_name_off)), __pyx_v_v); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 359, __pyx_L1_error)
+    ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_names->__pyx_vtab)->put(__pyx_v_self->_names, ((size_t)((uint32_t)__pyx_v_name_off)), __pyx_v_v); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 389, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":355
+    /* "gosym/_pclntab.pyx":385
  *         cdef gs_err e
  *         v = self._names.get(<size_t><uint32_t>name_off)
  *         if v is None:             # <<<<<<<<<<<<<<
@@ -26780,7 +26753,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
 */
   }
 
-  /* "gosym/_pclntab.pyx":360
+  /* "gosym/_pclntab.pyx":390
  *             v = _decode(s, n)
  *             self._names.put(<size_t><uint32_t>name_off, v)
  *         return <str>v             # <<<<<<<<<<<<<<
@@ -26798,7 +26771,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":350
+  /* "gosym/_pclntab.pyx":380
  *         return gs_pcln_find(&self.t, pc)
  * 
  *     cdef str _name(self, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -26821,7 +26794,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__name(struct __pyx_obj_5gos
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":362
+/* "gosym/_pclntab.pyx":392
  *         return <str>v
  * 
  *     cdef str _fname(self, uint64_t i, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -26845,7 +26818,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_fname", 0);
 
-  /* "gosym/_pclntab.pyx":368
+  /* "gosym/_pclntab.pyx":398
  *         cdef gs_err e
  *         cdef PyObject *p
  *         if self._fnames == NULL:             # <<<<<<<<<<<<<<
@@ -26857,7 +26830,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":369
+    /* "gosym/_pclntab.pyx":399
  *         cdef PyObject *p
  *         if self._fnames == NULL:
  *             self._fnames = <PyObject **>calloc(self.t.nfunc + 1, sizeof(PyObject *))             # <<<<<<<<<<<<<<
@@ -26866,7 +26839,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
     __pyx_v_self->_fnames = ((PyObject **)calloc((__pyx_v_self->t.nfunc + 1), (sizeof(PyObject *))));
 
-    /* "gosym/_pclntab.pyx":370
+    /* "gosym/_pclntab.pyx":400
  *         if self._fnames == NULL:
  *             self._fnames = <PyObject **>calloc(self.t.nfunc + 1, sizeof(PyObject *))
  *             if self._fnames == NULL:             # <<<<<<<<<<<<<<
@@ -26878,16 +26851,16 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
     if (unlikely(__pyx_t_1)) {
 
 
-      /* "gosym/_pclntab.pyx":371
+      /* "gosym/_pclntab.pyx":401
  *             self._fnames = <PyObject **>calloc(self.t.nfunc + 1, sizeof(PyObject *))
  *             if self._fnames == NULL:
  *                 raise MemoryError()             # <<<<<<<<<<<<<<
  *         p = self._fnames[i]
  *         if p != NULL:
 */
-      PyErr_NoMemory(); __PYX_ERR(0, 371, __pyx_L1_error)
+      PyErr_NoMemory(); __PYX_ERR(0, 401, __pyx_L1_error)
 
-      /* "gosym/_pclntab.pyx":370
+      /* "gosym/_pclntab.pyx":400
  *         if self._fnames == NULL:
  *             self._fnames = <PyObject **>calloc(self.t.nfunc + 1, sizeof(PyObject *))
  *             if self._fnames == NULL:             # <<<<<<<<<<<<<<
@@ -26896,7 +26869,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
     }
 
-    /* "gosym/_pclntab.pyx":368
+    /* "gosym/_pclntab.pyx":398
  *         cdef gs_err e
  *         cdef PyObject *p
  *         if self._fnames == NULL:             # <<<<<<<<<<<<<<
@@ -26905,7 +26878,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   }
 
-  /* "gosym/_pclntab.pyx":372
+  /* "gosym/_pclntab.pyx":402
  *             if self._fnames == NULL:
  *                 raise MemoryError()
  *         p = self._fnames[i]             # <<<<<<<<<<<<<<
@@ -26914,7 +26887,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   __pyx_v_p = (__pyx_v_self->_fnames[__pyx_v_i]);
 
-  /* "gosym/_pclntab.pyx":373
+  /* "gosym/_pclntab.pyx":403
  *                 raise MemoryError()
  *         p = self._fnames[i]
  *         if p != NULL:             # <<<<<<<<<<<<<<
@@ -26926,7 +26899,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":374
+    /* "gosym/_pclntab.pyx":404
  *         p = self._fnames[i]
  *         if p != NULL:
  *             return <str>p             # <<<<<<<<<<<<<<
@@ -26944,7 +26917,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
     }
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":373
+    /* "gosym/_pclntab.pyx":403
  *                 raise MemoryError()
  *         p = self._fnames[i]
  *         if p != NULL:             # <<<<<<<<<<<<<<
@@ -26953,7 +26926,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   }
 
-  /* "gosym/_pclntab.pyx":375
+  /* "gosym/_pclntab.pyx":405
  *         if p != NULL:
  *             return <str>p
  *         if gs_pcln_name(&self.t, name_off, &s, &n, &e):             # <<<<<<<<<<<<<<
@@ -26965,17 +26938,17 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":376
+    /* "gosym/_pclntab.pyx":406
  *             return <str>p
  *         if gs_pcln_name(&self.t, name_off, &s, &n, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         v = _decode(s, n)
  *         Py_XINCREF(<PyObject *>v)
 */
-    __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 376, __pyx_L1_error)
+    __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_2 == ((int)-1))) __PYX_ERR(0, 406, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":375
+    /* "gosym/_pclntab.pyx":405
  *         if p != NULL:
  *             return <str>p
  *         if gs_pcln_name(&self.t, name_off, &s, &n, &e):             # <<<<<<<<<<<<<<
@@ -26984,19 +26957,19 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   }
 
-  /* "gosym/_pclntab.pyx":377
+  /* "gosym/_pclntab.pyx":407
  *         if gs_pcln_name(&self.t, name_off, &s, &n, &e):
  *             self._raise(&e)
  *         v = _decode(s, n)             # <<<<<<<<<<<<<<
  *         Py_XINCREF(<PyObject *>v)
  *         self._fnames[i] = <PyObject *>v
 */
-  __pyx_t_3 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 377, __pyx_L1_error)
+  __pyx_t_3 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 407, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __pyx_v_v = ((PyObject*)__pyx_t_3);
   __pyx_t_3 = 0;
 
-  /* "gosym/_pclntab.pyx":378
+  /* "gosym/_pclntab.pyx":408
  *             self._raise(&e)
  *         v = _decode(s, n)
  *         Py_XINCREF(<PyObject *>v)             # <<<<<<<<<<<<<<
@@ -27005,7 +26978,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   Py_XINCREF(((PyObject *)__pyx_v_v));
 
-  /* "gosym/_pclntab.pyx":379
+  /* "gosym/_pclntab.pyx":409
  *         v = _decode(s, n)
  *         Py_XINCREF(<PyObject *>v)
  *         self._fnames[i] = <PyObject *>v             # <<<<<<<<<<<<<<
@@ -27014,7 +26987,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
 */
   (__pyx_v_self->_fnames[__pyx_v_i]) = ((PyObject *)__pyx_v_v);
 
-  /* "gosym/_pclntab.pyx":380
+  /* "gosym/_pclntab.pyx":410
  *         Py_XINCREF(<PyObject *>v)
  *         self._fnames[i] = <PyObject *>v
  *         return v             # <<<<<<<<<<<<<<
@@ -27032,7 +27005,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":362
+  /* "gosym/_pclntab.pyx":392
  *         return <str>v
  * 
  *     cdef str _fname(self, uint64_t i, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -27056,7 +27029,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__fname(struct __pyx_obj_5go
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":382
+/* "gosym/_pclntab.pyx":412
  *         return v
  * 
  *     cdef str _file(self, size_t off):             # <<<<<<<<<<<<<<
@@ -27079,7 +27052,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("_file", 0);
 
-  /* "gosym/_pclntab.pyx":385
+  /* "gosym/_pclntab.pyx":415
  *         cdef const char *s
  *         cdef size_t n
  *         if off == 0:             # <<<<<<<<<<<<<<
@@ -27091,7 +27064,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":386
+    /* "gosym/_pclntab.pyx":416
  *         cdef size_t n
  *         if off == 0:
  *             return ""             # <<<<<<<<<<<<<<
@@ -27109,7 +27082,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
     }
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":385
+    /* "gosym/_pclntab.pyx":415
  *         cdef const char *s
  *         cdef size_t n
  *         if off == 0:             # <<<<<<<<<<<<<<
@@ -27118,19 +27091,19 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
 */
   }
 
-  /* "gosym/_pclntab.pyx":387
+  /* "gosym/_pclntab.pyx":417
  *         if off == 0:
  *             return ""
  *         v = self._files.get(off)             # <<<<<<<<<<<<<<
  *         if v is None:
  *             n = 0
 */
-  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_files->__pyx_vtab)->get(__pyx_v_self->_files, __pyx_v_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 387, __pyx_L1_error)
+  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_files->__pyx_vtab)->get(__pyx_v_self->_files, __pyx_v_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 417, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   __pyx_v_v = __pyx_t_2;
   __pyx_t_2 = 0;
 
-  /* "gosym/_pclntab.pyx":388
+  /* "gosym/_pclntab.pyx":418
  *             return ""
  *         v = self._files.get(off)
  *         if v is None:             # <<<<<<<<<<<<<<
@@ -27141,7 +27114,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
   if (__pyx_t_1) {
 
 
-    /* "gosym/_pclntab.pyx":389
+    /* "gosym/_pclntab.pyx":419
  *         v = self._files.get(off)
  *         if v is None:
  *             n = 0             # <<<<<<<<<<<<<<
@@ -27150,18 +27123,18 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
 */
     __pyx_v_n = 0;
 
-    /* "gosym/_pclntab.pyx":390
+    /* "gosym/_pclntab.pyx":420
  *         if v is None:
  *             n = 0
  *             s = <const char *>&self.view[self.offset + off]             # <<<<<<<<<<<<<<
  *             while off + n < <size_t>self.size and s[n] != 0:
  *                 n += 1
 */
-    if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 390, __pyx_L1_error)}
+    if (unlikely(!__pyx_v_self->view.memview)) {PyErr_SetString(PyExc_AttributeError,"Memoryview is not initialized");__PYX_ERR(0, 420, __pyx_L1_error)}
     __pyx_t_3 = (__pyx_v_self->offset + __pyx_v_off);
     __pyx_v_s = ((char const *)(&(*((unsigned char const  *) ( /* dim=0 */ (__pyx_v_self->view.data + __pyx_t_3 * __pyx_v_self->view.strides[0]) )))));
 
-    /* "gosym/_pclntab.pyx":391
+    /* "gosym/_pclntab.pyx":421
  *             n = 0
  *             s = <const char *>&self.view[self.offset + off]
  *             while off + n < <size_t>self.size and s[n] != 0:             # <<<<<<<<<<<<<<
@@ -27188,7 +27161,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
 
       if (!__pyx_t_1) break;
 
-      /* "gosym/_pclntab.pyx":392
+      /* "gosym/_pclntab.pyx":422
  *             s = <const char *>&self.view[self.offset + off]
  *             while off + n < <size_t>self.size and s[n] != 0:
  *                 n += 1             # <<<<<<<<<<<<<<
@@ -27198,28 +27171,28 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
       __pyx_v_n = (__pyx_v_n + 1);
     }
 
-    /* "gosym/_pclntab.pyx":393
+    /* "gosym/_pclntab.pyx":423
  *             while off + n < <size_t>self.size and s[n] != 0:
  *                 n += 1
  *             v = _decode(s, n)             # <<<<<<<<<<<<<<
  *             self._files.put(off, v)
  *         return <str>v
 */
-    __pyx_t_2 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 393, __pyx_L1_error)
+    __pyx_t_2 = __pyx_f_5gosym_8_pclntab__decode(__pyx_v_s, __pyx_v_n); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 423, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_2);
     __Pyx_DECREF_SET(__pyx_v_v, __pyx_t_2);
     __pyx_t_2 = 0;
 
-    /* "gosym/_pclntab.pyx":394
+    /* "gosym/_pclntab.pyx":424
  *                 n += 1
  *             v = _decode(s, n)
  *             self._files.put(off, v)             # <<<<<<<<<<<<<<
  *         return <str>v
  * 
 */
-    ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_files->__pyx_vtab)->put(__pyx_v_self->_files, __pyx_v_off, __pyx_v_v); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 394, __pyx_L1_error)
+    ((struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *)__pyx_v_self->_files->__pyx_vtab)->put(__pyx_v_self->_files, __pyx_v_off, __pyx_v_v); if (unlikely(PyErr_Occurred())) __PYX_ERR(0, 424, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":388
+    /* "gosym/_pclntab.pyx":418
  *             return ""
  *         v = self._files.get(off)
  *         if v is None:             # <<<<<<<<<<<<<<
@@ -27228,7 +27201,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
 */
   }
 
-  /* "gosym/_pclntab.pyx":395
+  /* "gosym/_pclntab.pyx":425
  *             v = _decode(s, n)
  *             self._files.put(off, v)
  *         return <str>v             # <<<<<<<<<<<<<<
@@ -27246,7 +27219,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
   }
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":382
+  /* "gosym/_pclntab.pyx":412
  *         return v
  * 
  *     cdef str _file(self, size_t off):             # <<<<<<<<<<<<<<
@@ -27268,7 +27241,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab_9PclnTable__file(struct __pyx_obj_5gos
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":397
+/* "gosym/_pclntab.pyx":427
  *         return <str>v
  * 
  *     def func_name(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -27316,32 +27289,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 397, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 427, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 397, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 427, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "func_name", 0) < (0)) __PYX_ERR(0, 397, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "func_name", 0) < (0)) __PYX_ERR(0, 427, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("func_name", 1, 1, 1, i); __PYX_ERR(0, 397, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("func_name", 1, 1, 1, i); __PYX_ERR(0, 427, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 397, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 427, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 397, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 427, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("func_name", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 397, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("func_name", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 427, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -27380,17 +27353,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("func_name", 0);
 
-  /* "gosym/_pclntab.pyx":401
+  /* "gosym/_pclntab.pyx":431
  *         cdef gs_func f
  *         cdef gs_err e
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 401, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 431, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":402
+  /* "gosym/_pclntab.pyx":432
  *         cdef gs_err e
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -27402,7 +27375,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":403
+    /* "gosym/_pclntab.pyx":433
  *         self._check()
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -27410,7 +27383,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
  *             return <str>self._fnames[i]
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 403, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 433, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -27418,14 +27391,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 403, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 433, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 403, __pyx_L1_error)
+    __PYX_ERR(0, 433, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":402
+    /* "gosym/_pclntab.pyx":432
  *         cdef gs_err e
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -27434,7 +27407,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":404
+  /* "gosym/_pclntab.pyx":434
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if self._fnames != NULL and self._fnames[i] != NULL:             # <<<<<<<<<<<<<<
@@ -27460,7 +27433,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":405
+    /* "gosym/_pclntab.pyx":435
  *             raise IndexError(i)
  *         if self._fnames != NULL and self._fnames[i] != NULL:
  *             return <str>self._fnames[i]             # <<<<<<<<<<<<<<
@@ -27478,7 +27451,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
     }
     goto __pyx_L0;
 
-    /* "gosym/_pclntab.pyx":404
+    /* "gosym/_pclntab.pyx":434
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if self._fnames != NULL and self._fnames[i] != NULL:             # <<<<<<<<<<<<<<
@@ -27487,7 +27460,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":406
+  /* "gosym/_pclntab.pyx":436
  *         if self._fnames != NULL and self._fnames[i] != NULL:
  *             return <str>self._fnames[i]
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -27499,17 +27472,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":407
+    /* "gosym/_pclntab.pyx":437
  *             return <str>self._fnames[i]
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         return self._fname(i, f.name_off)
  * 
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 407, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 437, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":406
+    /* "gosym/_pclntab.pyx":436
  *         if self._fnames != NULL and self._fnames[i] != NULL:
  *             return <str>self._fnames[i]
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -27518,14 +27491,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":408
+  /* "gosym/_pclntab.pyx":438
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)
  *         return self._fname(i, f.name_off)             # <<<<<<<<<<<<<<
  * 
  *     def file_name(self, size_t off):
 */
-  __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, __pyx_v_i, __pyx_v_f.name_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 408, __pyx_L1_error)
+  __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, __pyx_v_i, __pyx_v_f.name_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 438, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -27538,7 +27511,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":397
+  /* "gosym/_pclntab.pyx":427
  *         return <str>v
  * 
  *     def func_name(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -27561,7 +27534,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_20func_name(struct __pyx_o
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":410
+/* "gosym/_pclntab.pyx":440
  *         return self._fname(i, f.name_off)
  * 
  *     def file_name(self, size_t off):             # <<<<<<<<<<<<<<
@@ -27609,32 +27582,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_off,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 410, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 440, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 410, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 440, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "file_name", 0) < (0)) __PYX_ERR(0, 410, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "file_name", 0) < (0)) __PYX_ERR(0, 440, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("file_name", 1, 1, 1, i); __PYX_ERR(0, 410, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("file_name", 1, 1, 1, i); __PYX_ERR(0, 440, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 410, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 440, __pyx_L3_error)
     }
-    __pyx_v_off = __Pyx_PyLong_As_size_t(values[0]); if (unlikely((__pyx_v_off == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 410, __pyx_L3_error)
+    __pyx_v_off = __Pyx_PyLong_As_size_t(values[0]); if (unlikely((__pyx_v_off == (size_t)-1) && PyErr_Occurred())) __PYX_ERR(0, 440, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("file_name", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 410, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("file_name", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 440, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -27672,17 +27645,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("file_name", 0);
 
-  /* "gosym/_pclntab.pyx":412
+  /* "gosym/_pclntab.pyx":442
  *     def file_name(self, size_t off):
  *         """file_name returns the file name stored at table offset off ("" for 0)."""
  *         self._check()             # <<<<<<<<<<<<<<
  *         if off >= <size_t>self.size:
  *             raise FormatError("file name offset out of range", section=self.section, offset=self.offset)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 412, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 442, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":413
+  /* "gosym/_pclntab.pyx":443
  *         """file_name returns the file name stored at table offset off ("" for 0)."""
  *         self._check()
  *         if off >= <size_t>self.size:             # <<<<<<<<<<<<<<
@@ -27694,7 +27667,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":414
+    /* "gosym/_pclntab.pyx":444
  *         self._check()
  *         if off >= <size_t>self.size:
  *             raise FormatError("file name offset out of range", section=self.section, offset=self.offset)             # <<<<<<<<<<<<<<
@@ -27702,9 +27675,9 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
  * 
 */
     __pyx_t_4 = NULL;
-    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 414, __pyx_L1_error)
+    __Pyx_GetModuleGlobalName(__pyx_t_5, __pyx_mstate_global->__pyx_n_u_FormatError); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 444, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
-    __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_self->offset); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 414, __pyx_L1_error)
+    __pyx_t_6 = PyLong_FromSsize_t(__pyx_v_self->offset); if (unlikely(!__pyx_t_6)) __PYX_ERR(0, 444, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_6);
     #if CYTHON_VECTORCALL
     #endif
@@ -27724,13 +27697,13 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
       PyObject *__pyx_callargs[4] = {__pyx_t_4, __pyx_mstate_global->__pyx_kp_u_file_name_offset_out_of_range, __pyx_v_self->section, __pyx_t_6};
       #if CYTHON_VECTORCALL
       __pyx_t_8 = __pyx_mstate_global->__pyx_tuple[2];
-      if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 414, __pyx_L1_error)
+      if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 444, __pyx_L1_error)
       __Pyx_INCREF(__pyx_t_8);
       #else
       {
         PyObject *__pyx_temp[2] = {__pyx_mstate_global->__pyx_n_u_section, __pyx_mstate_global->__pyx_n_u_offset};
         __pyx_t_8 = __Pyx_MakeKwargDict(__pyx_temp, __pyx_callargs+2, 2);
-        if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 414, __pyx_L1_error)
+        if (unlikely(!__pyx_t_8)) __PYX_ERR(0, 444, __pyx_L1_error)
         __Pyx_GOTREF(__pyx_t_8);
       }
       #endif
@@ -27741,14 +27714,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
       __Pyx_DECREF(__pyx_t_6); __pyx_t_6 = 0;
       __Pyx_DECREF(__pyx_t_8); __pyx_t_8 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 414, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 444, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 414, __pyx_L1_error)
+    __PYX_ERR(0, 444, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":413
+    /* "gosym/_pclntab.pyx":443
  *         """file_name returns the file name stored at table offset off ("" for 0)."""
  *         self._check()
  *         if off >= <size_t>self.size:             # <<<<<<<<<<<<<<
@@ -27757,14 +27730,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
 */
   }
 
-  /* "gosym/_pclntab.pyx":415
+  /* "gosym/_pclntab.pyx":445
  *         if off >= <size_t>self.size:
  *             raise FormatError("file name offset out of range", section=self.section, offset=self.offset)
  *         return self._file(off)             # <<<<<<<<<<<<<<
  * 
  *     def name_at(self, int32_t name_off):
 */
-  __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, __pyx_v_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 415, __pyx_L1_error)
+  __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, __pyx_v_off); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 445, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -27777,7 +27750,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":410
+  /* "gosym/_pclntab.pyx":440
  *         return self._fname(i, f.name_off)
  * 
  *     def file_name(self, size_t off):             # <<<<<<<<<<<<<<
@@ -27800,7 +27773,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_22file_name(struct __pyx_o
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":417
+/* "gosym/_pclntab.pyx":447
  *         return self._file(off)
  * 
  *     def name_at(self, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -27848,32 +27821,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_name_off,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 417, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 447, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 417, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 447, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "name_at", 0) < (0)) __PYX_ERR(0, 417, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "name_at", 0) < (0)) __PYX_ERR(0, 447, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("name_at", 1, 1, 1, i); __PYX_ERR(0, 417, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("name_at", 1, 1, 1, i); __PYX_ERR(0, 447, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 417, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 447, __pyx_L3_error)
     }
-    __pyx_v_name_off = __Pyx_PyLong_As_int32_t(values[0]); if (unlikely((__pyx_v_name_off == ((int32_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 417, __pyx_L3_error)
+    __pyx_v_name_off = __Pyx_PyLong_As_int32_t(values[0]); if (unlikely((__pyx_v_name_off == ((int32_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 447, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("name_at", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 417, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("name_at", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 447, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -27905,24 +27878,24 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_24name_at(struct __pyx_obj
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("name_at", 0);
 
-  /* "gosym/_pclntab.pyx":419
+  /* "gosym/_pclntab.pyx":449
  *     def name_at(self, int32_t name_off):
  *         """name_at returns the function name at a funcname-table offset."""
  *         self._check()             # <<<<<<<<<<<<<<
  *         return self._name(name_off)
  * 
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 419, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 449, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":420
+  /* "gosym/_pclntab.pyx":450
  *         """name_at returns the function name at a funcname-table offset."""
  *         self._check()
  *         return self._name(name_off)             # <<<<<<<<<<<<<<
  * 
  *     def func(self, uint64_t i):
 */
-  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_name(__pyx_v_self, __pyx_v_name_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 420, __pyx_L1_error)
+  __pyx_t_2 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_name(__pyx_v_self, __pyx_v_name_off); if (unlikely(!__pyx_t_2)) __PYX_ERR(0, 450, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_2);
   {
     PyObject *__pyx_temp;
@@ -27935,7 +27908,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_24name_at(struct __pyx_obj
   __pyx_t_2 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":417
+  /* "gosym/_pclntab.pyx":447
  *         return self._file(off)
  * 
  *     def name_at(self, int32_t name_off):             # <<<<<<<<<<<<<<
@@ -27954,7 +27927,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_24name_at(struct __pyx_obj
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":422
+/* "gosym/_pclntab.pyx":452
  *         return self._name(name_off)
  * 
  *     def func(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -28002,32 +27975,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 422, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 452, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 422, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 452, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "func", 0) < (0)) __PYX_ERR(0, 422, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "func", 0) < (0)) __PYX_ERR(0, 452, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("func", 1, 1, 1, i); __PYX_ERR(0, 422, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("func", 1, 1, 1, i); __PYX_ERR(0, 452, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 422, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 452, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 422, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 452, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("func", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 422, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("func", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 452, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -28067,17 +28040,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("func", 0);
 
-  /* "gosym/_pclntab.pyx":428
+  /* "gosym/_pclntab.pyx":458
  *         cdef int32_t fno
  *         cdef size_t foff
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 428, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 458, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":429
+  /* "gosym/_pclntab.pyx":459
  *         cdef size_t foff
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -28089,7 +28062,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":430
+    /* "gosym/_pclntab.pyx":460
  *         self._check()
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -28097,7 +28070,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
  *             self._raise(&e)
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 430, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 460, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -28105,14 +28078,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 430, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 460, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 430, __pyx_L1_error)
+    __PYX_ERR(0, 460, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":429
+    /* "gosym/_pclntab.pyx":459
  *         cdef size_t foff
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -28121,7 +28094,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":431
+  /* "gosym/_pclntab.pyx":461
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -28133,17 +28106,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":432
+    /* "gosym/_pclntab.pyx":462
  *             raise IndexError(i)
  *         if gs_pcln_func(&self.t, i, &f, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         # The file of the entry pc names the function's file.
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 432, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 462, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":431
+    /* "gosym/_pclntab.pyx":461
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if gs_pcln_func(&self.t, i, &f, &e):             # <<<<<<<<<<<<<<
@@ -28152,7 +28125,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":434
+  /* "gosym/_pclntab.pyx":464
  *             self._raise(&e)
  *         # The file of the entry pc names the function's file.
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):             # <<<<<<<<<<<<<<
@@ -28164,17 +28137,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":435
+    /* "gosym/_pclntab.pyx":465
  *         # The file of the entry pc names the function's file.
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
  *             self._raise(&e)
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 435, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 465, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":434
+    /* "gosym/_pclntab.pyx":464
  *             self._raise(&e)
  *         # The file of the entry pc names the function's file.
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):             # <<<<<<<<<<<<<<
@@ -28183,7 +28156,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":436
+  /* "gosym/_pclntab.pyx":466
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):
  *             self._raise(&e)
  *         if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):             # <<<<<<<<<<<<<<
@@ -28195,17 +28168,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":437
+    /* "gosym/_pclntab.pyx":467
  *             self._raise(&e)
  *         if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         return {
  *             "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._fname(i, f.name_off),
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 437, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 467, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":436
+    /* "gosym/_pclntab.pyx":466
  *         if gs_pcvalue(&self.t, f.pcfile, f.entry, f.entry, &fno, &e):
  *             self._raise(&e)
  *         if gs_pcln_file_off(&self.t, &f, fno, &foff, &e):             # <<<<<<<<<<<<<<
@@ -28214,110 +28187,110 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
 */
   }
 
-  /* "gosym/_pclntab.pyx":439
+  /* "gosym/_pclntab.pyx":469
  *             self._raise(&e)
  *         return {
  *             "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._fname(i, f.name_off),             # <<<<<<<<<<<<<<
  *             "file": self._file(foff), "record_offset": f.off, "args": f.args,
  *             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
 */
-  __pyx_t_3 = __Pyx_PyDict_NewPresized(16); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 439, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyDict_NewPresized(16); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
-  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_f.entry); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 439, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_f.entry); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_entry, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_entry, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), (__pyx_v_i + 1))); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 439, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(gs_pcln_entry((&__pyx_v_self->t), (__pyx_v_i + 1))); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_end, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_end, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, __pyx_v_i, __pyx_v_f.name_off); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 439, __pyx_L1_error)
+  __pyx_t_5 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_fname(__pyx_v_self, __pyx_v_i, __pyx_v_f.name_off); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_name, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_name, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":440
+  /* "gosym/_pclntab.pyx":470
  *         return {
  *             "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._fname(i, f.name_off),
  *             "file": self._file(foff), "record_offset": f.off, "args": f.args,             # <<<<<<<<<<<<<<
  *             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
  *             "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,
 */
-  __pyx_t_5 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, __pyx_v_foff); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 440, __pyx_L1_error)
+  __pyx_t_5 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, __pyx_v_foff); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 470, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_file, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_file, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_FromSize_t(__pyx_v_f.off); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 440, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_FromSize_t(__pyx_v_f.off); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 470, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_record_offset, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_record_offset, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_int32_t(__pyx_v_f.args); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 440, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_int32_t(__pyx_v_f.args); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 470, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_args, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_args, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":441
+  /* "gosym/_pclntab.pyx":471
  *             "entry": f.entry, "end": gs_pcln_entry(&self.t, i + 1), "name": self._fname(i, f.name_off),
  *             "file": self._file(foff), "record_offset": f.off, "args": f.args,
  *             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,             # <<<<<<<<<<<<<<
  *             "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,
  *             "func_id": f.func_id, "flag": f.flag, "nfuncdata": f.nfuncdata,
 */
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.deferreturn); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 441, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.deferreturn); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 471, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_deferreturn, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_deferreturn, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcsp); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 441, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcsp); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 471, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcsp, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcsp, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcfile); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 441, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcfile); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 471, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcfile, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcfile, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcln); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 441, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.pcln); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 471, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcln, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_pcln, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":442
+  /* "gosym/_pclntab.pyx":472
  *             "file": self._file(foff), "record_offset": f.off, "args": f.args,
  *             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
  *             "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,             # <<<<<<<<<<<<<<
  *             "func_id": f.func_id, "flag": f.flag, "nfuncdata": f.nfuncdata,
  *         }
 */
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.npcdata); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 442, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.npcdata); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 472, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_npcdata, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_npcdata, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.cu_offset); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 442, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint32_t(__pyx_v_f.cu_offset); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 472, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cu_offset, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_cu_offset, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_int32_t(__pyx_v_f.start_line); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 442, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_int32_t(__pyx_v_f.start_line); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 472, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_start_line, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_start_line, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":443
+  /* "gosym/_pclntab.pyx":473
  *             "deferreturn": f.deferreturn, "pcsp": f.pcsp, "pcfile": f.pcfile, "pcln": f.pcln,
  *             "npcdata": f.npcdata, "cu_offset": f.cu_offset, "start_line": f.start_line,
  *             "func_id": f.func_id, "flag": f.flag, "nfuncdata": f.nfuncdata,             # <<<<<<<<<<<<<<
  *         }
  * 
 */
-  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.func_id); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 443, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.func_id); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 473, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_func_id, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_func_id, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.flag); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 443, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.flag); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 473, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_flag, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_flag, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.nfuncdata); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 443, __pyx_L1_error)
+  __pyx_t_5 = __Pyx_PyLong_From_uint8_t(__pyx_v_f.nfuncdata); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 473, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_nfuncdata, __pyx_t_5) < (0)) __PYX_ERR(0, 439, __pyx_L1_error)
+  if (PyDict_SetItem(__pyx_t_3, __pyx_mstate_global->__pyx_n_u_nfuncdata, __pyx_t_5) < (0)) __PYX_ERR(0, 469, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
   {
     PyObject *__pyx_temp;
@@ -28330,7 +28303,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":422
+  /* "gosym/_pclntab.pyx":452
  *         return self._name(name_off)
  * 
  *     def func(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -28355,7 +28328,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_26func(struct __pyx_obj_5g
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":446
+/* "gosym/_pclntab.pyx":476
  *         }
  * 
  *     def frame_size(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -28403,32 +28376,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 446, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 476, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 446, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 476, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "frame_size", 0) < (0)) __PYX_ERR(0, 446, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "frame_size", 0) < (0)) __PYX_ERR(0, 476, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("frame_size", 1, 1, 1, i); __PYX_ERR(0, 446, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("frame_size", 1, 1, 1, i); __PYX_ERR(0, 476, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 446, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 476, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 446, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 476, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("frame_size", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 446, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("frame_size", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 476, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -28466,17 +28439,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("frame_size", 0);
 
-  /* "gosym/_pclntab.pyx":451
+  /* "gosym/_pclntab.pyx":481
  *         cdef gs_err e
  *         cdef int32_t most
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 451, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 481, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":452
+  /* "gosym/_pclntab.pyx":482
  *         cdef int32_t most
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -28488,7 +28461,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":453
+    /* "gosym/_pclntab.pyx":483
  *         self._check()
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -28496,7 +28469,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
  *             self._raise(&e)
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 453, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 483, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -28504,14 +28477,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 453, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 483, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 453, __pyx_L1_error)
+    __PYX_ERR(0, 483, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":452
+    /* "gosym/_pclntab.pyx":482
  *         cdef int32_t most
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -28520,7 +28493,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
 */
   }
 
-  /* "gosym/_pclntab.pyx":454
+  /* "gosym/_pclntab.pyx":484
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if gs_pcln_frame_size(&self.t, i, &most, &e):             # <<<<<<<<<<<<<<
@@ -28532,17 +28505,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":455
+    /* "gosym/_pclntab.pyx":485
  *             raise IndexError(i)
  *         if gs_pcln_frame_size(&self.t, i, &most, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         return most
  * 
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 455, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 485, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":454
+    /* "gosym/_pclntab.pyx":484
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         if gs_pcln_frame_size(&self.t, i, &most, &e):             # <<<<<<<<<<<<<<
@@ -28551,14 +28524,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
 */
   }
 
-  /* "gosym/_pclntab.pyx":456
+  /* "gosym/_pclntab.pyx":486
  *         if gs_pcln_frame_size(&self.t, i, &most, &e):
  *             self._raise(&e)
  *         return most             # <<<<<<<<<<<<<<
  * 
  *     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):
 */
-  __pyx_t_3 = __Pyx_PyLong_From_int32_t(__pyx_v_most); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 456, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_int32_t(__pyx_v_most); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 486, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -28571,7 +28544,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":446
+  /* "gosym/_pclntab.pyx":476
  *         }
  * 
  *     def frame_size(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -28594,7 +28567,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_28frame_size(struct __pyx_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":458
+/* "gosym/_pclntab.pyx":488
  *         return most
  * 
  *     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -28644,46 +28617,46 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_tab,&__pyx_mstate_global->__pyx_n_u_entry,&__pyx_mstate_global->__pyx_n_u_pc,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 458, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 488, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  3:
         values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 458, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 488, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  2:
         values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 458, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 488, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 458, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 488, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "pcvalue", 0) < (0)) __PYX_ERR(0, 458, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "pcvalue", 0) < (0)) __PYX_ERR(0, 488, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 3; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("pcvalue", 1, 3, 3, i); __PYX_ERR(0, 458, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("pcvalue", 1, 3, 3, i); __PYX_ERR(0, 488, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 3)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 458, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 488, __pyx_L3_error)
       values[1] = __Pyx_ArgRef_FASTCALL(__pyx_args, 1);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 458, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[1])) __PYX_ERR(0, 488, __pyx_L3_error)
       values[2] = __Pyx_ArgRef_FASTCALL(__pyx_args, 2);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 458, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[2])) __PYX_ERR(0, 488, __pyx_L3_error)
     }
-    __pyx_v_tab = __Pyx_PyLong_As_uint32_t(values[0]); if (unlikely((__pyx_v_tab == ((uint32_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 458, __pyx_L3_error)
-    __pyx_v_entry = __Pyx_PyLong_As_uint64_t(values[1]); if (unlikely((__pyx_v_entry == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 458, __pyx_L3_error)
-    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[2]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 458, __pyx_L3_error)
+    __pyx_v_tab = __Pyx_PyLong_As_uint32_t(values[0]); if (unlikely((__pyx_v_tab == ((uint32_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 488, __pyx_L3_error)
+    __pyx_v_entry = __Pyx_PyLong_As_uint64_t(values[1]); if (unlikely((__pyx_v_entry == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 488, __pyx_L3_error)
+    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[2]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 488, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("pcvalue", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 458, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("pcvalue", 1, 3, 3, __pyx_nargs); __PYX_ERR(0, 488, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -28720,17 +28693,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_30pcvalue(struct __pyx_obj
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("pcvalue", 0);
 
-  /* "gosym/_pclntab.pyx":462
+  /* "gosym/_pclntab.pyx":492
  *         cdef gs_err e
  *         cdef int32_t v
  *         self._check()             # <<<<<<<<<<<<<<
  *         if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):
  *             self._raise(&e)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 462, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 492, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":463
+  /* "gosym/_pclntab.pyx":493
  *         cdef int32_t v
  *         self._check()
  *         if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):             # <<<<<<<<<<<<<<
@@ -28742,17 +28715,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_30pcvalue(struct __pyx_obj
   if (__pyx_t_2) {
 
 
-    /* "gosym/_pclntab.pyx":464
+    /* "gosym/_pclntab.pyx":494
  *         self._check()
  *         if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):
  *             self._raise(&e)             # <<<<<<<<<<<<<<
  *         return v
  * 
 */
-    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 464, __pyx_L1_error)
+    __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 494, __pyx_L1_error)
 
 
-    /* "gosym/_pclntab.pyx":463
+    /* "gosym/_pclntab.pyx":493
  *         cdef int32_t v
  *         self._check()
  *         if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):             # <<<<<<<<<<<<<<
@@ -28761,14 +28734,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_30pcvalue(struct __pyx_obj
 */
   }
 
-  /* "gosym/_pclntab.pyx":465
+  /* "gosym/_pclntab.pyx":495
  *         if gs_pcvalue(&self.t, tab, entry, pc, &v, &e):
  *             self._raise(&e)
  *         return v             # <<<<<<<<<<<<<<
  * 
  *     def lookup(self, uint64_t pc):
 */
-  __pyx_t_3 = __Pyx_PyLong_From_int32_t(__pyx_v_v); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 465, __pyx_L1_error)
+  __pyx_t_3 = __Pyx_PyLong_From_int32_t(__pyx_v_v); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 495, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   {
     PyObject *__pyx_temp;
@@ -28781,7 +28754,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_30pcvalue(struct __pyx_obj
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":458
+  /* "gosym/_pclntab.pyx":488
  *         return most
  * 
  *     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -28802,7 +28775,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_30pcvalue(struct __pyx_obj
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":467
+/* "gosym/_pclntab.pyx":497
  *         return v
  * 
  *     def lookup(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -28850,32 +28823,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_pc,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 467, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 497, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 467, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 497, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lookup", 0) < (0)) __PYX_ERR(0, 467, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lookup", 0) < (0)) __PYX_ERR(0, 497, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lookup", 1, 1, 1, i); __PYX_ERR(0, 467, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lookup", 1, 1, 1, i); __PYX_ERR(0, 497, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 467, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 497, __pyx_L3_error)
     }
-    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 467, __pyx_L3_error)
+    __pyx_v_pc = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_pc == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 497, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lookup", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 467, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lookup", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 497, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -28906,14 +28879,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_32lookup(struct __pyx_obj_
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lookup", 0);
 
-  /* "gosym/_pclntab.pyx":477
+  /* "gosym/_pclntab.pyx":507
  *         checkpoints of those tables, so that repeated lookups in them walk
  *         a few steps."""
  *         return self._expand(pc, True)             # <<<<<<<<<<<<<<
  * 
  *     def lines(self, uint64_t i):
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_expand(__pyx_v_self, __pyx_v_pc, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 477, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_expand(__pyx_v_self, __pyx_v_pc, 1); if (unlikely(!__pyx_t_1)) __PYX_ERR(0, 507, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_1);
   {
     PyObject *__pyx_temp;
@@ -28926,7 +28899,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_32lookup(struct __pyx_obj_
   __pyx_t_1 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":467
+  /* "gosym/_pclntab.pyx":497
  *         return v
  * 
  *     def lookup(self, uint64_t pc):             # <<<<<<<<<<<<<<
@@ -28945,7 +28918,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_32lookup(struct __pyx_obj_
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pyx":479
+/* "gosym/_pclntab.pyx":509
  *         return self._expand(pc, True)
  * 
  *     def lines(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -28993,32 +28966,32 @@ PyObject *__pyx_args, PyObject *__pyx_kwds
   {
     PyObject ** const __pyx_pyargnames[] = {&__pyx_mstate_global->__pyx_n_u_i,0};
     const Py_ssize_t __pyx_kwds_len = (__pyx_kwds) ? __Pyx_NumKwargs_FASTCALL(__pyx_kwds) : 0;
-    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 479, __pyx_L3_error)
+    if (unlikely(__pyx_kwds_len < 0)) __PYX_ERR(0, 509, __pyx_L3_error)
     if (__pyx_kwds_len > 0) {
       switch (__pyx_nargs) {
         case  1:
         values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 479, __pyx_L3_error)
+        if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 509, __pyx_L3_error)
         CYTHON_FALLTHROUGH;
         case  0: break;
         default: goto __pyx_L5_argtuple_error;
       }
       const Py_ssize_t kwd_pos_args = __pyx_nargs;
-      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lines", 0) < (0)) __PYX_ERR(0, 479, __pyx_L3_error)
+      if (__Pyx_ParseKeywords(__pyx_kwds, __pyx_kwvalues, __pyx_pyargnames, 0, values, kwd_pos_args, __pyx_kwds_len, "lines", 0) < (0)) __PYX_ERR(0, 509, __pyx_L3_error)
       for (Py_ssize_t i = __pyx_nargs; i < 1; i++) {
-        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lines", 1, 1, 1, i); __PYX_ERR(0, 479, __pyx_L3_error) }
+        if (unlikely(!values[i])) { __Pyx_RaiseArgtupleInvalid("lines", 1, 1, 1, i); __PYX_ERR(0, 509, __pyx_L3_error) }
       }
     } else if (unlikely(__pyx_nargs != 1)) {
       goto __pyx_L5_argtuple_error;
     } else {
       values[0] = __Pyx_ArgRef_FASTCALL(__pyx_args, 0);
-      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 479, __pyx_L3_error)
+      if (!CYTHON_ASSUME_SAFE_MACROS && unlikely(!values[0])) __PYX_ERR(0, 509, __pyx_L3_error)
     }
-    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 479, __pyx_L3_error)
+    __pyx_v_i = __Pyx_PyLong_As_uint64_t(values[0]); if (unlikely((__pyx_v_i == ((uint64_t)-1)) && PyErr_Occurred())) __PYX_ERR(0, 509, __pyx_L3_error)
   }
   goto __pyx_L6_skip;
   __pyx_L5_argtuple_error:;
-  __Pyx_RaiseArgtupleInvalid("lines", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 479, __pyx_L3_error)
+  __Pyx_RaiseArgtupleInvalid("lines", 1, 1, 1, __pyx_nargs); __PYX_ERR(0, 509, __pyx_L3_error)
   __pyx_L6_skip:;
   goto __pyx_L4_argument_unpacking_done;
   __pyx_L3_error:;
@@ -29068,7 +29041,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   int __pyx_clineno = 0;
   __Pyx_RefNannySetupContext("lines", 0);
 
-  /* "gosym/_pclntab.pyx":484
+  /* "gosym/_pclntab.pyx":514
  *         its pcfile+pcln tables."""
  *         cdef gs_err e
  *         cdef size_t cap = 64, nrows = 0             # <<<<<<<<<<<<<<
@@ -29078,7 +29051,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   __pyx_v_cap = 64;
   __pyx_v_nrows = 0;
 
-  /* "gosym/_pclntab.pyx":485
+  /* "gosym/_pclntab.pyx":515
  *         cdef gs_err e
  *         cdef size_t cap = 64, nrows = 0
  *         cdef uint64_t end_pc = 0             # <<<<<<<<<<<<<<
@@ -29087,17 +29060,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
   __pyx_v_end_pc = 0;
 
-  /* "gosym/_pclntab.pyx":490
+  /* "gosym/_pclntab.pyx":520
  *         cdef Py_ssize_t k
  *         cdef uint32_t *fo
  *         self._check()             # <<<<<<<<<<<<<<
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
 */
-  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 490, __pyx_L1_error)
+  __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_check(__pyx_v_self); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 520, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":491
+  /* "gosym/_pclntab.pyx":521
  *         cdef uint32_t *fo
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -29109,7 +29082,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   if (unlikely(__pyx_t_2)) {
 
 
-    /* "gosym/_pclntab.pyx":492
+    /* "gosym/_pclntab.pyx":522
  *         self._check()
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)             # <<<<<<<<<<<<<<
@@ -29117,7 +29090,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
  *             pcs = array.clone(_Q, cap, False)
 */
     __pyx_t_4 = NULL;
-    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 492, __pyx_L1_error)
+    __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_i); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 522, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __pyx_t_6 = 1;
     {
@@ -29125,14 +29098,14 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
       __pyx_t_3 = __Pyx_PyObject_FastCall((PyObject*)(((PyTypeObject*)PyExc_IndexError)), __pyx_callargs+__pyx_t_6, (2-__pyx_t_6) | (__pyx_t_6*__Pyx_PY_VECTORCALL_ARGUMENTS_OFFSET));
       __Pyx_XDECREF(__pyx_t_4); __pyx_t_4 = 0;
       __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
-      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 492, __pyx_L1_error)
+      if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 522, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
     }
     __Pyx_Raise(__pyx_t_3, 0, 0, 0);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
-    __PYX_ERR(0, 492, __pyx_L1_error)
+    __PYX_ERR(0, 522, __pyx_L1_error)
 
-    /* "gosym/_pclntab.pyx":491
+    /* "gosym/_pclntab.pyx":521
  *         cdef uint32_t *fo
  *         self._check()
  *         if i >= self.t.nfunc:             # <<<<<<<<<<<<<<
@@ -29141,7 +29114,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
   }
 
-  /* "gosym/_pclntab.pyx":493
+  /* "gosym/_pclntab.pyx":523
  *         if i >= self.t.nfunc:
  *             raise IndexError(i)
  *         while True:             # <<<<<<<<<<<<<<
@@ -29150,7 +29123,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
   while (1) {
 
-    /* "gosym/_pclntab.pyx":494
+    /* "gosym/_pclntab.pyx":524
  *             raise IndexError(i)
  *         while True:
  *             pcs = array.clone(_Q, cap, False)             # <<<<<<<<<<<<<<
@@ -29159,13 +29132,13 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     __pyx_t_3 = ((PyObject *)__pyx_v_5gosym_8_pclntab__Q);
     __Pyx_INCREF(__pyx_t_3);
-    __pyx_t_5 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_3), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 494, __pyx_L1_error)
+    __pyx_t_5 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_3), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 524, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_XDECREF_SET(__pyx_v_pcs, ((arrayobject *)__pyx_t_5));
     __pyx_t_5 = 0;
 
-    /* "gosym/_pclntab.pyx":495
+    /* "gosym/_pclntab.pyx":525
  *         while True:
  *             pcs = array.clone(_Q, cap, False)
  *             foffs = array.clone(_I, cap, False)             # <<<<<<<<<<<<<<
@@ -29174,13 +29147,13 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     __pyx_t_5 = ((PyObject *)__pyx_v_5gosym_8_pclntab__I);
     __Pyx_INCREF(__pyx_t_5);
-    __pyx_t_3 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_5), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 495, __pyx_L1_error)
+    __pyx_t_3 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_5), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 525, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_3);
     __Pyx_DECREF(__pyx_t_5); __pyx_t_5 = 0;
     __Pyx_XDECREF_SET(__pyx_v_foffs, ((arrayobject *)__pyx_t_3));
     __pyx_t_3 = 0;
 
-    /* "gosym/_pclntab.pyx":496
+    /* "gosym/_pclntab.pyx":526
  *             pcs = array.clone(_Q, cap, False)
  *             foffs = array.clone(_I, cap, False)
  *             lns = array.clone(_i, cap, False)             # <<<<<<<<<<<<<<
@@ -29189,13 +29162,13 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     __pyx_t_3 = ((PyObject *)__pyx_v_5gosym_8_pclntab__i);
     __Pyx_INCREF(__pyx_t_3);
-    __pyx_t_5 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_3), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 496, __pyx_L1_error)
+    __pyx_t_5 = ((PyObject *)__pyx_f_7cpython_5array_clone(((arrayobject *)__pyx_t_3), __pyx_v_cap, 0)); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 526, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
     __Pyx_DECREF(__pyx_t_3); __pyx_t_3 = 0;
     __Pyx_XDECREF_SET(__pyx_v_lns, ((arrayobject *)__pyx_t_5));
     __pyx_t_5 = 0;
 
-    /* "gosym/_pclntab.pyx":497
+    /* "gosym/_pclntab.pyx":527
  *             foffs = array.clone(_I, cap, False)
  *             lns = array.clone(_i, cap, False)
  *             rc = gs_pcln_lines(&self.t, i, <uint64_t *>pcs.data.as_voidptr,             # <<<<<<<<<<<<<<
@@ -29204,7 +29177,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     __pyx_v_rc = gs_pcln_lines((&__pyx_v_self->t), __pyx_v_i, ((uint64_t *)__pyx_f_7cpython_5array_5array_4data___get__(__pyx_v_pcs).as_voidptr), ((uint32_t *)__pyx_f_7cpython_5array_5array_4data___get__(__pyx_v_foffs).as_voidptr), ((int32_t *)__pyx_f_7cpython_5array_5array_4data___get__(__pyx_v_lns).as_voidptr), __pyx_v_cap, (&__pyx_v_nrows), (&__pyx_v_end_pc), (&__pyx_v_e));
 
-    /* "gosym/_pclntab.pyx":500
+    /* "gosym/_pclntab.pyx":530
  *                                <uint32_t *>foffs.data.as_voidptr,
  *                                <int32_t *>lns.data.as_voidptr, cap, &nrows, &end_pc, &e)
  *             if rc:             # <<<<<<<<<<<<<<
@@ -29216,17 +29189,17 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
     if (__pyx_t_2) {
 
 
-      /* "gosym/_pclntab.pyx":501
+      /* "gosym/_pclntab.pyx":531
  *                                <int32_t *>lns.data.as_voidptr, cap, &nrows, &end_pc, &e)
  *             if rc:
  *                 self._raise(&e)             # <<<<<<<<<<<<<<
  *             if nrows <= cap:
  *                 break
 */
-      __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 501, __pyx_L1_error)
+      __pyx_t_1 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_raise(__pyx_v_self, (&__pyx_v_e)); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 531, __pyx_L1_error)
 
 
-      /* "gosym/_pclntab.pyx":500
+      /* "gosym/_pclntab.pyx":530
  *                                <uint32_t *>foffs.data.as_voidptr,
  *                                <int32_t *>lns.data.as_voidptr, cap, &nrows, &end_pc, &e)
  *             if rc:             # <<<<<<<<<<<<<<
@@ -29235,7 +29208,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     }
 
-    /* "gosym/_pclntab.pyx":502
+    /* "gosym/_pclntab.pyx":532
  *             if rc:
  *                 self._raise(&e)
  *             if nrows <= cap:             # <<<<<<<<<<<<<<
@@ -29247,7 +29220,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
     if (__pyx_t_2) {
 
 
-      /* "gosym/_pclntab.pyx":503
+      /* "gosym/_pclntab.pyx":533
  *                 self._raise(&e)
  *             if nrows <= cap:
  *                 break             # <<<<<<<<<<<<<<
@@ -29256,7 +29229,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
       goto __pyx_L5_break;
 
-      /* "gosym/_pclntab.pyx":502
+      /* "gosym/_pclntab.pyx":532
  *             if rc:
  *                 self._raise(&e)
  *             if nrows <= cap:             # <<<<<<<<<<<<<<
@@ -29265,7 +29238,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 */
     }
 
-    /* "gosym/_pclntab.pyx":504
+    /* "gosym/_pclntab.pyx":534
  *             if nrows <= cap:
  *                 break
  *             cap = nrows             # <<<<<<<<<<<<<<
@@ -29276,39 +29249,39 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   }
   __pyx_L5_break:;
 
-  /* "gosym/_pclntab.pyx":505
+  /* "gosym/_pclntab.pyx":535
  *                 break
  *             cap = nrows
  *         array.resize(pcs, nrows)             # <<<<<<<<<<<<<<
  *         array.resize(lns, nrows)
  *         fo = <uint32_t *>foffs.data.as_voidptr
 */
-  if (unlikely(!__pyx_v_pcs)) { __Pyx_RaiseUnboundLocalError("pcs"); __PYX_ERR(0, 505, __pyx_L1_error) }
-  __pyx_t_1 = resize(__pyx_v_pcs, __pyx_v_nrows); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 505, __pyx_L1_error)
+  if (unlikely(!__pyx_v_pcs)) { __Pyx_RaiseUnboundLocalError("pcs"); __PYX_ERR(0, 535, __pyx_L1_error) }
+  __pyx_t_1 = resize(__pyx_v_pcs, __pyx_v_nrows); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 535, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":506
+  /* "gosym/_pclntab.pyx":536
  *             cap = nrows
  *         array.resize(pcs, nrows)
  *         array.resize(lns, nrows)             # <<<<<<<<<<<<<<
  *         fo = <uint32_t *>foffs.data.as_voidptr
  *         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
 */
-  if (unlikely(!__pyx_v_lns)) { __Pyx_RaiseUnboundLocalError("lns"); __PYX_ERR(0, 506, __pyx_L1_error) }
-  __pyx_t_1 = resize(__pyx_v_lns, __pyx_v_nrows); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 506, __pyx_L1_error)
+  if (unlikely(!__pyx_v_lns)) { __Pyx_RaiseUnboundLocalError("lns"); __PYX_ERR(0, 536, __pyx_L1_error) }
+  __pyx_t_1 = resize(__pyx_v_lns, __pyx_v_nrows); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(0, 536, __pyx_L1_error)
 
 
-  /* "gosym/_pclntab.pyx":507
+  /* "gosym/_pclntab.pyx":537
  *         array.resize(pcs, nrows)
  *         array.resize(lns, nrows)
  *         fo = <uint32_t *>foffs.data.as_voidptr             # <<<<<<<<<<<<<<
  *         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
  *         return pcs, files, lns, end_pc
 */
-  if (unlikely(!__pyx_v_foffs)) { __Pyx_RaiseUnboundLocalError("foffs"); __PYX_ERR(0, 507, __pyx_L1_error) }
+  if (unlikely(!__pyx_v_foffs)) { __Pyx_RaiseUnboundLocalError("foffs"); __PYX_ERR(0, 537, __pyx_L1_error) }
   __pyx_v_fo = ((uint32_t *)__pyx_f_7cpython_5array_5array_4data___get__(__pyx_v_foffs).as_voidptr);
 
-  /* "gosym/_pclntab.pyx":508
+  /* "gosym/_pclntab.pyx":538
  *         array.resize(lns, nrows)
  *         fo = <uint32_t *>foffs.data.as_voidptr
  *         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]             # <<<<<<<<<<<<<<
@@ -29316,7 +29289,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
  * 
 */
   { /* enter inner scope */
-    __pyx_t_5 = PyList_New(0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 508, __pyx_L1_error)
+    __pyx_t_5 = PyList_New(0); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 538, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_t_5);
 
     __pyx_t_7 = ((Py_ssize_t)__pyx_v_nrows);
@@ -29324,10 +29297,10 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
 
     for (__pyx_t_9 = 0; __pyx_t_9 < __pyx_t_8; __pyx_t_9+=1) {
       __pyx_7genexpr__pyx_v_k = __pyx_t_9;
-      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_fo[__pyx_7genexpr__pyx_v_k])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 508, __pyx_L1_error)
+      __pyx_t_3 = ((struct __pyx_vtabstruct_5gosym_8_pclntab_PclnTable *)__pyx_v_self->__pyx_vtab)->_file(__pyx_v_self, (__pyx_v_fo[__pyx_7genexpr__pyx_v_k])); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 538, __pyx_L1_error)
       __Pyx_GOTREF(__pyx_t_3);
       __Pyx_GIVEREF(__pyx_t_3);
-      if (unlikely(__Pyx_ListComp_AppendAndDecref(__pyx_t_5, __pyx_t_3))) __PYX_ERR(0, 508, __pyx_L1_error)
+      if (unlikely(__Pyx_ListComp_AppendAndDecref(__pyx_t_5, __pyx_t_3))) __PYX_ERR(0, 538, __pyx_L1_error)
       __pyx_t_3 = 0;
     }
 
@@ -29335,30 +29308,30 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   __pyx_v_files = ((PyObject*)__pyx_t_5);
   __pyx_t_5 = 0;
 
-  /* "gosym/_pclntab.pyx":509
+  /* "gosym/_pclntab.pyx":539
  *         fo = <uint32_t *>foffs.data.as_voidptr
  *         files = [self._file(fo[k]) for k in range(<Py_ssize_t>nrows)]
  *         return pcs, files, lns, end_pc             # <<<<<<<<<<<<<<
  * 
  * 
 */
-  if (unlikely(!__pyx_v_pcs)) { __Pyx_RaiseUnboundLocalError("pcs"); __PYX_ERR(0, 509, __pyx_L1_error) }
-  if (unlikely(!__pyx_v_lns)) { __Pyx_RaiseUnboundLocalError("lns"); __PYX_ERR(0, 509, __pyx_L1_error) }
-  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_end_pc); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 509, __pyx_L1_error)
+  if (unlikely(!__pyx_v_pcs)) { __Pyx_RaiseUnboundLocalError("pcs"); __PYX_ERR(0, 539, __pyx_L1_error) }
+  if (unlikely(!__pyx_v_lns)) { __Pyx_RaiseUnboundLocalError("lns"); __PYX_ERR(0, 539, __pyx_L1_error) }
+  __pyx_t_5 = __Pyx_PyLong_From_uint64_t(__pyx_v_end_pc); if (unlikely(!__pyx_t_5)) __PYX_ERR(0, 539, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_5);
-  __pyx_t_3 = PyTuple_New(4); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 509, __pyx_L1_error)
+  __pyx_t_3 = PyTuple_New(4); if (unlikely(!__pyx_t_3)) __PYX_ERR(0, 539, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_3);
   __Pyx_INCREF((PyObject *)__pyx_v_pcs);
   __Pyx_GIVEREF((PyObject *)__pyx_v_pcs);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, ((PyObject *)__pyx_v_pcs)) != (0)) __PYX_ERR(0, 509, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 0, ((PyObject *)__pyx_v_pcs)) != (0)) __PYX_ERR(0, 539, __pyx_L1_error);
   __Pyx_INCREF(__pyx_v_files);
   __Pyx_GIVEREF(__pyx_v_files);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_files) != (0)) __PYX_ERR(0, 509, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 1, __pyx_v_files) != (0)) __PYX_ERR(0, 539, __pyx_L1_error);
   __Pyx_INCREF((PyObject *)__pyx_v_lns);
   __Pyx_GIVEREF((PyObject *)__pyx_v_lns);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, ((PyObject *)__pyx_v_lns)) != (0)) __PYX_ERR(0, 509, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 2, ((PyObject *)__pyx_v_lns)) != (0)) __PYX_ERR(0, 539, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_t_5);
-  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 3, __pyx_t_5) != (0)) __PYX_ERR(0, 509, __pyx_L1_error);
+  if (__Pyx_PyTuple_SET_ITEM(__pyx_t_3, 3, __pyx_t_5) != (0)) __PYX_ERR(0, 539, __pyx_L1_error);
   __pyx_t_5 = 0;
   {
     PyObject *__pyx_temp;
@@ -29371,7 +29344,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   __pyx_t_3 = 0;
   goto __pyx_L0;
 
-  /* "gosym/_pclntab.pyx":479
+  /* "gosym/_pclntab.pyx":509
  *         return self._expand(pc, True)
  * 
  *     def lines(self, uint64_t i):             # <<<<<<<<<<<<<<
@@ -29403,7 +29376,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_34lines(struct __pyx_obj_5
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pxd":35
+/* "gosym/_pclntab.pxd":36
  *     cdef gs_pcln t
  *     cdef const unsigned char[:] view
  *     cdef readonly object owner             # <<<<<<<<<<<<<<
@@ -29470,7 +29443,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_5owner___get__(struct __py
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pxd":36
+/* "gosym/_pclntab.pxd":37
  *     cdef const unsigned char[:] view
  *     cdef readonly object owner
  *     cdef readonly Py_ssize_t offset             # <<<<<<<<<<<<<<
@@ -29509,7 +29482,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6offset___get__(struct __p
       __Pyx_INCREF(__pyx_t_1);
       __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
       /*try:*/ {
-        __pyx_t_2 = PyLong_FromSsize_t(__pyx_v_self->offset); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 36, __pyx_L4_error)
+        __pyx_t_2 = PyLong_FromSsize_t(__pyx_v_self->offset); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 37, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_2);
         {
           PyObject *__pyx_temp;
@@ -29552,7 +29525,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_6offset___get__(struct __p
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pxd":37
+/* "gosym/_pclntab.pxd":38
  *     cdef readonly object owner
  *     cdef readonly Py_ssize_t offset
  *     cdef readonly Py_ssize_t size             # <<<<<<<<<<<<<<
@@ -29591,7 +29564,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4size___get__(struct __pyx
       __Pyx_INCREF(__pyx_t_1);
       __Pyx_PyCriticalSection_Begin(&__pyx_cs, (PyObject*)__pyx_t_1);
       /*try:*/ {
-        __pyx_t_2 = PyLong_FromSsize_t(__pyx_v_self->size); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 37, __pyx_L4_error)
+        __pyx_t_2 = PyLong_FromSsize_t(__pyx_v_self->size); if (unlikely(!__pyx_t_2)) __PYX_ERR(4, 38, __pyx_L4_error)
         __Pyx_GOTREF(__pyx_t_2);
         {
           PyObject *__pyx_temp;
@@ -29634,7 +29607,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_4size___get__(struct __pyx
   return __pyx_r;
 }
 
-/* "gosym/_pclntab.pxd":38
+/* "gosym/_pclntab.pxd":39
  *     cdef readonly Py_ssize_t offset
  *     cdef readonly Py_ssize_t size
  *     cdef readonly str section             # <<<<<<<<<<<<<<
@@ -29912,7 +29885,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab_9PclnTable_38__setstate_cython__(CYTH
  *     int __Pyx_UpdateUnpickledDict(object, object, Py_ssize_t) except -1
  * def __pyx_unpickle_Frame(__pyx_type, long __pyx_checksum, tuple __pyx_state):             # <<<<<<<<<<<<<<
  *     cdef object __pyx_result
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
 */
 
 /* Python wrapper */
@@ -30045,16 +30018,16 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
   /* "(tree fragment)":6
  * def __pyx_unpickle_Frame(__pyx_type, long __pyx_checksum, tuple __pyx_state):
  *     cdef object __pyx_result
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')             # <<<<<<<<<<<<<<
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')             # <<<<<<<<<<<<<<
  *     __pyx_result = Frame.__new__(__pyx_type)
  *     if __pyx_state is not None:
 */
-  __pyx_t_1 = __Pyx_CheckUnpickleChecksum(__pyx_v___pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, __pyx_k_entry_file_function_inlined_line); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(1, 6, __pyx_L1_error)
+  __pyx_t_1 = __Pyx_CheckUnpickleChecksum(__pyx_v___pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, __pyx_k_entry__file__function__inlined); if (unlikely(__pyx_t_1 == ((int)-1))) __PYX_ERR(1, 6, __pyx_L1_error)
 
 
   /* "(tree fragment)":7
  *     cdef object __pyx_result
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
  *     __pyx_result = Frame.__new__(__pyx_type)             # <<<<<<<<<<<<<<
  *     if __pyx_state is not None:
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
@@ -30073,7 +30046,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
   __pyx_t_2 = 0;
 
   /* "(tree fragment)":8
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
  *     __pyx_result = Frame.__new__(__pyx_type)
  *     if __pyx_state is not None:             # <<<<<<<<<<<<<<
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
@@ -30099,7 +30072,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
     __Pyx_DECREF(__pyx_t_2); __pyx_t_2 = 0;
 
     /* "(tree fragment)":8
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
  *     __pyx_result = Frame.__new__(__pyx_type)
  *     if __pyx_state is not None:             # <<<<<<<<<<<<<<
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
@@ -30112,7 +30085,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
  *     return __pyx_result             # <<<<<<<<<<<<<<
  * cdef __pyx_unpickle_Frame__set_state(Frame __pyx_result, __pyx_state: tuple):
- *     __pyx_result.entry = __pyx_state[0]; __pyx_result.file = __pyx_state[1]; __pyx_result.function = __pyx_state[2]; __pyx_result.inlined = __pyx_state[3]; __pyx_result.line = __pyx_state[4]; __pyx_result.start_line = __pyx_state[5]
+ *     __pyx_result._entry = __pyx_state[0]; __pyx_result._file = __pyx_state[1]; __pyx_result._function = __pyx_state[2]; __pyx_result._inlined = __pyx_state[3]; __pyx_result._line = __pyx_state[4]; __pyx_result._start_line = __pyx_state[5]
 */
   {
     PyObject *__pyx_temp;
@@ -30130,7 +30103,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
  *     int __Pyx_UpdateUnpickledDict(object, object, Py_ssize_t) except -1
  * def __pyx_unpickle_Frame(__pyx_type, long __pyx_checksum, tuple __pyx_state):             # <<<<<<<<<<<<<<
  *     cdef object __pyx_result
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
 */
 
   /* function exit code */
@@ -30150,7 +30123,7 @@ static PyObject *__pyx_pf_5gosym_8_pclntab___pyx_unpickle_Frame(CYTHON_UNUSED Py
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
  *     return __pyx_result
  * cdef __pyx_unpickle_Frame__set_state(Frame __pyx_result, __pyx_state: tuple):             # <<<<<<<<<<<<<<
- *     __pyx_result.entry = __pyx_state[0]; __pyx_result.file = __pyx_state[1]; __pyx_result.function = __pyx_state[2]; __pyx_result.inlined = __pyx_state[3]; __pyx_result.line = __pyx_state[4]; __pyx_result.start_line = __pyx_state[5]
+ *     __pyx_result._entry = __pyx_state[0]; __pyx_result._file = __pyx_state[1]; __pyx_result._function = __pyx_state[2]; __pyx_result._inlined = __pyx_state[3]; __pyx_result._line = __pyx_state[4]; __pyx_result._start_line = __pyx_state[5]
  *     __Pyx_UpdateUnpickledDict(__pyx_result, __pyx_state, 6)
 */
 
@@ -30168,39 +30141,39 @@ static PyObject *__pyx_f_5gosym_8_pclntab___pyx_unpickle_Frame__set_state(struct
   /* "(tree fragment)":12
  *     return __pyx_result
  * cdef __pyx_unpickle_Frame__set_state(Frame __pyx_result, __pyx_state: tuple):
- *     __pyx_result.entry = __pyx_state[0]; __pyx_result.file = __pyx_state[1]; __pyx_result.function = __pyx_state[2]; __pyx_result.inlined = __pyx_state[3]; __pyx_result.line = __pyx_state[4]; __pyx_result.start_line = __pyx_state[5]             # <<<<<<<<<<<<<<
+ *     __pyx_result._entry = __pyx_state[0]; __pyx_result._file = __pyx_state[1]; __pyx_result._function = __pyx_state[2]; __pyx_result._inlined = __pyx_state[3]; __pyx_result._line = __pyx_state[4]; __pyx_result._start_line = __pyx_state[5]             # <<<<<<<<<<<<<<
  *     __Pyx_UpdateUnpickledDict(__pyx_result, __pyx_state, 6)
 */
   __pyx_t_1 = __Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 0);
   __Pyx_INCREF(__pyx_t_1);
   __Pyx_GIVEREF(__pyx_t_1);
-  __Pyx_GOTREF(__pyx_v___pyx_result->entry);
-  __Pyx_DECREF_SET(__pyx_v___pyx_result->entry, __pyx_t_1);
+  __Pyx_GOTREF(__pyx_v___pyx_result->_entry);
+  __Pyx_DECREF_SET(__pyx_v___pyx_result->_entry, __pyx_t_1);
   __pyx_t_1 = 0;
   __pyx_t_1 = __Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 1);
   __Pyx_INCREF(__pyx_t_1);
   if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(1, 12, __pyx_L1_error)
   __Pyx_GIVEREF(__pyx_t_1);
-  __Pyx_GOTREF(__pyx_v___pyx_result->file);
-  __Pyx_DECREF_SET(__pyx_v___pyx_result->file, ((PyObject*)__pyx_t_1));
+  __Pyx_GOTREF(__pyx_v___pyx_result->_file);
+  __Pyx_DECREF_SET(__pyx_v___pyx_result->_file, ((PyObject*)__pyx_t_1));
   __pyx_t_1 = 0;
   __pyx_t_1 = __Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 2);
   __Pyx_INCREF(__pyx_t_1);
   if (!(likely(PyUnicode_CheckExact(__pyx_t_1))||((__pyx_t_1) == Py_None) || __Pyx_RaiseUnexpectedTypeError("str", __pyx_t_1))) __PYX_ERR(1, 12, __pyx_L1_error)
   __Pyx_GIVEREF(__pyx_t_1);
-  __Pyx_GOTREF(__pyx_v___pyx_result->function);
-  __Pyx_DECREF_SET(__pyx_v___pyx_result->function, ((PyObject*)__pyx_t_1));
+  __Pyx_GOTREF(__pyx_v___pyx_result->_function);
+  __Pyx_DECREF_SET(__pyx_v___pyx_result->_function, ((PyObject*)__pyx_t_1));
   __pyx_t_1 = 0;
   __pyx_t_2 = __Pyx_PyObject_IsTrue(__Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 3)); if (unlikely((__pyx_t_2 == (int)-1) && PyErr_Occurred())) __PYX_ERR(1, 12, __pyx_L1_error)
-  __pyx_v___pyx_result->inlined = __pyx_t_2;
+  __pyx_v___pyx_result->_inlined = __pyx_t_2;
   __pyx_t_3 = __Pyx_PyLong_As_int(__Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 4)); if (unlikely((__pyx_t_3 == (int)-1) && PyErr_Occurred())) __PYX_ERR(1, 12, __pyx_L1_error)
-  __pyx_v___pyx_result->line = __pyx_t_3;
+  __pyx_v___pyx_result->_line = __pyx_t_3;
   __pyx_t_3 = __Pyx_PyLong_As_int(__Pyx_PyTuple_GET_ITEM(__pyx_v___pyx_state, 5)); if (unlikely((__pyx_t_3 == (int)-1) && PyErr_Occurred())) __PYX_ERR(1, 12, __pyx_L1_error)
-  __pyx_v___pyx_result->start_line = __pyx_t_3;
+  __pyx_v___pyx_result->_start_line = __pyx_t_3;
 
   /* "(tree fragment)":13
  * cdef __pyx_unpickle_Frame__set_state(Frame __pyx_result, __pyx_state: tuple):
- *     __pyx_result.entry = __pyx_state[0]; __pyx_result.file = __pyx_state[1]; __pyx_result.function = __pyx_state[2]; __pyx_result.inlined = __pyx_state[3]; __pyx_result.line = __pyx_state[4]; __pyx_result.start_line = __pyx_state[5]
+ *     __pyx_result._entry = __pyx_state[0]; __pyx_result._file = __pyx_state[1]; __pyx_result._function = __pyx_state[2]; __pyx_result._inlined = __pyx_state[3]; __pyx_result._line = __pyx_state[4]; __pyx_result._start_line = __pyx_state[5]
  *     __Pyx_UpdateUnpickledDict(__pyx_result, __pyx_state, 6)             # <<<<<<<<<<<<<<
 */
   __pyx_t_3 = __Pyx_UpdateUnpickledDict(((PyObject *)__pyx_v___pyx_result), __pyx_v___pyx_state, 6); if (unlikely(__pyx_t_3 == ((int)-1))) __PYX_ERR(1, 13, __pyx_L1_error)
@@ -30210,7 +30183,7 @@ static PyObject *__pyx_f_5gosym_8_pclntab___pyx_unpickle_Frame__set_state(struct
  *         __pyx_unpickle_Frame__set_state(<Frame> __pyx_result, __pyx_state)
  *     return __pyx_result
  * cdef __pyx_unpickle_Frame__set_state(Frame __pyx_result, __pyx_state: tuple):             # <<<<<<<<<<<<<<
- *     __pyx_result.entry = __pyx_state[0]; __pyx_result.file = __pyx_state[1]; __pyx_result.function = __pyx_state[2]; __pyx_result.inlined = __pyx_state[3]; __pyx_result.line = __pyx_state[4]; __pyx_result.start_line = __pyx_state[5]
+ *     __pyx_result._entry = __pyx_state[0]; __pyx_result._file = __pyx_state[1]; __pyx_result._function = __pyx_state[2]; __pyx_result._inlined = __pyx_state[3]; __pyx_result._line = __pyx_state[4]; __pyx_result._start_line = __pyx_state[5]
  *     __Pyx_UpdateUnpickledDict(__pyx_result, __pyx_state, 6)
 */
 
@@ -30430,9 +30403,9 @@ static PyObject *__pyx_tp_new__initialisation_5gosym_8_pclntab_Frame(PyObject *o
 #endif
 ) {
   struct __pyx_obj_5gosym_8_pclntab_Frame *p = ((struct __pyx_obj_5gosym_8_pclntab_Frame *)o);
-  p->function = ((PyObject*)Py_None); Py_INCREF(Py_None);
-  p->file = ((PyObject*)Py_None); Py_INCREF(Py_None);
-  p->entry = Py_None; Py_INCREF(Py_None);
+  p->_function = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  p->_file = ((PyObject*)Py_None); Py_INCREF(Py_None);
+  p->_entry = Py_None; Py_INCREF(Py_None);
   return o;
 }
 
@@ -30494,9 +30467,9 @@ static void __pyx_tp_dealloc_5gosym_8_pclntab_Frame(PyObject *o) {
   }
   #endif
   PyObject_GC_UnTrack(o);
-  Py_CLEAR(p->function);
-  Py_CLEAR(p->file);
-  Py_CLEAR(p->entry);
+  Py_CLEAR(p->_function);
+  Py_CLEAR(p->_file);
+  Py_CLEAR(p->_entry);
   PyTypeObject *tp = Py_TYPE(o);
   #if CYTHON_USE_TYPE_SLOTS
   (*tp->tp_free)(o);
@@ -30518,8 +30491,8 @@ static int __pyx_tp_traverse_5gosym_8_pclntab_Frame(PyObject *o, visitproc v, vo
     e = __Pyx_call_type_traverse(o, 1, v, a);
     if (e) return e;
   }
-  if (p->entry) {
-    e = (*v)(p->entry, a); if (e) return e;
+  if (p->_entry) {
+    e = (*v)(p->_entry, a); if (e) return e;
   }
   return 0;
 }
@@ -30527,8 +30500,8 @@ static int __pyx_tp_traverse_5gosym_8_pclntab_Frame(PyObject *o, visitproc v, vo
 static int __pyx_tp_clear_5gosym_8_pclntab_Frame(PyObject *o) {
   PyObject* tmp;
   struct __pyx_obj_5gosym_8_pclntab_Frame *p = (struct __pyx_obj_5gosym_8_pclntab_Frame *)o;
-  tmp = ((PyObject*)p->entry);
-  p->entry = Py_None; Py_INCREF(Py_None);
+  tmp = ((PyObject*)p->_entry);
+  p->_entry = Py_None; Py_INCREF(Py_None);
   Py_XDECREF(tmp);
   return 0;
 }
@@ -30589,12 +30562,12 @@ static PyMethodDef __pyx_methods_5gosym_8_pclntab_Frame[] = {
 };
 
 static struct PyGetSetDef __pyx_getsets_5gosym_8_pclntab_Frame[] = {
-  {"function", __pyx_getprop_5gosym_8_pclntab_5Frame_function, 0, 0, 0},
-  {"file", __pyx_getprop_5gosym_8_pclntab_5Frame_file, 0, 0, 0},
-  {"line", __pyx_getprop_5gosym_8_pclntab_5Frame_line, 0, 0, 0},
-  {"inlined", __pyx_getprop_5gosym_8_pclntab_5Frame_inlined, 0, 0, 0},
-  {"start_line", __pyx_getprop_5gosym_8_pclntab_5Frame_start_line, 0, 0, 0},
-  {"entry", __pyx_getprop_5gosym_8_pclntab_5Frame_entry, 0, 0, 0},
+  {"function", __pyx_getprop_5gosym_8_pclntab_5Frame_function, 0, PyDoc_STR("function is the frame\047s function name (the inlined callee\047s for an inlined frame)."), 0},
+  {"file", __pyx_getprop_5gosym_8_pclntab_5Frame_file, 0, PyDoc_STR("file is the source file of the position."), 0},
+  {"line", __pyx_getprop_5gosym_8_pclntab_5Frame_line, 0, PyDoc_STR("line is the source line (0 when unknown)."), 0},
+  {"inlined", __pyx_getprop_5gosym_8_pclntab_5Frame_inlined, 0, PyDoc_STR("inlined says the call was inlined into the next (outer) frame."), 0},
+  {"start_line", __pyx_getprop_5gosym_8_pclntab_5Frame_start_line, 0, PyDoc_STR("start_line is the line of the func keyword of the frame\047s function (Go 1.20+; 0 before)."), 0},
+  {"entry", __pyx_getprop_5gosym_8_pclntab_5Frame_entry, 0, PyDoc_STR("entry is the function\047s entry pc in a physical frame; None in an inlined one."), 0},
   {0, 0, 0, 0, 0}
 };
 #if CYTHON_USE_TYPE_SPECS
@@ -32341,14 +32314,14 @@ static int __Pyx_modinit_Exttype___pyx_obj_5gosym_8_pclntab_PclnTable(__pyx_msta
   __pyx_vtable_5gosym_8_pclntab_PclnTable._fname = (PyObject *(*)(struct __pyx_obj_5gosym_8_pclntab_PclnTable *, uint64_t, int32_t))__pyx_f_5gosym_8_pclntab_9PclnTable__fname;
   __pyx_vtable_5gosym_8_pclntab_PclnTable._file = (PyObject *(*)(struct __pyx_obj_5gosym_8_pclntab_PclnTable *, size_t))__pyx_f_5gosym_8_pclntab_9PclnTable__file;
   #if CYTHON_USE_TYPE_SPECS
-  __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5gosym_8_pclntab_PclnTable_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable)) __PYX_ERR(0, 115, __pyx_L1_error)
+  __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable = (PyTypeObject *) __Pyx_PyType_FromModuleAndSpec(__pyx_m, &__pyx_type_5gosym_8_pclntab_PclnTable_spec, NULL); if (unlikely(!__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable)) __PYX_ERR(0, 145, __pyx_L1_error)
   #else
   __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable = &__pyx_type_5gosym_8_pclntab_PclnTable;
   #endif
   #if !CYTHON_COMPILING_IN_LIMITED_API
   #endif
   #if !CYTHON_USE_TYPE_SPECS
-  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 115, __pyx_L1_error)
+  if (__Pyx_PyType_Ready(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 145, __pyx_L1_error)
   #endif
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount((PyObject*)__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable);
@@ -32358,9 +32331,9 @@ static int __Pyx_modinit_Exttype___pyx_obj_5gosym_8_pclntab_PclnTable(__pyx_msta
     __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable->tp_getattro = PyObject_GenericGetAttr;
   }
   #endif
-  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_vtabptr_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 115, __pyx_L1_error)
-  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_PclnTable, (PyObject *) __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 115, __pyx_L1_error)
-  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 115, __pyx_L1_error)
+  if (__Pyx_SetVtable(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_vtabptr_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 145, __pyx_L1_error)
+  if (PyObject_SetAttr(__pyx_m, __pyx_mstate_global->__pyx_n_u_PclnTable, (PyObject *) __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 145, __pyx_L1_error)
+  if (__Pyx_setup_reduce((PyObject *) __pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) < (0)) __PYX_ERR(0, 145, __pyx_L1_error)
   __Pyx_RefNannyFinishContext();
   return 0;
   __pyx_L1_error:;
@@ -33599,34 +33572,34 @@ __Pyx_RefNannySetupContext("PyInit__pclntab", 0);
   if (PyDict_SetItem(__pyx_mstate_global->__pyx_d, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_4) < (0)) __PYX_ERR(1, 3, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":81
- *         self.entry = entry
+  /* "gosym/_pclntab.pyx":111
+ *         return self._entry
  * 
  *     def _key(self):             # <<<<<<<<<<<<<<
- *         return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+ *         return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
  * 
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_5Frame_3_key, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Frame__key, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 81, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_5Frame_3_key, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Frame__key, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[2])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame, __pyx_mstate_global->__pyx_n_u_key, __pyx_t_4) < (0)) __PYX_ERR(0, 81, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame, __pyx_mstate_global->__pyx_n_u_key, __pyx_t_4) < (0)) __PYX_ERR(0, 111, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":96
+  /* "gosym/_pclntab.pyx":126
  *                 f"inlined={self.inlined}, start_line={self.start_line}, entry={self.entry!r})")
  * 
  *     def as_dict(self):             # <<<<<<<<<<<<<<
  *         """as_dict returns the frame as a plain dict (for JSON)."""
  *         return {"function": self.function, "file": self.file, "line": self.line,
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_5Frame_11as_dict, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Frame_as_dict, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 96, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_5Frame_11as_dict, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_Frame_as_dict, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[3])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame, __pyx_mstate_global->__pyx_n_u_as_dict, __pyx_t_4) < (0)) __PYX_ERR(0, 96, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame, __pyx_mstate_global->__pyx_n_u_as_dict, __pyx_t_4) < (0)) __PYX_ERR(0, 126, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "(tree fragment)":1
@@ -33644,7 +33617,7 @@ __Pyx_RefNannySetupContext("PyInit__pclntab", 0);
 
   /* "(tree fragment)":17
  *     else:
- *         return __pyx_unpickle_Frame, (type(self), 0xe2cca6a, state)
+ *         return __pyx_unpickle_Frame, (type(self), 0x6bafeed, state)
  * def __setstate_cython__(self, __pyx_state):             # <<<<<<<<<<<<<<
  *     __pyx_unpickle_Frame__set_state(self, __pyx_state)
 */
@@ -33656,244 +33629,244 @@ __Pyx_RefNannySetupContext("PyInit__pclntab", 0);
   if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_Frame, __pyx_mstate_global->__pyx_n_u_setstate_cython, __pyx_t_4) < (0)) __PYX_ERR(1, 17, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":168
+  /* "gosym/_pclntab.pyx":198
  *             self._fnames = NULL
  * 
  *     def set_inline(self, int layout, uint64_t gofunc, uint64_t pcln_va, segments):             # <<<<<<<<<<<<<<
  *         """set_inline enables inline expansion: the record layout (16 for Go
  *         1.20+, 20 for 1.13-1.19, 0 for none), the gofunc address (Go 1.18+),
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_5set_inline, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_set_inline, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 168, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_5set_inline, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_set_inline, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[6])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 198, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_set_inline, __pyx_t_4) < (0)) __PYX_ERR(0, 168, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_set_inline, __pyx_t_4) < (0)) __PYX_ERR(0, 198, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":199
+  /* "gosym/_pclntab.pyx":229
  *         gs_lookup_cache_clear(self._cache)
  * 
  *     def inline_failed(self, exc):             # <<<<<<<<<<<<<<
  *         """inline_failed records that the inline context could not be set up
  *         (exc, a GosymError): from then on every call that expands inlined
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_7inline_failed, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_inline_failed, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 199, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_7inline_failed, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_inline_failed, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[7])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 229, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_inline_failed, __pyx_t_4) < (0)) __PYX_ERR(0, 199, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_inline_failed, __pyx_t_4) < (0)) __PYX_ERR(0, 229, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":225
+  /* "gosym/_pclntab.pyx":255
  *         return self.inl.layout
  * 
  *     def inline_tree_offset(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """inline_tree_offset returns the file offset of function i's inline tree, or 0."""
  *         cdef gs_func f
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_9inline_tree_offset, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_inline_tree_offset, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 225, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_9inline_tree_offset, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_inline_tree_offset, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[8])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 255, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_inline_tree_offset, __pyx_t_4) < (0)) __PYX_ERR(0, 225, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_inline_tree_offset, __pyx_t_4) < (0)) __PYX_ERR(0, 255, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":240
+  /* "gosym/_pclntab.pyx":270
  *         return off
  * 
  *     def frames(self, uint64_t pc):             # <<<<<<<<<<<<<<
  *         """frames returns every frame at pc, innermost first (inlined calls,
  *         then the physical function), [] on a miss; raises FormatError on
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_11frames, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_frames, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 240, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_11frames, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_frames, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[9])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 270, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_frames, __pyx_t_4) < (0)) __PYX_ERR(0, 240, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_frames, __pyx_t_4) < (0)) __PYX_ERR(0, 270, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":273
+  /* "gosym/_pclntab.pyx":303
  *         return out
  * 
  *     def release(self):             # <<<<<<<<<<<<<<
  *         """release drops the buffer reference so the owner (an mmap) can close."""
  *         self._free_fnames()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_13release, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_release, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[10])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 273, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_13release, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_release, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[10])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_release, __pyx_t_4) < (0)) __PYX_ERR(0, 273, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_release, __pyx_t_4) < (0)) __PYX_ERR(0, 303, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":328
+  /* "gosym/_pclntab.pyx":358
  *             gs_lookup_cache_clear(self._cache)
  * 
  *     def check_sorted(self):             # <<<<<<<<<<<<<<
  *         """check_sorted raises FormatError unless function entries ascend (linear, C)."""
  *         cdef gs_err e
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_15check_sorted, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_check_sorted, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[11])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 328, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_15check_sorted, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_check_sorted, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[11])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 358, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_check_sorted, __pyx_t_4) < (0)) __PYX_ERR(0, 328, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_check_sorted, __pyx_t_4) < (0)) __PYX_ERR(0, 358, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":338
+  /* "gosym/_pclntab.pyx":368
  *             self._raise(&e)
  * 
  *     def entry(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """entry returns function i's entry pc; entry(nfunc) is the end of the last."""
  *         self._check()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_17entry, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_entry, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[12])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 338, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_17entry, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_entry, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[12])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 368, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_entry, __pyx_t_4) < (0)) __PYX_ERR(0, 338, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_entry, __pyx_t_4) < (0)) __PYX_ERR(0, 368, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":345
+  /* "gosym/_pclntab.pyx":375
  *         return gs_pcln_entry(&self.t, i)
  * 
  *     def find(self, uint64_t pc):             # <<<<<<<<<<<<<<
  *         """find returns the index of the function containing pc, or -1 (binary search)."""
  *         self._check()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_19find, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_find, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[13])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 345, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_19find, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_find, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[13])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 375, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_find, __pyx_t_4) < (0)) __PYX_ERR(0, 345, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_find, __pyx_t_4) < (0)) __PYX_ERR(0, 375, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":397
+  /* "gosym/_pclntab.pyx":427
  *         return <str>v
  * 
  *     def func_name(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """func_name returns function i's name (cached by index; no record dict)."""
  *         cdef gs_func f
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_21func_name, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_func_name, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[14])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 397, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_21func_name, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_func_name, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[14])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 427, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_func_name, __pyx_t_4) < (0)) __PYX_ERR(0, 397, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_func_name, __pyx_t_4) < (0)) __PYX_ERR(0, 427, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":410
+  /* "gosym/_pclntab.pyx":440
  *         return self._fname(i, f.name_off)
  * 
  *     def file_name(self, size_t off):             # <<<<<<<<<<<<<<
  *         """file_name returns the file name stored at table offset off ("" for 0)."""
  *         self._check()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_23file_name, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_file_name, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[15])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 410, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_23file_name, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_file_name, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[15])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 440, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_file_name, __pyx_t_4) < (0)) __PYX_ERR(0, 410, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_file_name, __pyx_t_4) < (0)) __PYX_ERR(0, 440, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":417
+  /* "gosym/_pclntab.pyx":447
  *         return self._file(off)
  * 
  *     def name_at(self, int32_t name_off):             # <<<<<<<<<<<<<<
  *         """name_at returns the function name at a funcname-table offset."""
  *         self._check()
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_25name_at, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_name_at, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[16])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 417, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_25name_at, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_name_at, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[16])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 447, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_name_at, __pyx_t_4) < (0)) __PYX_ERR(0, 417, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_name_at, __pyx_t_4) < (0)) __PYX_ERR(0, 447, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":422
+  /* "gosym/_pclntab.pyx":452
  *         return self._name(name_off)
  * 
  *     def func(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """func decodes function i's record into a dict (constant time)."""
  *         cdef gs_func f
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_27func, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_func, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[17])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 422, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_27func, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_func, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[17])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 452, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_func_2, __pyx_t_4) < (0)) __PYX_ERR(0, 422, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_func_2, __pyx_t_4) < (0)) __PYX_ERR(0, 452, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":446
+  /* "gosym/_pclntab.pyx":476
  *         }
  * 
  *     def frame_size(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """frame_size returns the largest stack-pointer delta of function i:
  *         the maximum of its whole pcsp table (C; linear in that table)."""
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_29frame_size, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_frame_size, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[18])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 446, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_29frame_size, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_frame_size, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[18])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 476, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_frame_size, __pyx_t_4) < (0)) __PYX_ERR(0, 446, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_frame_size, __pyx_t_4) < (0)) __PYX_ERR(0, 476, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":458
+  /* "gosym/_pclntab.pyx":488
  *         return most
  * 
  *     def pcvalue(self, uint32_t tab, uint64_t entry, uint64_t pc):             # <<<<<<<<<<<<<<
  *         """pcvalue returns the value of pc-value table `tab` at pc (-1 if none)."""
  *         cdef gs_err e
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_31pcvalue, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_pcvalue, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[19])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 458, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_31pcvalue, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_pcvalue, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[19])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 488, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_pcvalue, __pyx_t_4) < (0)) __PYX_ERR(0, 458, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_pcvalue, __pyx_t_4) < (0)) __PYX_ERR(0, 488, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":467
+  /* "gosym/_pclntab.pyx":497
  *         return v
  * 
  *     def lookup(self, uint64_t pc):             # <<<<<<<<<<<<<<
  *         """lookup returns the frames for pc, innermost first (inlined calls,
  *         then the physical function), or [] on a miss; malformed data (a bad
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_33lookup, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_lookup, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[20])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 467, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_33lookup, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_lookup, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[20])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 497, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_lookup, __pyx_t_4) < (0)) __PYX_ERR(0, 467, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_lookup, __pyx_t_4) < (0)) __PYX_ERR(0, 497, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
-  /* "gosym/_pclntab.pyx":479
+  /* "gosym/_pclntab.pyx":509
  *         return self._expand(pc, True)
  * 
  *     def lines(self, uint64_t i):             # <<<<<<<<<<<<<<
  *         """lines returns function i's pc -> file:line rows as (pc uint64 array,
  *         file-name list, line int32 array, end pc of the last row); linear in
 */
-  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_35lines, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_lines, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[21])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 479, __pyx_L1_error)
+  __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_9PclnTable_35lines, __Pyx_CYFUNCTION_CCLASS, __pyx_mstate_global->__pyx_n_u_PclnTable_lines, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[21])); if (unlikely(!__pyx_t_4)) __PYX_ERR(0, 509, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
   #if CYTHON_COMPILING_IN_CPYTHON && PY_VERSION_HEX >= 0x030E0000
   PyUnstable_Object_EnableDeferredRefcount(__pyx_t_4);
   #endif
-  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_lines, __pyx_t_4) < (0)) __PYX_ERR(0, 479, __pyx_L1_error)
+  if (__Pyx_SetItemOnTypeDict(__pyx_mstate_global->__pyx_ptype_5gosym_8_pclntab_PclnTable, __pyx_mstate_global->__pyx_n_u_lines, __pyx_t_4) < (0)) __PYX_ERR(0, 509, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_4); __pyx_t_4 = 0;
 
   /* "(tree fragment)":1
@@ -33928,7 +33901,7 @@ __Pyx_RefNannySetupContext("PyInit__pclntab", 0);
  *     int __Pyx_UpdateUnpickledDict(object, object, Py_ssize_t) except -1
  * def __pyx_unpickle_Frame(__pyx_type, long __pyx_checksum, tuple __pyx_state):             # <<<<<<<<<<<<<<
  *     cdef object __pyx_result
- *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0xe2cca6a, 0x3cee629, 0xe823df9, b'entry, file, function, inlined, line, start_line')
+ *     __Pyx_CheckUnpickleChecksum(__pyx_checksum, 0x6bafeed, 0xda54ec9, 0x6354e58, b'_entry, _file, _function, _inlined, _line, _start_line')
 */
   __pyx_t_4 = __Pyx_CyFunction_New(&__pyx_mdef_5gosym_8_pclntab_1__pyx_unpickle_Frame, 0, __pyx_mstate_global->__pyx_n_u_pyx_unpickle_Frame, NULL, __pyx_mstate_global->__pyx_n_u_gosym__pclntab, __pyx_mstate_global->__pyx_d, ((PyObject *)__pyx_mstate_global->__pyx_codeobj_tab[24])); if (unlikely(!__pyx_t_4)) __PYX_ERR(1, 4, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_t_4);
@@ -33990,7 +33963,7 @@ static int __Pyx_InitCachedBuiltins(__pyx_mstatetype *__pyx_mstate) {
   const char *__pyx_filename = NULL;
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
-  __pyx_builtin_NotImplemented = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_NotImplemented); if (!__pyx_builtin_NotImplemented) __PYX_ERR(0, 86, __pyx_L1_error)
+  __pyx_builtin_NotImplemented = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_NotImplemented); if (!__pyx_builtin_NotImplemented) __PYX_ERR(0, 116, __pyx_L1_error)
   __pyx_builtin___import__ = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_import); if (!__pyx_builtin___import__) __PYX_ERR(1, 119, __pyx_L1_error)
   __pyx_builtin_enumerate = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_enumerate); if (!__pyx_builtin_enumerate) __PYX_ERR(1, 175, __pyx_L1_error)
   __pyx_builtin_Ellipsis = __Pyx_GetBuiltinName(__pyx_mstate->__pyx_n_u_Ellipsis); if (!__pyx_builtin_Ellipsis) __PYX_ERR(1, 436, __pyx_L1_error)
@@ -34056,7 +34029,7 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
   if (__Pyx_PyTuple_SET_ITEM(__pyx_mstate_global->__pyx_tuple[1], 0, __pyx_mstate_global->__pyx_slice[0]) != (0)) __PYX_ERR(1, 763, __pyx_L1_error);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[1]);
 
-  /* "gosym/_pclntab.pyx":140
+  /* "gosym/_pclntab.pyx":170
  *         self._inl_failure = None
  *         if offset < 0 or size < 0 or offset > self.view.shape[0] or size > self.view.shape[0] - offset:
  *             raise FormatError("table extends past the end of the file", section=section, offset=offset)             # <<<<<<<<<<<<<<
@@ -34065,19 +34038,19 @@ static int __Pyx_InitCachedConstants(__pyx_mstatetype *__pyx_mstate) {
 */
   {
     PyObject* __pyx_temp[2] = {__pyx_mstate_global->__pyx_n_u_section, __pyx_mstate_global->__pyx_n_u_offset};
-    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 140, __pyx_L1_error)
+    __pyx_mstate_global->__pyx_tuple[2] = __Pyx_PyTuple_FromArray(__pyx_temp, 2); if (unlikely(!__pyx_mstate_global->__pyx_tuple[2])) __PYX_ERR(0, 170, __pyx_L1_error)
     __Pyx_GOTREF(__pyx_mstate_global->__pyx_tuple[2]);
   }
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_tuple[2]);
 
-  /* "gosym/_pclntab.pyx":214
+  /* "gosym/_pclntab.pyx":244
  *         if self._inl_failure is None:
  *             return 0
  *         cls, args = self._inl_failure.__reduce__()[:2]             # <<<<<<<<<<<<<<
  *         err = cls(*args)
  *         err.path = self._inl_failure.path
 */
-  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(Py_None, __pyx_mstate_global->__pyx_int_2, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 214, __pyx_L1_error)
+  __pyx_mstate_global->__pyx_slice[1] = PySlice_New(Py_None, __pyx_mstate_global->__pyx_int_2, Py_None); if (unlikely(!__pyx_mstate_global->__pyx_slice[1])) __PYX_ERR(0, 244, __pyx_L1_error)
   __Pyx_GOTREF(__pyx_mstate_global->__pyx_slice[1]);
   __Pyx_GIVEREF(__pyx_mstate_global->__pyx_slice[1]);
   #if CYTHON_IMMORTAL_CONSTANTS
@@ -34140,38 +34113,38 @@ static int __Pyx_InitConstants(__pyx_mstatetype *__pyx_mstate) {
   int __pyx_clineno = 0;
   CYTHON_UNUSED_VAR(__pyx_mstate);
   {
-    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{6},{8},{15},{1},{8},{7},{10},{7},{13},{1},{4},{4},{3},{4},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{15},{45},{22},{179},{8},{24},{15},{7},{13},{6},{29},{2},{18},{32},{9},{15},{50},{28},{38},{30},{37},{5},{8},{5},{11},{5},{23},{25},{10},{13},{10},{1},{14},{9},{27},{29},{22},{15},{19},{14},{20},{16},{14},{19},{23},{28},{15},{16},{17},{17},{17},{20},{1},{8},{4},{13},{15},{9},{27},{29},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{12},{14},{12},{11},{10},{19},{20},{14},{12},{10},{17},{13},{12},{12},{19},{8},{5},{13},{4},{8},{3},{15},{4},{5},{7},{18},{4},{1},{3},{12},{18},{5},{2},{9},{11},{15},{1},{6},{3},{6},{5},{9},{5},{3},{1},{4},{9},{5},{7},{4},{4},{5},{3},{2},{4},{5},{6},{7},{10},{6},{4},{7},{9},{8},{8},{7},{13},{8},{6},{14},{12},{1},{2},{5},{13},{18},{7},{5},{8},{1},{6},{4},{5},{3},{6},{7},{4},{4},{1},{4},{7},{8},{4},{9},{7},{5},{3},{3},{6},{5},{4},{4},{2},{6},{4},{7},{7},{3},{4},{5},{7},{3},{2},{13},{8},{7},{7},{8},{4},{10},{10},{5},{4},{5},{10},{5},{4},{4},{6},{3},{6},{6},{12},{1},{2},{6},{1}};
-    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{94},{9},{11},{55},{146},{31},{46},{58},{20},{24},{50},{44},{120},{54},{48},{52},{73},{121},{17},{248},{275},{286},{17}};
+    const struct { const unsigned int length: 8; } str_length_index[] = {{0},{6},{8},{15},{1},{8},{7},{10},{7},{13},{1},{4},{4},{3},{4},{2},{15},{23},{25},{32},{20},{22},{1},{1},{37},{15},{45},{22},{179},{8},{24},{15},{7},{13},{6},{29},{2},{18},{32},{9},{15},{50},{28},{38},{30},{37},{5},{8},{11},{5},{23},{25},{10},{13},{10},{1},{14},{9},{27},{29},{22},{15},{19},{14},{20},{16},{14},{19},{23},{28},{15},{16},{17},{17},{17},{20},{1},{8},{13},{15},{9},{27},{29},{20},{12},{9},{17},{8},{8},{12},{10},{8},{10},{8},{7},{12},{14},{12},{11},{10},{19},{20},{14},{12},{10},{17},{13},{12},{12},{19},{8},{5},{13},{4},{8},{3},{15},{4},{5},{7},{18},{4},{1},{3},{12},{18},{5},{2},{9},{11},{15},{1},{6},{3},{6},{5},{9},{5},{3},{1},{4},{9},{5},{7},{4},{4},{5},{3},{2},{4},{5},{6},{7},{10},{6},{4},{7},{9},{8},{8},{7},{13},{8},{6},{14},{12},{1},{2},{5},{13},{18},{7},{5},{8},{1},{6},{4},{5},{3},{6},{7},{4},{4},{1},{4},{7},{8},{4},{9},{7},{5},{3},{3},{6},{5},{4},{4},{2},{6},{4},{7},{7},{3},{4},{5},{7},{3},{2},{13},{8},{7},{7},{8},{4},{10},{10},{5},{4},{5},{10},{5},{4},{4},{6},{3},{6},{6},{12},{1},{2},{6},{1}};
+    const struct { const unsigned int length: 9; } bytes_length_index[] = {{1},{94},{9},{11},{55},{147},{31},{46},{58},{20},{24},{50},{44},{120},{54},{48},{52},{73},{121},{17},{248},{275},{286},{17}};
     #ifndef CYTHON_COMPRESS_STRINGS
       #define CYTHON_COMPRESS_STRINGS 90
     #endif
-    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2322 bytes) */
-static const char cstring[] = "x\332\215V\317s\323H\026\306\205\031\022b\206x\010C\35523(\005\231\204\220x1\033H\212\205\241Lb K\r\304\304I\230\032\246D[j;\232\310\222\254n\205\230\235\251\312\321G\035u\324QG\035}\364\321G\035u\344O\230?a\337k\371g\302\302&\226\325\375\272\337\353\367\276\367\275\327\226\010\227\356\034If\345w\252\360\237\026\270M\251T\265I\255N\r~\353\326\222\004/\273\371hI\252j:\205\227f\350\232AU\030\341\033^\214\023\233\313b\222\313\347\362\367\341Y\313\347\356\302\347\316\003\351\341\317\264n\332\315]\215\276\227\314\252\364P1\r\256\325\034\323a\0221TI\325l<\364\244X3\372\013\214\333\232J\325\221\315\222i\177v}\\6\330\371\323\343ub\030&\227\010cZ\315\220\270)\331\224\250\313\246\2417\245\272p\362\020\234|j\223:]\250:\206\3025\323x\264i\034\022]S\245\272\251R@\342\310\002S`y^\231G7\346\253\246\315mb\314/I5\260\334\337\314\366\211E\341d\211\034iLzir*\361}\000y\275\311\367MC\002\231Ju\255Bm\302)\034\216\356\202U\0337\031\322VqkyemE8oSL\t\223\230SQt\360\2332\304\260\342h:\007\353\274iQ\226\2236\253R\323t$\203\202_\020\224\005\373F\025\370>5$F9\016\244y\001\001\301\320dP\327\214\332|\0175\355\220\242\366S\2423\232#\252*\303>Z!j/\335\340\212b\332\252\244\0238\213+\246\256S\001\020\313\221\212\242j\214TtJ\353\026oJ\226\242\033\234T\250\201\"\244\214d\000\242\340w\025\235\000e\014\0010\253\321\232R3Y\263\376\017\271\247\222\263\232G\311ir\225\200\"\204C\016 \002\"=\303}E\3336m\215%\206\325:\321\001\374\272\330\004s\303\004L\253\304\321\271$\3136U\035\205\312\262\244:\"(\3034\226\001\343C\215\350\260\252h\206\306e\331\264\020\177\010A\202\017\221\024\335d`\254\242\031\304n\n\223\220mN\r\225!\242\tz0C\347q\210\2019\302\023<\200\350\272\251@2%b\333\244)\251\204\223\334\047V\023^`b\023\206\262\\a{}s\263\250\353\232\3054&\260\177\nA\021.b\025T\024_\271AL\212\240\220,\367\305\200)\224\037?\265p@\233\311\2100Y\005v\r\021\334\004>n\326-\235bySu\013\260/\243\247\203\301\351\303F\227N\0358\\T\366\251r 3(\211\021\2639\321=\206S\004NFF\214\212\214\221\375Ut[f\332\007zB\306F\346P\236\343\263""\023&\307htJ\214\035NN\0109\\\303\225\221#t\323<p\254\341\034\355\313dd\277\245@\261;#g\332T\247\204\215\010\300\274\234\234X\332\246\r\207\032\n-\333\016\335-\276\336\336|\365R^\177\265Q\334\306\276\230\033\266Hy\233\333\353\004\200\034\014Ngct\351T6 \037\315#x6 \347\362K`\360kZ\225\345^\325S\\\027}a8\250Q\256qZG\001\362\004\337\002O\370\253\365\215\303\237V\267 \2578\252\023M\234\003\035\321\321\305\232\200\006\337\340?\374A\025\313\n\261\264\301\030i\301\234z2\263)\203\"M\306=\3538\304^\226\214\034\303\322\224\003\260\\4\372:\003\221\240t\";\0245\212g4\034\242\367]\350W\376i\320\372\002z\204\023LM_\207\215\204\371\t<9e\274\017\216\306d\350\202\320\303\220EPb\340\211\250x\350\201\375\"\227+N\265\n\235\305\256\261d)\251?\302\232\206\242\231\271\201:\253\000W\024\300i\264j\024AO\300\027.\025\005\272\257r\240\230\216\301\025Gqz|\205&Gm\233r\3076T\201\031\270\224\\\334\024\370\005\227\024\364(\370@K\025uG\001Cq\315P,}z\244T\261\376\0065\210\003\206_\000&VaU\0475|X\3250\253\370_\305\207UEO\352\335u\303\372L\252\022\331\"\030\243\251\203B\304\0016A|\367\347xD\362\222\253\032\325\325\376\025[3q$n\202\\\377&Hf\302g\246i*xF\307o\206\323\205\334\373U\202\\f\311\327\007z\220\334V\270 \252[7XR\326p\335\343]\217\227z\335d\334@\037{\005.^`\022~6\324\215~\034\206\225\274l\363=\003\264\315\004\026\312\315\367\006\265-H\223E\370\276\245X\nb\2111\340#\037\222^8\226\302\360c)b,\332\206eZ\266\222\334\251\275\000lZ\323\030\307\344\2126\302z\367+\025?\303\340&\327\253\303~\222\020\001o;q\245`\254\342G\330\360\227\230`1\230\263\0307\341\261\035\205\303\341PH\340\254cA0\324at@\367\303C\"\274bG\257\222\275RRd\020\253|O$C^\353\347&)Biqa\253\371J\020OZ\\\222F\307\232\301{_C\351\2553\262`\313q*N_h\335vK8\270\341\347\375\247\301\354q\352c\372\272\327\210\244;\341T\373_\235\203\250\364:N_v\357y\023~\312\317\306\351\363\307\177\270\253\336l<1\3577\202\211\360\3536\211\323S\255\374q\352\257\2113\027\256\341B\326\235q\337xe\377j\220\016^\204\274\375\240S\356^\215\266\312Qy\047\236\230v\317\273""\r\357+O\017f\321\326ak\317-z3^)\236\370\306\005\335\253n\343#|qo\325\237\017\256\004J8\023\356\266W;s\035\326\275\331\375=z#G\362;\324k\304\023\227\242K?\372j0\033\254\206\267\333{\235\302\307qI\351\270\200\247\245\335\027\036\367W\203\233A-,\267\377\336Y\351\374\031\225\337Do~9\006\205L\353\231\233\217\047\246Zw[\257[\334\275\353\226\342\3147\356\242W@\177.\265\376\304\201\247\3727}2\266{\245\305\334\005\357\246Gp\367m\257\024\375\360\270}\324\341\335\007\321\316\333\350\355\273\350\035Am\356\336\367\262\336\354\210\346\247e\177xy8\247\354\317\370\245D\376\263\227\215\047\276\027\047\003\"\231\326\206{\301\353\r&\274\024\016\236\273\005|m\272Bc\332\315x\033\376T\260\026\256\204\357\333\373\035\265;\033O_\363V\274\017\301\017\000\377\243\356dT\332\211vv\217\013\220\242\311\213\303\230\267\001\235\047.\031\211\031ckzg\275{~\332\337\200\354\246\302\313\341z\330\2103H\200\264\367\334/\370b\327C\310a\n\322V\366/\203h;H\005\3318\223\2446\205\336c\244@\022\357\237\036\361\032\047\316}\340\226\\\002\031^\361\034\377Y\260\0224\302\263a>,\234\320\037\323\272\370u\234\311F\3319\277\344\023\237\013\235\024\232\312\217(\301\376\013g&3\020\300\007\200x\316k`X\267\020\333Q\014\243\314w(\350\241\233\350|\036\221h\n7\023 \321\212\317\200[\367\303l8\373\tg\277d(\323z\3416\376\037\354\246Z\217\001\271<\2444\r\353\345\340\333\036B\305v\266\375?\016\236\006\270\327\204J*\021\\\363\226| !\324\361\027\375\232\2143W\335C\201\307\234\017\240\375\315\373\326k\300\321Etkl%\353~\217\351\024\3248\033<\014Y{\256\335\210\257\337\016\356\205\347\302R|}1\270\021\354\204\313m\247S\350\354u\013\3357\300\271hw/\316\200\237\361\364\214\373L\020\275\204\363Cw\033\230<\235E?f\343\2133n\301\335\361F\006\023\027[o\275+\036\365\363X\303)h(\273\240\374\244\227\006\047(B\022\226\332\242\314\034\260{\257\037\367w\t\343\342a\255\256B\245.\373\377\301\224\215\244\242\320*\273\331\244\222\376\355U\001\346\235`\036\250^H* \361.s\0217\024\335+\300\326\006\342~\316\335\353U\200\230\224\334\n\36412\234\234\367\032""\303\tt\313A\311B\262w\374Y\214\005\005\0310\262\021\234\013v\005\353{{\322}\232Nz\331\0235?\345\345\007\022l\017\033\321\364\\4\367\244s\263S\301\312\026mu\361v\234\254\334\300S\206\354\316|\261\336?\317\306\217c\365\332\360\047\203l\260\020\316\206k\355|\273\330\311v\306\371\010\265rm\330\314|\005\0328\t\016\303RH\306\266\001\343\256\200\315}\257\346\377\006\266\362\341F;\335~\322\256t\322\235\347\335\215hk/\332\203\006\375k\364+4\323\337\342\314\214\273\2018{\357\243\037W\303F\373+\350p\244\003H\343Q/\2057\253\355E\240\334/\335}`\033\350\"m\033\336\005\177\031\n\047\323~\331\235\355\346\373\242\005q9,\267\033\035$\314\314X\345\374\027\032\354\317u";
-    PyObject *data = __Pyx_DecompressString(cstring, 2322, 1);
+    #if (CYTHON_COMPRESS_STRINGS) == 1 /* compression: zlib (2314 bytes) */
+static const char cstring[] = "x\332\215VKw\323H\026\306\007\3238\3044q\023\272\317\034\272\033\345\220tBH<\230\t$\207\341qLb \323\323\200\311\013\246a\324e\251\354h\"K\262\252db\246\347\234,\275\324RK-\265\324\322K/\263\324RK~B\377\204\271\267\344g\302\300$\226U\317[\367~\367\373nY\"\\\272u(\231\225\177Q\205?\\\3406\245R\325&\265:5\370\215\033K\022\274\354\326\203%\251\252\351\024^\232\241k\006U\241\205ox1Nl.\213N\276\220/\334\205g\255\220\277\r\237[\367\244\373\277\320\272i\267v5\372^2\253\322}\3054\270VsL\207I\304P%U\263\361\320\223\303\232\321\237`\334\326T\252\216,\226L\373\263\363\343c\203\225\017\037\255\023\3030\271D\030\323j\206\304M\311\246D]6\r\275%\325\205\223Mp\362\211M\352t\241\352\030\n\327L\343\301\246\321$\272\246JuS\245\200\304\241\005\246\300\362\2742\217n\314WM\233\333\304\230_\222j`\271\277\230\355\023\213\302\311\0229\324\230\364\334\344T\342\373\000\362z\213\357\233\206\004c*\325\265\n\265\t\247p8\272\013Vm\\dH/K/\227W\326V\204\3636\305\2240\2119\025E\007\277)C\014+\216\246s\260\316[\026eyi\263*\265LG2(\370\005AY\260nt\003\337\247\206\304(\307\2064/  \030\232\014\3335\2436\337CMkR\334\375\204\350\214\346\211\252\312\260\216V\210\332K7\270\242\230\266*\351\004\316\342\212\251\353T\000\304\362\244\242\250\032#\025\235\322\272\305[\222\245\350\006\047\025j\340\020RF2\000Q\360\273\212N\300f\014\0010\253\321\232R3Y\253\376g\271\267%o\265\016\223\323\344*\201\215\020\0169\200\010\210\364\024\327\225l\333\2645\226\030V\353D\007\360\353b\021\364\r\0230\255\022G\347\222,\333Tu\024*\313\222\352\210\240\014\323X\006\214\233\032\321aV\321\014\215\313\262i!\376\020\202\004\037\")\272\311\300XE3\210\335\022&!\333\234\032*CD\023\364\240\207\316c\023\003s\204\047x\000\321uS\201dJ\304\266IKR\t\047\371O\314&\274\300\304&\014e\371\342\326\372\346fI\3275\213i\354\t\304C\270\010S\260P|\345\007\341(\202=\262\334\037\0068Ay\374\324\304\001m%-\302d\025\2105\004o\023\250\270Y\267t\212\312\246\352K\200}\033\235\0344N\0376:u\352\300\341\244\262O\225\003\231\201\032F\314\346E\341\030v\0213\031\3110:d""\214\254\257\242\3332\323>\320\023cl\244\017\312\034\357\23509\306\240S\303X\334\344\204\213\3039\234\0319B7\315\003\307\032\366\321\276LF\326[\n\350\334\0319\323\246:%ld\000\314\313\311\211\345-\332p\250\241\320\335\322\253\255\315\027\317\345\365\027\033\245-,\207\371ae\224\267\270\275N\000\304A\343t&F\247Ne\002r\321:\204g\003\362-?\007\342\276\242UY\356\211\235\342\274(\007\303F\215r\215\323:\016 G\360-\260\204\277Z\3378\374iu\013r\212\255:\321\3049P\010\035]\314\tX\360\r\376\303\037\210WV\210\245\r\332H\t\346\324\223\236M\031h3i\367\254c\023KX\322r\014KS\016\300r\311\350\357\031\014\t:\047cM!M<\243\341\020\275\357B_\360\247A\353\017\320C\354`Z\372{\330H\230\237\300\223S\306\373\340hL\206\342\007\245\013\031\004\362\002O\204\320\241\364\365\265-W\234j\025\n\212]c\311T\242=\302Z\206\242\231\371\301vV\001\236(\200\323\250b\024AM\300\027\356\022\005\212\256r\240\230\216\301\025Gqz\\\205\332Fm\233r\3076T\201\031\270\224\334\327\024\270\005w\023\224&\370@%\025\232\243\200\241\270](\312\236\036*U\324\336@\177\330`\370\005`\242\002\253:\251\341\303\252\206Y\305\377*>\254*\352Q\357\212\033j3Q$\262E0FS\007\"\304\006\326>|\367\373xD\362\222\253\032\325\325\376\315Z3\261%.\200|\377\002Hz\302g\246i*xF\307/\204\323\"\356\375\030A.\263\344\353\003=H.)\234\020\312\326\r\226H\032ny\274\342\361.\257\233\214\033\350cO\334\342\005&\341\327B\335\350\307aX\311\3136\3373@\333L`\241\334|oP\333\2024Y\204\357[\212\245 \226\030\003>r\223\364\302\261\024\206\037K\021mQ2,\323\262\225\344*\355\005`\323\232\3068&W\224\020\326\273V\251\370\365\005\027\270^\035\326\222\204\010x\311\211\233\004c\025\277\275\206?\300\004\213\301\234\305\270\t\217\355(\034\016\007!\201\263\216\005\301P\207\321\001\335\233M\"\274b\207/\222\265R\"2\210U\276#\222!\257\365s\223\210PZ\\x\331z!\210\047-.I\243m\315\340\275\257\341\350\2153\262`\313Q*N_h\337t\313\330\270\356\027\374\047\301\314Q\352c\372\232\327\210\244[\341d\347\257\335\203\250\374*N_v\357x\031?\345\347\342\364\371\243\337\335Uo&\316\314\373\215 \023~""\335!qz\262]8J\375\2219s\341*N\344\334i\367\215\247\372\013\301l\240wf;\007\307\323\307\257\243\2357\321\233\177\304\231)\367\274\333\360\276\362\364`\006m5\333{n\311\233\366\312q\346\033\027\366~\3476>\302\027\367\326\374\325`.`\341lX\353\354uK\307\227\2177\242\227\277F\277V\242\212\202\033\033q\346Rt\351\047_\rf\202\325\360&\254)~\034\037)\037\025\361\270\264\373w?\355?\0136\302L\047\335\371\271\313\217\037Fo\336E\357\376y\004\033\262\355\247n!\316L\266o\267_\265\271{\333-\307\331o\334E\257\210\016]j\377\007\033\020\311\254O\306V\257\264\231\273\340\315z\004W\337\364\312\321\217\217:\207`\371^\264\3636z\373[\364\033\301\335\334\275\353\345\274\231\221\235\237\036\373\335+\3009\333\376\264_N\306\177\361rq\346\007q2@\222mo\270\027\274^#\343\245\260\361\314-\342k\323\025;\246\334\254\267\341O\006k\341J\370\276\263\337U\217g\342\251\253\336\212\367!\3701\344\235\007\307\023Qy\047\332\331=*B\216&.\016c\336\002t\036\273d$f\214\255\345\235\365\356\000f\033\220\336Tx9\\\017\033q\026\031\220\366\236\371E_\254\272\017ILA\336\266\375\3130\264\025\244\202\\\234Mr\233B\3571R`\211\367\027\217x\215\023\347\336s\313.\201\024\257x\216\3774X\t\032\341\331\260\020\026O\354\037\333u\361\3538\233\213rs~\331\047>\027{Rh\2520\262\t\326_83\221\205\000>\000\304s^\003\303\272\201\330\216b\030e\277\307\201\036\272\311\236\317#\022M\342b\342q\177\305g\300\255\273a.\234\371\204\263_2\224m\377\3546\376\037\354&\333\217\000\271\002\2444\r\363\333\301\267=\204J\235\\\347\177\034<\005p\257\211-\251d\340\252\267\344\003\tA\310_\364k\"\316~\3476\005\036s>\200\366\047\357[\257\001G\227\320\255\261\231\234\373\003\246SP\343lp?d\235\271N#\276v3\270\023\236\013\313\361\265\305\340z\260\023.w\234n\261\273w\\D\321\357F\273{q\026\374\214\247\246\335\247\202\350e\3547\335-`\362T\016\375\230\211/N\273Ew\307\033id.\266\337zW<\352\027P\303)\250(\273\260\371q/\rNP\202$,u\204\314\034\260{\247\037\367\367\t\343\342\241VWA\251\313\376\2771e#\251(\266\267\335\\\242\244\277yU\200y\047\230\007\252\027\023\005$\336e/""\342\202\222{\005\330\332@\334\317\271{=\005\210N\331\255@!#\303\316y\2571\354@\271\034H\026\222\275\343\317`,8\220\005#\033\301\271`W\260\276\267&\335\247\351\204\227;\241\371I\2570\030\301\362\260\021M\315Es\217\273\263\335\n*{;\332\336\211\027o\306\311\314u<e\310\356\354\027\365\376y6~\034\323k\303\237\010r\301B8\023\256u\n\235R7\327\035\347#h\345\352\260\230\371Jp% A3,\207dl\0310\356\n\330\334\367j\376;\260U\0107\2402?\356T\272\351\3563,\363{\321\336\353\3505\024{(\246\357\342\354\264\273\2018{\357\243\237V\303F\347+\250p\244\013H\343Q\317\2057\253\235E\240\334\233\343}`\033\354E\3326\274\013\3762\010\047\333y~<s\\\350\017-\210\313a\271\323\350\"a\246\307\224\363_z?\314{";
+    PyObject *data = __Pyx_DecompressString(cstring, 2314, 1);
     #define __Pyx_DecompressString_LZSS_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3094 bytes) */
-static const char cstring[] = "\377 at 0x o\377bject>(t\377ree frag\377ment)), \376\004\000ry=, fi\373le\004\000inlin\343ed\016\000\004\001\025\000sta\367rt_\010\002.1.1\2756\001\00081.2\000\0000\377: <Memor\377yView of\377 <contig\377uous and\317 dirq\001\007\rin\376\021\005strided\336\"\010 or \004\031><\374(\tA\006>?Cann\377ot assig\377n to rea\377d-only m\372\240\002v\242\000Frame\377(functio\377n=Invali\277d mode\207 x\271p\240 \213\000\047c\047\203\001\047\377fortran\047\347, gW\000%\005sha\373pe\241\000 axis\377 Note th\376\342 Cython \376\021\000deliber\347atez\000\337\001cte\375r!\001n PEP-\267484\231\"re\217As\277 subcl\265\000e\375s\300!builti\376\277\000ypes. I\377f you ne\344\243 \322\000p\335\000%\tthe\337n set\200\000e \365\047\376\002a\327\001_typoing\047\374$iv\242\000\377o False.\357add_\250 eba\363d \351C\251 cord\367 lai\000tcol\373le\234\"s.abc\377disablee\377mpty pcl?ntaben\017\001\257a\323 n\317 \371@f\201\001ou\371t\203a\261 gegcg\277osym/_,\004.wpyx\327c_fa\351`\337d tak\360\000a \375G$\001Errori\275sS\003dmal\372 m\374\360\001x\001no def\377ault __r\377educe__ {du\320\002non-\304`\357vial\033\000cin?it__op\374!\341@\375 \220@a clos~\344`binary\275\000\377le exten\007ds \317 \270#\013\000\300\204\001\317 \362\207\205\002u\336\002\305aallo\375c\312@ array? data.\013\020\222c\374\363\204\001\320\204\003s.ASCI\377IEllipsi\375s\367\"Format\250\347\002\206\204\002\213\204\002.\313\006c\276b_Y_\017\005\326@st\304`_\n\014\367key4\003as_d\367ict\270\047INot\337Imple\333\206\001ed\005P\254@T\272A\000\006[\017\017\t`\016\376.\007check_s\027ortL\010.\271\207\002S\007\301\207\001i_\216a\007\tn}\007.f\375\205\001\237_size*\010\221\206\001s\016:\010unc\000\013D\014\272j\320\007\034\327d\336\210\001_of\215\204\001\354\007\321\210\001~X\010lookup\213\047\356\301\204\001_at\234\047pcv\367alu\232\010rele{as\253\010set_\247\211\003\377QSequenc\377eTrueVER\377SION_COD\353ES\224\211\001.\231\211\007_St\007rCa\306 \000\006\351O\017\t\356N___Pyx\001\000D\361@\377_NextRef\373__\357\206\004e____""\374\304\207\002\000\006_getit\003em\026\001\244a\036\001\371\210\001&\001\030\000\374\326c4\000import\336<\001main\003\002od\343ulM\002\226\"X\000newz]\001p~\000capi\003\006\346\223asu`\000\026\001res\037ult__\"\001W\004-\001\357type\017\003unp7ickW\000En,\005\n\006\344\230\212\0026\003v\237\206\002\315\001quaal{\005\362\206\005\237\205\016\214\207\006ex\201!\340\227A\257\005\272\205\006\233 \2750tes\374\364\001\230\"is_cor\377outine_ksey\303\000\355\206\002abc\373\206\005\377_buffera\347rgs\025\003\372\205\003asy\337ncio.6\006sb\222\251`c\245 \252\205\tc\326\215\001\261`_\377tracebac\377kcountcu\333cu\251\204\004deZ\000re\037turnd\257\"\220\000\263\216\003\355e\335`od\003\000den/d_pc\261\216\002e\301 \342\213\002=e\271\211\001excf\301\216\001\373\205\006\372\316\216\001s\323\216\001tabfi\277ndflag\000\001s\377fnofofof5f\000\001s\345\211\001at\345\214\004\226\206\0072\245\206\002s\247\215\001\255bid\264b\352\212\001\300\273\215\001\201\211\001\303\215\001\010\005_\001\322\215\001ab\277_field\333\215\005g\211o\351\215\001\205\213\002.\202\213\005\010\003\257\002s\177iidinde\214\213\013\350\267\206\017\217\220\004\310\204\001s\000\002izeqk\250\214\003\253\220\001\331\206\002lns\321\206\003\347mem\350\216\001\321\216\001mos\343tn\236\214\001\332\206\004\343\206\002off\337ndimn\300\005np\375c\320\212\001nrowso\367bjo\221#etow\357nerp\244@pat\037hpcpc\237\221\001\375\214\001\201\215\001w_va\205\215\004pcs\000\000\277ppctab\260\207\004p?oprcre\320\215\001\203\210\004?regist\245@\301\207\003\365s\331\215\004e\202\222\002ssel\035f\306\207\007set\347\214\004\346\217\002\251\211\001\360\200\222\002\200\222\007\220\213\002L\000psto\376\001\000ructtab\373un\251\001updat\337euse_\266\213\005vv}a\310\210\002sxOst(\001} \233\206\003obj_5\240\216\002\363_8\236\216\005\365\213\003 *(P{yO\255\223\002 *, \000\t\237int, \000\002\030\007)\373\000_\323\212\002\200\001\330\004\n\357\210+\220Q\005\001#\2401\377\240F\250!\200\001\340\004\377\037\230q\320 0\260\013\377\270;\300k\320QR\330""\377\004\023\2205\230\010\240\001\377\240\021\330\004\007\200|\220\3777\230!\330\010\047\240q\377\250\010\260\016\270a\330\004\377\013\2101\200\001\360\010\000\373\n\033\025\001\021\220\024\220X\377\230T\240\027\250\004\250K\377\260t\270:\300T\310\027\377\320PT\320TU\330\010\377\020\220\007\220q\230\006\230\367l\250!H\001v\210W\220\377E\230\024\230Q\330\010\022\375\220R\000\027\220q\340\010\027\377\220t\2307\240\047\250\025\377\250c\260\024\260V\2707\377\300%\300s\310$\310j\277\320X_\320_`\200\001q\377\330\010\017\320\017&\240d\377\250!\2507\260+\270Ww\300A\340\004\013Q\200Aj\001\377\004\220K\230t\2407\250\377$\250g\260T\270\032\300\3774\300}\320TX\320X\373Y\200.\000\014\210G\2201\377\330\010\013\2102\210R\210\377t\2202\220Q\330\014\022\357\220*\230A\214\001\017\210}~\005\001\230d\240$\240a!\n\3774\210s\220(\230$\230\375a*\001+\230Q\320\036?\377\270x\300t\310:\320U\177\\\320\\`\320`a\233\000\276M\0006\230\021\230!]\010\017\336\000\021\210|\2301n\000T\240\367\024\240Q\216\003M\230\021\330\317\010\035\230Qw\000\344 \014\210\357D\220\n\230\002\004\010\230\001\277\330\010\014\210H\220\331\000\014\367\210I\220-\002\020\220\014\230\377D\240\013\2508\2604\260\377w\270h\300d\310!\330\377\020\033\2304\230z\250\036\376\374 =\310\t\320QU\320oUV\200A\240@\t\r\352\007\177S\220\004\220B\220a\351\010\377\013\2104\210y\230\003\230\3375\240\004\240D\333@\001\260\177\023\260C\260q\330\014\375A\277\004\230H\240A\240\247@\013\353\210<\301@\001\264@T\240\023\376\020\000S\250\001\250\021\330\014\342\325C\001\272\001\346\001\242`\2303\230\367a\230qi\014:\220Q\220\375a\337@4\230u\240G\250\3774\250q\260\003\2601\260\371A1\014)\n\r\016\330\014\021\377\320\021%\240Q\240a\240\301t/\002\205 \363`j\010\333\000\n\000k\t\014\276\000z\364 %\230\262\000\307\022\220)\330!\256!\274%\320\014\307\034\230A\325&.\003\364\033\320\013\272\207Aa\302`4\240s\353`6\217\260\021\260!\232\020z\000\276:\014\317\210K\220q\350a\234=\013\210\327?\230!\221`D\201@A\240\367T\250\026\233$E\270\021\270\276b\024\020\210t""\2208.\002\001\376\201#\033\230,\240a\330\010\357\037\230q\360x\035\t\330\014\267\027\220v\351b%\240\347@\031/\230\026\230q\374@E\317A\r\n\347\021\220\035\313A\226b\003\250<\377\260s\270%\270q\330\037\377+\2505\260\005\260Q\330\377\037*\250#\250U\260-\377\270u\300A\300W\310A\373\310X\361`\320VW\330\014\377\017\210q\330\020\024\220G\372\344\204\002Q\014\001v\220S\230\001\363\330\020\262`\362\206\001\r\024\220A\337\220U\230!\330\000\006\010\r\377\210\\\230\025\230e\2401\376\256\207\001\001\220\024\220V\2301w\230B\230\201Cu\250E\202@k,\270\342\205\002uU\0005\240\361\004\361\034\354c\240\205\001\323\206\0047\220(\230\347-\240{\257A\321\206\006\014\210A\357\210T\220\021\304\205\003J\230f\377\240A\240U\250\047\260\023\333\260A\210\207\0014\210\230\003\014\r\276\347\205\001E\220\025\220a\266@\014\237\020\220\005\220W\373\204\004\010\002Q\217\220b\230\006\200\207\001\026\001\t\001\007\354\360a\005\005\010\240\245\206\002D\220\010\235\230\245\205\001U\240!\310\001\311\206\001\014\377\230H\240D\250\005\250V:\361\204\002\010\334\206\001\010\230\004\222\204\001\347\206\001\271\t\371\206\001\347\206\n\013\2301\271\204\006\340\376+\001\320\020%\320%B\300g$\300b\326\206\001\322\211\002*+\340\204\002\347\320\020#\256!\265\207\004\200A\360\363\014\000\320\206\035\254\206\033\340\010\013\210\376\246\206\007q\240\t\250\021\250(\377\260!\2608\2701\270E\367\300\021\300\373\204\013\013\320\013\033\376\303\210\007\240c\250\025\250a\250\237v\260Q\260a\220\207\n\357`\025\377\220Q\220h\230g\240]\376I\0001\260D\270\004\270B\377\270b\300\004\300H\310D\377\320PW\320WX\320X\377[\320[\\\320\\]\330\357\014\024\220D\344!\230w\320\377&7\260q\270\006\270h\277\300a\300q\330\014g\001N\356\211\0027\270*\360`Y\310h\370\353`9\000\315\204\001q\230\n\240-\377\250q\260\014\270N\310!\353\3101\013\005(\252\213\002-\270q\035\300\245\205\001\024\000\t\257\205\010";
-    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3094, 4472);
+    #elif (CYTHON_COMPRESS_STRINGS) > 0 && (CYTHON_COMPRESS_STRINGS) <= 90 /* compression: lzss (3088 bytes) */
+static const char cstring[] = "\377 at 0x o\377bject>(t\377ree frag\377ment)), \376\004\000ry=, fi\373le\004\000inlin\343ed\016\000\004\001\025\000sta\367rt_\010\002.1.1\2756\001\00081.2\000\0000\377: <Memor\377yView of\377 <contig\377uous and\317 dirq\001\007\rin\376\021\005strided\336\"\010 or \004\031><\374(\tA\006>?Cann\377ot assig\377n to rea\377d-only m\372\240\002v\242\000Frame\377(functio\377n=Invali\277d mode\207 x\271p\240 \213\000\047c\047\203\001\047\377fortran\047\347, gW\000%\005sha\373pe\241\000 axis\377 Note th\376\342 Cython \376\021\000deliber\347atez\000\337\001cte\375r!\001n PEP-\267484\231\"re\217As\277 subcl\265\000e\375s\300!builti\376\277\000ypes. I\377f you ne\344\243 \322\000p\335\000%\tthe\337n set\200\000e \365\047\376\002a\327\001_typoing\047\374$iv\242\000\377o False.\357add_\250 eba\363d \351C\251 cord\367 lai\000tcol\373le\234\"s.abc\377disablee\377mpty pcl?ntaben\017\001\257a\323 n\317 \371@f\201\001ou\371t\203a\261 gegcg\277osym/_,\004.wpyx\327c_fa\351`\337d tak\360\000a \375G$\001Errori\275sS\003dmal\372 m\374\360\001x\001no def\377ault __r\377educe__ {du\320\002non-\304`\357vial\033\000cin?it__op\374!\341@\375 \220@a clos~\344`binary\275\000\377le exten\007ds \317 \270#\013\000\300\204\001\317 \362\207\205\002u\336\002\305aallo\375c\312@ array? data.\013\020\222c\374\363\204\001\320\204\003s.ASCI\377IEllipsi\177sFormat\342\002\324\201\204\002\206\204\002.\306\006c\271b__\254\017\005\321@st\277`_\n\014k\373ey4\003as_di\373ct\263\047INotI\357mple\326\206\001edP\002\247@T\265A\000\006[\017\017\t`\016.\007\377check_so\213rtL\010.\264\207\002S\007\274\207\001_\264\211a\007\tn}\007.f\370\205\001_Osize*\010\214\206\001s:\010\007unc\000\013D\014\265j\320\007\322d\016\331\210\001_of\210\204\001\354\007\314\210\001X\010?lookup\213\047\274\204\001\367_at\234\047pcva\373lu\232\010relea\275s\253\010set_\242\211\003Q\377Sequence\377VERSION__CODES\213\211\001.\220\211\007?_StrCa\302 \000\006\370\345O\017\t\352N__Pyx\372\001\000D\355@_Next\337Ref__\346\206\004e_\347___\273""\207\002\000\006_ge\037titem\026\001\240a\036\001\340\360\210\001&\001\030\000\322c4\000imp\367ort<\001main\036\003\002odulM\002\222\"X\000\327new]\001p~\000ca3pi\003\006\217asu`\000\026\001\377result__x\"\001W\004-\001type\017\003\277unpickW\000E!n,\005\n\006\217\212\0026\003v\226\206\002\315\001\017qual{\005\351\206\005\233\205\016\203\207\006\003ex\201!\223A\257\005\266\205\006\233 \2750\347tes\364\001\230\"is_\377coroutin\237e_key\303\000\344\206\002a\373bc\362\206\005_buff?erargs\025\003\366\205\003\377asyncio.\2266\006sb\245`c\245 \246\205\tc\374\315\215\001\255`_trace\377backcoun\337tcucu\245\204\004de\376Z\000returndh\257\"\220\000\252\216\003e\331`od\003\000\177dend_pc\250\216\002\351e\301 \331\213\002e\260\211\001exc\321f\270\216\001\367\205\006\305\216\001s\312\216\001ta\377bfindfla\375g\000\001sfnofo\257foff\000\001s\334\211\001a\221t\334\214\004\222\206\007\241\206\002s\236\215\001\255bi\001d\264b\341\212\001\262\215\001\370\210\001\272\215\001\010\005_\001\376\311\215\001ab_fielMd\322\215\005go\340\215\001\374\212\002.\371\212\005\374\010\003\257\002siidinCde\203\213\013\263\206\017\206\220\004\310\204\001s\000\002\217izek\237\214\003\242\220\001\325\206\002l;ns\315\206\003mem\337\216\001\310\216\001\037mostn\225\214\001\326\206\004\337\206\002\377offndimn\356\300\005npc\307\212\001nro\277wsobjo\221#e\177townerp\244@\377pathpcpc\270\226\221\001\364\214\001\370\214\001_va\374\214\004p\373cs\000\000ppcta\375b\254\207\004poprcr\371e\307\215\001\377\207\004regis\251t\245@\275\207\003s\320\215\004e\371\221\002s\357self\302\207\007set\200\336\214\004\335\217\002\245\211\001\367\221\002\367\221\007\214\213\002L\000p\367sto\001\000ruct\337tabun\251\001up\377dateuse_\356\262\213\005vva\304\210\002sxO\353st(\001 \233\206\003obj\233_5\227\216\002_8\225\216\005\361\213\003 \337*(PyO\244\223\002 *\373, \000\tint, \334\000\002\030\007)\000_\317\212\002\200\001\177\330\004\n\210+\220Q\005\001\377#\2401\240F\250!\200\377\001\340\004\037\230q\320 \3770\260\013\270;""\300k\320\377QR\330\004\023\2205\230\377\010\240\001\240\021\330\004\007\377\200|\2207\230!\330\010\377\047\240q\250\010\260\016\270\377a\330\004\013\2101\200\001\337\360\010\000\n\033\025\001\021\220\377\024\220Y\230d\240(\250\377$\250l\270$\270k\310\377\024\310X\320UY\320Y\377Z\330\010\020\220\007\220q\277\230\006\230l\250!H\001v\377\210W\220E\230\024\230Q\357\330\010\022\220R\000\027\220q\377\340\010\027\220t\2308\240\3777\250%\250s\260$\260\377g\270W\300E\310\023\310\377D\320P[\320[b\320\373bc\201\001q\330\010\017\320\377\017&\240d\250!\2507\333\260+!\000A\340\004\013Q\200\375Ak\001\004\220L\240\004\240\377H\250D\260\010\270\004\270\377K\300t\310>\320Y]\357\320]^\200.\000\014\210G\377\2201\330\010\013\2102\210\377R\210t\2202\220Q\330\277\014\022\220*\230A\215\001\017s\210}\005\001\307\000$\240a!\n\3774\210s\220(\230$\230\375a*\001+\230Q\320\036?\373\270xW\000:\320U\\\320\237\\`\320`a\233\000M\0006\257\230\021\230!]\010\017\000\021\210\367|\2301n\000T\240\024\240\375Q\216\003M\230\021\330\010\035\363\230Q\301 \345 \014\210D\220\373\n\230\002\004\010\230\001\330\010\357\014\210H\220\331\000\014\210I\375\220-\002\020\220\014\230D\240\377\013\2508\2604\260w\270\377h\300d\310!\330\020\033\377\2304\230z\250\036\260t\377\270=\310\t\320QU\320oUV\200A\241@\t\r\352\007\177S\220\004\220B\220a\351\010\377\013\2104\210y\230\003\230\3655\261 D\334@\001\260\023\260\337C\260q\330\014\376A\004\230\357H\240A\240\250@\013\210<\272\302@\001\265@T\240\023\020\000S\277\250\001\250\021\330\014\326C\001\370\272\001\346\001\243`\2303\230a\230}qi\014:\220Q\220a\340@\3774\230u\240G\2504\250\177q\260\003\2601\260A1\014\376)\n\r\016\330\014\021\320\021\177%\240Q\240a\240t/\002\360\205 \364`j\010\333\000\n\000\t\014\332\276\000z\364 %\230\262\000\022\220\361)\330!\256!\274%\320\014\034\230\261A\325&.\003\364\033\320\013\207Aa\277\230t\2404\240s\353`6\217\260\021\260!\232\020z\000\276:\014\317\210K\220q\350a\234=\013\210w?\230!\221`D\240\004\354 \367T\250\026\233$E\270\021\270\276b\024\020""\210t\2208.\002\001\376\201#\033\230,\240a\330\010\357\037\230q\360x\035\t\330\014\267\027\220v\351b%\240\347@\031\377\230\026\230q\240\004\240E\234\317A\r\n\021\220\035\313A\226b\003\377\250<\260s\270%\270q\377\330\037+\2505\260\005\260\377Q\330\037*\250#\250U\377\260-\270u\300A\300W\373\310A\361\206\001V\320VW\330\377\014\017\210q\330\020\024\220\365G\344\204\002Q\014\001v\220S\230\347\001\330\020\262`\363\206\001\r\024\220\277A\220U\230!\330\000\006\010\377\r\210\\\230\025\230e\240\3751\257\207\001\001\220\024\220V\230\3571\230B\230\201Cu\250E\326\202@,\270\342\205\002uU\0005\240\342\361\004\034\354c\240\205\001\323\206\0047\220(\317\230-\240{\257A\321\206\006\014\210\337A\210T\220\021\304\205\003J\230\377f\240A\240U\250\047\260\267\023\260A\210\207\0014\210\230\003\014}\r\347\205\001E\220\025\220a\266@?\014\020\220\005\220W\373\204\004\010\002\037Q\220b\230\006\200\207\001\026\001\t\001\331\007\360a\005\005\010\240\245\206\002D\220;\010\230\245\205\001U\240!\310\001\311\206\001\377\014\230H\240D\250\005\250uV\361\204\002\010\334\206\001\010\230\004\222\204\001r\347\206\001\t\371\206\001\347\206\n\013\2301\271\204\006\375\340+\001\320\020%\320%B\357\300$\300b\326\206\001T\320T\357U\330*+\340\204\002\320\020#|\256!\265\207\004\200A\360\014\000\320\206\035\336\254\206\033\340\010\013\210\246\206\007q\240\377\t\250\021\250(\260!\260\3778\2701\270E\300\021\300\336\373\204\013\013\320\013\033\303\210\007\240c\377\250\025\250a\250v\260Q\363\260a\220\207\n\357`\025\220Q\220\337h\230g\240]I\0001\260\377D\270\004\270B\270b\300\367\004\300H\343\212\001W\320WX\377\320X[\320[\\\320\\\277]\330\014\024\220D\344!\230\377w\320&7\260q\270\006\377\270h\300a\300q\330\014\272g\001N\211\0027\270*\360`Y\343\310h\353`9\000\315\204\001q\230\n\377\240-\250q\260\014\270N\257\310!\3101\013\005(\252\213\002-w\270q\300\245\205\001\024\000\t\257\205\010";
+    PyObject *data = __Pyx_DecompressString_LZSS(cstring, 3088, 4464);
     #define __Pyx_DecompressString_UNUSED
     if (unlikely(!data)) __PYX_ERR(0, 1, __pyx_L1_error)
     const char* const bytes = __Pyx_PyBytes_AsString(data);
     #if !CYTHON_ASSUME_SAFE_MACROS
     if (likely(bytes)); else { Py_DECREF(data); __PYX_ERR(0, 1, __pyx_L1_error) }
     #endif
-    #else /* compression: none (4472 bytes) */
-static const char bytes[] = " at 0x object>(tree fragment)), entry=, file=, inlined=, line=, start_line=.1.161.181.21.20: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewFrame(function=Invalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notebad inline record layoutcollections.abcdisableempty pclntabenablefile name offset out of rangegcgosym/_pclntab.pyxinline_failed takes a GosymErrorisenabledmalformed tableno default __reduce__ due to non-trivial __cinit__operation on a closed binarytable extends past the end of the fileunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisFalseFormatErrorFrameFrame.__reduce_cython__Frame.__setstate_cython__Frame._keyFrame.as_dictGosymErrorINotImplementedPclnTablePclnTable.__reduce_cython__PclnTable.__setstate_cython__PclnTable.check_sortedPclnTable.entryPclnTable.file_namePclnTable.findPclnTable.frame_sizePclnTable.framesPclnTable.funcPclnTable.func_namePclnTable.inline_failedPclnTable.inline_tree_offsetPclnTable.linesPclnTable.lookupPclnTable.name_atPclnTable.pcvaluePclnTable.releasePclnTable.set_inlineQSequenceTrueVERSION_CODESView.MemoryView_StrCache_StrCache.__reduce_cython___StrCache.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_capi____pyx_checksum__pyx_result__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_unpickle_Frame__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___dict_is_coroutine_key_pyarrayabcallocate_bufferargsarrayas_dictasyncio.coroutinesbaseccapcheck_sortedcline_in_tracebackcountcucu_offsetdeferreturndtype_i""s_objecteencodeendend_pcentryenumerateerrorexcffilefile_namefilesfiletabfindflagflagsfnofofofffoffsformatfortranframe_sizeframesfuncfunc_idfunc_namefuncdatafuncnamefunctabfunctab_fieldfunctiongofuncgosym._pclntabgosym.errorsiidindexinline_failedinline_tree_offsetinlineditemsitemsizeklayoutlinelineslnslookupmemviewmodemostnnamename_atname_offndimnfuncdatanpcdatanrowsobjoffoffsetownerpackpathpcpcfilepclnpcln_vapclntabpcspcsppctabpcvaluepoprcrecord_offsetregisterreleasesectionsegmentsselfset_inlinesetdefaultshapesizestartstart_linestatestepstopstructtabunpackupdateuse_setstatevvavaluesxOstruct __pyx_obj_5gosym_8_pclntab_Frame *(PyObject *, PyObject *, int, int, PyObject *)\000_frame\200\001\330\004\n\210+\220Q\200\001\330\004#\2401\240F\250!\200\001\340\004\037\230q\320 0\260\013\270;\300k\320QR\330\004\023\2205\230\010\240\001\240\021\330\004\007\200|\2207\230!\330\010\047\240q\250\010\260\016\270a\330\004\013\2101\200\001\360\010\000\n\033\230!\330\010\021\220\024\220X\230T\240\027\250\004\250K\260t\270:\300T\310\027\320PT\320TU\330\010\020\220\007\220q\230\006\230l\250!\330\004\007\200v\210W\220E\230\024\230Q\330\010\022\220!\330\010\027\220q\340\010\027\220t\2307\240\047\250\025\250c\260\024\260V\2707\300%\300s\310$\310j\320X_\320_`\330\004\007\200q\330\010\017\320\017&\240d\250!\2507\260+\270W\300A\340\010\017\320\017&\240d\250!\2507\260+\270Q\200A\330\010\020\220\004\220K\230t\2407\250$\250g\260T\270\032\3004\300}\320TX\320XY\200A\340\010\014\210G\2201\330\010\013\2102\210R\210t\2202\220Q\330\014\022\220*\230A\230Q\330\010\017\210}\230A\230Q\230d\240$\240a\200A\340\010\014\210G\2201\330\010\013\2104\210s\220(\230$\230a\330\014\022\220+\230Q\320\036?\270x\300t\310:\320U\\\320\\`\320`a\330\010\017\210t\2206\230\021\230!\200A\340\010\014\210G\2201\330\010\017\210t\2206\230\021\230!\200A\340\010\014\210G\2201\330\010\017\210|\2301\230A\230T\240\024\240Q\200A\340\010\014\210M\230\021\330\010\035\230Q\230d\240!\330\010\014\210D\220\n\230!\330\010\014\210D\220\010\230""\001\330\010\014\210H\220A\330\010\014\210I\220Q\200A\340\010\020\220\014\230D\240\013\2508\2604\260w\270h\300d\310!\330\020\033\2304\230z\250\036\260t\270=\310\t\320QU\320UV\200A\360\010\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\2104\210y\230\003\2305\240\004\240D\250\010\260\001\260\023\260C\260q\330\014\023\2205\230\004\230H\240A\240Q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\330\010\017\210t\2207\230!\2303\230a\230q\200A\360\010\000\t\r\210G\2201\330\010\013\210:\220Q\220a\220t\2304\230u\240G\2504\250q\260\003\2601\260A\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\010\000\t\r\210G\2201\330\r\016\330\014\021\320\021%\240Q\240a\240t\2504\250q\260\001\330\010\013\2101\330\014\020\220\007\220q\230\001\230\021\200A\360\n\000\t\014\2104\210z\230\021\230%\230q\330\014\022\220)\2301\230A\330\010\014\210D\220\n\230!\330\010\014\320\014\034\230A\330\010\035\230Q\230d\240!\200A\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\320\013\035\230Q\230a\230t\2404\240s\250!\2506\260\021\260!\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\014\210K\220q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\330\010\013\210?\230!\2301\230D\240\004\240A\240T\250\026\250q\260\003\2601\260E\270\021\270!\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\n\000\t\020\210t\2208\2301\230D\240\001\200A\360\n\000\t\033\230,\240a\330\010\037\230q\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\t\330\014\027\220v\230Q\230d\240%\240q\330\014\031\230\026\230q\240\004\240E\250\021\330\014\027\220v\230Q\230d\240%\240q\330\014\021\220\035\230a\230q\240""\004\240D\250\003\250<\260s\270%\270q\330\037+\2505\260\005\260Q\330\037*\250#\250U\260-\270u\300A\300W\310A\310X\320UV\320VW\330\014\017\210q\330\020\024\220G\2301\230A\230Q\330\014\017\210v\220S\230\001\330\020\021\330\014\022\220!\330\r\024\220A\220U\230!\330\r\024\220A\220U\230!\330\010\r\210\\\230\025\230e\2401\330\010\020\220\001\220\024\220V\2301\230B\230a\230t\2404\240u\250E\260\021\260,\270a\330\010\017\210u\220G\2305\240\001\200A\360\n\000\t\034\2303\230a\230q\330\010\014\210G\2201\330\010\013\2107\220(\230-\240{\260!\330\014\022\220*\230A\230Q\330\010\014\210A\210T\220\021\330\010\014\210H\220J\230f\240A\240U\250\047\260\023\260A\330\010\013\2104\210v\220S\230\001\330\014\r\330\010\014\210E\220\025\220a\220q\330\014\020\220\005\220W\230H\240A\240Q\330\014\020\220\005\220Q\220b\230\006\230a\330\014\020\220\005\220Q\220b\230\007\230q\330\014\020\220\005\220Q\220b\230\010\240\001\330\010\014\210D\220\010\230\001\230\024\230U\240!\2401\330\010\014\210D\220\014\230H\240D\250\005\250V\2601\260A\330\010\014\210D\220\010\230\004\230A\330\010\014\210D\220\t\230\021\330\010\014\210D\220\n\230!\330\010\014\210D\220\013\2301\330\010\014\210D\220\n\230!\340\010\014\210D\320\020%\320%B\300$\300b\310\t\320QT\320TU\330*+\330\010\014\210D\320\020#\2401\330\010\035\230Q\230d\240!\200A\360\014\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\340\010\013\210:\220Q\220a\220t\2304\230q\240\t\250\021\250(\260!\2608\2701\270E\300\021\300!\330\014\020\220\007\220q\230\001\230\021\330\010\013\320\013\033\2301\230A\230T\240\024\240Q\240c\250\025\250a\250v\260Q\260a\330\014\020\220\007\220q\230\001\230\021\330\010\t\330\014\025\220Q\220h\230g\240]\260!\2601\260D\270\004\270B\270b\300\004\300H\310D\320PW\320WX\320X[\320[\\\320\\]\330\014\024\220D\230\006\230a\230w\320&7\260q\270\006\270h\300a\300q\330\014\033\2301\230N\250(\260!""\2607\270*\300A\300Y\310h\320VW\320WX\330\014\027\220q\230\n\240-\250q\260\014\270N\310!\3101\330\014\027\220q\230\n\240(\250!\2507\260-\270q\300\001\200A\360\024\000\t\020\210t\2208\2301\230D\240\001";
+    #else /* compression: none (4464 bytes) */
+static const char bytes[] = " at 0x object>(tree fragment)), entry=, file=, inlined=, line=, start_line=.1.161.181.21.20: <MemoryView of <contiguous and direct><contiguous and indirect><strided and direct or indirect><strided and direct><strided and indirect>>?Cannot assign to read-only memoryviewFrame(function=Invalid mode, expected \047c\047 or \047fortran\047, got Invalid shape in axis Note that Cython is deliberately stricter than PEP-484 and rejects subclasses of builtin types. If you need to pass subclasses then set the \047annotation_typing\047 directive to False.add_notebad inline record layoutcollections.abcdisableempty pclntabenablefile name offset out of rangegcgosym/_pclntab.pyxinline_failed takes a GosymErrorisenabledmalformed tableno default __reduce__ due to non-trivial __cinit__operation on a closed binarytable extends past the end of the fileunable to allocate array data.unable to allocate shape and strides.ASCIIEllipsisFormatErrorFrameFrame.__reduce_cython__Frame.__setstate_cython__Frame._keyFrame.as_dictGosymErrorINotImplementedPclnTablePclnTable.__reduce_cython__PclnTable.__setstate_cython__PclnTable.check_sortedPclnTable.entryPclnTable.file_namePclnTable.findPclnTable.frame_sizePclnTable.framesPclnTable.funcPclnTable.func_namePclnTable.inline_failedPclnTable.inline_tree_offsetPclnTable.linesPclnTable.lookupPclnTable.name_atPclnTable.pcvaluePclnTable.releasePclnTable.set_inlineQSequenceVERSION_CODESView.MemoryView_StrCache_StrCache.__reduce_cython___StrCache.__setstate_cython____Pyx_PyDict_NextRef__annotate____class____class_getitem____dict____func____getstate____import____main____module____name____new____pyx_capi____pyx_checksum__pyx_result__pyx_state__pyx_type__pyx_unpickle_Enum__pyx_unpickle_Frame__pyx_vtable____qualname____reduce____reduce_cython____reduce_ex____set_name____setstate____setstate_cython____test___dict_is_coroutine_key_pyarrayabcallocate_bufferargsarrayas_dictasyncio.coroutinesbaseccapcheck_sortedcline_in_tracebackcountcucu_offsetdeferreturndtype_is_objecte""encodeendend_pcentryenumerateerrorexcffilefile_namefilesfiletabfindflagflagsfnofofofffoffsformatfortranframe_sizeframesfuncfunc_idfunc_namefuncdatafuncnamefunctabfunctab_fieldfunctiongofuncgosym._pclntabgosym.errorsiidindexinline_failedinline_tree_offsetinlineditemsitemsizeklayoutlinelineslnslookupmemviewmodemostnnamename_atname_offndimnfuncdatanpcdatanrowsobjoffoffsetownerpackpathpcpcfilepclnpcln_vapclntabpcspcsppctabpcvaluepoprcrecord_offsetregisterreleasesectionsegmentsselfset_inlinesetdefaultshapesizestartstart_linestatestepstopstructtabunpackupdateuse_setstatevvavaluesxOstruct __pyx_obj_5gosym_8_pclntab_Frame *(PyObject *, PyObject *, int, int, PyObject *)\000_frame\200\001\330\004\n\210+\220Q\200\001\330\004#\2401\240F\250!\200\001\340\004\037\230q\320 0\260\013\270;\300k\320QR\330\004\023\2205\230\010\240\001\240\021\330\004\007\200|\2207\230!\330\010\047\240q\250\010\260\016\270a\330\004\013\2101\200\001\360\010\000\n\033\230!\330\010\021\220\024\220Y\230d\240(\250$\250l\270$\270k\310\024\310X\320UY\320YZ\330\010\020\220\007\220q\230\006\230l\250!\330\004\007\200v\210W\220E\230\024\230Q\330\010\022\220!\330\010\027\220q\340\010\027\220t\2308\2407\250%\250s\260$\260g\270W\300E\310\023\310D\320P[\320[b\320bc\330\004\007\200q\330\010\017\320\017&\240d\250!\2507\260+\270W\300A\340\010\017\320\017&\240d\250!\2507\260+\270Q\200A\330\010\020\220\004\220L\240\004\240H\250D\260\010\270\004\270K\300t\310>\320Y]\320]^\200A\340\010\014\210G\2201\330\010\013\2102\210R\210t\2202\220Q\330\014\022\220*\230A\230Q\330\010\017\210}\230A\230Q\230d\240$\240a\200A\340\010\014\210G\2201\330\010\013\2104\210s\220(\230$\230a\330\014\022\220+\230Q\320\036?\270x\300t\310:\320U\\\320\\`\320`a\330\010\017\210t\2206\230\021\230!\200A\340\010\014\210G\2201\330\010\017\210t\2206\230\021\230!\200A\340\010\014\210G\2201\330\010\017\210|\2301\230A\230T\240\024\240Q\200A\340\010\014\210M\230\021\330\010\035\230Q\230d\240!\330\010\014\210D\220\n\230!\330\010\014\210D\220\010\230\001\330\010""\014\210H\220A\330\010\014\210I\220Q\200A\340\010\020\220\014\230D\240\013\2508\2604\260w\270h\300d\310!\330\020\033\2304\230z\250\036\260t\270=\310\t\320QU\320UV\200A\360\010\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\2104\210y\230\003\2305\240\004\240D\250\010\260\001\260\023\260C\260q\330\014\023\2205\230\004\230H\240A\240Q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\330\010\017\210t\2207\230!\2303\230a\230q\200A\360\010\000\t\r\210G\2201\330\010\013\210:\220Q\220a\220t\2304\230u\240G\2504\250q\260\003\2601\260A\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\010\000\t\r\210G\2201\330\r\016\330\014\021\320\021%\240Q\240a\240t\2504\250q\260\001\330\010\013\2101\330\014\020\220\007\220q\230\001\230\021\200A\360\n\000\t\014\2104\210z\230\021\230%\230q\330\014\022\220)\2301\230A\330\010\014\210D\220\n\230!\330\010\014\320\014\034\230A\330\010\035\230Q\230d\240!\200A\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\320\013\035\230Q\230a\230t\2404\240s\250!\2506\260\021\260!\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\014\210K\220q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\330\010\013\210?\230!\2301\230D\240\004\240A\240T\250\026\250q\260\003\2601\260E\270\021\270!\330\014\020\220\007\220q\230\001\230\021\330\010\017\210q\200A\360\n\000\t\020\210t\2208\2301\230D\240\001\200A\360\n\000\t\033\230,\240a\330\010\037\230q\360\n\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\t\330\014\027\220v\230Q\230d\240%\240q\330\014\031\230\026\230q\240\004\240E\250\021\330\014\027\220v\230Q\230d\240%\240q\330\014\021\220\035\230a\230q\240\004\240D\250""\003\250<\260s\270%\270q\330\037+\2505\260\005\260Q\330\037*\250#\250U\260-\270u\300A\300W\310A\310X\320UV\320VW\330\014\017\210q\330\020\024\220G\2301\230A\230Q\330\014\017\210v\220S\230\001\330\020\021\330\014\022\220!\330\r\024\220A\220U\230!\330\r\024\220A\220U\230!\330\010\r\210\\\230\025\230e\2401\330\010\020\220\001\220\024\220V\2301\230B\230a\230t\2404\240u\250E\260\021\260,\270a\330\010\017\210u\220G\2305\240\001\200A\360\n\000\t\034\2303\230a\230q\330\010\014\210G\2201\330\010\013\2107\220(\230-\240{\260!\330\014\022\220*\230A\230Q\330\010\014\210A\210T\220\021\330\010\014\210H\220J\230f\240A\240U\250\047\260\023\260A\330\010\013\2104\210v\220S\230\001\330\014\r\330\010\014\210E\220\025\220a\220q\330\014\020\220\005\220W\230H\240A\240Q\330\014\020\220\005\220Q\220b\230\006\230a\330\014\020\220\005\220Q\220b\230\007\230q\330\014\020\220\005\220Q\220b\230\010\240\001\330\010\014\210D\220\010\230\001\230\024\230U\240!\2401\330\010\014\210D\220\014\230H\240D\250\005\250V\2601\260A\330\010\014\210D\220\010\230\004\230A\330\010\014\210D\220\t\230\021\330\010\014\210D\220\n\230!\330\010\014\210D\220\013\2301\330\010\014\210D\220\n\230!\340\010\014\210D\320\020%\320%B\300$\300b\310\t\320QT\320TU\330*+\330\010\014\210D\320\020#\2401\330\010\035\230Q\230d\240!\200A\360\014\000\t\r\210G\2201\330\010\013\2102\210S\220\004\220B\220a\330\014\022\220*\230A\230Q\330\010\013\210<\220q\230\001\230\024\230T\240\023\240A\240S\250\001\250\021\330\014\020\220\007\220q\230\001\230\021\340\010\013\210:\220Q\220a\220t\2304\230q\240\t\250\021\250(\260!\2608\2701\270E\300\021\300!\330\014\020\220\007\220q\230\001\230\021\330\010\013\320\013\033\2301\230A\230T\240\024\240Q\240c\250\025\250a\250v\260Q\260a\330\014\020\220\007\220q\230\001\230\021\330\010\t\330\014\025\220Q\220h\230g\240]\260!\2601\260D\270\004\270B\270b\300\004\300H\310D\320PW\320WX\320X[\320[\\\320\\]\330\014\024\220D\230\006\230a\230w\320&7\260q\270\006\270h\300a\300q\330\014\033\2301\230N\250(\260!\2607\270*\300A""\300Y\310h\320VW\320WX\330\014\027\220q\230\n\240-\250q\260\014\270N\310!\3101\330\014\027\220q\230\n\240(\250!\2507\260-\270q\300\001\200A\360\024\000\t\020\210t\2208\2301\230D\240\001";
     PyObject *data = NULL;
     #define __Pyx_DecompressString_UNUSED
     #define __Pyx_DecompressString_LZSS_UNUSED
     #endif
     PyObject **stringtab = __pyx_mstate->__pyx_string_tab;
     Py_ssize_t pos = 0;
-    for (int i = 0; i < 234; i++) {
+    for (int i = 0; i < 232; i++) {
       Py_ssize_t bytes_length = str_length_index[i].length;
       PyObject *string = PyUnicode_DecodeUTF8(bytes + pos, bytes_length, NULL);
       if (likely(string) && i >= 46) PyUnicode_InternInPlace(&string);
@@ -34182,8 +34155,8 @@ static const char bytes[] = " at 0x object>(tree fragment)), entry=, file=, inli
       stringtab[i] = string;
       pos += bytes_length;
     }
-    for (int i = 234; i < 258; i++) {
-      Py_ssize_t bytes_length = bytes_length_index[i-234].length;
+    for (int i = 232; i < 256; i++) {
+      Py_ssize_t bytes_length = bytes_length_index[i-232].length;
       PyObject *string = PyBytes_FromStringAndSize(bytes + pos, bytes_length);
       stringtab[i] = string;
       pos += bytes_length;
@@ -34193,14 +34166,14 @@ static const char bytes[] = " at 0x object>(tree fragment)), entry=, file=, inli
       }
     }
     Py_XDECREF(data);
-    for (Py_ssize_t i = 0; i < 258; i++) {
+    for (Py_ssize_t i = 0; i < 256; i++) {
       if (unlikely(PyObject_Hash(stringtab[i]) == -1)) {
         __PYX_ERR(0, 1, __pyx_L1_error)
       }
     }
     #if CYTHON_IMMORTAL_CONSTANTS
     {
-      PyObject **table = stringtab + 234;
+      PyObject **table = stringtab + 232;
       for (Py_ssize_t i=0; i<24; ++i) {
         #if PY_VERSION_HEX >= 0x030F0000
         PyUnstable_SetImmortal(table[i]);
@@ -34225,7 +34198,7 @@ static const char bytes[] = " at 0x object>(tree fragment)), entry=, file=, inli
   {
     PyObject **numbertab = __pyx_mstate->__pyx_number_tab + 0;
     int8_t const cint_constants_1[] = {0,-1,2};
-    int32_t const cint_constants_4[] = {136983863L,237816426L};
+    int32_t const cint_constants_4[] = {112918253L,136983863L};
     for (int i = 0; i < 5; i++) {
       numbertab[i] = PyLong_FromLong((i < 3 ? cint_constants_1[i - 0] : cint_constants_4[i - 3]));
       if (unlikely(!numbertab[i])) __PYX_ERR(0, 1, __pyx_L1_error)
@@ -34298,19 +34271,19 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[1] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_Q_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[1])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 81};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 111};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
-    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_kp_b_iso88591_A_Kt7_gT_4_TXXY, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[2] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_key, __pyx_mstate->__pyx_kp_b_iso88591_A_L_HD_Kt_Y, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[2])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 96};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 126};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
     __pyx_mstate_global->__pyx_codeobj_tab[3] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_as_dict, __pyx_mstate->__pyx_kp_b_iso88591_A_D_84whd_4z_t_QUUV, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[3])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 1};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_state, __pyx_mstate->__pyx_n_u_dict_2, __pyx_mstate->__pyx_n_u_use_setstate};
-    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_XT_Kt_T_PTTU_q_l_vWE_Q_q_t7_c_V, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
+    __pyx_mstate_global->__pyx_codeobj_tab[4] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_reduce_cython, __pyx_mstate->__pyx_kp_b_iso88591_Yd_l_k_XUYYZ_q_l_vWE_Q_q_t87_s, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[4])) goto bad;
   }
   {
     const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 17};
@@ -34318,82 +34291,82 @@ static int __Pyx_CreateCodeObjects(__pyx_mstatetype *__pyx_mstate) {
     __pyx_mstate_global->__pyx_codeobj_tab[5] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_tree_fragment, __pyx_mstate->__pyx_n_u_setstate_cython, __pyx_mstate->__pyx_kp_b_iso88591_1F, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[5])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 168};
+    const __Pyx_PyCode_New_function_description descr = {5, 0, 0, 10, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 198};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_layout, __pyx_mstate->__pyx_n_u_gofunc, __pyx_mstate->__pyx_n_u_pcln_va, __pyx_mstate->__pyx_n_u_segments, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_n, __pyx_mstate->__pyx_n_u_va, __pyx_mstate->__pyx_n_u_off, __pyx_mstate->__pyx_n_u_size};
     __pyx_mstate_global->__pyx_codeobj_tab[6] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_set_inline, __pyx_mstate->__pyx_kp_b_iso88591_A_3aq_G1_7_AQ_AT_HJfAU_A_4vS_E_a, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[6])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 199};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 229};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_exc};
     __pyx_mstate_global->__pyx_codeobj_tab[7] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_inline_failed, __pyx_mstate->__pyx_kp_b_iso88591_A_4z_q_1A_D_A_Qd, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[7])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 225};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 5, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 255};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_off};
     __pyx_mstate_global->__pyx_codeobj_tab[8] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_inline_tree_offset, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Kq_q_T_AS_q_1D_AT, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[8])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 240};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 270};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pc};
     __pyx_mstate_global->__pyx_codeobj_tab[9] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_frames, __pyx_mstate->__pyx_kp_b_iso88591_A_t81D, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[9])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 273};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 1, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 303};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self};
     __pyx_mstate_global->__pyx_codeobj_tab[10] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_release, __pyx_mstate->__pyx_kp_b_iso88591_A_M_Qd_D_D_HA_IQ, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[10])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 328};
+    const __Pyx_PyCode_New_function_description descr = {1, 0, 0, 3, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 358};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_rc};
     __pyx_mstate_global->__pyx_codeobj_tab[11] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_check_sorted, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_Qat4q_1_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[11])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 338};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 368};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i};
     __pyx_mstate_global->__pyx_codeobj_tab[12] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_2Rt2Q_AQ_AQd_a, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[12])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 345};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 375};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pc};
     __pyx_mstate_global->__pyx_codeobj_tab[13] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_find, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_1AT_Q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[13])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 397};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 427};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_e};
     __pyx_mstate_global->__pyx_codeobj_tab[14] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_func_name, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_4y_5_D_Cq_5_HAQ_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[14])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 410};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 440};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_off};
     __pyx_mstate_global->__pyx_codeobj_tab[15] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_file_name, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_4s_a_Q_xt_U_a_t6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[15])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 417};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 447};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_name_off};
     __pyx_mstate_global->__pyx_codeobj_tab[16] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_name_at, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_t6, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[16])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 422};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 452};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_f, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_fno, __pyx_mstate->__pyx_n_u_foff};
     __pyx_mstate_global->__pyx_codeobj_tab[17] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_func_2, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_q_T_AS_q_Qat4q_81E, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[17])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 446};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 4, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 476};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_most};
     __pyx_mstate_global->__pyx_codeobj_tab[18] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_frame_size, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_2S_Ba_AQ_Qat4s_6_q_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[18])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 458};
+    const __Pyx_PyCode_New_function_description descr = {4, 0, 0, 6, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 488};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_tab, __pyx_mstate->__pyx_n_u_entry, __pyx_mstate->__pyx_n_u_pc, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_v};
     __pyx_mstate_global->__pyx_codeobj_tab[19] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_pcvalue, __pyx_mstate->__pyx_kp_b_iso88591_A_G1_Qat4uG4q_1A_q_q, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[19])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 467};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 2, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 497};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_pc};
     __pyx_mstate_global->__pyx_codeobj_tab[20] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_lookup, __pyx_mstate->__pyx_kp_b_iso88591_A_t81D_2, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[20])) goto bad;
   }
   {
-    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 479};
+    const __Pyx_PyCode_New_function_description descr = {2, 0, 0, 14, (unsigned int)(CO_OPTIMIZED|CO_NEWLOCALS), 509};
     PyObject* const varnames[] = {__pyx_mstate->__pyx_n_u_self, __pyx_mstate->__pyx_n_u_i, __pyx_mstate->__pyx_n_u_e, __pyx_mstate->__pyx_n_u_cap, __pyx_mstate->__pyx_n_u_nrows, __pyx_mstate->__pyx_n_u_end_pc, __pyx_mstate->__pyx_n_u_pcs, __pyx_mstate->__pyx_n_u_foffs, __pyx_mstate->__pyx_n_u_lns, __pyx_mstate->__pyx_n_u_rc, __pyx_mstate->__pyx_n_u_k, __pyx_mstate->__pyx_n_u_fo, __pyx_mstate->__pyx_n_u_files, __pyx_mstate->__pyx_n_u_k};
     __pyx_mstate_global->__pyx_codeobj_tab[21] = __Pyx_PyCode_New(descr, varnames, __pyx_mstate->__pyx_kp_u_gosym__pclntab_pyx, __pyx_mstate->__pyx_n_u_lines, __pyx_mstate->__pyx_kp_b_iso88591_A_a_q_G1_2S_Ba_AQ_vQd_q_q_E_vQd, tuple_dedup_map); if (unlikely(!__pyx_mstate_global->__pyx_codeobj_tab[21])) goto bad;
   }

@@ -18,12 +18,13 @@ cdef class _StrCache:
 
 
 cdef class Frame:
-    cdef readonly str function
-    cdef readonly str file
-    cdef readonly int line
-    cdef readonly bint inlined
-    cdef readonly int start_line
-    cdef readonly object entry
+    # Read through the documented properties of gosym/_pclntab.pyx.
+    cdef str _function
+    cdef str _file
+    cdef int _line
+    cdef bint _inlined
+    cdef int _start_line
+    cdef object _entry
 
 
 cdef Frame _frame(str function, str file, int line, int start_line, object entry)

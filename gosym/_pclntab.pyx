@@ -71,15 +71,45 @@ cdef class Frame:
     whether the call was inlined into the frame below it (outer frames follow)."""
     def __init__(self, str function, str file, int line, bint inlined=False,
                  int start_line=0, entry=None):
-        self.function = function
-        self.file = file
-        self.line = line
-        self.inlined = inlined
-        self.start_line = start_line
-        self.entry = entry
+        self._function = function
+        self._file = file
+        self._line = line
+        self._inlined = inlined
+        self._start_line = start_line
+        self._entry = entry
+
+    @property
+    def function(self):
+        """function is the frame's function name (the inlined callee's for an inlined frame)."""
+        return self._function
+
+    @property
+    def file(self):
+        """file is the source file of the position."""
+        return self._file
+
+    @property
+    def line(self):
+        """line is the source line (0 when unknown)."""
+        return self._line
+
+    @property
+    def inlined(self):
+        """inlined says the call was inlined into the next (outer) frame."""
+        return self._inlined
+
+    @property
+    def start_line(self):
+        """start_line is the line of the func keyword of the frame's function (Go 1.20+; 0 before)."""
+        return self._start_line
+
+    @property
+    def entry(self):
+        """entry is the function's entry pc in a physical frame; None in an inlined one."""
+        return self._entry
 
     def _key(self):
-        return (self.function, self.file, self.line, self.inlined, self.start_line, self.entry)
+        return (self._function, self._file, self._line, self._inlined, self._start_line, self._entry)
 
     def __eq__(self, other):
         if not isinstance(other, Frame):
@@ -101,12 +131,12 @@ cdef class Frame:
 
 cdef Frame _frame(str function, str file, int line, int start_line, object entry):
     cdef Frame f = Frame.__new__(Frame)
-    f.function = function
-    f.file = file
-    f.line = line
-    f.inlined = False
-    f.start_line = start_line
-    f.entry = entry
+    f._function = function
+    f._file = file
+    f._line = line
+    f._inlined = False
+    f._start_line = start_line
+    f._entry = entry
     return f
 
 
@@ -263,7 +293,7 @@ cdef class PclnTable:
             if buf[k].inlined:
                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
                             buf[k].line, buf[k].start_line, None)
-                fr.inlined = True
+                fr._inlined = True
             else:
                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))

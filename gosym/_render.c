@@ -1991,21 +1991,21 @@ struct __pyx_obj_5gosym_8_pclntab__StrCache {
  * 
  * 
  * cdef class Frame:             # <<<<<<<<<<<<<<
- *     cdef readonly str function
- *     cdef readonly str file
+ *     # Read through the documented properties of gosym/_pclntab.pyx.
+ *     cdef str _function
 */
 struct __pyx_obj_5gosym_8_pclntab_Frame {
   PyObject_HEAD
-  PyObject *function;
-  PyObject *file;
-  int line;
-  int inlined;
-  int start_line;
-  PyObject *entry;
+  PyObject *_function;
+  PyObject *_file;
+  int _line;
+  int _inlined;
+  int _start_line;
+  PyObject *_entry;
 };
 
 
-/* "gosym/_pclntab.pxd":32
+/* "gosym/_pclntab.pxd":33
  * 
  * 
  * cdef class PclnTable:             # <<<<<<<<<<<<<<
@@ -2123,7 +2123,7 @@ struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache {
 static struct __pyx_vtabstruct_5gosym_8_pclntab__StrCache *__pyx_vtabptr_5gosym_8_pclntab__StrCache;
 
 
-/* "gosym/_pclntab.pxd":32
+/* "gosym/_pclntab.pxd":33
  * 
  * 
  * cdef class PclnTable:             # <<<<<<<<<<<<<<
@@ -21746,8 +21746,8 @@ static int __Pyx_modinit_Type_import_code(__pyx_mstatetype *__pyx_mstate) {
   #else
   sizeof(struct __pyx_obj_5gosym_8_pclntab_PclnTable), __PYX_GET_STRUCT_ALIGNMENT_3_3_1(struct __pyx_obj_5gosym_8_pclntab_PclnTable),
   #endif
-  __Pyx_ImportType_CheckSize_Warn_3_3_1); if (!__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) __PYX_ERR(7, 32, __pyx_L1_error)
-  if (unlikely(__Pyx_GetVtable(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable, (void**)&__pyx_vtabptr_5gosym_8_pclntab_PclnTable) != 1)) __PYX_ERR(7, 32, __pyx_L1_error)
+  __Pyx_ImportType_CheckSize_Warn_3_3_1); if (!__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable) __PYX_ERR(7, 33, __pyx_L1_error)
+  if (unlikely(__Pyx_GetVtable(__pyx_mstate->__pyx_ptype_5gosym_8_pclntab_PclnTable, (void**)&__pyx_vtabptr_5gosym_8_pclntab_PclnTable) != 1)) __PYX_ERR(7, 33, __pyx_L1_error)
   __Pyx_DECREF(__pyx_t_1); __pyx_t_1 = 0;
   __Pyx_RefNannyFinishContext();
   return 0;

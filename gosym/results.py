@@ -73,9 +73,9 @@ class LookupColumns(NamedTuple):
     unknown) and the file offset (uint32 array, 0 unknown; Binary.file_name
     turns it into a name)."""
 
-    func: "array"
-    line: "array"
-    file_offset: "array"
+    func: "array"           #: function index per pc (int64; -1 on a miss)
+    line: "array"           #: line per pc (int32; -1 unknown)
+    file_offset: "array"    #: file offset per pc (uint32; 0 unknown; Binary.file_name names it)
 
 
 class LineColumns(NamedTuple):
@@ -86,11 +86,11 @@ class LineColumns(NamedTuple):
     order; `failed` counts the functions whose tables did not decode (they
     have no rows)."""
 
-    pc: "array"
-    file_offset: "array"
-    line: "array"
-    func: "array"
-    failed: int
+    pc: "array"             #: first pc of each row (uint64)
+    file_offset: "array"    #: file offset of each row (uint32; Binary.file_name names it)
+    line: "array"           #: line of each row (int32)
+    func: "array"           #: function index of each row (uint32)
+    failed: int             #: functions whose tables did not decode (no rows)
 
 
 @runtime_checkable
