@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gosym
-from gosym import GosymError, _native
+from gosym import FormatError, GosymError, _native
 
 # Mutated containers often fall back to a raw scan, which warns (tests/test_raw.py
 # checks the warning); here only "result or GosymError" matters.
@@ -365,8 +365,13 @@ def test_regression_pcvalue_walk_after_error():
         fi, line, _ = tab.lookup_many(array("Q", [entry + 5, entry + 1]))
         assert list(line) == [-1, -1]
         res = tab.symbolize(array("Q", [entry + 5, entry + 1]), 0)
-        # The batch answers as the single lookups do (the walk ended).
-        assert [res.frames(0), res.frames(1)] == [tab.lookup(entry + 5), tab.lookup(entry + 1)]
+        # The batch ends (the walk stopped) with no frames for either pc, a
+        # bad pc failing only itself; the single lookup raises on the same
+        # malformed table (issue 12's rule: a miss is [], bad data raises).
+        assert list(res.count) == [0, 0]
+        for pc in (entry + 5, entry + 1):
+            with pytest.raises(FormatError, match="varint"):
+                tab.lookup(pc)
     _regression(run, "bad line table")
 
 
