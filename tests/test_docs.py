@@ -218,11 +218,6 @@ def test_relative_links_resolve(page):
         path = target.split("#")[0]
         if not (page.parent / path).exists():
             broken.append(target)
-    # docs/performance.md is generated from the benches' JSON by another branch
-    # of issue 11/12; until it lands, a link to it is the only one allowed to
-    # dangle.  (Lead: drop this once docs/performance.md is on main.)
-    if not (ROOT / "docs" / "performance.md").exists():
-        broken = [t for t in broken if not t.split("#")[0].endswith("performance.md")]
     assert not broken, f"{page.name}: links to missing files: {broken}"
 
 
