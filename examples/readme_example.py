@@ -14,7 +14,7 @@ with gosym.open(path) as b:                       # mmap; reads headers only
     f = b.functions.get("cmd/compile/internal/ssa.(*Func).NewBlock")
     print(f.name, hex(f.entry), hex(f.end), f.file, f.start_line, f.package, f.receiver, f.base_name)
     pc = f.entry + 0x67                           # inside an inlined call
-    for frame in b.lookup(pc):                    # innermost first; [] on a miss, never an exception
+    for frame in b.lookup(pc):                    # innermost first; [] on a miss (bad data: FormatError)
         print(frame.function, frame.file, frame.line, frame.inlined)
     for row in f.lines()[:3]:                     # the function's pc -> file:line table
         print(hex(row.pc), hex(row.end), row.file, row.line)
