@@ -1,0 +1,1 @@
+"""Property tests: random inputs from a writer against a small model of the format."""
