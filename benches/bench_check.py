@@ -9,7 +9,7 @@ in this process (best of R, the binary opened anew each run, opening
 included), then from the report: the agreement, the pcs compared at
 pclntab row starts and at DWARF row starts, the count of every kind of
 difference, and its examples.  There is no competitor (no other tool
-compares the two tables); tests/test_check.py checks the counts against an
+compares the two tables); tests/differential/test_check.py checks the counts against an
 independent computation (pyelftools and Go's debug/gosym) on fixtures.
 Exit status 1 if the command fails.
 """

@@ -19,7 +19,7 @@ the known, explained differences:
   * `gosym lookup --style go` against `go tool addr2line`, every address,
     with the same exception;
   * `gosym lookup --style llvm` against `llvm-symbolizer` (where it has DWARF),
-    every address classified by tests/llvmcompare.py; more than 1% in the
+    every address classified by tests/support/llvmcompare.py; more than 1% in the
     `tables_differ` class fails.
 Numbers on a loaded 2-core machine are noisy; compare the ratios of one run.
 """
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "benches"))
 import gosym  # noqa: E402
 from bench_pclntab import _zero_table, build_gobench, provenance, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
 from gosym.toolchain import goroot  # noqa: E402
-from tests import llvmcompare  # noqa: E402
+from tests.support import llvmcompare  # noqa: E402
 
 CHECK = 100_000                 # pcs whose symbolize answers are checked against PCToLine
 TABLES_DIFFER_MAX = 0.01        # share of llvm-symbolizer answers allowed in `tables_differ`

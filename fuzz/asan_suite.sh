@@ -17,8 +17,8 @@ mkdir -p "$scratch"
 cd "$scratch"
 GOSYM_SANITIZE=1 python setup.py build_ext --inplace >build.log 2>&1 || { tail -30 build.log; exit 2; }
 if [ $# -eq 0 ]; then
-    set -- tests/test_reader.py tests/test_pclntab_roundtrip.py tests/test_inline.py \
-        tests/test_hostile.py tests/test_dwarf_c.py tests/test_raw.py
+    set -- tests/unit/test_reader.py tests/property/test_pclntab_roundtrip.py tests/differential/test_inline.py \
+        tests/hostile/test_hostile.py tests/differential/test_dwarf_c.py tests/differential/test_raw.py
 fi
 # Python itself leaks by design at exit: leak checking off.  UBSan findings
 # abort (-fno-sanitize-recover=undefined in setup.py).

@@ -2,7 +2,7 @@
 fixture binary's pclntab (mode byte 0, zero prefix: table at offset 0) and
 its .debug_line (mode byte 1) and its symbol tables (mode byte 2).  Fixture binaries come from the test cache
 (tests/fixtures/build.py, GOSYM_FIXTURES subset), plus synthetic tables
-from tests/pclnwriter.py."""
+from tests/support/pclnwriter.py."""
 from __future__ import annotations
 
 import hashlib
@@ -111,9 +111,9 @@ def main() -> int:
 
 
 def synthetic():
-    """Small tables from tests/pclnwriter.py: every format, byte order and
+    """Small tables from tests/support/pclnwriter.py: every format, byte order and
     pointer size."""
-    from tests.pclnwriter import SynFunc, SynTable, build
+    from tests.support.pclnwriter import SynFunc, SynTable, build
 
     funcs = [SynFunc("main.main", [(3, 0, 10), (2, 1, 20)], start_line=9),
              SynFunc("main.f", [(1, 1, 5)], start_line=4, pad_quanta=1),
@@ -127,10 +127,10 @@ def synthetic():
 
 
 def synthetic_inline():
-    """Synthetic tables with inline trees (tests/pclnwriter.py), every format
+    """Synthetic tables with inline trees (tests/support/pclnwriter.py), every format
     that has them, laid out as the harness maps its "file" (at 0x400000):
     trees first, then the table; gofunc is the file's start."""
-    from tests.pclnwriter import SynFunc, SynTable, build
+    from tests.support.pclnwriter import SynFunc, SynTable, build
 
     f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
                 inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)

@@ -56,7 +56,7 @@ __version__ = "0.1.0"
 
 # The public surface: these names, and what their objects return.  Every
 # other module-level name in gosym is internal (the CLI in gosym.cli uses
-# nothing else; tests/test_api.py checks both).
+# nothing else; tests/unit/test_api.py checks both).
 __all__ = [
     "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "Functions",
     "GosymError", "GosymWarning", "LineColumns", "LineRow", "LookupColumns", "Module",

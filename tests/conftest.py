@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests import uncovered  # noqa: E402
+from tests.support import uncovered  # noqa: E402
 
 try:
     from hypothesis import HealthCheck, settings
@@ -80,7 +80,7 @@ def _no_swallowed_exceptions():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    """Tell tests/uncovered.py which test is running (for uncovered.reduced)."""
+    """Tell tests/support/uncovered.py which test is running (for uncovered.reduced)."""
     uncovered._current[0] = item.nodeid
     yield
     uncovered._current[0] = None

@@ -2,7 +2,7 @@
 
 Build:  python -m sphinx -W --keep-going -b html docs/api docs/_build/api
 (with the extension built in place and the checkout on PYTHONPATH, or gosym installed).
-tests/test_docs.py runs the same build and fails on any warning. No extension here
+tests/unit/test_docs.py runs the same build and fails on any warning. No extension here
 fetches anything: the build needs no network.
 """
 project = "gosym"

@@ -3,7 +3,7 @@
 One module per command (gosym/cli/dump.py, lookup.py, cost.py, matrix.py,
 diff.py, pprof.py, check.py), each with add_parser(subparsers); this module
 holds only the dispatcher and the one-line error handling.  Commands use
-only the public API of the gosym package (tests/test_api.py checks that no
+only the public API of the gosym package (tests/unit/test_api.py checks that no
 module here touches a private name of another).  Bad input prints one line,
 `gosym: FILE: problem`, on stderr and exits with status 1.
 """

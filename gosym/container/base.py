@@ -44,7 +44,7 @@ class Segment:
 # Bytes of one symbol-table entry per SymtabRef.kind: Elf32_Sym, Elf64_Sym
 # [gABI "Symbol Table"], struct nlist / nlist_64 [Mach-O <mach-o/nlist.h>],
 # IMAGE_SYMBOL [PE/COFF 5.4].  The Python copy of csrc/symtab.c: entry_size
-# (tests/test_layers.py checks that the two agree).
+# (tests/unit/test_layers.py checks that the two agree).
 SYMBOL_ENTRY_SIZE = {"elf32": 16, "elf64": 24, "macho32": 12, "macho64": 16, "coff": 18}
 
 

@@ -37,10 +37,10 @@ def test_help_lists_commands():
         r = subprocess.run(["gosym", "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "dump" in r.stdout
     else:
-        from tests import uncovered
+        from tests.support import uncovered
         uncovered.reduced("gosym console script not on PATH (package not installed, or venv not active)",
                           "`gosym --help` not run")
-    meta = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    meta = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     module, func = meta["project"]["scripts"]["gosym"].split(":")
     assert module == "gosym.cli" and func == "main"
     assert "gosym.cli" in meta["tool"]["setuptools"]["packages"]   # installed with the rest

@@ -1,7 +1,7 @@
 """`gosym cost` against independent readings: binutils' readelf for section
 sizes, compression, the section-to-segment mapping and mapped bytes; the
 build flags each fixture was made with for what survives; a Python walk of
-the pclntab (tests/pclnwalk.py) for every category of the table's split."""
+the pclntab (tests/support/pclnwalk.py) for every category of the table's split."""
 import json
 import os
 import re
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gosym.cost import cost
-from tests import uncovered
+from tests.support import uncovered
 
 PY = [sys.executable, "-m", "gosym", "cost"]
 
@@ -95,12 +95,12 @@ WALKED_CORPUS = ("esbuild-0.11.23-go1.16-linux-amd64", "esbuild-0.14.49-go1.18-l
 
 
 def test_pclntab_split_matches_an_independent_walk(fixture_rows, corpus_rows):
-    """Every category of the split equals tests/pclnwalk.py's count, a Python
+    """Every category of the split equals tests/support/pclnwalk.py's count, a Python
     walk of the header, function table, _func records and pc-value tables
     written from the Go runtime's layout; "other" (padding) is then what
     neither walk assigns, not a remainder taken on trust."""
     pytest.importorskip("elftools")
-    from tests.pclnwalk import walk
+    from tests.support.pclnwalk import walk
 
     paths = [r["path"] for r in elf_rows(fixture_rows)]
     paths += [r["path"] for r in corpus_rows if r.get("path") and r["name"] in WALKED_CORPUS]

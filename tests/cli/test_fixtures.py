@@ -18,7 +18,7 @@ import pytest
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from tests import uncovered
+from tests.support import uncovered
 from tests.fixtures.build import (
     FLAGSETS,
     SYSTEM_TOOLCHAIN,

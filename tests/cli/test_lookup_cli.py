@@ -16,7 +16,7 @@ hex address, and always for --style json).
   decodes the bytes at pctab offset 0 and gosym prints ?:-1 as the runtime
   does, under 2% of the addresses and with the same function name.
 - `--style llvm` is compared with `llvm-symbolizer` (Debian `llvm`) on Go
-  fixtures with DWARF: every answer is classified by tests/llvmcompare.py;
+  fixtures with DWARF: every answer is classified by tests/support/llvmcompare.py;
   the agreement must be at least LLVM_AGREEMENT (the figure the docs give)
   and every difference must be of an accepted class, with the compiler's
   two line tables disagreeing on at most 1% of pcs.
@@ -33,7 +33,7 @@ import pytest
 import gosym
 from gosym.cli.lookup import answer_batch, answer_bytes
 from gosym.toolchain import goroot
-from tests import llvmcompare
+from tests.support import llvmcompare
 
 PY = [sys.executable, "-m", "gosym", "lookup"]
 

@@ -114,12 +114,12 @@ def test_categories_match_independent_readings(built):
     """The sums above hold by construction; the parts are checked here
     against readings that do not call gosym: pyelftools' PT_LOAD segments
     for mapped bytes, its section headers for DWARF and symbol tables, and
-    tests/pclnwalk.py's Python walk of the pclntab for its four groups."""
+    tests/support/pclnwalk.py's Python walk of the pclntab for its four groups."""
     from elftools.elf.elffile import ELFFile
 
     from gosym.plot import categorize
-    from tests.pclnwalk import walk
-    from tests.test_cost import _pclntab_section
+    from tests.support.pclnwalk import walk
+    from tests.cli.test_cost import _pclntab_section
 
     _, rep = built
     checked = 0

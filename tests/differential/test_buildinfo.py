@@ -20,8 +20,8 @@ import pytest
 
 import gosym
 from gosym.toolchain import goroot
-from tests.strip_helpers import drop_coff_symbols, drop_section_headers, raw_image
-from tests.test_raw import _elf_phdrs_past_end, _macho_garbage_commands, _pe_bad_optional_header
+from tests.support.strip_helpers import drop_coff_symbols, drop_section_headers, raw_image
+from tests.differential.test_raw import _elf_phdrs_past_end, _macho_garbage_commands, _pe_bad_optional_header
 
 
 def go_version_m(path: str) -> Optional[dict]:

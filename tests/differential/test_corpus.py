@@ -26,7 +26,7 @@ from elftools.elf.elffile import ELFFile
 from tests.corpus import fetch
 from tests.corpus.fetch import CorpusError, Unavailable, ensure_corpus, load_rows
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FETCH_PY = REPO / "tests" / "corpus" / "fetch.py"
 MAX_SKIPS = 3
 

@@ -17,13 +17,13 @@ import gosym
 from gosym.debugfile import (DebugFileMismatchError, build_ids, candidates, debuglink,
                              find_debug_file)
 from gosym.dwarf import open_dwarf
-from tests import uncovered
-from tests.test_dwarf_pyelftools import assert_same, gosym_rows, reference_rows
+from tests.support import uncovered
+from tests.differential.test_dwarf_pyelftools import assert_same, gosym_rows, reference_rows
 
 pytestmark = pytest.mark.skipif(not (shutil.which("objcopy") and shutil.which("strip")),
                                 reason="objcopy and strip not installed (Debian binutils)")
 
-SRC = Path(__file__).resolve().parent / "c"
+SRC = Path(__file__).resolve().parents[1] / "c"
 
 
 def split(path, d: Path, name: str):

@@ -16,11 +16,11 @@ from typing import Dict, List, Tuple
 import pytest
 
 from gosym.dwarf import open_dwarf
-from tests import uncovered
+from tests.support import uncovered
 from gosym.errors import UnsupportedError
-from tests.test_dwarf_pyelftools import assert_same, compare_file, gosym_rows
+from tests.differential.test_dwarf_pyelftools import assert_same, compare_file, gosym_rows
 
-SRC = Path(__file__).resolve().parent / "c"
+SRC = Path(__file__).resolve().parents[1] / "c"
 COMPILERS = [c for c in ("gcc", "clang") if shutil.which(c)]
 VERSIONS = (2, 3, 4, 5)
 

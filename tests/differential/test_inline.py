@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 import gosym
-from tests import uncovered
+from tests.support import uncovered
 
 NATIVE = {"x86_64": {"amd64", "386"}, "aarch64": {"arm64"}}.get(platform.machine(), set())
 # Other targets run under qemu user-mode emulation (Debian qemu-user-static)

@@ -15,7 +15,7 @@ import pytest
 import gosym
 from gosym.container import Container, Segment
 from gosym.maps import MapsEntry, bias_from_maps, find_mapping, load_bias, parse_maps
-from tests import profload
+from tests.support import profload
 
 MAPS = """\
 00400000-004cf000 r-xp 00000000 fe:00 1234                               /opt/app/bin/server

@@ -25,7 +25,7 @@ import gosym
 from gosym import pprof
 from gosym.errors import GosymError
 from gosym.toolchain import goroot
-from tests import profload
+from tests.support import profload
 
 PY = [sys.executable, "-m", "gosym", "pprof"]
 PROFILE_MS = "1000"

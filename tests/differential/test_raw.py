@@ -2,10 +2,10 @@
 
 A raw image is built from a fixture the way a memory dump holds it: every
 PT_LOAD segment's file bytes laid at vaddr - base in one zero-filled buffer
-(tests/strip_helpers.raw_image).  `gosym.open(image, base_address=base)`
+(tests/support/strip_helpers.raw_image).  `gosym.open(image, base_address=base)`
 and `gosym.open(image)` (base inferred from moduledata) must give the same
 function table, text base, lookups, inlined frames and build info as the
-intact file, which tests/test_oracle.py and tests/test_differential.py check
+intact file, which tests/differential/test_oracle.py and tests/differential/test_differential.py check
 against Go's debug/gosym; one image per toolchain is also compared with the
 oracle directly.  A real image is read from /proc/PID/mem of a fixture
 process stopped at its first instruction (ptrace).
@@ -28,10 +28,10 @@ from array import array
 import pytest
 
 import gosym
-from tests import uncovered
+from tests.support import uncovered
 from tests.fixtures.build import SYSTEM_TOOLCHAIN
-from tests.strip_helpers import raw_image
-from tests.test_stripped import _frames, _same, _snapshot
+from tests.support.strip_helpers import raw_image
+from tests.differential.test_stripped import _frames, _same, _snapshot
 
 
 def _rows(fixture_rows, goos=("linux",), flagsets=("default",)):
@@ -89,7 +89,7 @@ def test_raw_images_match_file(fixture_rows):
 def test_raw_image_against_oracle(fixture_rows, oracle):
     """Lookups in a raw image equal debug/gosym's on the intact file (one
     amd64 fixture per toolchain)."""
-    from tests.test_differential import gosym_answer, oracle_answer, sample_pcs
+    from tests.differential.test_differential import gosym_answer, oracle_answer, sample_pcs
 
     done = set()
     for row in _rows(fixture_rows):

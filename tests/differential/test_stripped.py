@@ -6,7 +6,7 @@ Go's own `go tool addr2line` refuses them: "no runtime.pclntab symbol found").
 
 For the default-flag linux fixtures (amd64, 386, arm64, s390x, and the other
 linux targets of the subset) and the public corpus's ELF rows: a copy with
-every section header removed (tests/strip_helpers.drop_section_headers) and
+every section header removed (tests/support/strip_helpers.drop_section_headers) and
 a copy after `strip --strip-all` give the same pclntab version, text base,
 function table (names, entries, ends) and the same `lookup` frames, inlined
 ones included, for a sample of pcs.
@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 import gosym
-from tests.strip_helpers import drop_coff_symbols, drop_section_headers, strip_all, strip_tool
+from tests.support.strip_helpers import drop_coff_symbols, drop_section_headers, strip_all, strip_tool
 
 
 def _frames(fr) -> List[Tuple[str, str, int, bool]]:
@@ -146,7 +146,7 @@ def test_stripped_pe_where_go_addr2line_fails(tmp_path):
     import sys
 
     from gosym.toolchain import goroot
-    from tests.test_lookup_cli import sample_addrs
+    from tests.cli.test_lookup_cli import sample_addrs
 
     default, sw = _pe_twins("1.27.3")
     stripped = tmp_path / "stripped.exe"
@@ -170,7 +170,7 @@ def test_stripped_pe_where_go_addr2line_fails(tmp_path):
         for k, a in enumerate(addrs):
             if w[2 * k:2 * k + 2] == g[2 * k:2 * k + 2]:
                 continue
-            # Known quirk (tests/test_lookup_cli.py): a function with no line
+            # Known quirk (tests/cli/test_lookup_cli.py): a function with no line
             # table; addr2line decodes the bytes at pctab offset 0.
             f = b.func_at(int(a, 16))
             rec = f.record() if f else None
@@ -185,8 +185,8 @@ def test_corpus_scan_rows(corpus_rows, oracle):
     header-less twins (raw image / broken PE optional header) read the same."""
     import warnings
 
-    from tests.test_raw import _pe_bad_optional_header
-    from tests.strip_helpers import raw_image
+    from tests.differential.test_raw import _pe_bad_optional_header
+    from tests.support.strip_helpers import raw_image
 
     rows = [r for r in corpus_rows if r.get("path") and r.get("pclntab_how") == "scan"]
     if not rows:

@@ -4,7 +4,7 @@ every call returns or raises gosym.GosymError -- no other exception, no
 crash, no hang.
 
 Inputs are a few small real fixtures (ELF 32/64-bit, both byte orders,
-Mach-O, PE) and tables from tests/pclnwriter.py, with bit flips,
+Mach-O, PE) and tables from tests/support/pclnwriter.py, with bit flips,
 truncations, splices and overwrites of header fields (pclntab header words
 and function-table entries; ELF e_phoff/e_shoff/e_shnum/e_shstrndx; Mach-O
 ncmds/sizeofcmds/cmdsize; PE e_lfanew/NumberOfSections).  Mutations land
@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import gosym
 from gosym import GosymError, _native
 
-# Mutated containers often fall back to a raw scan, which warns (tests/test_raw.py
+# Mutated containers often fall back to a raw scan, which warns (tests/differential/test_raw.py
 # checks the warning); here only "result or GosymError" matters.
 pytestmark = pytest.mark.filterwarnings("ignore::gosym.GosymWarning")
-from tests.pclnwriter import SynFunc, SynTable, build
+from tests.support.pclnwriter import SynFunc, SynTable, build
 
 # Per-example bounds: the watchdog kills the process past HANG_SECONDS; an
 # example slower than SLOW_SECONDS (but finished) fails the test.

@@ -1,4 +1,4 @@
-"""Property tests: random line programs from tests/dwarfwriter.py decode to
+"""Property tests: random line programs from tests/support/dwarfwriter.py decode to
 the rows of a small Python model of the line-number state machine, written
 from DWARF 5 section 6.2 (not from gosym's C); mutated real sections give
 rows or FormatError, nothing else.
@@ -16,7 +16,7 @@ from hypothesis import given, settings  # noqa: E402
 
 from gosym import _dwarf  # noqa: E402
 from gosym.errors import FormatError, GosymError  # noqa: E402
-from tests import dwarfwriter as dw  # noqa: E402
+from tests.support import dwarfwriter as dw  # noqa: E402
 
 M64, M32 = 2 ** 64 - 1, 2 ** 32 - 1
 IS_STMT, END_SEQ, BASIC_BLOCK, PROLOGUE_END, EPILOGUE_BEGIN = 1, 2, 4, 8, 16

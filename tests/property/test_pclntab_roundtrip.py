@@ -1,4 +1,4 @@
-"""Round trip: tables written by tests/pclnwriter.py from a random model decode
+"""Round trip: tables written by tests/support/pclnwriter.py from a random model decode
 to exactly that model, in every format, byte order, pointer size and quantum."""
 import random
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from gosym import FormatError, _native
-from tests.pclnwriter import SynFunc, SynTable, build, expected
+from tests.support.pclnwriter import SynFunc, SynTable, build, expected
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz./()*[]_0123456789", min_size=1, max_size=40)
 
@@ -215,7 +215,7 @@ def test_inline_round_trip(t, rnd):
     in every format with inline trees, byte order and pointer size."""
     import array
 
-    from tests.pclnwriter import expected_frames
+    from tests.support.pclnwriter import expected_frames
 
     tab = _open_inline(t)
     pcs = [t.entries[0] - 1, t.end]
@@ -241,7 +241,7 @@ def test_inline_round_trip(t, rnd):
 def test_inline_writer_covers_every_format():
     """The writer's inline trees are exercised in all four formats (a fixed
     example, so a strategy change cannot silently drop one)."""
-    from tests.pclnwriter import expected_frames
+    from tests.support.pclnwriter import expected_frames
 
     f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
                 inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)

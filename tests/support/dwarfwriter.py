@@ -22,7 +22,7 @@ EXT = {"end_sequence": 1, "set_address": 2, "define_file": 3, "set_discriminator
 
 # Forms [DWARF5 7.5.6] and content types [6.2.4.1].
 FORM_BLOCK, FORM_DATA1, FORM_DATA2, FORM_DATA4, FORM_DATA8 = 0x09, 0x0B, 0x05, 0x06, 0x07
-from tests.leb128 import sleb, uleb  # noqa: E402
+from tests.support.leb128 import sleb, uleb  # noqa: E402
 
 FORM_STRING, FORM_STRP, FORM_UDATA, FORM_DATA16, FORM_LINE_STRP = 0x08, 0x0E, 0x0F, 0x1E, 0x1F
 LNCT_PATH, LNCT_DIR, LNCT_TIME, LNCT_SIZE, LNCT_MD5 = 1, 2, 3, 4, 5

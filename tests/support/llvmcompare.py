@@ -1,6 +1,6 @@
 """Comparing `gosym lookup --style llvm` with `llvm-symbolizer`, answer by
 answer, and classifying every difference.  Shared by
-tests/test_lookup_cli.py (which asserts on the counts) and
+tests/cli/test_lookup_cli.py (which asserts on the counts) and
 benches/bench_symbolize.py (which fails when an unexplained class grows).
 
 llvm-symbolizer answers from DWARF (.debug_info subprograms and inlined

@@ -1,5 +1,5 @@
 """Helpers that make stripped and header-less twins of ELF binaries, for
-tests/test_stripped.py (issue 6: results must match the unstripped file)."""
+tests/differential/test_stripped.py (issue 6: results must match the unstripped file)."""
 from __future__ import annotations
 
 import shutil

@@ -10,7 +10,7 @@ A *cause* is the one-line reason, naming the tool or package that is missing
 ("golang-1.19-go not installed"); the same cause from the factory, from a
 skip and from a test that ran reduced is one line of the block.
 
-    from tests import uncovered
+    from tests.support import uncovered
     uncovered.skip("qemu-user-static not installed", "runs the arm64 fixtures")   # skips the test
     uncovered.reduced(request, "golang-1.19-go not installed", "no Go 1.19 raw image")
     path = uncovered.need("readelf", "binutils")     # the tool's path, or a skip naming it

@@ -30,7 +30,7 @@ import pytest
 import gosym
 from gosym import _native
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "gosym" / "cli"
 SOURCES = ("pclntab", "dwarf", "symtab", "auto")
 
@@ -392,7 +392,7 @@ def test_columns_files_and_line_table_match_debug_gosym(fixture_rows, oracle):
 def test_has_inline_tree_agrees_with_inlined_frames(fixture_rows):
     """A function with inlined frames at some pc has an inline tree, and a
     function without one never yields an inlined frame (lookup's inlined
-    frames are checked against the runtime in tests/test_inline.py)."""
+    frames are checked against the runtime in tests/differential/test_inline.py)."""
     path = _fixture(fixture_rows, "multipkg")
     with gosym.open(path) as b:
         assert b.inline_layout in (16, 20)

@@ -22,9 +22,9 @@ from hypothesis import given, settings, strategies as st
 
 import gosym
 from gosym import FormatError, _native
-from tests.pclnwriter import SynFunc, SynTable, build
+from tests.support.pclnwriter import SynFunc, SynTable, build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _default_fixture(fixture_rows):

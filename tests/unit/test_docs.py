@@ -32,7 +32,7 @@ import pytest
 
 import gosym
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API = ROOT / "docs" / "api"
 
 try:

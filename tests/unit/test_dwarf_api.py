@@ -14,7 +14,7 @@ from gosym.container import detect
 from gosym.dwarf import decompress, open_dwarf
 from gosym.errors import FormatError, UnsupportedError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fixture(rows, **want):

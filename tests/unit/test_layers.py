@@ -32,7 +32,7 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "gosym"
 
 LAYERS: List[Tuple[str, List[str]]] = [
@@ -152,7 +152,7 @@ def import_graph() -> Dict[str, List[Tuple[str, int]]]:
 
 def test_every_module_has_a_layer():
     missing = [m for m in import_graph() if _safe_layer(m) is None]
-    assert not missing, f"modules with no layer in tests/test_layers.py LAYERS: {missing}"
+    assert not missing, f"modules with no layer in tests/unit/test_layers.py LAYERS: {missing}"
 
 
 def _safe_layer(m: str):

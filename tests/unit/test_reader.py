@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from gosym import FormatError, _native
-from tests.leb128 import sleb as sleb128, uleb as uvarint
+from tests.support.leb128 import sleb as sleb128, uleb as uvarint
 
 SIZES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
 
