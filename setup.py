@@ -65,5 +65,16 @@ dwarf_ext = Extension(
              "gosym/_reader.pxd", "gosym/_arrays.pxd"],
 )
 
-setup(ext_modules=cythonize(exts + [dwarf_ext], language_level=3,
+# The column passes of `gosym check` (row starts, interning, gather,
+# classify): typed loops over arrays, no C sources of their own.
+columns_ext = Extension(
+    "gosym._columns",
+    sources=["gosym/_columns.pyx"],
+    include_dirs=["csrc"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    depends=["csrc/dwarf_line.h", "gosym/_dwarf.pxd", "gosym/_reader.pxd", "gosym/_arrays.pxd"],
+)
+
+setup(ext_modules=cythonize(exts + [dwarf_ext, columns_ext], language_level=3,
                             compiler_directives={"embedsignature": True}))
