@@ -268,8 +268,8 @@ class Dwarf:
 
     def lookup(self, pc: int) -> List[Frame]:
         """lookup returns the frames at pc, innermost first, as
-        Binary.lookup does: one Frame with the file and line of the row
-        covering pc ([] on a miss).  A line table names no function, so
+        Binary.lookup does: one Frame with the file ("" when the row's file
+        is not in the table) and line of the row covering pc ([] on a miss).  A line table names no function, so
         the frame's function is "" and its entry None (Binary.lookup(pc,
         source="dwarf") takes the name from the symbol tables); the column
         is in line_at(pc).  Costs as line_at."""
