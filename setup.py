@@ -55,15 +55,28 @@ exts = [core("_pclntab", PCLN),
 
 # The DWARF line-table decoder: its own module, so it builds and loads apart
 # from the pclntab core.
+DWARF_HEADERS = ["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "csrc/dwarf_form.h", "gosym/_dwarf.pxd",
+                 "gosym/_reader.pxd", "gosym/_arrays.pxd"]
 dwarf_ext = Extension(
     "gosym._dwarf",
     sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c", "csrc/dwarf_form.c"],
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "csrc/dwarf_form.h", "gosym/_dwarf.pxd",
-             "gosym/_reader.pxd", "gosym/_arrays.pxd"],
+    depends=DWARF_HEADERS,
 )
 
-setup(ext_modules=cythonize(exts + [dwarf_ext], language_level=3,
+# The column passes of `gosym check` (row starts, interning, gather,
+# classify): typed loops over arrays, no C sources of their own (it
+# cimports only the DWARF row flags from _dwarf.pxd).
+columns_ext = Extension(
+    "gosym._columns",
+    sources=["gosym/_columns.pyx"],
+    include_dirs=["csrc"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    depends=DWARF_HEADERS,
+)
+
+setup(ext_modules=cythonize(exts + [dwarf_ext, columns_ext], language_level=3,
                             compiler_directives={"embedsignature": True}))

@@ -10,3 +10,11 @@ cdef inline array.array _zeros(array.array template, Py_ssize_t n):
     if n > 0:
         memset(a.data.as_voidptr, 0, <size_t>n * template.ob_descr.itemsize)
     return a
+
+
+cdef inline object _as_u64(values):
+    """values as an array('Q'): the array itself when it already is one,
+    else a copy (any iterable or buffer of ints)."""
+    if isinstance(values, array.array) and values.typecode == "Q":
+        return values
+    return array.array("Q", values)

@@ -1,6 +1,6 @@
 """Type stubs for the DWARF line-program decoder (gosym/_dwarf.pyx)."""
 from array import array
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 IS_STMT: int
 END_SEQUENCE: int
@@ -34,16 +34,6 @@ class LineSection:
                                                                   Any, array]: ...
     def sequences(self, offsets: Any) -> Tuple[array, array, array]: ...
 
-CMP_AGREE: int
-CMP_LINE: int
-CMP_FILE: int
-CMP_FILE_LINE: int
-CMP_NO_DWARF: int
-CMP_DWARF_LINE0: int
-CMP_NO_PCLNTAB: int
-CMP_NEITHER: int
-CMP_OUTSIDE: int
-
 def read_units(info: Any, abbrev: Any = ..., str: Any = ..., line_str: Any = ..., str_offsets: Any = ...,
                big_endian: bool = ...) -> List[Tuple[int, int, int, int, int, Optional[str], Optional[str],
                                                      Optional[str], Optional[int], Optional[int],
@@ -56,8 +46,3 @@ class SequenceIndex:
 
 def row_at(address: Any, first: int, end: int, pc: int) -> int: ...
 def lookup_rows(address: Any, flags: Any, pcs: Any) -> array: ...
-def row_starts(address: Any, flags: Any) -> array: ...
-def intern_keys(keys: Any, name_of: Callable[[int], Optional[str]], ids: Dict[str, int]) -> array: ...
-def gather(values: Any, idx: Any) -> array: ...
-def classify(p_file: Any, p_line: Any, d_file: Any, d_line: Any, d_row: Any,
-             p_func: Any = ...) -> array: ...

@@ -11,7 +11,7 @@ pcln tables) and into .debug_line.  check compares them at two sets of pcs:
                 as `outside` and left out of the agreement)
 
 Both sides come as columns from one C pass each; the lookups, file-name
-interning and the classification are typed loops (gosym._dwarf), so the
+interning and the classification are typed loops (gosym._columns), so the
 cost is linear in the rows plus a sort of the DWARF sequences.
 """
 from __future__ import annotations
@@ -21,25 +21,25 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 import gosym
-from gosym import _dwarf
+from gosym import _columns, _dwarf
 from gosym.errors import UnsupportedError
 
 # Kind code -> (name, what it means), in report order.
 KINDS = (
-    (_dwarf.CMP_AGREE, "agree", "same file and line"),
-    (_dwarf.CMP_LINE, "line", "same file, different line"),
-    (_dwarf.CMP_FILE, "file", "same line, different file"),
-    (_dwarf.CMP_FILE_LINE, "file_and_line", "different file and line"),
-    (_dwarf.CMP_NO_DWARF, "no_dwarf_row", "the pclntab has a line, no DWARF row covers the pc"),
-    (_dwarf.CMP_DWARF_LINE0, "dwarf_line_0", "the pclntab has a line, DWARF says line 0"),
-    (_dwarf.CMP_NO_PCLNTAB, "no_pclntab_line", "DWARF has a line, the pclntab none"),
-    (_dwarf.CMP_NEITHER, "neither", "neither source has a line"),
-    (_dwarf.CMP_OUTSIDE, "outside", "DWARF row outside every Go function (not compared)"),
+    (_columns.CMP_AGREE, "agree", "same file and line"),
+    (_columns.CMP_LINE, "line", "same file, different line"),
+    (_columns.CMP_FILE, "file", "same line, different file"),
+    (_columns.CMP_FILE_LINE, "file_and_line", "different file and line"),
+    (_columns.CMP_NO_DWARF, "no_dwarf_row", "the pclntab has a line, no DWARF row covers the pc"),
+    (_columns.CMP_DWARF_LINE0, "dwarf_line_0", "the pclntab has a line, DWARF says line 0"),
+    (_columns.CMP_NO_PCLNTAB, "no_pclntab_line", "DWARF has a line, the pclntab none"),
+    (_columns.CMP_NEITHER, "neither", "neither source has a line"),
+    (_columns.CMP_OUTSIDE, "outside", "DWARF row outside every Go function (not compared)"),
 )
 NAMES = {code: name for code, name, _ in KINDS}
 # Kinds that count as compared pcs (all but `outside`) and as differences.
-DIFFERENT = {_dwarf.CMP_LINE, _dwarf.CMP_FILE, _dwarf.CMP_FILE_LINE, _dwarf.CMP_NO_DWARF,
-             _dwarf.CMP_DWARF_LINE0, _dwarf.CMP_NO_PCLNTAB}
+DIFFERENT = {_columns.CMP_LINE, _columns.CMP_FILE, _columns.CMP_FILE_LINE, _columns.CMP_NO_DWARF,
+             _columns.CMP_DWARF_LINE0, _columns.CMP_NO_PCLNTAB}
 
 
 def _positions(kinds: array.array, code: int, limit: int) -> List[int]:
@@ -69,16 +69,16 @@ class _Sides:
         self.dfid = array.array("i")
         ur = rows.unit_row
         for k, t in enumerate(rows.tables):
-            self.dfid.extend(_dwarf.intern_keys(rows.file[ur[k]:ur[k + 1]], t.file_name, self.ids))
+            self.dfid.extend(_columns.intern_keys(rows.file[ur[k]:ur[k + 1]], t.file_at, self.ids))
 
     def pclntab_ids(self, file_offs: array.array) -> array.array:
         b = self.b
-        return _dwarf.intern_keys(file_offs, lambda off: b.file_name(off) or None, self.ids)
+        return _columns.intern_keys(file_offs, lambda off: b.file_name(off) or None, self.ids)
 
     def dwarf_side(self, pcs: array.array) -> tuple:
         rows = self.rows
         r = _dwarf.lookup_rows(rows.address, rows.flags, pcs)
-        return r, _dwarf.gather(self.dfid, r), _dwarf.gather(rows.line, r)
+        return r, _columns.gather(self.dfid, r), _columns.gather(rows.line, r)
 
     def compare(self, pcs: array.array) -> tuple:
         """Kinds at pcs, the pclntab answering by lookup: (kinds, pclntab
@@ -86,12 +86,12 @@ class _Sides:
         func, line, foff = self.b.lookup_many(pcs)
         pfid = self.pclntab_ids(foff)
         drow, dfile, dline = self.dwarf_side(pcs)
-        return _dwarf.classify(pfid, line, dfile, dline, drow, func), pfid, line, drow
+        return _columns.classify(pfid, line, dfile, dline, drow, func), pfid, line, drow
 
 
 def compare_pcs(b: "gosym.Binary", pcs: Any) -> array.array:
     """compare_pcs classifies the pclntab's and DWARF's answers at each pc
-    (array B of gosym._dwarf.CMP_* codes, named in KINDS), as check does at
+    (array B of gosym._columns.CMP_* codes, named in KINDS), as check does at
     DWARF row starts.  Decodes every DWARF row first."""
     pv = pcs if isinstance(pcs, array.array) and pcs.typecode == "Q" else array.array("Q", pcs)
     return _Sides(b, lambda msg: None).compare(pv)[0]
@@ -114,9 +114,9 @@ def check(b: "gosym.Binary", examples: int = 3,
     # At pclntab row starts, DWARF answering by lookup.
     pfid = sides.pclntab_ids(pfo)
     drow, dfile, dline = sides.dwarf_side(ppc)
-    kinds_p = _dwarf.classify(pfid, pln, dfile, dline, drow)
+    kinds_p = _columns.classify(pfid, pln, dfile, dline, drow)
     # At DWARF row starts, the pclntab answering by lookup.
-    spc = _dwarf.row_starts(rows.address, rows.flags)
+    spc = _columns.row_starts(rows.address, rows.flags)
     kinds_d, sfid, sline, srow = sides.compare(spc)
     names = list(sides.ids)     # ids are numbered in insertion order
 
@@ -127,7 +127,7 @@ def check(b: "gosym.Binary", examples: int = 3,
     def example(pc: int, pfile: int, pl: int, r: int) -> dict:
         return {"pc": pc, "function": func_name(pc),
                 "pclntab": {"file": names[pfile] if pfile >= 0 else None, "line": pl},
-                "dwarf": None if r < 0 else {"file": rows.file_name(r), "line": rows.line[r],
+                "dwarf": None if r < 0 else {"file": rows.row_file(r), "line": rows.line[r],
                                              "column": rows.column[r]}}
 
     def summary(kinds: array.array, pcs: array.array, pfile: array.array, pline: array.array,

@@ -360,7 +360,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
         for k, loc in enumerate(todo):
             n = count[k]
             if n == 0:
-                hit = binary.symtab.lookup(pcs[k]) if symtab else None
+                hit = binary.symtab.symbol_at(pcs[k]) if symtab else None
                 if hit is None:
                     rep.unmatched += 1
                     continue

@@ -25,7 +25,7 @@ SOURCE_NAMES = ("none", "pclntab", "dwarf", "symtab")
 # What each --source choice consults, in order.
 CHAINS = {"pclntab": (PCLNTAB,), "dwarf": (DWARF,), "symtab": (SYMTAB,),
           "auto": (PCLNTAB, DWARF, SYMTAB)}
-# Up to this many pcs go to Dwarf.lookup one by one (each decodes at most
+# Up to this many pcs go to Dwarf.line_at one by one (each decodes at most
 # one line program); more decode every program once (Dwarf.lookup_many).
 SINGLE_LOOKUPS = 64
 
@@ -100,7 +100,7 @@ class MergedSymbolized:
 
 
 def _symbol(symtab: Any, pc: int) -> Tuple[str, Optional[int]]:
-    hit = symtab.lookup(pc)
+    hit = symtab.symbol_at(pc)
     if hit is None:
         return "", None
     name, off = hit
@@ -112,11 +112,11 @@ def dwarf_answers(d: Any, pcs: Sequence[int]) -> List[Optional[Tuple[str, int, i
     if len(pcs) <= SINGLE_LOOKUPS:
         out: List[Optional[Tuple[str, int, int]]] = []
         for pc in pcs:
-            li = d.lookup(pc)
+            li = d.line_at(pc)
             out.append(None if li is None else (li.file or "", li.line, li.column))
         return out
     rows, idx = d.lookup_many(array.array("Q", pcs))
-    return [None if r < 0 else (rows.file_name(r) or "", rows.line[r], rows.column[r]) for r in idx]
+    return [None if r < 0 else (rows.row_file(r) or "", rows.line[r], rows.column[r]) for r in idx]
 
 
 def symbolize(tab: "_native.Pclntab", pcs: Any, bias: int = 0, source: str = "auto", *,

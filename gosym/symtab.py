@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from gosym import _native
+from gosym._native import Frame
 from gosym.container import SYMBOL_ENTRY_SIZE, Container, SymtabRef
 
 IMAGE_SCN_CNT_CODE = 0x20
@@ -79,7 +80,8 @@ def gosymtab_info(c: Container) -> Optional[GosymtabInfo]:
 
 class SymbolTable:
     """SymbolTable holds every symbol of a container, with code symbols
-    sorted by address for `lookup`."""
+    sorted by address for `lookup` (frames) and `symbol_at` (name and
+    offset)."""
 
     def __init__(self, c: Container):
         self._c = c
@@ -146,9 +148,9 @@ class SymbolTable:
         self._sorted = rows
         self._starts = [r[0] for r in rows]
 
-    def lookup(self, pc: int) -> Optional[Tuple[str, int]]:
-        """lookup returns (function name, offset of pc from its start) for the
-        code symbol containing pc, or None (binary search; the first call
+    def symbol_at(self, pc: int) -> Optional[Tuple[str, int]]:
+        """symbol_at returns (function name, offset of pc from its start) for
+        the code symbol containing pc, or None (binary search; the first call
         sorts the code symbols)."""
         if self._sorted is None:
             self._index()
@@ -163,3 +165,14 @@ class SymbolTable:
             return None
         ref, cols = self._tables[t]
         return self._name(ref, cols, k), pc - addr
+
+    def lookup(self, pc: int) -> List[Frame]:
+        """lookup returns the frames at pc, innermost first, as
+        Binary.lookup does: one Frame naming the code symbol containing pc,
+        with file "" and line 0 (a symbol table has no positions) and the
+        symbol's address as entry; [] on a miss.  Costs as symbol_at."""
+        hit = self.symbol_at(pc)
+        if hit is None:
+            return []
+        name, off = hit
+        return [Frame(name, "", 0, False, 0, pc - off)]

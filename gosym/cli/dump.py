@@ -71,7 +71,7 @@ def _dump_dwarf_lines(args: argparse.Namespace, out: TextIO) -> int:
                 fl = " ".join(flag_names(rows.flags[i]))
                 if rows.discriminator[i]:
                     fl += f" discriminator={rows.discriminator[i]}"
-                path = t.file_name(rows.file[i]) or f"<file {rows.file[i]}>"
+                path = t.file_at(rows.file[i]) or f"<file {rows.file[i]}>"
                 out.write(f"{rows.address[i]:#0{w + 2}x} {path}:{rows.line[i]}:{rows.column[i]}  {fl}\n")
     return 0
 

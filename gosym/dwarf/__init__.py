@@ -11,7 +11,7 @@ Modules, each with one concern:
   sections   finding a DWARF section and reading it (inflated) whole
   units      compile-unit headers and their first DIE
   lines      row flags, file tables, LineTable / LineRows / LineInfo
-  reader     the Dwarf object: caches, lookup, lookup_many, line_rows
+  reader     the Dwarf object: caches, lookup, line_at, lookup_many, line_rows
   discovery  open_dwarf, separate debug files (find_dwarf, open_debug_file)
 
 Nothing else lives here: build IDs and compression headers are read by the

@@ -4,7 +4,7 @@ the rows of the line programs as columns.
 The line programs themselves are decoded in C (csrc/dwarf_line.c through
 gosym._dwarf.LineSection); this module gives their results a shape:
 LineTable (one program's header facts and file table), LineRows (every
-row, as arrays), LineInfo (one answer).
+row, as arrays), LineInfo (one answer, with its column).
 
 What does not live here: finding and inflating sections
 (gosym.dwarf.sections), compile units (gosym.dwarf.units), the lookups and
@@ -68,7 +68,7 @@ class FileEntry(NamedTuple):
 
 
 class LineInfo(NamedTuple):
-    """LineInfo is a DWARF answer for one pc: full file path, line and column."""
+    """LineInfo is a DWARF answer for one pc (Dwarf.line_at): full file path, line and column."""
 
     file: Optional[str]           #: full path of the file, or None when the row's file number is not in the table
     line: int                     #: line (0: no source line)
@@ -79,7 +79,7 @@ class LineInfo(NamedTuple):
 class LineTable:
     """LineTable is one line program's header facts and file table.
 
-    `file_name(k)` maps the file register k of its rows to a full path:
+    `file_at(k)` maps the file register k of its rows to a full path:
     DWARF 5 numbers files from 0, earlier versions from 1 [DWARF5 6.2.4]."""
 
     offset: int                       #: .debug_line offset of the unit
@@ -107,8 +107,8 @@ class LineTable:
         """all_files is the header's files followed by the defined ones."""
         return self.files + self.defined_files
 
-    def file_name(self, k: int) -> Optional[str]:
-        """file_name returns the full path of file register value k, or None
+    def file_at(self, k: int) -> Optional[str]:
+        """file_at returns the full path of file register value k, or None
         (a register past the header's table looks in defined_files)."""
         i = k if self.version >= 5 else k - 1
         if 0 <= i < len(self.files):
@@ -177,9 +177,10 @@ class LineRows:
         """unit_of returns the table index of row i (binary search)."""
         return bisect.bisect_right(self.unit_row, i) - 1
 
-    def file_name(self, i: int) -> Optional[str]:
-        """file_name returns the full path of row i's file."""
-        return self.tables[self.unit_of(i)].file_name(self.file[i])
+    def row_file(self, i: int) -> Optional[str]:
+        """row_file returns the full path of row i's file, or None when its
+        file register is not in the unit's table (LineTable.file_at)."""
+        return self.tables[self.unit_of(i)].file_at(self.file[i])
 
 
 

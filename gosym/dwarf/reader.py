@@ -12,6 +12,7 @@ import mmap
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from gosym import _dwarf
+from gosym._native import Frame
 from gosym.container import Container
 from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, _resolve
 from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, read_section
@@ -25,8 +26,9 @@ class Dwarf:
 
     Creating it only finds the sections; each is decompressed on first use
     and kept.  units() reads the compile units; line_rows() decodes every
-    line program in one C pass; lookup(pc) decodes only the unit whose
-    sequence covers pc (after one row-less pass that indexes sequences)."""
+    line program in one C pass; line_at(pc) and lookup(pc) decode only the
+    unit whose sequence covers pc (after one row-less pass that indexes
+    sequences)."""
 
     def __init__(self, container: Container, path: Optional[str] = None):
         self.container = container  #: the container the sections are in
@@ -240,8 +242,8 @@ class Dwarf:
             self._seq = (_dwarf.SequenceIndex(lo, hi), unit, ordinal)
         return self._seq
 
-    def lookup(self, pc: int) -> Optional[LineInfo]:
-        """lookup returns (file, line, column) of the row covering pc, or
+    def line_at(self, pc: int) -> Optional[LineInfo]:
+        """line_at returns (file, line, column) of the row covering pc, or
         None on a miss.  The first call indexes the sequences (one pass over
         .debug_line storing no rows); each call then decodes at most one
         line program (the last 16 are cached) and binary-searches it, with
@@ -262,7 +264,19 @@ class Dwarf:
         if i < 0:
             return None
         t = self.table(k)
-        return LineInfo(t.file_name(cols[1][i]), cols[2][i], cols[3][i])
+        return LineInfo(t.file_at(cols[1][i]), cols[2][i], cols[3][i])
+
+    def lookup(self, pc: int) -> List[Frame]:
+        """lookup returns the frames at pc, innermost first, as
+        Binary.lookup does: one Frame with the file ("" when the row's file
+        is not in the table) and line of the row covering pc ([] on a miss).  A line table names no function, so
+        the frame's function is "" and its entry None (Binary.lookup(pc,
+        source="dwarf") takes the name from the symbol tables); the column
+        is in line_at(pc).  Costs as line_at."""
+        li = self.line_at(pc)
+        if li is None:
+            return []
+        return [Frame("", li.file or "", li.line, False, 0, None)]
 
     def lookup_many(self, pcs: Any) -> Tuple[LineRows, array.array]:
         """lookup_many maps a buffer of uint64 pcs to the rows covering them:

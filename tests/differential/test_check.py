@@ -30,7 +30,7 @@ elftools = pytest.importorskip("elftools")
 from elftools.elf.elffile import ELFFile  # noqa: E402
 
 import gosym  # noqa: E402
-from gosym import _dwarf  # noqa: E402
+from gosym import _columns  # noqa: E402
 from gosym.check import check, compare_pcs  # noqa: E402
 
 
@@ -251,7 +251,7 @@ def test_corrupted_copy_is_reported(fixture_rows, tmp_path):
         after = check(b)
         # The first changed row is reported as a line difference.
         k = compare_pcs(b, [rows.address[first]])[0]
-        assert k in (_dwarf.CMP_LINE, _dwarf.CMP_OUTSIDE), (hex(at), k)
+        assert k in (_columns.CMP_LINE, _columns.CMP_OUTSIDE), (hex(at), k)
     kb, ka = before["at_dwarf_rows"]["kinds"], after["at_dwarf_rows"]["kinds"]
     assert ka["line"] > kb["line"], (kb, ka)
     assert after["agreement"] < before["agreement"]

@@ -110,7 +110,7 @@ def test_c_zstd_equal_plain(c_builds):
 
 def test_c_paths_and_lookup(c_builds):
     """Rows of main() name the real main.c; the inline helper's rows name
-    inc/util.h; lookup() at main's first row gives main.c."""
+    inc/util.h; line_at() and lookup() at main's rows give main.c."""
     for (cc, v, comp), p in sorted(c_builds.items()):
         if comp != "none":
             continue
@@ -119,7 +119,7 @@ def test_c_paths_and_lookup(c_builds):
             names = {Path(u.name).name for u in units if u.name}
             assert {"main.c", "lib.c"} <= names, (cc, v, names)
             rows = d.line_rows()
-            files = {rows.file_name(i) for i in range(len(rows))}
+            files = {rows.row_file(i) for i in range(len(rows))}
             files.discard(None)
             resolved = {str(Path(f).resolve()) for f in files if Path(f).is_absolute()}
             assert str(SRC / "main.c") in resolved, (cc, v, sorted(files)[:10])
@@ -128,11 +128,12 @@ def test_c_paths_and_lookup(c_builds):
             # lookup at each main.c row start (a sample) gives main.c
             hits = 0
             for i in range(len(rows) - 1):
-                f = rows.file_name(i)
+                f = rows.row_file(i)
                 if f and f.endswith("main.c") and rows.address[i + 1] > rows.address[i] \
                         and not rows.flags[i] & 2:
-                    got = d.lookup(rows.address[i])
+                    got = d.line_at(rows.address[i])
                     assert got is not None and got.file == f and got.line == rows.line[i]
+                    assert [(fr.file, fr.line) for fr in d.lookup(rows.address[i])] == [(f, rows.line[i])]
                     hits += 1
             assert hits > 3
 

@@ -202,8 +202,10 @@ def test_corpus_equal_pyelftools(corpus_rows):
 
 
 def test_lookup_agrees_with_rows(fixture_rows):
-    """lookup(pc) returns the row that covers pc: for every row that is not
-    followed by one at the same address, lookup(address) is that row."""
+    """line_at(pc) returns the row that covers pc: for every row that is not
+    followed by one at the same address, line_at(address) is that row (the
+    rows equal pyelftools' in test_fixtures_equal_pyelftools), and lookup(pc)
+    is the same answer as a list of one Frame ([] on a miss)."""
     r = next(r for r in _fixture_cases(fixture_rows)
              if r["toolchain"] == "1.27.3" and r["goos"] == "linux" and r["flagset"] == "default")
     with open_dwarf(r["path"]) as d:
@@ -215,13 +217,18 @@ def test_lookup_agrees_with_rows(fixture_rows):
                 continue
             if rows.address[i + 1] < rows.address[i]:
                 continue
-            got = d.lookup(rows.address[i])
+            got = d.line_at(rows.address[i])
             assert got is not None, hex(rows.address[i])
-            assert (got.file, got.line, got.column) == (rows.file_name(i), rows.line[i], rows.column[i])
+            assert (got.file, got.line, got.column) == (rows.row_file(i), rows.line[i], rows.column[i])
+            frames = d.lookup(rows.address[i])
+            assert [(f.function, f.file, f.line, f.inlined, f.start_line, f.entry) for f in frames] == \
+                [("", rows.row_file(i), rows.line[i], False, 0, None)]
+            assert all(isinstance(f, gosym.Frame) for f in frames)
             checked += 1
         assert checked > 1000
-        assert d.lookup(0) is None
-        assert d.lookup(2 ** 64 - 1) is None
+        for miss in (0, 2 ** 64 - 1):
+            assert d.line_at(miss) is None
+            assert d.lookup(miss) == []
 
 
 def test_lookup_matches_pclntab(fixture_rows):
@@ -236,7 +243,7 @@ def test_lookup_matches_pclntab(fixture_rows):
         agree = total = 0
         for f in list(b.functions)[:3000]:
             frames = b.lookup(f.entry)
-            got = d.lookup(f.entry)
+            got = d.line_at(f.entry)
             if not frames or got is None or frames[0].file.startswith("<"):
                 continue
             total += 1

@@ -128,7 +128,8 @@ def test_source_column_and_preference(fixture_rows):
         auto = b.symbolize(pcs, source="auto")
         assert list(auto.source) == [PCLNTAB, DWARF, NONE]
         assert auto.frames(0) == b.lookup(go_pc)
-        assert auto.frames(1)[0].function == b.symtab.lookup(c_pc)[0]
+        assert auto.frames(1)[0].function == b.symtab.symbol_at(c_pc)[0]
+        assert auto.frames(1)[0].function == b.symtab.lookup(c_pc)[0].function
         assert auto.frames(1)[0].line > 0 and auto.frames(1)[0].file.endswith(".c")
         assert auto.frames(2) == []
         native = b.symbolize(pcs)
@@ -139,13 +140,13 @@ def test_source_column_and_preference(fixture_rows):
         assert sym.frames(1)[0].file == "" and sym.frames(1)[0].line == 0
         dw = b.symbolize(pcs, source="dwarf")
         assert list(dw.source) == [DWARF, DWARF, NONE]
-        # Many pcs go through Dwarf.lookup_many: same answers as one by one.
+        # Many pcs go through Dwarf.lookup_many: same answers as one by one (line_at).
         many = array.array("Q", c_pcs(rows[0]["path"]) * 2)
         big = b.symbolize(many, source="dwarf")
         d = b.dwarf
         assert d is not None
         for k in range(0, len(many), 7):
-            li = d.lookup(many[k])
+            li = d.line_at(many[k])
             fr = big.frames(k)
             assert (fr[0].file, fr[0].line) == (li.file, li.line) if li else fr == []
         with pytest.raises(ValueError):

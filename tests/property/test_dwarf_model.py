@@ -173,9 +173,9 @@ def test_define_file_numbers_on_after_the_header():
         from gosym.dwarf import LineTable, _resolve
         rdirs, rfiles = _resolve(version, "/src", dirs, files)
         t = LineTable(offs[0], version, None, rdirs, rfiles, ls)
-        assert [t.file_name(k) for k in rows[1]] == ["/src/a.c", "/src/more.c", "/src/gen.c",
+        assert [t.file_at(k) for k in rows[1]] == ["/src/a.c", "/src/more.c", "/src/gen.c",
                                                      "/src/gen.c"]
-        assert t.file_name(5) is None
+        assert t.file_at(5) is None
         assert [f.name for f in t.all_files()] == ["a.c", "b.h", "gen.c", "more.c"]
     # A define_file whose entry overruns its length is malformed.
     h = dw.Header(version=4, files=[dw.FileEnt("a.c")])

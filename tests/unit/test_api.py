@@ -6,9 +6,10 @@ shape on every source, and a CLI built on nothing else.
 - What `gosym.__all__` lists exists, and nothing reachable from it hands out
   the internal Cython table (gosym._native.Pclntab).
 - `Binary.lookup(pc, source=...)` returns frames, innermost first, for every
-  source; answers are compared with independent readers: Go's debug/gosym
-  (tests/oracle) for the pclntab, pyelftools for the ELF symbol table and
-  the DWARF line program.
+  source, as do `Dwarf.lookup` and `SymbolTable.lookup`; answers are
+  compared with independent readers: Go's debug/gosym (tests/oracle) for
+  the pclntab, pyelftools for the ELF symbol table and the DWARF line
+  program.
 - `Binary.symbolize` returns a `gosym.Symbolized` whatever the source, and
   `threads=` works or is refused with a ValueError.
 - The API added for the CLI (Functions.columns(files=True),
@@ -272,7 +273,9 @@ def test_lookup_symtab_and_dwarf_match_pyelftools(fixture_rows):
     """On the C functions of a cgo build (no pclntab entry): source symtab
     gives one frame named as pyelftools' covering .symtab symbol, with no
     file or line; source dwarf one frame with pyelftools' DWARF line; auto
-    the DWARF answer.  Each is what symbolize gives for the same pc."""
+    the DWARF answer.  Each is what symbolize gives for the same pc, and
+    what the table's own lookup gives (SymbolTable.lookup, Dwarf.lookup:
+    frames, [] on a miss; symbol_at and line_at keep the single answer)."""
     path = _fixture(fixture_rows, "cgo")
     syms = _elf_functions(path)
     rows = _elf_line_rows(path)
@@ -286,6 +289,9 @@ def test_lookup_symtab_and_dwarf_match_pyelftools(fixture_rows):
                 st = b.lookup(pc, source="symtab")
                 assert [(f.function, f.file, f.line, f.inlined) for f in st] == [(name, "", 0, False)], hex(pc)
                 assert st[0].entry == a
+                # The same verb on the table itself, and the single answer.
+                assert b.symtab.lookup(pc) == st
+                assert b.symtab.symbol_at(pc) == (name, pc - a)
                 dw = b.lookup(pc, source="dwarf")
                 cover = _covering_rows(rows, pc)
                 if not cover:
@@ -296,12 +302,22 @@ def test_lookup_symtab_and_dwarf_match_pyelftools(fixture_rows):
                     (hex(pc), dw[0], cover)
                 assert dw[0].function == name
                 assert b.lookup(pc, source="auto") == dw
+                # The same verb on the table itself: Dwarf.lookup is the same
+                # frame without the symbol table's name; line_at the same
+                # position with its column.
+                own = b.dwarf.lookup(pc)
+                assert [(f.function, f.file, f.line, f.inlined, f.entry) for f in own] == \
+                    [("", dw[0].file, dw[0].line, False, None)], hex(pc)
+                li = b.dwarf.line_at(pc)
+                assert li is not None and (li.file, li.line) == (dw[0].file, dw[0].line)
                 for s in SOURCES:
                     assert b.symbolize([pc], source=s).frames(0) == b.lookup(pc, source=s)
                 checked_dwarf += 1
         assert checked_dwarf >= 5
         for s in SOURCES:
             assert b.lookup(0, source=s) == []
+        assert b.dwarf.lookup(0) == [] and b.dwarf.line_at(0) is None
+        assert b.symtab.lookup(0) == [] and b.symtab.symbol_at(0) is None
         with pytest.raises(ValueError, match="unknown source"):
             b.lookup(a, source="gdb")
 

@@ -57,7 +57,7 @@ def test_cli_dump_dwarf_lines(fixture_rows, capsys):
                     program="tiny")
     with open_dwarf(path) as d:
         rows = d.line_rows()
-        sample = (rows.address[10], rows.file_name(10), rows.line[10], rows.column[10])
+        sample = (rows.address[10], rows.row_file(10), rows.line[10], rows.column[10])
     assert cli.main(["dump", "--dwarf-lines", path]) == 0
     text = capsys.readouterr().out
     lines = [ln for ln in text.splitlines() if ln.startswith("0x")]
@@ -126,11 +126,14 @@ def test_open_dwarf_rejects_non_dwarf(tmp_path):
         open_dwarf(b"MZ" + bytes(100))
 
 
-def test_stubs_cover_dwarf_extension():
-    from gosym import _dwarf
+@pytest.mark.parametrize("module", ["_dwarf", "_columns"])
+def test_stubs_cover_dwarf_extension(module):
+    """Every public name of the DWARF extensions has a stub in its .pyi."""
+    import importlib
 
-    stub = (ROOT / "gosym" / "_dwarf.pyi").read_text()
-    public = [n for n in dir(_dwarf) if not n.startswith("_") and n != "FormatError"]
+    mod = importlib.import_module(f"gosym.{module}")
+    stub = (ROOT / "gosym" / f"{module}.pyi").read_text()
+    public = [n for n in dir(mod) if not n.startswith("_") and n != "FormatError"]
     missing = [n for n in public if f"class {n}" not in stub and f"{n}:" not in stub
                and f"def {n}(" not in stub]
     assert not missing, missing

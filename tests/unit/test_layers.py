@@ -10,7 +10,7 @@ importing anything, so a lazy import cannot hide.  Imports under
 The layer order (docs/architecture.md describes the same):
 
   0 base        errors, the native core (_native, _pclntab, _symtab, _render,
-                _dwarf and their .pxd),
+                _dwarf, _columns and their .pxd),
                 and stand-alone helpers that know no Go format
                 (toolchain, runstats, plot), the result types (results) and
                 address text (addresses)
@@ -37,7 +37,7 @@ PKG = ROOT / "gosym"
 
 LAYERS: List[Tuple[str, List[str]]] = [
     ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
-              "gosym._csrc", "gosym._dwarf", "gosym._arrays", "gosym._reader",
+              "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._arrays", "gosym._reader",
               "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",
