@@ -111,76 +111,139 @@ static const char *file_name(const gs_pcln *t, uint32_t off, size_t *n)
     return s;
 }
 
-/* One "function\nfile:line[:0]\n" frame; room is reserved by the caller
- * for everything but the two names. */
-static int frame(const gs_pcln *t, gs_text *out, int style, int32_t name_off, uint32_t file_off,
-                 int32_t line)
+/* One frame in a style: "function\nfile:line\n" (go: as addr2line prints
+ * it, the raw line), "function\nfile:line\n" with ?? for what is unknown
+ * (gnu) or "function\nfile:line:column\n" (llvm). */
+static int frame_out(gs_text *out, int style, const gs_frame_text *f)
 {
-    const char *name, *file;
-    size_t nn, fn;
-    gs_err e;
-    if (gs_pcln_name(t, name_off, &name, &nn, &e))
-        return e.code ? e.code : GS_ERR_FORMAT;
-    file = file_name(t, file_off, &fn);
-    if (reserve(out, nn + fn + 32))
+    if (reserve(out, f->nn + f->fn + 48))
         return GS_ERR_NOMEM;
-    if (nn || style == GS_STYLE_GO)
-        put(out, name, nn);
+    if (f->nn || style == GS_STYLE_GO)
+        put(out, f->name, f->nn);
     else
         put(out, "??", 2);
     put(out, "\n", 1);
     if (style == GS_STYLE_GO) {
-        put(out, file, fn);
+        put(out, f->file, f->fn);
         put(out, ":", 1);
-        put_int(out, line);
+        put_int(out, f->line);
         put(out, "\n", 1);
         return GS_OK;
     }
-    if (fn)
-        put(out, file, fn);
+    if (f->fn)
+        put(out, f->file, f->fn);
     else
         put(out, "??", 2);
     put(out, ":", 1);
-    put_int(out, line < 0 ? 0 : line);
-    if (style == GS_STYLE_LLVM)
-        put(out, ":0\n", 3);
-    else
+    put_int(out, f->line < 0 ? 0 : f->line);
+    if (style == GS_STYLE_LLVM) {
+        put(out, ":", 1);
+        put_int(out, f->column < 0 ? 0 : f->column);
+    }
+    put(out, "\n", 1);
+    return GS_OK;
+}
+
+/* The answer for one pc whose frames are a..a+n-1 (innermost first), read
+ * through get: the style's miss when n is 0; one frame (the physical
+ * function, the innermost position) in the go style or without inline
+ * frames; else every frame.  llvm ends each answer with a blank line.  The
+ * one place the text styles are written, for every source. */
+static int answer(gs_text *out, int style, int inline_frames, size_t a, size_t n,
+                  gs_frame_text_fn get, void *ctx)
+{
+    static const char *const miss[] = {"?\n?:0\n", "??\n??:0\n", "??\n??:0:0\n\n"};
+    gs_frame_text f, phys;
+    size_t j;
+    int rc;
+    if (n == 0) {
+        size_t ml = strlen(miss[style]);
+        if (reserve(out, ml))
+            return GS_ERR_NOMEM;
+        put(out, miss[style], ml);
+        return GS_OK;
+    }
+    if (style == GS_STYLE_GO || !inline_frames) {
+        if ((rc = get(ctx, a, &f)) || (rc = get(ctx, a + n - 1, &phys)))
+            return rc;
+        f.name = phys.name;
+        f.nn = phys.nn;
+        if ((rc = frame_out(out, style, &f)))
+            return rc;
+    } else {
+        for (j = a; j < a + n; j++)
+            if ((rc = get(ctx, j, &f)) || (rc = frame_out(out, style, &f)))
+                return rc;
+    }
+    if (style == GS_STYLE_LLVM) {
+        if (reserve(out, 1))
+            return GS_ERR_NOMEM;
         put(out, "\n", 1);
+    }
+    return GS_OK;
+}
+
+struct pcln_ctx {
+    const gs_pcln *t;
+    const gs_frames_view *v;
+};
+
+/* Frame j of a pclntab batch: names and files from the table's strings;
+ * the pclntab has no columns. */
+static int pcln_frame(void *ctx, size_t j, gs_frame_text *f)
+{
+    const struct pcln_ctx *c = ctx;
+    gs_err e;
+    if (gs_pcln_name(c->t, c->v->name_off[j], &f->name, &f->nn, &e))
+        return e.code ? e.code : GS_ERR_FORMAT;
+    f->file = file_name(c->t, c->v->file_off[j], &f->fn);
+    f->line = c->v->line[j];
+    f->column = 0;
+    return GS_OK;
+}
+
+static int str_frame(void *ctx, size_t j, gs_frame_text *f)
+{
+    const gs_str_frames *s = ctx;
+    f->name = s->name[j];
+    f->nn = s->name_len[j];
+    f->file = s->file[j];
+    f->fn = s->file_len[j];
+    f->line = s->line[j];
+    f->column = s->column[j];
     return GS_OK;
 }
 
 int gs_render_text(const gs_pcln *t, const gs_frames_view *v, const uint8_t *valid, size_t npcs,
                    int style, int inline_frames, gs_text *out, size_t *ends)
 {
-    static const char *const miss[] = {"?\n?:0\n", "??\n??:0\n", "??\n??:0:0\n\n"};
+    struct pcln_ctx c = {t, v};
     size_t k;
     int rc;
     if (style < GS_STYLE_GO || style > GS_STYLE_LLVM)
         return GS_ERR_ARG;
     for (k = 0; k < npcs; k++) {
         size_t n = (valid && !valid[k]) ? 0 : v->count[k];
-        if (n == 0) {
-            size_t ml = strlen(miss[style]);
-            if (reserve(out, ml))
-                return GS_ERR_NOMEM;
-            put(out, miss[style], ml);
-        } else {
-            size_t a = v->first[k], z = a + n - 1, j;
-            if (style == GS_STYLE_GO || !inline_frames) {
-                /* The physical function's name, the innermost position. */
-                if ((rc = frame(t, out, style, v->name_off[z], v->file_off[a], v->line[a])))
-                    return rc;
-            } else {
-                for (j = a; j <= z; j++)
-                    if ((rc = frame(t, out, style, v->name_off[j], v->file_off[j], v->line[j])))
-                        return rc;
-            }
-            if (style == GS_STYLE_LLVM) {
-                if (reserve(out, 1))
-                    return GS_ERR_NOMEM;
-                put(out, "\n", 1);
-            }
-        }
+        if ((rc = answer(out, style, inline_frames, v->first[k], n, pcln_frame, &c)))
+            return rc;
+        ends[k] = out->n;
+    }
+    return GS_OK;
+}
+
+int gs_render_strings(const gs_str_frames *s, const uint8_t *valid, size_t npcs, int style,
+                      int inline_frames, gs_text *out, size_t *ends)
+{
+    size_t k;
+    int rc;
+    if (style < GS_STYLE_GO || style > GS_STYLE_LLVM)
+        return GS_ERR_ARG;
+    for (k = 0; k < npcs; k++) {
+        size_t n = (valid && !valid[k]) ? 0 : s->count[k];
+        if (n && (s->first[k] > s->nframes || n > s->nframes - s->first[k]))
+            return GS_ERR_ARG;
+        if ((rc = answer(out, style, inline_frames, s->first[k], n, str_frame, (void *)s)))
+            return rc;
         ends[k] = out->n;
     }
     return GS_OK;

@@ -38,6 +38,40 @@ typedef struct gs_frames_view {
     const int32_t *line;
 } gs_frames_view;
 
+/* One frame's text: function and file names (not NUL-terminated), line
+ * and column. */
+typedef struct gs_frame_text {
+    const char *name;
+    size_t nn;
+    const char *file;
+    size_t fn;
+    int32_t line;
+    int32_t column;
+} gs_frame_text;
+
+/* Reads frame j into *f; nonzero (a GS_ERR_*) to stop. */
+typedef int (*gs_frame_text_fn)(void *ctx, size_t j, gs_frame_text *f);
+
+/* The frames of a batch as strings (a source other than the pclntab):
+ * pc k has count[k] frames from first[k], innermost first, out of nframes. */
+typedef struct gs_str_frames {
+    const size_t *first;
+    const size_t *count;
+    const char *const *name;
+    const size_t *name_len;
+    const char *const *file;
+    const size_t *file_len;
+    const int32_t *line;
+    const int32_t *column;
+    size_t nframes;
+} gs_str_frames;
+
+/* gs_render_strings is gs_render_text for frames given as strings, in the
+ * same styles through the same code; llvm prints the frames' columns.
+ * GS_ERR_ARG when a pc's frames run past nframes or the style is unknown. */
+int gs_render_strings(const gs_str_frames *s, const uint8_t *valid, size_t npcs, int style,
+                      int inline_frames, gs_text *out, size_t *ends);
+
 /* gs_render_text appends the answer of each of npcs pcs to out, and sets
  * ends[k] to out->n after pc k.  valid (may be NULL) marks pcs to answer;
  * the others, and pcs with no frames, print the style's miss.  With

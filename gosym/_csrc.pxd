@@ -201,3 +201,15 @@ cdef extern from "render.h":
     int64_t gs_parse_addrs(const char *buf, size_t n, uint64_t *pcs, size_t cap) nogil
     int gs_render_text(const gs_pcln *t, const gs_frames_view *v, const uint8_t *valid, size_t npcs,
                        int style, int inline_frames, gs_text *out, size_t *ends) nogil
+    ctypedef struct gs_str_frames:
+        const size_t *first
+        const size_t *count
+        const char *const *name
+        const size_t *name_len
+        const char *const *file
+        const size_t *file_len
+        const int32_t *line
+        const int32_t *column
+        size_t nframes
+    int gs_render_strings(const gs_str_frames *s, const uint8_t *valid, size_t npcs, int style,
+                          int inline_frames, gs_text *out, size_t *ends) nogil

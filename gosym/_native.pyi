@@ -11,6 +11,10 @@ def read_value(buf: Any, kind: str, offset: int, big_endian: bool = ...,
 
 def parse_addrs(buf: Any) -> Optional[array]: ...
 
+def render_strings(names: Sequence[str], files: Sequence[str], first: Sequence[int],
+                   count: Sequence[int], line: Sequence[int], column: Sequence[int], style: str,
+                   inline: bool, valid: Optional[bytes] = ...) -> Tuple[bytes, array]: ...
+
 def pcln_scan(buf: Any, start: int, stop: int, want_ptr: int = ...,
               want_be: int = ...) -> Optional[Tuple[int, int, bool]]: ...
 

@@ -4,7 +4,7 @@
 Pclntab (a gosym._pclntab.PclnTable) adds the whole-table passes and the
 batch symbolizer (C loops with the GIL released, results as arrays:
 Symbolized, NameColumn).  This module re-exports the rest of the core
-(Frame, read_value, pcln_scan, symtab_find, symtab_list, parse_addrs), so
+(Frame, read_value, pcln_scan, symtab_find, symtab_list, parse_addrs, render_strings), so
 `gosym._native` stays the one import for the Python layers.
 """
 from cpython cimport array
@@ -21,7 +21,7 @@ import array as _pyarray
 
 from gosym.errors import FormatError, GosymError, UnsupportedError
 from gosym._pclntab import Frame, VERSION_CODES
-from gosym._render import parse_addrs
+from gosym._render import parse_addrs, render_strings
 from gosym._symtab import SYMTAB_KINDS, pcln_scan, read_value, symtab_find, symtab_list
 
 cdef array.array _Q = _pyarray.array("Q")

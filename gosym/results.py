@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
-                    runtime_checkable)
+                    Tuple, runtime_checkable)
 
 if TYPE_CHECKING:
     from gosym._native import Frame
@@ -144,4 +144,13 @@ class Symbolized(Protocol):
 
     def __iter__(self) -> Iterator[List["Frame"]]:
         """Iterating gives frames(k) for every pc in order."""
+        ...
+
+    def render_text(self, style: str, inline: bool = True,
+                    valid: Optional[bytes] = None) -> Optional[Tuple[bytes, Any]]:
+        """render_text writes every pc's answer in a text style of `gosym
+        lookup` ("go", "gnu", "llvm") in one C pass (csrc/render.c, the one
+        writer of these styles): returns (text, ends), ends[k] the end of pc
+        k's answer; valid marks the pcs to answer.  None only from a pclntab
+        result whose names are damaged (names() then raises)."""
         ...

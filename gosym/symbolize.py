@@ -85,6 +85,16 @@ class MergedSymbolized:
         for k in range(len(self.count)):
             yield self.frames(k)
 
+    def render_text(self, style: str, inline: bool = True,
+                    valid: Optional[bytes] = None) -> Tuple[bytes, "array.array"]:
+        """render_text renders every pc's answer in a text style ("go",
+        "gnu", "llvm"; llvm with the frames' columns) through the same C code
+        as gosym._native.Symbolized.render_text: returns (text, ends), ends[k]
+        the end of pc k's answer in text.  valid (one byte per pc, may be
+        None) marks the pcs to answer; the others print the style's miss."""
+        return _native.render_strings(self._names, self._files, self.first, self.count, self.line,
+                                      self.column, style, inline, valid)
+
     def _add(self, k: int, src: int, name: str, file: str, line: int, column: int,
              entry: Optional[int]) -> None:
         self.first[k] = len(self.line)

@@ -35,22 +35,11 @@ STYLES = ("go", "gnu", "llvm", "json")
 parse_addr = gosym.parse_address
 
 
-def _render(style: str, module: str, raw: str, pc: Optional[int], frames: List["gosym.Frame"],
-            column: int = 0) -> str:
-    """The answer for one address in a style (frames innermost first)."""
-    if style == "go":
-        if not frames:
-            return "?\n?:0\n"
-        # The physical function at the innermost position (debug/gosym's PCToLine).
-        return f"{frames[-1].function}\n{frames[0].file}:{frames[0].line}\n"
-    if style == "gnu":
-        if not frames:
-            return "??\n??:0\n"
-        return "".join(f"{f.function}\n{f.file or '??'}:{max(f.line, 0)}\n" for f in frames)
-    if style == "llvm":
-        if not frames:
-            return "??\n??:0:0\n\n"
-        return "".join(f"{f.function}\n{f.file or '??'}:{max(f.line, 0)}:0\n" for f in frames) + "\n"
+def _json_answer(module: str, raw: str, pc: Optional[int], frames: List["gosym.Frame"],
+                 column: int = 0) -> str:
+    """The JSON answer for one address (frames innermost first), as
+    llvm-symbolizer --output-style=JSON writes it.  The text styles are
+    written in C (render_text)."""
     # json, as llvm-symbolizer --output-style=JSON
     doc = {"Address": f"0x{pc:x}" if pc is not None else raw.strip(), "ModuleName": module,
            "Symbol": [{"Column": column if j == 0 else 0, "Discriminator": 0, "FileName": f.file,
@@ -90,7 +79,7 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
                 last, first = frames[-1], frames[0]
                 frames = [gosym.Frame(last.function, first.file, first.line, False,
                                       last.start_line, last.entry)]
-            out.append(_render(style, module, raw, pc, frames, column))
+            out.append(_json_answer(module, raw, pc, frames, column))
         return "".join(out)
     # The text styles straight from the columns: no Frame object per frame.
     return "".join(_text_answers(res, [pc is not None for pc in pcs], style, inline))
@@ -98,32 +87,20 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
 
 def _text_answers(res, valid: List[bool], style: str, inline: bool) -> List[str]:
     """The text-style answer of every pc of a symbolize result (valid[k]
-    False: a miss)."""
-    names, files = res.names(), res.files()
-    line, start, count, column = res.line, res.first, res.count, res.column
-    out = []
-    for k, ok in enumerate(valid):
-        n = count[k] if ok else 0
-        if n == 0:
-            out.append(MISS[style])
-            continue
-        a = start[k]
-        z = a + n - 1                       # the physical function's frame
-        if style == "go":
-            out.append(f"{names[z]}\n{files[a]}:{line[a]}\n")
-        elif not inline:
-            tail = "\n" if style == "gnu" else f":{column[a]}\n\n"
-            out.append(f"{names[z] or '??'}\n{files[a] or '??'}:{max(line[a], 0)}{tail}")
-        elif style == "gnu":
-            out.append("".join(f"{names[j] or '??'}\n{files[j] or '??'}:{max(line[j], 0)}\n"
-                               for j in range(a, a + n)))
-        else:
-            out.append("".join(f"{names[j] or '??'}\n{files[j] or '??'}:{max(line[j], 0)}:{column[j]}\n"
-                               for j in range(a, a + n)) + "\n")
+    False: a miss), written by the C renderer every result has
+    (render_text)."""
+    got = res.render_text(style, inline, bytes(valid))
+    if got is None:
+        # A pclntab result with a name out of range: decoding the names
+        # raises the FormatError that says where.
+        res.names()
+        raise gosym.FormatError("pclntab: a function name is out of range")
+    text, ends = got
+    out, at = [], 0
+    for end in ends:
+        out.append(text[at:end].decode("utf-8", "surrogateescape"))
+        at = end
     return out
-
-
-MISS = {"go": "?\n?:0\n", "gnu": "??\n??:0\n", "llvm": "??\n??:0:0\n\n"}
 
 
 def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias: int, module: str,

@@ -1,10 +1,12 @@
 """`gosym lookup` against the real tools, fed the same addresses.
 
-Both rendering paths are checked against the real tools: the C path
-(`answer_bytes`: parse, symbolize and render in C, what the CLI takes for
-plain hex lines; the `gosym lookup` process itself is run too) and the
-Python path (`answer_batch`: what the CLI takes when a line is not a plain
-hex address, and always for --style json).
+Both paths of the command are checked against the real tools: the fast
+path (`answer_bytes`: parse, symbolize and render in C, what the CLI takes
+for plain hex lines; the `gosym lookup` process itself is run too) and the
+general path (`answer_batch`: addresses parsed in Python, any source, what
+the CLI takes when a line is not a plain hex address, and always for
+--style json).  Both write the text styles through the one C writer
+(csrc/render.c, `render_text` of every batch result).
 
 - `--style go` must print exactly what `go tool addr2line` (from the 1.27.3
   fixture toolchain) prints, on 401 addresses per binary (400 random pcs in
