@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
 
 import gosym  # noqa: E402
-from bench_pclntab import provenance, resolve_binaries  # noqa: E402
+from benchlib import provenance, resolve_binaries  # noqa: E402
 from gosym.check import KINDS, check  # noqa: E402
 
 DEFAULT = ["hovel-0.4.4-linux-amd64"]

@@ -238,7 +238,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     path = args.binary
     if path and not os.path.exists(path):
-        from bench_pclntab import resolve_binaries
+        from benchlib import resolve_binaries
         got = resolve_binaries([path])
         path = got[0][1] if got else None
     elif path is None:
@@ -246,7 +246,7 @@ def main(argv=None):
     if path is None:
         print("bench: no binary with DWARF found", file=sys.stderr)
         return 1
-    from bench_pclntab import provenance
+    from benchlib import provenance
     run = provenance()
     g = bench_gosym(path, args.repeat)
     mem = memprobe(path)

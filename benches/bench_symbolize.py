@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
 
 import gosym  # noqa: E402
-from bench_pclntab import _zero_table, build_gobench, provenance, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
+from benchlib import _zero_table, build_gobench, provenance, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
 from gosym.toolchain import goroot  # noqa: E402
 from tests.support import llvmcompare  # noqa: E402
 
