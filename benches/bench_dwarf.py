@@ -214,16 +214,6 @@ def bench_llvm(path, repeat):
     return {"seconds": t, "version": ver}
 
 
-def write_json(res, dest):
-    """write_json writes a bench's results as JSON to dest ("-": stdout)."""
-    text = json.dumps(res, indent=1) + "\n"
-    if dest == "-":
-        sys.stdout.write(text)
-    else:
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        Path(dest).write_text(text)
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_memprobe"]:
@@ -246,7 +236,7 @@ def main(argv=None):
     if path is None:
         print("bench: no binary with DWARF found", file=sys.stderr)
         return 1
-    from benchlib import provenance
+    from benchlib import provenance, write_json
     run = provenance()
     g = bench_gosym(path, args.repeat)
     mem = memprobe(path)

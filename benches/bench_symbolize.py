@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
 
 import gosym  # noqa: E402
-from benchlib import _zero_table, build_gobench, provenance, load_dump, load_strings, random_pcs, resolve_binaries  # noqa: E402,E501
+from benchlib import (_zero_table, build_gobench, provenance, load_dump, load_strings,  # noqa: E402
+                      random_pcs, resolve_binaries, write_json)
 from gosym.toolchain import goroot  # noqa: E402
 from tests.support import llvmcompare  # noqa: E402
 
@@ -274,16 +275,6 @@ def bench(path, npcs, naddrs, repeat, proc_repeat, ncheck=CHECK):
     res["failed_checks"] = [k for k in ("check_pctoline", "check_addr2line", "check_llvm_symbolizer")
                             if res.get(k, {}).get("mismatch")]
     return res
-
-
-def write_json(res, dest):
-    """write_json writes a bench's results as JSON to dest ("-": stdout)."""
-    text = json.dumps(res, indent=1) + "\n"
-    if dest == "-":
-        sys.stdout.write(text)
-    else:
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        Path(dest).write_text(text)
 
 
 def _check_line(name, v):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import array
 import gc
 import hashlib
+import json
 import os
 import random
 import subprocess
@@ -181,3 +182,13 @@ def _zero_table(b, i) -> str:
     rec = b.functions[i].record()
     zero = [k for k in ("pcln", "pcfile") if getattr(rec, k) == 0]
     return ",".join(zero)
+
+
+def write_json(res, dest):
+    """write_json writes a bench's results as JSON to dest ("-": stdout)."""
+    text = json.dumps(res, indent=1) + "\n"
+    if dest == "-":
+        sys.stdout.write(text)
+    else:
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        Path(dest).write_text(text)

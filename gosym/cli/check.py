@@ -1,16 +1,7 @@
 """`gosym check`: do the pclntab and DWARF agree on pc -> file:line?
 
-Go's linker writes the same positions twice: into the pclntab (pcfile and
-pcln tables) and into .debug_line.  check compares them at two sets of pcs:
-
-  pclntab rows  every pc at which a pclntab row of a Go function starts;
-                DWARF's answer is the row covering that pc
-  DWARF rows    every address at which a DWARF row starts to cover code;
-                the pclntab's answer comes from a lookup (pcs outside every
-                Go function, such as C code in cgo binaries, are counted
-                as `outside` and left out of the agreement)
-
-Exit status 3 when --min-agreement is given and not reached.  The
+The command line of gosym.check (whose docstring says what is compared
+and how).  Exit status 3 when --min-agreement is given and not reached.  The
 comparison itself is gosym.check.check.
 """
 from __future__ import annotations
