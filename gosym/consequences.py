@@ -18,7 +18,9 @@ program's own traceback, go version -m) against every cell it can check.
 Tool behaviour the rules encode (checked by those tests where the tool is
 installed):
 
-- nm reads only the static symbol table (.symtab, LC_SYMTAB, COFF symbols).
+- nm reads only the static symbol table (.symtab, LC_SYMTAB, COFF symbols);
+  it counts as naming functions when it names the pclntab's functions at
+  their entries (a Mach-O built with -s keeps a few loader symbols, no Go ones).
 - gdb finds functions by name in the symbol table or DWARF, lines and types
   only in DWARF; delve refuses a binary without DWARF (not run in the tests:
   delve is not packaged for Debian).
@@ -86,6 +88,8 @@ def facts_of(b: "gosym.Binary", survives: Dict[str, Any]) -> Dict[str, Any]:
     """
     c = b.container
     f = dict(survives)
+    # A table that keeps only a few loader symbols (Mach-O after -s) names no function.
+    f["symbols"] = bool(survives.get("symbols")) and _names_functions(b)
     f["go_tables"] = True
     f["format"] = c.format
     f["runnable"] = _has_code(c)
@@ -107,6 +111,23 @@ def facts_of(b: "gosym.Binary", survives: Dict[str, Any]) -> Dict[str, Any]:
 
 def _macho_zdebug(c: Container) -> bool:
     return c.format == "Mach-O" and any(s.name.startswith("__zdebug_") and s.size for s in c.sections)
+
+
+def _names_functions(b: "gosym.Binary") -> bool:
+    """Whether the symbol tables name the pclntab's functions at their entries
+    (checked on up to 64 functions spread over the table; half must match)."""
+    cols = b.functions.columns()
+    n = len(cols.entry)
+    if not n:
+        return False
+    st = b.symtab
+    hits = tried = 0
+    for i in range(0, n, max(1, n // 64)):
+        tried += 1
+        got = st.symbol_at(cols.entry[i])
+        if got is not None and got[1] == 0 and got[0].lstrip("_") == cols.name[i].lstrip("_"):
+            hits += 1
+    return 2 * hits >= tried
 
 
 def _has_code(c: Container) -> bool:

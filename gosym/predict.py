@@ -122,7 +122,7 @@ def _sizes(path: str, rep: Dict[str, Any], removed: List[str], drop_sym: bool) -
             file_size -= padded
             if s["mapped"]:
                 mapped -= padded
-        if drop_sym:
+        if drop_sym and ".symtab" not in removed:   # the container did not list the COFF table as a section
             file_size -= rep["symtab_size"] + _coff_strtab(path)
         notes.append("PE: section-table entries and header padding not modelled")
     else:   # Mach-O

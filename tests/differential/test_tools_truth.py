@@ -1,10 +1,11 @@
 """Every consequence cell gosym predicts, checked by running the real tool.
 
 The bundled example program (wordstat) is built by three toolchains with the
-flag sets default, -ldflags=-w and -ldflags='-s -w' (gosym.matrix's cache: the
-1.27.3 builds are shared with tests/cli/test_matrix.py), and each default build
-is also stripped externally (`strip`, `objcopy --strip-debug`).  PE and Mach-O
-come from the fixture factory's CI builds.  For each binary the table from
+flag sets default and -ldflags='-s -w' (and -w for go1.27.3; gosym.matrix's
+cache, shared with tests/cli/test_matrix.py and test_predict.py), and each
+default build is also stripped externally (`strip`, `objcopy --strip-debug`).
+PE and Mach-O come from the fixture factory (its CI builds, and the go1.27.3
+windows/amd64 and darwin/arm64 -s -w builds test_predict.py makes).  For each binary the table from
 gosym.consequences is compared with what nm, binutils addr2line,
 llvm-symbolizer, gdb, go tool addr2line, the program's own traceback (SIGQUIT)
 and go version -m actually print.  The reference answer for "the right
@@ -34,7 +35,10 @@ from gosym.consequences import consequences, expected
 from gosym.toolchain import go_env
 
 TOOLCHAINS = ("1.27.3", "1.24.11", "1.21.13")
-SETS = (("default", ()), ("-ldflags=-w", ("-ldflags=-w",)), ("-ldflags='-s -w'", ("-ldflags=-s -w",)))
+SETS = (("default", ()), ("-ldflags='-s -w'", ("-ldflags=-s -w",)))
+# go1.27.3's -w is built by test_matrix.py's full default matrix anyway; on the
+# others `objcopy --strip-debug` of the default build leaves what -w leaves.
+SETS_1273 = SETS + (("-ldflags=-w", ("-ldflags=-w",)),)
 
 
 def _tool(name):
@@ -55,7 +59,10 @@ def elf_cases(tmp_path_factory):
             tcs.append(m.resolve_toolchain(v))
         except m.MatrixError as e:   # pragma: no cover - no network, no cache
             pytest.skip(f"toolchain {v}: {e}")
-    builds = m.run_builds(pkg, tcs, [m.FlagSet(lbl, a) for lbl, a in SETS], None, jobs=2)
+    builds = []
+    for tc in tcs:
+        sets = SETS_1273 if tc.version == "go1.27.3" else SETS
+        builds += m.run_builds(pkg, [tc], [m.FlagSet(lbl, a) for lbl, a in sets], None, jobs=2)
     cases = []
     for b in builds:
         assert b.path, b.error
@@ -68,6 +75,20 @@ def elf_cases(tmp_path_factory):
                     subprocess.run(cmd, check=True)
                     cases.append((f"{b.toolchain.version} {' '.join(args)}", str(out), b.toolchain))
     return cases
+
+
+@pytest.fixture(scope="module")
+def foreign_rows(fixture_rows):
+    """PE and Mach-O builds of multipkg: the CI subset's, and go1.27.3's -s -w ones."""
+    from tests.fixtures.build import Spec, ensure_spec
+
+    rows = [r for r in fixture_rows if r["program"] == "multipkg" and r["goos"] in ("windows", "darwin")
+            and not r["error"]]
+    for goos, goarch in (("windows", "amd64"), ("darwin", "arm64")):
+        r = ensure_spec(Spec("multipkg", "1.27.3", goos, goarch, "sw"))
+        if not r["error"] and r["path"] not in {x["path"] for x in rows}:
+            rows.append(r)
+    return rows
 
 
 def _pcs(path):
@@ -161,13 +182,12 @@ def _go(tc, *args, **kw):
     return subprocess.run([tc.go, *args], capture_output=True, text=True, env=go_env(tc.root), timeout=600, **kw)
 
 
-def test_go_tool_addr2line_and_go_version(elf_cases, fixture_rows):
+def test_go_tool_addr2line_and_go_version(elf_cases, foreign_rows):
     cases = list(elf_cases)
     tcs = {tc.version: tc for _, _, tc in elf_cases}
     # PE and Mach-O from the fixture factory, default and stripped where built.
-    for r in fixture_rows:
-        if r["program"] == "multipkg" and r["goos"] in ("windows", "darwin") and not r["error"] \
-                and f"go{r['toolchain']}" in tcs and r["flagset"] in ("default", "sw"):
+    for r in foreign_rows:
+        if f"go{r['toolchain']}" in tcs and r["flagset"] in ("default", "sw"):
             cases.append((f"{r['toolchain']} {r['goos']}/{r['goarch']} {r['flagset']}", r["path"],
                           tcs[f"go{r['toolchain']}"]))
     formats = set()
@@ -189,12 +209,10 @@ def test_go_tool_addr2line_and_go_version(elf_cases, fixture_rows):
     assert SEEN[("go-addr2line", "names")] == {"yes", "no"}   # no: the PE built with -s
 
 
-def test_llvm_tools_on_pe_and_macho(fixture_rows):
+def test_llvm_tools_on_pe_and_macho(foreign_rows):
     llvm, nm = _tool("llvm-symbolizer"), _tool("llvm-nm")
     n = 0
-    for r in fixture_rows:
-        if r["program"] != "multipkg" or r["goos"] not in ("windows", "darwin") or r["error"]:
-            continue
+    for r in foreign_rows:
         path, label = r["path"], f"{r['toolchain']} {r['goos']}/{r['goarch']} {r['flagset']}"
         rows = consequences(path)["tools"]
         pc, (fname, line), _ = _pcs(path)
@@ -208,6 +226,7 @@ def test_llvm_tools_on_pe_and_macho(fixture_rows):
                _say(len(lines) > 1 and re.search(rf"{re.escape(fname)}:{line}(:\d+)?$", lines[1])), out)
         n += 1
     assert n >= 3
+    assert SEEN[("nm", "names")] >= {"yes", "no"}   # the -s -w PE and Mach-O have no symbols
 
 
 def test_runtime_traceback_after_stripping(elf_cases):
