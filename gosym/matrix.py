@@ -362,8 +362,10 @@ def report(builds: Sequence[Build], package: str) -> Dict[str, Any]:
     from gosym.cost import cost
 
     costs = {id(b): cost(b.path) if b.path else None for b in builds}
-    tools = {id(b): consequences(b.path, costs[id(b)]["survives"])["tools"] if costs[id(b)] else None
-             for b in builds}
+    tools: Dict[int, Optional[List[Dict[str, Any]]]] = {}
+    for b in builds:
+        cb = costs[id(b)]
+        tools[id(b)] = consequences(b.path, cb["survives"])["tools"] if b.path and cb else None
     base_tools = {(b.toolchain.version, b.target): tools[id(b)] for b in reversed(builds)
                   if tools[id(b)] is not None and not b.flags.args}
     base: Dict[Tuple[str, str], Dict[str, Any]] = {}
@@ -391,9 +393,9 @@ def report(builds: Sequence[Build], package: str) -> Dict[str, Any]:
                 row["mapped_ratio"] = _ratio(c["mapped_bytes"], d["mapped_bytes"])
                 row["lost"] = [k for k, v in d["survives"].items() if v and not c["survives"].get(k)]
                 row["gained"] = [k for k, v in c["survives"].items() if v and not d["survives"].get(k)]
-            bt = base_tools.get((b.toolchain.version, b.target))
-            if bt is not None:
-                row["breaks"] = broken(bt, tools[id(b)])
+            bt, mine = base_tools.get((b.toolchain.version, b.target)), tools[id(b)]
+            if bt is not None and mine is not None:
+                row["breaks"] = broken(bt, mine)
         row.update(b.extra)
         rows.append(row)
     return {"package": package, "builds": rows}
