@@ -77,9 +77,8 @@ def test_pe_and_macho_predictions_within_one_percent(goos, goarch):
 def test_external_strip_is_predicted_by_s(pairs, tmp_path):
     """binutils strip removes what -s -w removes (for an internally linked Go ELF) and lays the
     tail out the same way: the -s prediction is its size within 1 %."""
-    import shutil
-    if not shutil.which("strip"):
-        pytest.skip("strip is not installed (Debian: binutils)")
+    from tests.support import uncovered
+    uncovered.need("strip", "binutils", "external strip against the -s prediction")
     go, base, _, _ = pairs[0]
     out = tmp_path / "stripped"
     subprocess.run(["strip", "-o", str(out), base], check=True)

@@ -25,7 +25,6 @@ import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -33,6 +32,7 @@ import gosym
 from gosym import matrix as m
 from gosym.consequences import consequences, expected
 from gosym.toolchain import go_env
+from tests.support import uncovered
 
 TOOLCHAINS = ("1.27.3", "1.24.11", "1.21.13")
 SETS = (("default", ()), ("-ldflags='-s -w'", ("-ldflags=-s -w",)))
@@ -41,11 +41,11 @@ SETS = (("default", ()), ("-ldflags='-s -w'", ("-ldflags=-s -w",)))
 SETS_1273 = SETS + (("-ldflags=-w", ("-ldflags=-w",)),)
 
 
+_PACKAGE = {"nm": "binutils", "addr2line": "binutils", "llvm-symbolizer": "llvm", "llvm-nm": "llvm", "gdb": "gdb"}
+
+
 def _tool(name):
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: binutils / llvm / gdb)")
-    return path
+    return uncovered.need(name, _PACKAGE[name], "real-tool checks of gosym's consequences")
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +69,13 @@ def elf_cases(tmp_path_factory):
         cases.append((f"{b.toolchain.version} {b.flags.label}", b.path, b.toolchain))
         if not b.flags.args:
             for tool, args in (("strip", ["strip", "-o"]), ("objcopy", ["objcopy", "--strip-debug"])):
-                if shutil.which(tool):
-                    out = tmp / f"{b.toolchain.version}-{tool}"
-                    cmd = args + [str(out), b.path] if tool == "strip" else args + [b.path, str(out)]
-                    subprocess.run(cmd, check=True)
-                    cases.append((f"{b.toolchain.version} {' '.join(args)}", str(out), b.toolchain))
+                if not shutil.which(tool):
+                    uncovered.lost(uncovered.missing(tool, "binutils"), "externally stripped consequence cases")
+                    continue
+                out = tmp / f"{b.toolchain.version}-{tool}"
+                cmd = args + [str(out), b.path] if tool == "strip" else args + [b.path, str(out)]
+                subprocess.run(cmd, check=True)
+                cases.append((f"{b.toolchain.version} {' '.join(args)}", str(out), b.toolchain))
     return cases
 
 

@@ -3,13 +3,13 @@ what the file contains (the real tools confirm the rules in
 tests/differential/test_tools_truth.py)."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
 from gosym import matrix as m
 from gosym.consequences import CELLS, consequences, expected, rules
+from tests.support import uncovered
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,7 @@ def _cells(res, tool):
 
 
 def test_only_keep_debug_is_a_debug_file(default_build, tmp_path):
-    if not shutil.which("objcopy"):
-        pytest.skip("objcopy is not installed (Debian: binutils)")
+    uncovered.need("objcopy", "binutils", "consequences of an objcopy --only-keep-debug file")
     out = tmp_path / "app.debug"
     subprocess.run(["objcopy", "--only-keep-debug", default_build, str(out)], check=True)
     res = consequences(str(out))
