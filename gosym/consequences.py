@@ -167,7 +167,13 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
     info = bool(f.get("dwarf_types"))
     line = bool(f.get("dwarf_lines"))
     inl_tree = bool(f.get("inlined_frames")) if go else False
+    # No inline tree in the pclntab means nothing was inlined (no flag strips them): no
+    # tool has inlined frames to lose, so the cell is n/a rather than no.
+    nothing_inlined = go and not inl_tree
     dw_inl = info and (inl_tree if go else True)
+
+    def inl(v: Any) -> str:
+        return NA if nothing_inlined else _yn(v)
     dw5 = int(f.get("dwarf_version") or 0) >= 5
     runnable = bool(f.get("runnable", True))
 
@@ -185,18 +191,18 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
                      "inlined": inlined, "types": types, "why": why})
 
     row("nm", _yn(sym), NA, NA, NA, sym_why)
-    row("gdb", _yn(sym or info), _yn(line), _yn(dw_inl), _yn(info), f"{sym_why}; {dw_why}")
-    row("delve", _yn(info), _yn(info and line), _yn(dw_inl), _yn(info),
+    row("gdb", _yn(sym or info), _yn(line), inl(dw_inl), _yn(info), f"{sym_why}; {dw_why}")
+    row("delve", _yn(info), _yn(info and line), inl(dw_inl), _yn(info),
         dw_why + ("" if info else ": delve will not load it"))
     a2l_line = line and not dw5
-    row("addr2line", _yn(info or sym), _yn(a2l_line), NO, NA,
+    row("addr2line", _yn(info or sym), _yn(a2l_line), inl(False), NA,
         f"{dw_why}; {sym_why}" + ("; binutils 2.40 misreads Go's DWARF 5 file table" if line and dw5 else "")
         + ("; with -i it prints the inlined call's file:line under the caller's name" if dw_inl and not dw5 else ""))
     if f.get("macho_zdebug"):   # LLVM 14 does not inflate Mach-O's __zdebug_* sections
-        row("llvm-symbolizer", _yn(sym), NO, NO, NA,
+        row("llvm-symbolizer", _yn(sym), NO, inl(False), NA,
             f"{sym_why}; DWARF compressed in __zdebug_* sections, which llvm-symbolizer (LLVM 14) does not read")
     else:
-        row("llvm-symbolizer", _yn(info or sym), _yn(line), _yn(dw_inl), NA, f"{dw_why}; {sym_why}")
+        row("llvm-symbolizer", _yn(info or sym), _yn(line), inl(dw_inl), NA, f"{dw_why}; {sym_why}")
     row("perf", _yn(sym or dyn), _yn(line), NA, NA,
         ("symbol table" if sym else ".dynsym" if dyn else "no symbol table") + f"; {dw_why}")
     fmt = f.get("format")
@@ -208,10 +214,10 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
     row("go-addr2line", gocell(ga) if go else UNKNOWN,
         gocell(ga and f.get("file_line")) if go else UNKNOWN, NA if go else UNKNOWN, NA, ga_why)
     if runnable:
-        row("go-pprof", gocell(f.get("function_names")), gocell(f.get("file_line")), gocell(inl_tree), NA,
+        row("go-pprof", gocell(f.get("function_names")), gocell(f.get("file_line")), inl(inl_tree) if go else UNKNOWN, NA,
             "the runtime writes names, lines and inlined frames from the pclntab" if go
             else "the Go tables could not be read")
-        row("runtime", gocell(f.get("function_names")), gocell(f.get("file_line")), gocell(inl_tree), NA,
+        row("runtime", gocell(f.get("function_names")), gocell(f.get("file_line")), inl(inl_tree) if go else UNKNOWN, NA,
             "pclntab (the runtime needs it; no flag removes it)" if go else "the Go tables could not be read")
     else:
         for t in ("go-pprof", "runtime"):
@@ -225,6 +231,10 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
            if f.get(k)]
     row("symbol-server", NA, NA, NA, NA, ", ".join(key) if key else "no build ID")
     rows[-1]["works"] = _yn(f.get("gnu_build_id") or f.get("uuid"))
+    if nothing_inlined:
+        for r in rows:
+            if r["inlined"] == NA and r["tool"] not in ("nm", "go-addr2line", "go-version", "symbol-server"):
+                r["why"] += "; nothing was inlined (no inline tree in the pclntab)"
     for r in rows:
         r.setdefault("works", YES if any(r[c] == YES for c in CELLS) else
                      UNKNOWN if any(r[c] == UNKNOWN for c in CELLS) else NO)
@@ -274,14 +284,15 @@ def render_text(rows: List[Dict[str, Any]], indent: str = "  ") -> List[str]:
 
 
 def broken(before: List[Dict[str, Any]], after: List[Dict[str, Any]]) -> List[str]:
-    """broken lists "tool: cell" for every cell (or `works`) yes before and not after."""
+    """broken lists "tool (cells)" for every cell (or `works`) yes before and no or
+    cannot tell after (n/a after, e.g. nothing inlined any more, is not a loss)."""
     a = {r["tool"]: r for r in after}
     out = []
     for r in before:
         s = a.get(r["tool"])
         if s is None:
             continue
-        lost = [c.replace("_", ":") for c in CELLS if r[c] == YES and s[c] != YES]
+        lost = [c.replace("_", ":") for c in CELLS if r[c] == YES and s[c] in (NO, UNKNOWN)]
         if all(r[c] == NA for c in CELLS) and r["works"] == YES and s["works"] != YES:
             lost = ["works"]
         if lost:

@@ -438,6 +438,8 @@ def verdict(rep: Dict[str, Any]) -> List[str]:
                          f"{run['wall_ratio_low']:.2f}-{run['wall_ratio_high']:.2f})")
         elif v:
             parts.append("start-up: no measurable difference")
+        if "inlined_frames" in r["lost"]:
+            parts.append("nothing is inlined any more (the code itself changes)")
         broke = "breaks " + ", ".join(r["breaks"]) if r["breaks"] else "breaks nothing gosym checks"
         gained = f"; gains {', '.join(r['gained'])}" if r["gained"] else ""
         out.append(head + "; ".join(parts) + "; " + broke + gained)

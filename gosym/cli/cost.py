@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, TextIO
 
+import gosym
 import gosym.cost
 from gosym.consequences import consequences
 from gosym.consequences import render_text as render_consequences
@@ -83,9 +84,29 @@ def render_md(reports: List[Dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unreadable(args, out: TextIO) -> None:
+    """For a file whose Go tables cannot be read (packed, a debug-only file), still say what
+    each tool gets from it (stdout); the error itself follows on stderr, exit status 1."""
+    c = consequences(args.binary[0])
+    if c["readable"]:
+        return
+    if args.json:
+        out.write(json.dumps({"path": args.binary[0], "error": c["note"], "consequences": c}, indent=1) + "\n")
+    else:
+        out.write("\n".join([f"file:     {args.binary[0]}", "the Go tables could not be read; what each tool "
+                              "gets from what the container shows:"] + render_consequences(c["tools"])) + "\n")
+
+
 def cmd_cost(args, out: TextIO) -> int:
     """cmd_cost is `gosym cost`."""
-    reports = [cost(p) for p in args.binary]
+    if len(args.binary) == 1 and not (args.csv or args.md):
+        try:
+            reports = [cost(args.binary[0])]
+        except (gosym.NotGoBinaryError, gosym.FormatError):
+            _unreadable(args, out)
+            raise
+    else:
+        reports = [cost(p) for p in args.binary]
     # ---- consequences / predictions ----
     for r in reports:
         r["consequences"] = consequences(r["path"], r["survives"])

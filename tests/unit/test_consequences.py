@@ -62,3 +62,19 @@ def test_rules_follow_contents_not_flags():
     assert nosym["nm"]["names"] == "no" and nosym["gdb"]["names"] == "yes"   # gdb still has DWARF names
     pe = {r["tool"]: r for r in rules(dict(full, format="PE", symbols=False, pe_pclntab_symbols=False))}
     assert pe["go-addr2line"]["names"] == "no" and pe["runtime"]["names"] == "yes"
+
+
+def test_cost_cli_on_a_debug_only_file_still_says_what_tools_get(default_build, tmp_path):
+    import json
+    import sys
+
+    uncovered.need("objcopy", "binutils", "consequences of an objcopy --only-keep-debug file")
+    out = tmp_path / "app.debug"
+    subprocess.run(["objcopy", "--only-keep-debug", default_build, str(out)], check=True)
+    p = subprocess.run([sys.executable, "-m", "gosym", "cost", str(out)], capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith(f"gosym: {out}: ")
+    assert "the Go tables could not be read" in p.stdout and "cannot tell" in p.stdout
+    js = subprocess.run([sys.executable, "-m", "gosym", "cost", "--json", str(out)], capture_output=True, text=True)
+    doc = json.loads(js.stdout)
+    assert js.returncode == 1 and doc["consequences"]["readable"] is False
+    assert expected(doc["consequences"]["tools"], "nm", "names") == "yes"
