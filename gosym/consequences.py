@@ -12,8 +12,9 @@ Each tool row has four cells — function names, file:line, inlined frames,
 types/variables — whose values are `yes`, `no`, `n/a` (the tool does not give
 that kind of answer) or `cannot tell`, and a `why` naming the data it rests
 on.  `tests/differential/test_tools_truth.py` runs the real tools the machine
-has (nm, binutils addr2line, llvm-symbolizer, gdb, go tool addr2line, the
-program's own traceback, go version -m) against every cell it can check.
+has (nm, llvm-nm, binutils addr2line, llvm-symbolizer, gdb, perf, go tool
+addr2line, the program's own traceback, go version -m) against every cell it
+can check.
 
 Tool behaviour the rules encode (checked by those tests where the tool is
 installed):
@@ -32,7 +33,10 @@ installed):
   the caller, so its inlined frames are "no" for every Go binary.
   llvm-symbolizer (LLVM 14) does not read the zlib-compressed `__zdebug_*`
   sections Go writes into Mach-O files: names only, from the symbol table.
-- perf takes names from .symtab/.dynsym (or a debug file); file:line from DWARF.
+- perf takes names from .symtab/.dynsym, or from a file with the same GNU
+  build ID in its build-ID cache (~/.debug) — so a stripped binary whose
+  unstripped twin was profiled on the same machine still gets names; file:line
+  from DWARF.
 - Go's own tools read the pclntab, which every Go binary keeps: go tool
   addr2line (physical function only: no inlined frames; on PE it finds the
   table through the COFF symbols runtime.pclntab/runtime.epclntab, so a PE

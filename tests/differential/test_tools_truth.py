@@ -12,10 +12,10 @@ and go version -m actually print.  The reference answer for "the right
 function / file:line" is the pclntab's own (itself checked against Go's
 debug/gosym in test_oracle.py).  Tools the machine lacks skip with a reason.
 
-Not run here: delve (not packaged for Debian), perf (needs a profile of a
-live process and privileges), go tool pprof (tests/differential/test_pprof.py
-covers its frames); their rows rest on the rules documented in
-gosym/consequences.py.
+perf record/report runs too where the kernel lets it (else it skips, named in
+the end-of-run block).  Not run here: delve (not packaged for Debian) and go
+tool pprof (tests/differential/test_pprof.py covers the frames of runtime/pprof
+profiles); their rows rest on the rules documented in gosym/consequences.py.
 """
 from __future__ import annotations
 
@@ -245,3 +245,30 @@ def test_runtime_traceback_after_stripping(elf_cases):
             proc.kill()
         _check(label, rows, "runtime", "names", _say("main.main()" in err), err[-400:])
         _check(label, rows, "runtime", "file_line", _say(re.search(r"\t\S*/main\.go:\d+", err)), err[-400:])
+
+
+def test_perf_report_names(elf_cases, tmp_path):
+    """perf record / perf report, with no build-ID cache (a private HOME, `perf record -N`): perf
+    names the program's own samples only from a symbol table (a cache holding an unstripped
+    twin with the same GNU build ID would name them too: that is the symbol-server row)."""
+    perf = uncovered.need("perf", "linux-perf", "perf's symbol lookup against the consequences")
+    text = tmp_path / "words.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog, again and again\n" * 40000)
+    env = dict(os.environ, HOME=str(tmp_path))
+    # perf takes ~1.5 s to start: the go builds only (the external strips repeat -s -w and -w).
+    for label, path, _tc in [c for c in elf_cases if "strip" not in c[0]]:
+        rows = consequences(path)["tools"]
+        data = tmp_path / "perf.data"
+        rec = subprocess.run([perf, "record", "-N", "-q", "--no-bpf-event", "--no-buildid", "--synth=no", "-e", "cpu-clock", "-F", "10000", "-o", str(data), "--",
+                              path, "-top", "3", str(text)], capture_output=True, text=True, env=env, timeout=300)
+        if rec.returncode != 0 or not data.exists():
+            uncovered.skip("perf record not permitted here (perf_event_paranoid or a container)",
+                           "perf's symbol lookup against the consequences")
+        rep = subprocess.run([perf, "report", "-i", str(data), "--stdio", "--sort", "dso,sym"],
+                             capture_output=True, text=True, env=env, timeout=300).stdout
+        mine = [ln.split("[.]", 1)[1].strip() for ln in rep.splitlines()
+                if "[.]" in ln and os.path.basename(path) in ln.split("[.]")[0]]
+        assert mine, (label, rep[-500:])
+        named = [s for s in mine if not s.startswith("0x")]
+        _check(label, rows, "perf", "names", _say(len(named) > len(mine) // 2), mine[:5])
+    assert SEEN[("perf", "names")] == {"yes", "no"}
