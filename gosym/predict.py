@@ -91,7 +91,8 @@ def _elf_layout(path: str, rep: Dict[str, Any], removed: List[str]) -> Tuple[int
     if not tail:
         return rep["file_size"], rep["mapped_bytes"], notes
     pos = base = tail[0]["offset"]
-    if base < rep["mapped_bytes"]:   # an unmapped section among the loaded ones: not Go's layout
+    loaded_end = max((s["offset"] + s["size"] for s in secs if s["mapped"] and s["size"]), default=0)
+    if base < loaded_end:   # an unmapped section among the loaded ones: not Go's layout
         notes.append("unmapped sections lie between loaded ones: predicted by subtraction")
         return rep["file_size"] - sum(s["size"] for s in secs if s["name"] in removed), rep["mapped_bytes"], notes
     name_bytes = sum(len(n) + 1 for n in removed)
@@ -111,6 +112,8 @@ def _sizes(path: str, rep: Dict[str, Any], removed: List[str], drop_sym: bool) -
     fmt = rep["format"]
     if fmt == "ELF":
         return _elf_layout(path, rep, removed)
+    if fmt not in ("PE", "Mach-O"):
+        return rep["file_size"], rep["mapped_bytes"], [f"{fmt} image: no sections, nothing predicted to go"]
     secs = {s["name"]: s for s in rep["sections"]}
     file_size, mapped = rep["file_size"], rep["mapped_bytes"]
     notes = []
@@ -137,11 +140,17 @@ def _sizes(path: str, rep: Dict[str, Any], removed: List[str], drop_sym: bool) -
 
 
 def _coff_strtab(path: str) -> int:
-    """The size of the COFF string table that follows the symbols (its first word)."""
+    """The size of the COFF string table that follows the symbols (its first word; 0 when unreadable)."""
     with open(path, "rb") as f:
-        data = f.read(4096)
-        lfanew, = struct.unpack_from("<I", data, 0x3C)
-        ptr, nsym = struct.unpack_from("<II", data, lfanew + 12)
+        head = f.read(0x40)
+        if len(head) < 0x40:
+            return 0
+        lfanew, = struct.unpack_from("<I", head, 0x3C)
+        f.seek(lfanew + 12)
+        words = f.read(8)
+        if len(words) < 8:
+            return 0
+        ptr, nsym = struct.unpack("<II", words)
         if not ptr:
             return 0
         f.seek(ptr + 18 * nsym)
