@@ -272,3 +272,34 @@ def test_perf_report_names(elf_cases, tmp_path):
         named = [s for s in mine if not s.startswith("0x")]
         _check(label, rows, "perf", "names", _say(len(named) > len(mine) // 2), mine[:5])
     assert SEEN[("perf", "names")] == {"yes", "no"}
+
+
+def test_runtime_inlined_frames(fixture_rows, tmp_path):
+    """The runtime's own runtime.CallersFrames (the multipkg fixture's `frames` mode) shows
+    inlined frames exactly where gosym says the runtime cell is yes — after -s -w and an
+    external strip too — and none where it says n/a (-gcflags=all=-l: nothing inlined)."""
+    import json
+
+    rows = [r for r in fixture_rows if r["program"] == "multipkg" and r["goos"] == "linux"
+            and r["goarch"] == "amd64" and not r["error"] and r["flagset"] in ("default", "sw", "nolinline")]
+    cases = [(f"{r['toolchain']} {r['flagset']}", r["path"]) for r in rows]
+    if shutil.which("strip"):
+        for r in rows:
+            if r["flagset"] == "default":
+                out = tmp_path / f"{r['toolchain']}-strip"
+                subprocess.run(["strip", "-o", str(out), r["path"]], check=True)
+                cases.append((f"{r['toolchain']} strip", str(out)))
+    versions = set()
+    for label, path in cases:
+        table = consequences(path)["tools"]
+        p = subprocess.run([path, "frames"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, (label, p.stderr[-300:])
+        sites = [json.loads(ln) for ln in p.stdout.splitlines() if ln.startswith("{")]
+        inlined = {f["function"] for s in sites for f in s["frames"] if f["inlined"]}
+        expect = {fn for s in sites for fn in s["expect_inlined"]}
+        want = expected(table, "runtime", "inlined")
+        got = "yes" if inlined and expect <= inlined else ("n/a" if not inlined else "no")
+        assert want == got, (label, want, sorted(inlined)[:5])
+        SEEN.setdefault(("runtime", "inlined"), set()).add(got)
+        versions.add(label.split()[0])
+    assert len(versions) >= 3 and SEEN[("runtime", "inlined")] >= {"yes", "n/a"}
