@@ -489,8 +489,9 @@ def render_text(rep: Dict[str, Any]) -> str:
             out.append(f"{r['toolchain']:<10} {r['label']:<{w}} {m['wall_median']*1000:>10.2f}ms "
                        f"{_fmt_ratio(m.get('wall_ratio')):>6} {ci:>13} "
                        f"{m['rss_median']:>8}KB {_fmt_ratio(m.get('rss_ratio')):>6}  {m.get('wall_verdict', '')}")
-        out.append(f"(runs interleaved, {extra[0]['run']['n']} per build; a ratio counts only when its "
-                   f"interval excludes 1.00)")
+        n = extra[0]["run"]["n"]
+        out.append(f"(runs interleaved, {n} per build; a ratio counts only when its interval excludes 1.00"
+                   + ("; with so few runs the intervals are wide: try --run 30)" if n < 20 else ")"))
     lines = verdict(rep)
     if lines:
         out += ["", "verdict:"] + [f"  {ln}" for ln in lines]
