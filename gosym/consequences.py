@@ -175,11 +175,11 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
     # tool has inlined frames to lose, so the cell is n/a rather than no.
     nothing_inlined = go and not inl_tree
     dw_inl = info and (inl_tree if go else True)
+    dw5 = int(f.get("dwarf_version") or 0) >= 5
+    runnable = bool(f.get("runnable", True))
 
     def inl(v: Any) -> str:
         return NA if nothing_inlined else _yn(v)
-    dw5 = int(f.get("dwarf_version") or 0) >= 5
-    runnable = bool(f.get("runnable", True))
 
     def gocell(v: Any) -> str:
         return _yn(v) if go else UNKNOWN
@@ -215,8 +215,7 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
     ga_why = "pclntab" if pe_ok else "PE without the runtime.pclntab/epclntab COFF symbols: go tool addr2line cannot find the pclntab"
     if not go:
         ga_why = "the Go tables could not be read"
-    row("go-addr2line", gocell(ga) if go else UNKNOWN,
-        gocell(ga and f.get("file_line")) if go else UNKNOWN, NA if go else UNKNOWN, NA, ga_why)
+    row("go-addr2line", gocell(ga), gocell(ga and f.get("file_line")), NA if go else UNKNOWN, NA, ga_why)
     if runnable:
         row("go-pprof", gocell(f.get("function_names")), gocell(f.get("file_line")), inl(inl_tree) if go else UNKNOWN, NA,
             "the runtime writes names, lines and inlined frames from the pclntab" if go
@@ -237,15 +236,14 @@ def rules(f: Dict[str, Any]) -> List[Dict[str, Any]]:
     rows[-1]["works"] = _yn(f.get("gnu_build_id") or f.get("uuid"))
     if nothing_inlined:
         for r in rows:
-            if r["inlined"] == NA and r["tool"] not in ("nm", "go-addr2line", "go-version", "symbol-server"):
+            if r["inlined"] == NA and r["tool"] in ("gdb", "delve", "addr2line", "llvm-symbolizer", "go-pprof",
+                                                    "runtime"):
                 r["why"] += "; nothing was inlined (no inline tree in the pclntab)"
     for r in rows:
         r.setdefault("works", YES if any(r[c] == YES for c in CELLS) else
                      UNKNOWN if any(r[c] == UNKNOWN for c in CELLS) else NO)
-    if fmt == "PE" or fmt == "Mach-O":
-        for r in rows:
-            if r["tool"] == "symbol-server" and fmt == "PE":
-                r["works"], r["why"] = NO, "PE: debuginfod and perf key on ELF/Mach-O IDs"
+    if fmt == "PE":
+        rows[-1]["works"], rows[-1]["why"] = NO, "PE: debuginfod and perf key on ELF/Mach-O IDs"
     return rows
 
 
