@@ -512,28 +512,29 @@ def render_csv(rep: Dict[str, Any]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["toolchain", "target", "flags", "rejected", "file_size", "size_ratio", "mapped_bytes",
                 "mapped_ratio", "unmapped_bytes", "pclntab_size", "symtab_size", "dwarf_size"]
-               + [f"survives_{k}" for k in kinds])
+               + [f"survives_{k}" for k in kinds] + ["breaks"])
     for r in rep["builds"]:
         c = r["cost"] or {}
         w.writerow([r["toolchain"], r["target"], r["label"], r["rejected"] or "", r["file_size"] or "",
                     _fmt_ratio(r["size_ratio"]), r["mapped_bytes"] or "", _fmt_ratio(r["mapped_ratio"]),
                     r["unmapped_bytes"] if r["unmapped_bytes"] is not None else "",
                     c.get("pclntab", {}).get("size", ""), c.get("symtab_size", ""), c.get("dwarf_size", "")]
-                   + [int(bool(r["survives"][k])) if r["survives"] else "" for k in kinds])
+                   + [int(bool(r["survives"][k])) if r["survives"] else "" for k in kinds]
+                   + ["; ".join(r.get("breaks") or [])])
     return buf.getvalue()
 
 
 def render_md(rep: Dict[str, Any]) -> str:
     """render_md gives a Markdown table, one row per build."""
-    lines = ["| Go | flags | file bytes | × default | mapped bytes | × default | survival vs default |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| Go | flags | file bytes | × default | mapped bytes | × default | survival vs default | breaks |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
     for r in rep["builds"]:
         flags = "`" + r["label"] + "`"
         if r["rejected"]:
             why = r["rejected"].replace("|", "\\|")
-            lines.append(f"| {r['toolchain']} | {flags} | | | | | {why} |")
+            lines.append(f"| {r['toolchain']} | {flags} | | | | | {why} | |")
         else:
             lines.append(f"| {r['toolchain']} | {flags} | {r['file_size']} | {_fmt_ratio(r['size_ratio'])} "
                          f"| {r['mapped_bytes']} | {_fmt_ratio(r['mapped_ratio'])} | "
-                         f"{'baseline' if not r['flags'] else _changes(r)} |")
+                         f"{'baseline' if not r['flags'] else _changes(r)} | {', '.join(r.get('breaks') or [])} |")
     return "\n".join(lines) + "\n"
