@@ -303,3 +303,30 @@ def test_runtime_inlined_frames(fixture_rows, tmp_path):
         SEEN.setdefault(("runtime", "inlined"), set()).add(got)
         versions.add(label.split()[0])
     assert len(versions) >= 3 and SEEN[("runtime", "inlined")] >= {"yes", "n/a"}
+
+
+def test_gdb_inlined_frames(fixture_rows, tmp_path):
+    """gdb stops in an inlined call and shows it as its own frame over the caller only with
+    DWARF: checked where gosym says yes (default builds of three toolchains) and no (-s -w;
+    objcopy --strip-debug, which keeps the symbol table)."""
+    gdb = _tool("gdb")
+    rows = {(r["toolchain"], r["flagset"]): r["path"] for r in fixture_rows if r["program"] == "multipkg"
+            and r["goos"] == "linux" and r["goarch"] == "amd64" and not r["error"]}
+    cases = [(f"{v} {fs}", rows[(v, fs)]) for v, fs in (("1.27.3", "default"), ("1.24.11", "default"),
+                                                        ("1.21.13", "default"), ("1.27.3", "sw")) if (v, fs) in rows]
+    if shutil.which("objcopy") and ("1.27.3", "default") in rows:
+        out = tmp_path / "strip-debug"
+        subprocess.run(["objcopy", "--strip-debug", rows[("1.27.3", "default")], str(out)], check=True)
+        cases.append(("1.27.3 objcopy --strip-debug", str(out)))
+    for label, path in cases:
+        table = consequences(path)["tools"]
+        p = subprocess.run([gdb, "-nx", "-batch", "-iex", "set auto-load python-scripts off",
+                            "-ex", "break fixture/multipkg/geom.Point.Trace", "-ex", "run frames > /dev/null",
+                            "-ex", "bt 2", path], capture_output=True, text=True, timeout=300)
+        out = p.stdout + p.stderr
+        if "ptrace" in out and "not permitted" in out:
+            uncovered.skip("ptrace not permitted here", "gdb's inlined frames against the consequences")
+        got = _say(re.search(r"^#0\s+fixture/multipkg/geom\.Point\.Trace \(", out, re.M)
+                   and re.search(r"^#1\s+main\.siteCrossPkg ", out, re.M))
+        _check(label, table, "gdb", "inlined", got, out[-400:])
+    assert SEEN[("gdb", "inlined")] == {"yes", "no"}
