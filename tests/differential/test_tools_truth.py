@@ -13,9 +13,11 @@ function / file:line" is the pclntab's own (itself checked against Go's
 debug/gosym in test_oracle.py).  Tools the machine lacks skip with a reason.
 
 perf record/report runs too where the kernel lets it (else it skips, named in
-the end-of-run block).  Not run here: delve (not packaged for Debian) and go
-tool pprof (tests/differential/test_pprof.py covers the frames of runtime/pprof
-profiles); their rows rest on the rules documented in gosym/consequences.py.
+the end-of-run block), gdb also stops in an inlined call (ptrace), the
+runtime's own runtime.CallersFrames (multipkg `frames`) and go tool pprof on a
+profile the program wrote (profload, go1.27.3 only) check the pclntab rows.
+Not run here: delve (not packaged for Debian) and build-ID symbol servers;
+their rows rest on the rules documented in gosym/consequences.py.
 """
 from __future__ import annotations
 
@@ -330,3 +332,29 @@ def test_gdb_inlined_frames(fixture_rows, tmp_path):
                    and re.search(r"^#1\s+main\.siteCrossPkg ", out, re.M))
         _check(label, table, "gdb", "inlined", got, out[-400:])
     assert SEEN[("gdb", "inlined")] == {"yes", "no"}
+
+
+def test_go_tool_pprof_on_the_programs_profile(tmp_path):
+    """go tool pprof on a runtime/pprof CPU profile the program wrote itself (the profload
+    fixture, go1.27.3 — the only toolchain it is built with — and its `strip` copy): names,
+    file:line and inlined frames are in the profile, from the pclntab, as gosym says."""
+    from tests.support import profload
+
+    binary = profload.build("default")
+    cases = [("1.27.3 profload", binary)]
+    if shutil.which("strip"):
+        out = tmp_path / "profload-strip"
+        subprocess.run(["strip", "-o", str(out), binary], check=True)
+        cases.append(("1.27.3 profload strip", str(out)))
+    tc = m.resolve_toolchain(profload.TOOLCHAIN)
+    for label, path in cases:
+        table = consequences(path)["tools"]
+        prof = tmp_path / "cpu.pb.gz"
+        r = subprocess.run([path, "profile", str(prof), "300"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        raw = _go(tc, "tool", "pprof", "-raw", "-symbolize=none", str(prof)).stdout
+        locs = raw.split("Locations", 1)[-1].split("Mappings", 1)[0]
+        _check(label, table, "go-pprof", "names", _say(re.search(r" main\.main ", locs)), locs[:300])
+        _check(label, table, "go-pprof", "file_line", _say(re.search(r"/main\.go:\d+", locs)), locs[:300])
+        # An inlined frame is a continuation line (no address) under a location.
+        _check(label, table, "go-pprof", "inlined", _say(re.search(r"\n {8,}main\.\S+ \S+:\d+", locs)), locs[:300])
