@@ -1,0 +1,266 @@
+"""Many profiles, many mappings: fill every mapping of each profile whose binary can be found.
+
+`symbolize_one(profile_path, out_path, store_config)` is the unit of work: a top-level,
+picklable function that reads one profile, finds the binary of each mapping that has
+locations without lines — by build ID through a gosym.store.Store, else by file name among
+the binaries the user named — fills those mappings (gosym.pprof) and writes the result.  It
+returns a JSON-ready report and never raises for bad input or a server's failure: a
+profile that cannot be read is `ok: false` with an `error`, a mapping whose binary cannot be
+found or opened is one `problem` in its report.  Parallel runners (a process pool, Dask)
+map it over the profiles; in each process, a store and each binary are opened once and
+shared by every profile that needs them.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from gosym.errors import GosymError
+from gosym.pprof import parse_profile, symbolize_profile
+from gosym.store import Store, StoreConfig, file_ids, id_keys, normalize_id, profiling_id
+
+# Per process: one Store per configuration and one Binary per path, shared by every profile.
+_stores: Dict[StoreConfig, Store] = {}
+_binaries: Dict[str, Any] = {}
+
+
+def store_for(config: StoreConfig) -> Store:
+    """store_for returns this process's Store for a configuration (made on first use)."""
+    s = _stores.get(config)
+    if s is None:
+        s = _stores[config] = Store(config)
+    return s
+
+
+def binary_for(path: str) -> Any:
+    """binary_for returns this process's open gosym.Binary of a file (opened on first use)."""
+    import gosym
+
+    key = os.path.realpath(path)
+    b = _binaries.get(key)
+    if b is None:
+        b = _binaries[key] = gosym.open(path)
+    return b
+
+
+def close_all() -> None:
+    """close_all closes the binaries and forgets the stores of this process."""
+    for b in _binaries.values():
+        b.close()
+    _binaries.clear()
+    _stores.clear()
+
+
+def _base(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _by_name(config: StoreConfig, filename: str, build_id: str) -> Optional[str]:
+    """A named binary whose base name is the mapping's, unless the mapping
+    records an ID of a kind the binary has and it is not the binary's."""
+    if not filename:
+        return None
+    base = _base(filename)
+    for b in config.binaries:
+        if _base(b) != base:
+            continue
+        ids = file_ids(b)
+        if build_id and ids:
+            hexid = "/" not in build_id
+            has_kind = bool(ids.gnu or ids.uuid) if hexid else bool(ids.go)
+            if has_kind and normalize_id(build_id) not in id_keys(ids, profiling_id(b)):
+                continue
+        return b
+    return None
+
+
+def fill_mappings(prof: Any, chosen: List[Tuple[Any, Any]]) -> Tuple[Optional[bytes], Dict[int, Any]]:
+    """fill_mappings fills the given (mapping, Binary) pairs of a parsed
+    profile and returns (the encoded profile or None when nothing was
+    filled, {mapping id: MappingReport or the GosymError it raised}).
+
+    The one place gosym.pprof is called for a set of mappings: one call per
+    mapping with its id as the selector (each call encodes the profile, the
+    last encoding is the answer)."""
+    out: Optional[bytes] = None
+    reports: Dict[int, Any] = {}
+    for m, binary in chosen:
+        try:
+            data, summary = symbolize_profile(prof, binary, mapping=str(m.id))
+        except GosymError as e:
+            reports[m.id] = e
+            continue
+        out = data
+        reports[m.id] = summary.mappings[0]
+    return out, reports
+
+
+def _write(path: str, data: bytes) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".gosym-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def symbolize_one(profile_path: str, out_path: Optional[str], store_config: StoreConfig) -> Dict[str, Any]:
+    """symbolize_one symbolizes one profile and writes it to `out_path`
+    (None: not written; the same path: in place, by atomic rename).
+
+    Returns a report: `profile`, `output`, `ok`, `error` (one line, when
+    the profile could not be read or written), `locations`, `filled`, per
+    mapping (`mappings`) its `id`, `filename`, `build_id`, `locations`,
+    `status` ("symbolized", "not found", "error", "nothing to do"), the
+    `binary` used and how it was found (`found_by`: "build_id" or
+    "filename"; `source`: "file", "dir", "cache", "debuginfod"), the
+    counts of gosym.pprof's MappingReport, and `problems` (one line each);
+    and `seconds` spent to read, fetch, open, symbolize and write."""
+    rep: Dict[str, Any] = {"profile": profile_path, "output": out_path, "ok": False, "error": None,
+                           "locations": 0, "filled": 0, "mappings": [],
+                           "seconds": {"read": 0.0, "fetch": 0.0, "open": 0.0, "symbolize": 0.0,
+                                       "write": 0.0}}
+    secs = rep["seconds"]
+    t = time.perf_counter()
+    try:
+        with open(profile_path, "rb") as f:
+            data = f.read()
+        prof = parse_profile(data)
+    except OSError as e:
+        rep["error"] = f"{profile_path}: {e.strerror or e}"
+        return rep
+    except GosymError as e:
+        rep["error"] = str(e.with_path(profile_path))
+        return rep
+    secs["read"] = time.perf_counter() - t
+    store = store_for(store_config)
+    st = prof.string_table
+
+    def text(i: int) -> str:
+        return st[i].decode("utf-8", "replace")
+
+    todo: Dict[int, int] = {}
+    total: Dict[int, int] = {}
+    for loc in prof.location:
+        total[loc.mapping_id] = total.get(loc.mapping_id, 0) + 1
+        if not len(loc.line):
+            todo[loc.mapping_id] = todo.get(loc.mapping_id, 0) + 1
+    rep["locations"] = len(prof.location)
+    chosen: List[Tuple[Any, Any]] = []
+    entries: Dict[int, Dict[str, Any]] = {}
+    for m in prof.mapping:
+        e: Dict[str, Any] = {"id": m.id, "filename": text(m.filename), "build_id": text(m.build_id),
+                             "locations": total.get(m.id, 0), "status": "nothing to do", "problems": []}
+        rep["mappings"].append(e)
+        entries[m.id] = e
+        if not todo.get(m.id):
+            continue
+        t = time.perf_counter()
+        path = None
+        if e["build_id"].strip():
+            found = store.resolve(e["build_id"])
+            e["problems"] += found.problems
+            if found.path:
+                path, e["found_by"], e["source"] = found.path, "build_id", found.source
+        if path is None:
+            path = _by_name(store_config, e["filename"], e["build_id"].strip())
+            if path:
+                e["found_by"], e["source"] = "filename", "file"
+        secs["fetch"] += time.perf_counter() - t
+        if path is None:
+            e["status"] = "not found"
+            if not e["problems"]:
+                e["problems"].append(f"mapping {m.id} {e['filename'] or '?'}: no binary with build ID "
+                                     f"{e['build_id'] or '(none)'} or this file name")
+            continue
+        e["binary"] = path
+        t = time.perf_counter()
+        try:
+            b = binary_for(path)
+        except GosymError as err:
+            e["status"] = "error"
+            e["problems"].append(str(err.with_path(path)))
+            continue
+        finally:
+            secs["open"] += time.perf_counter() - t
+        chosen.append((m, b))
+    t = time.perf_counter()
+    out, results = fill_mappings(prof, chosen)
+    secs["symbolize"] = time.perf_counter() - t
+    for mid, r in results.items():
+        e = entries[mid]
+        if isinstance(r, GosymError):
+            e["status"] = "error"
+            e["problems"].append(f"mapping {mid}: {r}")
+            continue
+        e["status"] = "symbolized"
+        for k in ("filled", "already", "unmatched", "from_symtab"):
+            e[k] = getattr(r, k)
+        rep["filled"] += r.filled
+    if out_path is not None:
+        t = time.perf_counter()
+        try:
+            _write(out_path, out if out is not None else data)
+        except OSError as err:
+            rep["error"] = f"{out_path}: {err.strerror or err}"
+            return rep
+        secs["write"] = time.perf_counter() - t
+    rep["ok"] = True
+    return rep
+
+
+def output_paths(inputs: Iterable[Tuple[str, str]], out_dir: Optional[str]) -> List[Tuple[str, str]]:
+    """output_paths pairs each (profile, the input it came from) with the
+    file it is written to: under `out_dir`, its path relative to the
+    directory it was found in (a file named alone: its base name), or the
+    profile itself when `out_dir` is None (in place).  GosymError when two
+    profiles would be written to the same file."""
+    pairs = []
+    seen: Dict[str, str] = {}
+    for prof, root in inputs:
+        if out_dir is None:
+            out = prof
+        else:
+            rel = os.path.relpath(prof, root) if os.path.isdir(root) else os.path.basename(prof)
+            out = os.path.join(out_dir, rel)
+        key = os.path.abspath(out)
+        if key in seen:
+            raise GosymError(f"{prof} and {seen[key]} would both be written to {out}")
+        seen[key] = prof
+        pairs.append((prof, out))
+    return pairs
+
+
+def symbolize_many(pairs: Iterable[Tuple[str, Optional[str]]], config: StoreConfig) -> Iterator[Dict[str, Any]]:
+    """symbolize_many runs symbolize_one over (profile, output) pairs in
+    this process, in order, yielding each report."""
+    for prof, out in pairs:
+        yield symbolize_one(prof, out, config)
+
+
+def totals(reports: Iterable[Dict[str, Any]]) -> Dict[str, int]:
+    """totals sums reports: profiles, failed, locations, filled, and
+    mappings by status."""
+    t = {"profiles": 0, "failed": 0, "locations": 0, "filled": 0, "symbolized": 0, "not found": 0,
+         "error": 0, "nothing to do": 0}
+    for r in reports:
+        t["profiles"] += 1
+        t["failed"] += not r["ok"]
+        t["locations"] += r["locations"]
+        t["filled"] += r["filled"]
+        for m in r["mappings"]:
+            t[m["status"]] += 1
+    return t
+
+
+__all__ = ["binary_for", "close_all", "fill_mappings", "output_paths", "store_for", "symbolize_many",
+           "symbolize_one", "totals"]
