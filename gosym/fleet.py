@@ -139,7 +139,7 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
         rep["error"] = f"{profile_path}: {e.strerror or e}"
         return rep
     except GosymError as e:
-        rep["error"] = str(e.with_path(profile_path))
+        rep["error"] = e.with_path(profile_path).one_line()
         return rep
     secs["read"] = time.perf_counter() - t
     store = store_for(store_config)
@@ -188,7 +188,7 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
             b = binary_for(path)
         except GosymError as err:
             e["status"] = "error"
-            e["problems"].append(str(err.with_path(path)))
+            e["problems"].append(err.with_path(path).one_line())
             continue
         finally:
             secs["open"] += time.perf_counter() - t
