@@ -158,37 +158,37 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     chosen: List[Tuple[Any, Any]] = []
     entries: Dict[int, Dict[str, Any]] = {}
     for m in prof.mapping:
-        e: Dict[str, Any] = {"id": m.id, "filename": text(m.filename), "build_id": text(m.build_id),
-                             "locations": total.get(m.id, 0), "status": "nothing to do", "problems": []}
-        rep["mappings"].append(e)
-        entries[m.id] = e
+        ent: Dict[str, Any] = {"id": m.id, "filename": text(m.filename), "build_id": text(m.build_id),
+                               "locations": total.get(m.id, 0), "status": "nothing to do", "problems": []}
+        rep["mappings"].append(ent)
+        entries[m.id] = ent
         if not todo.get(m.id):
             continue
         t = time.perf_counter()
         path = None
-        if e["build_id"].strip():
-            found = store.resolve(e["build_id"])
-            e["problems"] += found.problems
+        if ent["build_id"].strip():
+            found = store.resolve(ent["build_id"])
+            ent["problems"] += found.problems
             if found.path:
-                path, e["found_by"], e["source"] = found.path, "build_id", found.source
+                path, ent["found_by"], ent["source"] = found.path, "build_id", found.source
         if path is None:
-            path = _by_name(store_config, e["filename"], e["build_id"].strip())
+            path = _by_name(store_config, ent["filename"], ent["build_id"].strip())
             if path:
-                e["found_by"], e["source"] = "filename", "file"
+                ent["found_by"], ent["source"] = "filename", "file"
         secs["fetch"] += time.perf_counter() - t
         if path is None:
-            e["status"] = "not found"
-            if not e["problems"]:
-                e["problems"].append(f"mapping {m.id} {e['filename'] or '?'}: no binary with build ID "
-                                     f"{e['build_id'] or '(none)'} or this file name")
+            ent["status"] = "not found"
+            if not ent["problems"]:
+                ent["problems"].append(f"mapping {m.id} {ent['filename'] or '?'}: no binary with build ID "
+                                       f"{ent['build_id'] or '(none)'} or this file name")
             continue
-        e["binary"] = path
+        ent["binary"] = path
         t = time.perf_counter()
         try:
             b = binary_for(path)
         except GosymError as err:
-            e["status"] = "error"
-            e["problems"].append(err.with_path(path).one_line())
+            ent["status"] = "error"
+            ent["problems"].append(err.with_path(path).one_line())
             continue
         finally:
             secs["open"] += time.perf_counter() - t
@@ -197,14 +197,14 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     out, results = fill_mappings(prof, chosen)
     secs["symbolize"] = time.perf_counter() - t
     for mid, r in results.items():
-        e = entries[mid]
+        ent = entries[mid]
         if isinstance(r, GosymError):
-            e["status"] = "error"
-            e["problems"].append(f"mapping {mid}: {r}")
+            ent["status"] = "error"
+            ent["problems"].append(f"mapping {mid}: {r}")
             continue
-        e["status"] = "symbolized"
+        ent["status"] = "symbolized"
         for k in ("filled", "already", "unmatched", "from_symtab"):
-            e[k] = getattr(r, k)
+            ent[k] = getattr(r, k)
         rep["filled"] += r.filled
     if out_path is not None:
         t = time.perf_counter()
