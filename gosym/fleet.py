@@ -13,13 +13,12 @@ shared by every profile that needs them.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from gosym.errors import GosymError
 from gosym.pprof import parse_profile, symbolize_profile
-from gosym.store import Store, StoreConfig, file_ids, id_keys, normalize_id, profiling_id
+from gosym.store import Store, StoreConfig, file_ids, id_keys, normalize_id, profiling_id, write_atomic
 
 # Per process: one Store per configuration and one Binary per path, shared by every profile.
 _stores: Dict[StoreConfig, Store] = {}
@@ -95,22 +94,6 @@ def fill_mappings(prof: Any, chosen: List[Tuple[Any, Any]]) -> Tuple[Optional[by
         out = data
         reports[m.id] = summary.mappings[0]
     return out, reports
-
-
-def _write(path: str, data: bytes) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".gosym-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def symbolize_one(profile_path: str, out_path: Optional[str], store_config: StoreConfig) -> Dict[str, Any]:
@@ -209,7 +192,7 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     if out_path is not None:
         t = time.perf_counter()
         try:
-            _write(out_path, out if out is not None else data)
+            write_atomic(out_path, out if out is not None else data)
         except OSError as err:
             rep["error"] = f"{out_path}: {err.strerror or err}"
             return rep

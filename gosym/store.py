@@ -154,9 +154,13 @@ def is_executable_file(path: str) -> bool:
     return head in EXEC_MAGICS or head[:2] == b"MZ"
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+def write_atomic(path: str, data: bytes) -> None:
+    """write_atomic writes a file under a temporary name in its directory
+    (made if missing) and renames it into place: readers in other
+    processes see the old file or the new one, never a part."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -179,9 +183,9 @@ class DirIndex:
     times (only new or changed files are read again)."""
 
     def __init__(self, root: str, index_file: str):
-        self.root = os.path.abspath(root)
-        self.index_file = index_file
-        self.keys: Dict[str, str] = {}
+        self.root = os.path.abspath(root)   #: the directory, absolute
+        self.index_file = index_file        #: where the index is cached
+        self.keys: Dict[str, str] = {}      #: build ID key -> path
         self.read = 0          #: files whose IDs were read by this refresh (others came from the cache)
         self.refresh()
 
@@ -212,7 +216,7 @@ class DirIndex:
             files[rel] = [st.st_size, st.st_mtime_ns, keys]
         if files != old:
             try:
-                _atomic_write(self.index_file, json.dumps(
+                write_atomic(self.index_file, json.dumps(
                     {"version": INDEX_VERSION, "root": self.root, "files": files}).encode())
             except OSError:
                 pass
@@ -260,14 +264,14 @@ class Store:
             config = StoreConfig(**kw)
         elif kw:
             raise TypeError("Store takes a StoreConfig or keyword arguments, not both")
-        self.config = config
-        self.root = config.root()
-        self.named: Dict[str, str] = {}
+        self.config = config                #: the StoreConfig
+        self.root = config.root()           #: the cache directory
+        self.named: Dict[str, str] = {}     #: build ID key -> a named file
         for b in config.binaries:
             ids = file_ids(b)
             for k in id_keys(ids, profiling_id(b)) if ids else []:
                 self.named.setdefault(k, os.path.abspath(b))
-        self.indexes = [DirIndex(d, self._index_path(d)) for d in config.dirs]
+        self.indexes = [DirIndex(d, self._index_path(d)) for d in config.dirs]  #: one DirIndex per directory
 
     def _index_path(self, d: str) -> str:
         h = hashlib.sha256(os.path.abspath(d).encode()).hexdigest()[:24]
@@ -357,7 +361,7 @@ class Store:
 
     def _remember_missing(self, hexkey: str) -> None:
         try:
-            _atomic_write(self._negative_path(hexkey), b"")
+            write_atomic(self._negative_path(hexkey), b"")
         except OSError:
             pass
 
@@ -481,4 +485,4 @@ def expand(paths: Iterable[str]) -> Tuple[List[str], List[str]]:
 
 
 __all__ = ["DirIndex", "Found", "Store", "StoreConfig", "expand", "file_ids", "profiling_id",
-           "id_keys", "is_executable_file", "normalize_id"]
+           "id_keys", "is_executable_file", "normalize_id", "write_atomic"]
