@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from gosym.errors import GosymError
 from gosym.pprof import parse_profile, symbolize_profile
-from gosym.store import Store, StoreConfig, file_ids, id_keys, normalize_id, profiling_id, write_atomic
+from gosym.store import Store, StoreConfig, write_atomic
 
 # Per process: one Store per configuration and one Binary per path, shared by every profile.
 _stores: Dict[StoreConfig, Store] = {}
@@ -50,29 +50,6 @@ def close_all() -> None:
         b.close()
     _binaries.clear()
     _stores.clear()
-
-
-def _base(name: str) -> str:
-    return name.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def _by_name(config: StoreConfig, filename: str, build_id: str) -> Optional[str]:
-    """A named binary whose base name is the mapping's, unless the mapping
-    records an ID of a kind the binary has and it is not the binary's."""
-    if not filename:
-        return None
-    base = _base(filename)
-    for b in config.binaries:
-        if _base(b) != base:
-            continue
-        ids = file_ids(b)
-        if build_id and ids:
-            hexid = "/" not in build_id
-            has_kind = bool(ids.gnu or ids.uuid) if hexid else bool(ids.go)
-            if has_kind and normalize_id(build_id) not in id_keys(ids, profiling_id(b)):
-                continue
-        return b
-    return None
 
 
 def fill_mappings(prof: Any, chosen: List[Tuple[Any, Any]]) -> Tuple[Optional[bytes], Dict[int, Any]]:
@@ -155,7 +132,7 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
             if found.path:
                 path, ent["found_by"], ent["source"] = found.path, "build_id", found.source
         if path is None:
-            path = _by_name(store_config, ent["filename"], ent["build_id"].strip())
+            path = store.find_by_name(ent["filename"], ent["build_id"])
             if path:
                 ent["found_by"], ent["source"] = "filename", "file"
         secs["fetch"] += time.perf_counter() - t

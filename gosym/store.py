@@ -267,15 +267,37 @@ class Store:
         self.config = config                #: the StoreConfig
         self.root = config.root()           #: the cache directory
         self.named: Dict[str, str] = {}     #: build ID key -> a named file
+        self._named_keys: List[Tuple[str, Optional[BuildIds], List[str]]] = []
         for b in config.binaries:
             ids = file_ids(b)
-            for k in id_keys(ids, profiling_id(b)) if ids else []:
+            keys = id_keys(ids, profiling_id(b)) if ids else []
+            self._named_keys.append((b, ids, keys))
+            for k in keys:
                 self.named.setdefault(k, os.path.abspath(b))
         self.indexes = [DirIndex(d, self._index_path(d)) for d in config.dirs]  #: one DirIndex per directory
 
     def _index_path(self, d: str) -> str:
         h = hashlib.sha256(os.path.abspath(d).encode()).hexdigest()[:24]
         return os.path.join(self.root, "index", h + ".json")
+
+    def find_by_name(self, filename: str, build_id: str = "") -> Optional[str]:
+        """find_by_name returns the first named file (`binaries`) whose base
+        name is that of `filename` (a path written on any system), unless
+        `build_id` is an ID of a kind that file carries and not its own
+        (another build under the same name); None otherwise."""
+        base = _base(filename)
+        if not base:
+            return None
+        bid = normalize_id(build_id)
+        for path, ids, keys in self._named_keys:
+            if _base(path) != base:
+                continue
+            if bid and ids:
+                has_kind = bool(ids.go) if "/" in bid else bool(ids.gnu or ids.uuid)
+                if has_kind and bid not in keys:
+                    continue
+            return path
+        return None
 
     def find(self, build_id: str) -> Optional[str]:
         """find returns the path of the file with this build ID (named
@@ -458,6 +480,11 @@ class Store:
                 os.rmdir(os.path.dirname(p))
             except OSError:
                 pass
+
+
+def _base(name: str) -> str:
+    """The last component of a file name written on any system (/ or \\)."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 class _Rejected(Exception):

@@ -37,13 +37,13 @@ MULTIPKG_BASE = 0x7F1200000000      # where the test "loads" multipkg
 FAKE_ID = "00112233445566778899aabbccddeeff00112233"
 
 
-def _spec(program, flagset, toolchain=profload.TOOLCHAIN):
+def _spec(program, flagset, toolchain=profload.TOOLCHAIN, goos="linux", goarch="amd64"):
     from gosym.toolchain import ToolchainError
 
     if not profload.runnable():
         pytest.skip("the fixtures run on linux/amd64 only")
     try:
-        row = ensure_spec(Spec(program, toolchain, "linux", "amd64", flagset))
+        row = ensure_spec(Spec(program, toolchain, goos, goarch, flagset))
     except (ToolchainError, FixtureError) as e:
         pytest.skip(f"no Go {toolchain} toolchain: {e}")
     assert not row.get("error"), row["error"][:500]
@@ -84,6 +84,21 @@ def test_keys_are_the_ids_the_tools_print(bins):
     assert s.find(profiling_id(bins["plain"])) == bins["plain"]
     assert s.find(FAKE_ID) is None and s.find("") is None
     assert normalize_id("0123ABCD-0000-1111-2222-333344445555") == "0123abcd000011112222333344445555"
+    # Mach-O: the LC_UUID as llvm-objdump prints it (dashes, upper case) finds the file.
+    macho = _spec("multipkg", "default", goos="darwin", goarch="arm64")
+    out = subprocess.run(["llvm-objdump", "--macho", "--private-headers", macho], capture_output=True,
+                         text=True, timeout=60) if shutil.which("llvm-objdump") else None
+    uuids = [ln.split()[1] for ln in out.stdout.splitlines() if ln.strip().startswith("uuid ")] if out else []
+    if out is not None:        # llvm is in .ci/run's wanted list
+        assert len(uuids) == 1, out.stdout[:500]
+        assert Store(binaries=[macho], cache_dir="/nonexistent/never-written").find(uuids[0]) == macho
+    # By file name: a path written on any system; not when the recorded ID is another build's.
+    s = Store(binaries=[bins["exe"]], cache_dir="/nonexistent/never-written")
+    assert s.find_by_name("C:\\svc\\profload") == bins["exe"]
+    assert s.find_by_name("/opt/profload", gnu(bins["exe"])) == bins["exe"]
+    assert s.find_by_name("/opt/profload", FAKE_ID) is None
+    assert s.find_by_name("/opt/profload", file_ids(bins["plain"]).go) is None
+    assert s.find_by_name("/opt/other") is None
 
 
 def test_directory_index_is_cached_and_refreshed(bins, tmp_path):
