@@ -23,6 +23,7 @@ from gosym.store import Store, StoreConfig, write_atomic
 # Per process: one Store per configuration and one Binary per path, shared by every profile.
 _stores: Dict[StoreConfig, Store] = {}
 _binaries: Dict[str, Any] = {}
+_failed: Dict[str, GosymError] = {}     # files that did not open: not tried again
 
 
 def store_for(config: StoreConfig) -> Store:
@@ -34,13 +35,21 @@ def store_for(config: StoreConfig) -> Store:
 
 
 def binary_for(path: str) -> Any:
-    """binary_for returns this process's open gosym.Binary of a file (opened on first use)."""
+    """binary_for returns this process's open gosym.Binary of a file (opened
+    on first use; a file that did not open raises the same GosymError again
+    without being read again)."""
     import gosym
 
     key = os.path.realpath(path)
     b = _binaries.get(key)
     if b is None:
-        b = _binaries[key] = gosym.open(path)
+        if key in _failed:
+            raise _failed[key]
+        try:
+            b = _binaries[key] = gosym.open(path)
+        except GosymError as e:
+            _failed[key] = e
+            raise
     return b
 
 
@@ -49,6 +58,7 @@ def close_all() -> None:
     for b in _binaries.values():
         b.close()
     _binaries.clear()
+    _failed.clear()
     _stores.clear()
 
 

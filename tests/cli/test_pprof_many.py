@@ -64,6 +64,15 @@ def test_directory_store_corrupt_profile_and_down_server(runtime_profiles, tmp_p
         (inp / f"{fs}.pb.gz").write_bytes(pprof.strip_profile(data))
         shutil.copy(b, store / f"build-{fs}")
     (inp / "broken.pb.gz").write_bytes(b"\x1f\x8b not really gzip")
+    # A mapping whose binary is found but is no Go program (a copy of /bin/true): one problem line.
+    true = store / "true"
+    shutil.copy("/bin/true", true)
+    prof = pprof.parse_profile(pprof.strip_profile(runtime_profiles["default"][1]))
+    prof.string_table.extend([b"/usr/bin/true", file_ids(str(true)).gnu.encode()])
+    prof.mapping.add(id=99, memory_start=0x7F5500000000, memory_limit=0x7F5500010000, file_offset=0,
+                     filename=len(prof.string_table) - 2, build_id=len(prof.string_table) - 1)
+    prof.location.add(id=10 ** 6, mapping_id=99, address=0x7F5500000100)
+    (inp / "withtrue.pb").write_bytes(prof.SerializeToString())
     out = tmp_path / "out"
     env = dict(os.environ, DEBUGINFOD_URLS=down_url())
     r = run(tmp_path / "in", "--store", store, "--cache-dir", tmp_path / "cache", "--retries", "0",
@@ -71,7 +80,10 @@ def test_directory_store_corrupt_profile_and_down_server(runtime_profiles, tmp_p
     assert r.returncode == 1
     err = r.stderr.splitlines()
     assert sum(ln.startswith(f"gosym: {inp / 'broken.pb.gz'}: ") for ln in err) == 1, r.stderr
-    assert err[-1].startswith("gosym: 3 profiles (1 failed)"), r.stderr
+    assert err[-1].startswith("gosym: 4 profiles (1 failed)"), r.stderr
+    assert sum(ln.startswith(f"gosym: {inp / 'withtrue.pb'}: {true}: no Go pclntab") for ln in err) == 1, r.stderr
+    got = frames(pprof.parse_profile((out / "sub" / "withtrue.pb").read_bytes()))
+    assert got.pop(10 ** 6) == [] and got == frames(pprof.parse_profile(runtime_profiles["default"][1]))
     for fs, (_b, data) in runtime_profiles.items():
         check_filled((out / "sub" / f"{fs}.pb.gz").read_bytes(), data)
     assert not (out / "sub" / "broken.pb.gz").exists()

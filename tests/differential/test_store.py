@@ -195,6 +195,11 @@ def test_server_faults_are_problems_not_errors(bins, tmp_path):
         assert err.path is None and "HTTP 500 (after 2 attempts)" in err.problems[0]
         assert len(srv.requests) - n == 2                 # bounded retries; no negative entry for a 500
         assert not os.path.exists(tmp_path / "negative" / ("bb" * 20))
+        # IDs that are not hex (a Go build ID, hostile text) never reach a server or a path.
+        n = len(srv.requests)
+        for bad in ("../../etc/passwd", "a" * 4000, "abc/def", "zz" * 20, "ab", "\u00e9" * 20):
+            assert s.resolve(bad).path is None
+        assert len(srv.requests) == n
     leftovers = [f for _d, _s, fs in os.walk(tmp_path) for f in fs if f.startswith(".part")]
     assert not leftovers and not os.path.exists(tmp_path / "buildid" / g_exe / "executable")
     down = Store(debuginfod=[down_url()], cache_dir=str(tmp_path / "d"), retries=2).resolve(g_exe)
