@@ -28,9 +28,13 @@ def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
         profs, bins = expand([arg])
         inputs += [(p, arg) for p in profs]
         binaries += bins
+    out_is_dir = args.output is not None and (os.path.isdir(args.output) or args.output.endswith(os.sep))
+    if (len(args.inputs) == 2 and not binaries and all(os.path.isfile(a) for a in args.inputs)
+            and not (args.in_place or out_is_dir or args.store or args.debuginfod)):
+        # PROFILE BINARY where BINARY has no ELF/Mach-O/PE magic (a raw memory image): as before.
+        inputs, binaries = inputs[:1], [args.inputs[1]]
     many = (args.in_place or len(inputs) != 1 or len(binaries) != 1 or os.path.isdir(args.inputs[0])
-            or (args.output is not None and (os.path.isdir(args.output) or args.output.endswith(os.sep)))
-            or bool(args.store or args.debuginfod))
+            or out_is_dir or bool(args.store or args.debuginfod))
     if not many:
         if args.output is None:
             raise GosymError("give the output file with -o OUT")

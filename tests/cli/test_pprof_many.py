@@ -136,8 +136,14 @@ def test_argument_errors(runtime_profiles, tmp_path):
     p.write_bytes(data)
     f = tmp_path / "file"
     f.write_text("x")
+    (tmp_path / "d").mkdir()
+    p2 = tmp_path / "d" / "a.pb.gz"
+    p2.write_bytes(data)
+    raw = tmp_path / "raw"
+    raw.write_bytes(b"\0" * 4096)
     cases = [
-        ([p, p, "-o", tmp_path / "o"], "would both be written"),
+        ([p, p2, b, "-o", tmp_path / "o"], "would both be written"),
+        ([p, raw, "-o", tmp_path / "one.pb.gz"], f"gosym: {raw}: not an ELF, Mach-O or PE file"),   # PROFILE BINARY: as before
         ([p, "--store", tmp_path, "-o", f], "not a directory"),
         ([p, p, b, "--mapping", "1", "-o", tmp_path / "o"], "--mapping works with one profile"),
         ([p, tmp_path / "nope", "-o", tmp_path / "o"], "no such file"),
