@@ -16,7 +16,7 @@
 
 Keys (one binary is found by any of them): the GNU build ID (hex; what runtime/pprof, perf and
 the eBPF profilers record), the Go build ID (`actionID/.../contentID`, as `go tool buildid`
-prints it), the OpenTelemetry profiling ID (`profiling_id`: a hash of the file's ends and size,
+prints it, and its bytes in hex, as the Parca agent records it), the OpenTelemetry profiling ID (`profiling_id`: a hash of the file's ends and size,
 for files with neither) and the Mach-O UUID (hex, dashes ignored).  Servers are asked for hex
 IDs only; a Go build ID is found in directories and named files.  IDs are read by
 gosym.container.notes.
@@ -43,7 +43,7 @@ from gosym.toolchain import cache_dir
 
 EXEC_MAGICS = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf",
                b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
-INDEX_VERSION = 1
+INDEX_VERSION = 2          # bumped when the keys a file is indexed under change
 CHUNK = 1 << 20
 _HEX = re.compile(r"^[0-9a-f]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -125,7 +125,9 @@ def profiling_id(path: str) -> Optional[str]:
 def id_keys(ids: BuildIds, profiling: Optional[str] = None) -> List[str]:
     """id_keys lists every key a file with these IDs (and this
     profiling_id) is found by."""
-    keys = [k for k in (ids.gnu and ids.gnu.lower(), ids.go, ids.uuid and ids.uuid.lower(), profiling) if k]
+    go_hex = ids.go.encode().hex() if ids.go else None     # Parca's form of the Go build ID
+    keys = [k for k in (ids.gnu and ids.gnu.lower(), ids.go, go_hex, ids.uuid and ids.uuid.lower(), profiling)
+            if k]
     return list(dict.fromkeys(keys))
 
 
