@@ -57,8 +57,10 @@ class StoreConfig:
     `$DEBUGINFOD_URLS`), `cache_dir` (None: `$GOSYM_CACHE/store` or
     `~/.cache/gosym/store`), `timeout` (seconds per connection or read),
     `retries` (further attempts after a timeout or server error),
-    `max_cache_bytes` (downloads kept, least recently used evicted) and
-    `negative_ttl` (seconds an ID no server has is not asked for again)."""
+    `max_cache_bytes` (downloads kept, least recently used evicted),
+    `negative_ttl` (seconds an ID no server has is not asked for again) and
+    `server_backoff` (seconds a server that failed after its retries is
+    skipped by this process)."""
 
     dirs: Tuple[str, ...] = ()
     binaries: Tuple[str, ...] = ()
@@ -68,6 +70,7 @@ class StoreConfig:
     retries: int = 2
     max_cache_bytes: int = 8 << 30
     negative_ttl: float = 600.0
+    server_backoff: float = 30.0
 
     def servers(self) -> Tuple[str, ...]:
         """servers returns the debuginfod URLs: `debuginfod`, else the
@@ -277,6 +280,7 @@ class Store:
             for k in keys:
                 self.named.setdefault(k, os.path.abspath(b))
         self.indexes = [DirIndex(d, self._index_path(d)) for d in config.dirs]  #: one DirIndex per directory
+        self._down: Dict[str, Tuple[float, str]] = {}   # server -> (skipped until, why)
 
     def _index_path(self, d: str) -> str:
         h = hashlib.sha256(os.path.abspath(d).encode()).hexdigest()[:24]
@@ -337,7 +341,8 @@ class Store:
         cached = self._cached(hexkey)
         if cached is not None:
             return Found(cached, "cache")
-        servers = self.config.servers()
+        cfg = self.config
+        servers = cfg.servers()
         if not servers:
             return Found(None)
         if self._negative(hexkey):
@@ -345,13 +350,21 @@ class Store:
                                     f"{self.config.negative_ttl:g} s)"])
         problems: List[str] = []
         all_missing = True
+        now = time.monotonic()
         for url in servers:
+            down = self._down.get(url)
+            if down is not None and now < down[0]:
+                problems.append(f"{url}: skipped ({down[1]}, less than {cfg.server_backoff:g} s ago)")
+                all_missing = False
+                continue
             for kind in ("executable", "debuginfo"):
                 status, path = self._download(url, hexkey, kind, problems)
                 if path is not None:
                     return Found(path, "debuginfod", problems)
                 if status != 404:
                     all_missing = False
+                    if status < 0:       # the server failed: spare the next IDs its retries
+                        self._down[url] = (time.monotonic() + cfg.server_backoff, problems[-1].split(": ", 1)[-1])
                     break
         if all_missing:
             self._remember_missing(hexkey)
@@ -390,7 +403,8 @@ class Store:
             pass
 
     def _download(self, url: str, hexkey: str, kind: str, problems: List[str]) -> Tuple[int, Optional[str]]:
-        """One file from one server, with retries: (HTTP status or 0, path)."""
+        """One file from one server, with retries: (HTTP status, path); the
+        status is 0 for a rejected file and -1 when the server failed."""
         target = f"{url}/buildid/{hexkey}/{kind}"
         cfg = self.config
         for attempt in range(cfg.retries + 1):
@@ -416,17 +430,17 @@ class Store:
             if not retry or attempt == cfg.retries:
                 problems.append(f"{target}: {err} (after {attempt + 1} "
                                 f"attempt{'s' if attempt else ''})")
-                return 0, None
-        return 0, None
+                return -1, None
+        return -1, None
 
     def _fetch(self, target: str, hexkey: str, kind: str) -> Tuple[int, str]:
         cfg = self.config
         d = self._entry_dir(hexkey)
-        os.makedirs(d, exist_ok=True)
         req = urllib.request.Request(target, headers={"User-Agent": "gosym-store"})
         deadline = time.monotonic() + max(cfg.timeout * 10, 60.0)
         with urllib.request.urlopen(req, timeout=cfg.timeout) as r:
             want = r.headers.get("Content-Length")
+            os.makedirs(d, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=d, prefix=".part-")
             try:
                 got = 0

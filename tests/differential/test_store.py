@@ -182,7 +182,7 @@ def test_server_faults_are_problems_not_errors(bins, tmp_path):
         return 500, b"", None, 0
 
     with Misbehaving(behave) as srv:
-        s = Store(debuginfod=[srv.url], cache_dir=str(tmp_path), timeout=0.5, retries=1)
+        s = Store(debuginfod=[srv.url], cache_dir=str(tmp_path), timeout=0.5, retries=1, server_backoff=0)
         wrong = s.resolve(g_exe)
         assert wrong.path is None and "rejected" in wrong.problems[0] and gnu(bins["pie"]) in wrong.problems[0]
         cut = s.resolve(g_pie)
@@ -201,6 +201,14 @@ def test_server_faults_are_problems_not_errors(bins, tmp_path):
         for bad in ("../../etc/passwd", "a" * 4000, "abc/def", "zz" * 20, "ab", "\u00e9" * 20):
             assert s.resolve(bad).path is None
         assert len(srv.requests) == n
+        # A server that failed is skipped for a while by this process: no more requests, one line.
+        s2 = Store(debuginfod=[srv.url], cache_dir=str(tmp_path / "b"), retries=1, server_backoff=60)
+        n = len(srv.requests)
+        assert "HTTP 500" in s2.resolve("cc" * 20).problems[0] and len(srv.requests) == n + 2
+        skipped = s2.resolve("dd" * 20)
+        assert skipped.path is None and len(srv.requests) == n + 2
+        assert skipped.problems == [f"{srv.url}: skipped (HTTP 500 (after 2 attempts), less than 60 s ago)"]
+        assert not os.path.exists(tmp_path / "b" / "negative" / ("dd" * 20))
     leftovers = [f for _d, _s, fs in os.walk(tmp_path) for f in fs if f.startswith(".part")]
     assert not leftovers and not os.path.exists(tmp_path / "buildid" / g_exe / "executable")
     down = Store(debuginfod=[down_url()], cache_dir=str(tmp_path / "d"), retries=2).resolve(g_exe)
