@@ -16,6 +16,7 @@ misbehave.
 """
 import hashlib
 import os
+import pickle
 import random
 import shutil
 import subprocess
@@ -156,6 +157,8 @@ def test_debuginfod_download_cache_and_negative_cache(bins, server, tmp_path):
     assert os.path.exists(tmp_path / "negative" / FAKE_ID)
     again = s.resolve(FAKE_ID)
     assert again.path is None and "no server had it" in again.problems[0]
+    expired = Store(debuginfod=[server], cache_dir=str(tmp_path), negative_ttl=0).resolve(FAKE_ID)
+    assert expired.path is None and expired.problems == []     # asked again (404 again)
     # The environment variable names servers when the config does not.
     os.environ["DEBUGINFOD_URLS"] = f"{down_url()} {server}"
     try:
@@ -364,8 +367,17 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
     n_oracle = sum(isinstance(v, tuple) for v in expected.values())
     assert checked > N_PROFILES * 50 and inlined >= N_PROFILES and oracle == n_oracle >= N_PROFILES * 20, \
         (checked, inlined, oracle)
-    # In-process (as a worker would run it) gives the same bytes.
-    cfg = StoreConfig(debuginfod=(server,), cache_dir=str(tmp_path / "store"))
+    # Go's own pprof reads the output: every function the oracle named is there, by name.
     first = sorted(os.listdir(profdir))[0]
-    again = fleet.symbolize_one(str(profdir / first), str(tmp_path / "again.pb.gz"), cfg)
+    go = str(goroot(profload.TOOLCHAIN) / "bin" / "go")
+    raw = subprocess.run([go, "tool", "pprof", "-raw", "-symbolize=none", str(out / first)], capture_output=True,
+                         text=True, timeout=120, env=dict(env, GOTOOLCHAIN="local", PPROF_TMPDIR=str(tmp_path)))
+    assert raw.returncode == 0, raw.stderr
+    names = {v[1]["func"] for (i, _), v in expected.items() if i == 0 and isinstance(v, tuple)}
+    assert names and all(n in raw.stdout for n in names)
+    assert "libgone.so" in raw.stdout
+    # In-process (as a worker would run it, the function and its config pickled) gives the same bytes.
+    cfg = StoreConfig(debuginfod=(server,), cache_dir=str(tmp_path / "store"))
+    func, cfg = pickle.loads(pickle.dumps((fleet.symbolize_one, cfg)))
+    again = func(str(profdir / first), str(tmp_path / "again.pb.gz"), cfg)
     assert again["ok"] and (tmp_path / "again.pb.gz").read_bytes() == (out / first).read_bytes()
