@@ -45,6 +45,7 @@ EXEC_MAGICS = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\
                b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
 INDEX_VERSION = 2          # bumped when the keys a file is indexed under change
 CHUNK = 1 << 20
+STALE_PART = 3600       # seconds after which a partial download is another process's leftover
 _HEX = re.compile(r"^[0-9a-f]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -182,6 +183,12 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _entry_ok(e) -> bool:
+    """An index entry as DirIndex writes it: [size, mtime_ns, [key, ...]]."""
+    return (isinstance(e, list) and len(e) == 3 and isinstance(e[0], int) and isinstance(e[1], int)
+            and isinstance(e[2], list) and all(isinstance(k, str) for k in e[2]))
+
+
 class DirIndex:
     """DirIndex maps build IDs to the files of one directory tree, cached in
     `index_file` and refreshed from the files' sizes and modification
@@ -201,9 +208,9 @@ class DirIndex:
             with open(self.index_file) as f:
                 saved = json.load(f)
             if saved.get("version") == INDEX_VERSION and saved.get("root") == self.root:
-                old = saved.get("files", {})
-        except (OSError, ValueError, AttributeError):
-            old = {}
+                old = {rel: e for rel, e in saved.get("files", {}).items() if _entry_ok(e)}
+        except (OSError, ValueError, AttributeError, TypeError):
+            old = {}          # a damaged index is rebuilt, not trusted
         files: Dict[str, list] = {}
         self.read = 0
         for rel, st, bid_name in self._walk():
@@ -482,6 +489,9 @@ class Store:
                 try:
                     st = os.stat(p)
                 except OSError:
+                    continue
+                if n.startswith(".part-") and time.time() - st.st_mtime > STALE_PART:
+                    _unlink(p)     # left by a process that died mid-download
                     continue
                 total += st.st_size
                 if not n.startswith(".") and p != keep:

@@ -122,6 +122,11 @@ def test_directory_index_is_cached_and_refreshed(bins, tmp_path):
     assert s.find(plain_go) == str(flat / "app")
     assert [ix.read for ix in s.indexes] == [2, 0]          # app and notes.txt; the layout needs no reads
     assert [ix.read for ix in Store(**cfg).indexes] == [0, 0]
+    # A damaged index is rebuilt (every file read again), never trusted or fatal.
+    for ix in s.indexes:
+        with open(ix.index_file, "w") as f:
+            f.write('{"version": 2, "root": "%s", "files": {"sub/app": [1, 2, 3]}}' % ix.root)
+    assert [ix.read for ix in Store(**cfg).indexes] == [2, 0]
     time.sleep(0.01)
     shutil.copy(bins["multipkg"], flat / "app")            # another build under the same name
     s = Store(**cfg)
