@@ -37,6 +37,21 @@ class FunctionColumns(NamedTuple):
     file: Optional[List[str]] = None   #: entry file per function; only with columns(files=True)
 
 
+class FunctionCosts(NamedTuple):
+    """FunctionCosts is what each function of the pclntab costs, as uint64
+    columns in table order (Binary.function_costs).  A byte of the table is
+    counted once, for the first function that references it (a pc-value table
+    shared by several functions goes to the lowest index); `tables` is the
+    whole table's split (Binary.pclntab_sizes), so the table bytes no function
+    owns are `sum(tables.values()) - sum(record + name + pcvalue)`."""
+
+    code: "Sequence[int]"      #: code bytes: the pc extent of its pc-value tables (padding excluded)
+    record: "Sequence[int]"    #: its function-table pair and _func record with pcdata/funcdata arrays
+    name: "Sequence[int]"      #: its name's bytes (with the NUL)
+    pcvalue: "Sequence[int]"   #: pcsp, pcfile, pcln and pcdata table bytes it owns
+    tables: Dict[str, int]     #: the table split, as Binary.pclntab_sizes
+
+
 @dataclass(frozen=True)
 class FuncRecord:
     """FuncRecord is every decoded field of one _func record
