@@ -72,6 +72,19 @@ int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts
             pf[GS_PF_RECORD] = claim(map, len, t->functab_off + (size_t)(2 * i) * t->functab_field,
                                      2 * (size_t)t->functab_field, GS_ACC_FUNCTAB);
         }
+        /* Names before the whole name region is claimed below. */
+        for (i = 0; i < t->nfunc; i++) {
+            gs_func f;
+            const char *s;
+            size_t n;
+            rd.err = GS_OK;
+            if (gs__decode_func(t, &rd, i, &f))
+                continue;
+            n = gs_cstr_at(&rd, t->funcname_off + (size_t)(uint32_t)f.name_off, &s);
+            if (!rd.err)
+                per_func[i * GS_PF_N + GS_PF_NAME] =
+                    claim(map, len, t->funcname_off + (size_t)(uint32_t)f.name_off, n + 1, GS_ACC_FUNCNAME);
+        }
     }
     claim(map, len, t->functab_off, (size_t)(2 * t->nfunc + 1) * (size_t)t->functab_field,
           GS_ACC_FUNCTAB);
@@ -106,7 +119,7 @@ int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts
         const char *s;
         size_t n, fixed, arrays, got;
         uint32_t j;
-        uint64_t dummy[GS_PF_N];
+        uint64_t dummy[GS_PF_N] = {0, 0, 0, 0};
         uint64_t *pf = per_func ? per_func + i * GS_PF_N : dummy;
         rd.err = GS_OK;
         if (gs__decode_func(t, &rd, i, &f))
@@ -123,7 +136,7 @@ int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts
         pf[GS_PF_RECORD] += claim(map, len, f.off, fixed + arrays, GS_ACC_FUNC);
         n = gs_cstr_at(&rd, t->funcname_off + (size_t)(uint32_t)f.name_off, &s);
         if (!rd.err)
-            pf[GS_PF_NAME] = claim(map, len, t->funcname_off + (size_t)(uint32_t)f.name_off, n + 1,
+            pf[GS_PF_NAME] += claim(map, len, t->funcname_off + (size_t)(uint32_t)f.name_off, n + 1,
                                    GS_ACC_FUNCNAME);
         got = claim_tab(t, map, f.pcsp, GS_ACC_PCSP);
         got += claim_tab(t, map, f.pcfile, GS_ACC_PCFILE);

@@ -13,6 +13,9 @@ Three more lines make the totals exact:
 - "(alignment padding)": the bytes between a function's last byte and the
   next function's entry (the linker aligns every entry; Go's `nm -size`
   leaves them out of the symbol too);
+- "(linker stubs)": functions with no pc-value tables, which the linker
+  makes (trampolines on arm, ppc64 and riscv64; marker symbols such as
+  go:textfipsstart): their whole range, as their code size is not recorded;
 - "(C / non-Go code)": the bytes of the text section outside every Go
   function's range (cgo's C code, the C library's startup code), and the
   line programs of non-Go compile units;
@@ -43,7 +46,8 @@ GROUPINGS = ("package", "module", "file", "function")
 PADDING = "(alignment padding)"
 NON_GO = "(C / non-Go code)"
 UNATTRIBUTED = "(unattributed)"
-SPECIAL = (PADDING, NON_GO, UNATTRIBUTED)
+STUBS = "(linker stubs)"
+SPECIAL = (PADDING, STUBS, NON_GO, UNATTRIBUTED)
 DW_LANG_GO = 0x16
 
 # Compiler and linker symbols spelled with a dot before Go 1.20 ("go.itab.*T,I").
@@ -86,11 +90,14 @@ def package_of(name: str) -> str:
     return ""
 
 
-def module_of(package: str, modules: List[str]) -> str:
+def module_of(package: str, modules: List[str], main: str = "") -> str:
     """module_of returns the module (from `modules`, longest match first) that
-    holds package, "std" for the standard library, else "(unknown module)"."""
+    holds package ("main" is the main module's), "std" for the standard
+    library, else "(unknown module)"."""
     if package in ("type:", "go:"):
         return package
+    if package == "main" and main:
+        return main
     for m in modules:
         if package == m or package.startswith(m + "/"):
             return m
@@ -150,6 +157,7 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     names = cols.name.tolist()
     modules: List[str] = []
     bi = b.build_info
+    main = bi.main.path if bi is not None and bi.main is not None else ""
     if bi is not None:
         modules = sorted({m.path for m in ([bi.main] if bi.main else []) + list(bi.deps)},
                          key=len, reverse=True)
@@ -163,13 +171,19 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
         pkg = key_memo.get(names[i])
         if pkg is None:
             pkg = key_memo[names[i]] = package_of(names[i]) or "(no package)"
-        return module_of(pkg, modules) if by == "module" else pkg
+        return module_of(pkg, modules, main) if by == "module" else pkg
 
     rows: Dict[str, Dict[str, Any]] = {}
     padding = 0
     lo = cols.entry[0] if n else 0
     hi = cols.end[n - 1] if n else 0
+    stubs = _row(STUBS)
     for i in range(n):
+        if fc.code[i] == 0:
+            stubs["code"] += max(0, cols.end[i] - cols.entry[i])
+            stubs["pclntab"] += fc.record[i] + fc.name[i] + fc.pcvalue[i]
+            stubs["functions"] += 1
+            continue
         k = key(i)
         r = rows.get(k)
         if r is None:
@@ -186,7 +200,7 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     # counted where they are: the text total then grows by them.
     outside = (hi - lo) - inside
     pcln_size = b.pclntab.size
-    owned = sum(r["pclntab"] for r in rows.values())
+    owned = sum(r["pclntab"] for r in rows.values()) + stubs["pclntab"]
     pad, nongo, unatt = _row(PADDING), _row(NON_GO), _row(UNATTRIBUTED)
     pad["code"] = padding
     nongo["code"] = text_size - inside
@@ -199,14 +213,14 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
             if pkg is None:
                 nongo["dwarf_line"] += nbytes
                 continue
-            k = module_of(pkg, modules) if by == "module" else pkg
+            k = module_of(pkg, modules, main) if by == "module" else pkg
             if by in ("package", "module") and k in rows:
                 rows[k]["dwarf_line"] += nbytes
             else:
                 unatt["dwarf_line"] += nbytes
         unatt["dwarf_line"] += dwarf_size - sum(nb for _, nb in progs)
     groups = sorted(rows.values(), key=lambda r: (-(r["code"] + r["pclntab"]), r["name"]))
-    groups += [r for r in (pad, nongo, unatt) if r["code"] or r["pclntab"] or r["dwarf_line"]]
+    groups += [r for r in (pad, stubs, nongo, unatt) if r["code"] or r["pclntab"] or r["dwarf_line"]]
     if dwarf_size is None:
         for r in groups:
             r["dwarf_line"] = None

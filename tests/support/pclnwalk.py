@@ -108,3 +108,53 @@ def walk(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None)
         out["funcdata"] = len(tab) - gofunc_off
     out["other"] = len(tab) - sum(out.values())
     return out
+
+
+def walk_funcs(tab: bytes, big_endian: bool = False):
+    """walk_funcs returns, per function in table order, (name, owned bytes,
+    whether it has a pcsp or pcln table); owned bytes are:
+    its (entry, funcoff) pair, its _func record with the pcdata/funcdata
+    arrays, its name with the NUL and the pc-value tables it is the first to
+    use (pcsp, pcfile, pcln, then pcdata in order; a table, record or name
+    already used by an earlier function counts for that one only)."""
+    E = ">" if big_endian else "<"
+    version = MAGICS.get(struct.unpack_from(E + "I", tab, 0)[0])
+    if version is None:
+        raise WalkError("not a Go 1.16+ table")
+    ptr = tab[7]
+    nwords = 7 if version == 116 else 8
+    words = struct.unpack_from(E + {4: "I", 8: "Q"}[ptr] * nwords, tab, 8)
+    nfunc, funcname, pctab, pcln = words[0], words[-5], words[-2], words[-1]
+    field = ptr if version == 116 else 4
+    fw = {4: "I", 8: "Q"}[field]
+    entry = ptr if version == 116 else 4
+    fixed = entry + 4 * (8 if version < 120 else 9) + 4
+    seen_rec, seen_name, claimed = set(), set(), set()
+    out = []
+    for i in range(nfunc):
+        rec = pcln + struct.unpack_from(E + fw, tab, pcln + (2 * i + 1) * field)[0]
+        nameoff, _args, _defer, pcsp, pcfile, pcl, npcdata = struct.unpack_from(E + "iiIIIII", tab, rec + entry)
+        nfuncdata = tab[rec + fixed - 1]
+        name_at = funcname + nameoff
+        raw = tab[name_at:tab.index(b"\0", name_at)]
+        name = raw.decode("utf-8", "replace")
+        owned = 2 * field
+        if rec not in seen_rec:
+            seen_rec.add(rec)
+            arrays = 4 * npcdata
+            if version == 116:
+                if nfuncdata:
+                    arrays += (-(rec + fixed + arrays)) % ptr + ptr * nfuncdata
+            else:
+                arrays += 4 * nfuncdata
+            owned += fixed + arrays
+        if name_at not in seen_name:
+            seen_name.add(name_at)
+            owned += len(raw) + 1
+        pcdata = struct.unpack_from(E + "I" * npcdata, tab, rec + fixed)
+        for t in (pcsp, pcfile, pcl) + tuple(pcdata):
+            if t and t not in claimed:
+                claimed.add(t)
+                owned += _pcvalue_len(tab, pctab + t)
+        out.append((name, owned, bool(pcsp or pcl)))
+    return out
