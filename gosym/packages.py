@@ -135,8 +135,8 @@ def _dwarf_lines(b: "gosym.Binary") -> Optional[Tuple[int, List[Tuple[Optional[s
     for k, off in enumerate(offs):
         end = offs[k + 1] if k + 1 < len(offs) else sec.size
         u = units.get(off)
-        go = u is not None and u.language == DW_LANG_GO and u.name is not None
-        out.append((_unescape(u.name) if go else None, max(0, min(end, sec.size) - off)))  # type: ignore[union-attr]
+        pkg = _unescape(u.name) if u is not None and u.language == DW_LANG_GO and u.name else None
+        out.append((pkg, max(0, min(end, sec.size) - off)))
     return sec.size, out
 
 
@@ -154,7 +154,7 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     fc = b.function_costs()
     cols = b.functions.columns(files=(by == "file"))
     n = len(cols.entry)
-    names = cols.name.tolist()
+    names = list(cols.name)
     modules: List[str] = []
     bi = b.build_info
     main = bi.main.path if bi is not None and bi.main is not None else ""

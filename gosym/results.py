@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
+from typing import (TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
                     Tuple, runtime_checkable)
 
 if TYPE_CHECKING:

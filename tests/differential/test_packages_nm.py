@@ -47,7 +47,8 @@ def _elf_rows(fixture_rows, flagsets=UNSTRIPPED, per_target=True):
 
 
 def _nm_text(path: str):
-    """[(address, size, name)] of nm's text symbols; nm spells an assembly (ABI0) function's name with ".abi0", which the
+    """[(address, size, name)] of nm's text symbols; nm spells an assembly
+    (ABI0) function's name with ".abi0", which the
     pclntab's name does not have."""
     root = goroot("1.27.3")
     out = subprocess.run([str(root / "bin" / "go"), "tool", "nm", "-size", path], capture_output=True,

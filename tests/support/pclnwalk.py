@@ -47,6 +47,20 @@ def _pcvalue_len(tab: bytes, off: int) -> int:
         first = False
 
 
+def _record_size(tab: bytes, version: int, ptr: int, rec: int, fixed: int, npcdata: int) -> int:
+    """Bytes of the _func record at rec: its fixed part, the pcdata u32 array
+    and the funcdata array (u32 offsets from 1.18; before, pointers aligned
+    to the pointer size after pcdata)."""
+    nfuncdata = tab[rec + fixed - 1]
+    arrays = 4 * npcdata
+    if version == 116:
+        if nfuncdata:
+            arrays += (-(rec + fixed + arrays)) % ptr + ptr * nfuncdata
+    else:
+        arrays += 4 * nfuncdata
+    return fixed + arrays
+
+
 def walk(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None) -> Dict[str, int]:
     """walk returns {category: bytes} for the pclntab *tab* (the table's own
     bytes, from its magic on).  *gofunc_off* is where go:func.* starts inside
@@ -88,15 +102,7 @@ def walk(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None)
             continue
         seen_rec.add(rec)
         _name, _args, _defer, pcsp, pcfile, pcl, npcdata = struct.unpack_from(E + "iiIIIII", tab, rec + entry)
-        nfuncdata = tab[rec + fixed - 1]
-        arrays = 4 * npcdata
-        if version == 116:
-            # funcdata: pointers, aligned to the pointer size after pcdata.
-            if nfuncdata:
-                arrays += (-(rec + fixed + arrays)) % ptr + ptr * nfuncdata
-        else:
-            arrays += 4 * nfuncdata
-        out["func_records"] += fixed + arrays
+        out["func_records"] += _record_size(tab, version, ptr, rec, fixed, npcdata)
         pcdata = struct.unpack_from(E + "I" * npcdata, tab, rec + fixed)
         kinds = [("pcsp", pcsp), ("pcfile", pcfile), ("pcln", pcl)]
         kinds += [(PCDATA_NAMES[j] if j < 4 else "pcdata_other", t) for j, t in enumerate(pcdata)]
@@ -134,20 +140,13 @@ def walk_funcs(tab: bytes, big_endian: bool = False):
     for i in range(nfunc):
         rec = pcln + struct.unpack_from(E + fw, tab, pcln + (2 * i + 1) * field)[0]
         nameoff, _args, _defer, pcsp, pcfile, pcl, npcdata = struct.unpack_from(E + "iiIIIII", tab, rec + entry)
-        nfuncdata = tab[rec + fixed - 1]
         name_at = funcname + nameoff
         raw = tab[name_at:tab.index(b"\0", name_at)]
         name = raw.decode("utf-8", "replace")
         owned = 2 * field
         if rec not in seen_rec:
             seen_rec.add(rec)
-            arrays = 4 * npcdata
-            if version == 116:
-                if nfuncdata:
-                    arrays += (-(rec + fixed + arrays)) % ptr + ptr * nfuncdata
-            else:
-                arrays += 4 * nfuncdata
-            owned += fixed + arrays
+            owned += _record_size(tab, version, ptr, rec, fixed, npcdata)
         if name_at not in seen_name:
             seen_name.add(name_at)
             owned += len(raw) + 1

@@ -44,7 +44,8 @@ LAYERS: List[Tuple[str, List[str]]] = [
                 "gosym.buildid", "gosym.debugfile"]),
     ("sources", ["gosym.symbolize"]),
     ("binary", ["gosym.binary", "gosym"]),
-    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check"]),
+    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check",
+              "gosym.packages", "gosym.report_html"]),
     ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
 
