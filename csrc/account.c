@@ -41,6 +41,71 @@ static uint64_t pcv_extent(const gs_pcln *t, uint32_t tab)
     return rd.err ? 0 : it.next;
 }
 
+typedef struct fd_ref {
+    uint32_t off;    /* from go:func.* */
+    uint32_t fn;     /* the referring function */
+} fd_ref;
+
+static int fd_cmp(const void *a, const void *b)
+{
+    const fd_ref *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+/* go:func.* inside the table (Go 1.26+): each object a function's funcdata
+ * names (stack maps, inline tree, ...) runs to the next named object (their
+ * sizes are not recorded; the linker lays them out back to back) and goes to
+ * the lowest-index function naming it.  Returns nonzero on no memory. */
+static int claim_funcdata(const gs_pcln *t, uint8_t *map, size_t fdo, uint64_t *per_func)
+{
+    size_t len = t->rd.len, n = 0, cap = 0, k;
+    fd_ref *v = NULL;
+    gs_reader rd = t->rd;
+    uint64_t i;
+    for (i = 0; i < t->nfunc && i <= UINT32_MAX; i++) {
+        gs_func f;
+        uint32_t j;
+        rd.err = GS_OK;
+        if (gs__decode_func(t, &rd, i, &f))
+            continue;
+        for (j = 0; j < f.nfuncdata; j++) {
+            uint32_t off = gs_u32_at(&rd, f.pcdata_off + 4 * (size_t)f.npcdata + 4 * (size_t)j);
+            if (rd.err)
+                break;
+            if (off == UINT32_MAX || off >= len - fdo)   /* ^uint32(0): no data */
+                continue;
+            if (n == cap) {
+                fd_ref *w = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof *v);
+                if (!w) {
+                    free(v);
+                    return 1;
+                }
+                v = w;
+            }
+            v[n].off = off;
+            v[n++].fn = (uint32_t)i;
+        }
+    }
+    if (n)
+        qsort(v, n, sizeof *v, fd_cmp);
+    for (k = 0; k < n; k++) {
+        size_t end = len - fdo, m;
+        if (k && v[k].off == v[k - 1].off)
+            continue;
+        for (m = k + 1; m < n; m++)
+            if (v[m].off != v[k].off) {
+                end = v[m].off;
+                break;
+            }
+        per_func[(size_t)v[k].fn * GS_PF_N + GS_PF_FUNCDATA] +=
+            claim(map, len, fdo + v[k].off, end - v[k].off, GS_ACC_FUNCDATA);
+    }
+    free(v);
+    return 0;
+}
+
 int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t counts[GS_ACC_N], gs_err *e)
 {
     return gs_pcln_account_funcs(t, funcdata_off, counts, NULL, e);
@@ -119,7 +184,7 @@ int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts
         const char *s;
         size_t n, fixed, arrays, got;
         uint32_t j;
-        uint64_t dummy[GS_PF_N] = {0, 0, 0, 0};
+        uint64_t dummy[GS_PF_N] = {0, 0, 0, 0, 0};
         uint64_t *pf = per_func ? per_func + i * GS_PF_N : dummy;
         rd.err = GS_OK;
         if (gs__decode_func(t, &rd, i, &f))
@@ -156,6 +221,11 @@ int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts
             uint64_t ext = pcv_extent(t, f.pcsp), ext2 = pcv_extent(t, f.pcln);
             pf[GS_PF_CODE] = ext > ext2 ? ext : ext2;
         }
+    }
+    if (per_func && funcdata_off < len && t->version >= GS_VER118 &&
+        claim_funcdata(t, map, funcdata_off, per_func)) {
+        free(map);
+        return gs_set_err(e, GS_ERR_NOMEM, 0, "no memory to account the table");
     }
     if (funcdata_off < len)
         claim(map, len, funcdata_off, len - funcdata_off, GS_ACC_FUNCDATA);

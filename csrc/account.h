@@ -46,6 +46,7 @@ enum {
     GS_PF_RECORD,         /* its functab pair and _func record with arrays */
     GS_PF_NAME,           /* its name (a name shared by two records counts once) */
     GS_PF_PCVALUE,        /* pcsp, pcfile, pcln and pcdata tables it claims first */
+    GS_PF_FUNCDATA,       /* go:func.* objects it names first, when inside the table (Go 1.26+) */
     GS_PF_N
 };
 

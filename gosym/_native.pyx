@@ -105,9 +105,9 @@ cdef class Pclntab(PclnTable):
         function table, _func records, names, cu and file tables, each kind
         of pc-value table, funcdata inside the table on Go 1.26+, other);
         the values sum to the table size.  Linear in the table (C).  With
-        per_func (a uint64 array of nfunc * 4 words) it also fills, per
-        function, its code bytes, record bytes, name bytes and pc-value
-        table bytes (csrc/account.h: GS_PF_*)."""
+        per_func (a uint64 array of nfunc * 5 words) it also fills, per
+        function, its code bytes, record bytes, name bytes, pc-value table
+        bytes and funcdata bytes (csrc/account.h: GS_PF_*)."""
         cdef uint64_t counts[GS_ACC_N]
         cdef gs_err e
         cdef int rc
@@ -118,7 +118,7 @@ cdef class Pclntab(PclnTable):
         if per_func is not None:
             pf = per_func
             if <size_t>pf.shape[0] != self.t.nfunc * GS_PF_N:
-                raise ValueError("per_func needs nfunc * 4 words")
+                raise ValueError(f"per_func needs nfunc * {GS_PF_N} words")
             if pf.shape[0]:
                 pfp = &pf[0]
         with nogil:

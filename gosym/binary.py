@@ -261,9 +261,9 @@ class Binary:
         pclntab_sizes (whose split it carries), plus a walk of each
         function's pcsp and pcln tables for the code extent."""
         n = self._tab.nfunc
-        pf = array.array("Q", bytes(8 * 4 * n))
+        pf = array.array("Q", bytes(8 * 5 * n))
         tables = self._tab.account(self._funcdata_off(), pf)
-        return FunctionCosts(pf[0::4], pf[1::4], pf[2::4], pf[3::4], tables)
+        return FunctionCosts(pf[0::5], pf[1::5], pf[2::5], pf[3::5], pf[4::5], tables)
 
     def _setup_inline(self) -> None:
         """Hand the core the inline context at open (cheap: the build info

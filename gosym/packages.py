@@ -33,7 +33,8 @@ closures and methods with their package (`pkg.F.func1`, `pkg.(*T).M`), the
 linker's escaped dots unescaped (`gopkg.in/yaml%2ev3` is gopkg.in/yaml.v3);
 compiler-generated `type:`/`go:` symbols (`type.`/`go.` before Go 1.20) form
 the groups "type:" and "go:".  A module is the build info's module with the
-longest path prefix of the package; the standard library is "std".
+longest path prefix of the package; the standard library is "std" and the
+toolchain's commands (cmd/...) are "cmd".
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def package_of(name: str) -> str:
 def module_of(package: str, modules: List[str], main: str = "") -> str:
     """module_of returns the module (from `modules`, longest match first) that
     holds package ("main" is the main module's), "std" for the standard
-    library, else "(unknown module)"."""
+    library, "cmd" for the toolchain's commands, else "(unknown module)"."""
     if package in ("type:", "go:"):
         return package
     if package == "main" and main:
@@ -102,6 +103,8 @@ def module_of(package: str, modules: List[str], main: str = "") -> str:
         if package == m or package.startswith(m + "/"):
             return m
     first = package.split("/", 1)[0]
+    if first == "cmd":
+        return "cmd"      # GOROOT/src/cmd is the module "cmd" (the toolchain's commands)
     if package and "." not in first and package != "main" and not package.startswith("main/"):
         return "std"
     return "(unknown module)"
@@ -157,7 +160,9 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     names = list(cols.name)
     modules: List[str] = []
     bi = b.build_info
-    main = bi.main.path if bi is not None and bi.main is not None else ""
+    main = ""
+    if bi is not None:   # the main package's module; a toolchain command has no main module
+        main = bi.main.path if bi.main is not None else module_of(bi.path, [])
     if bi is not None:
         modules = sorted({m.path for m in ([bi.main] if bi.main else []) + list(bi.deps)},
                          key=len, reverse=True)
@@ -181,7 +186,7 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     for i in range(n):
         if fc.code[i] == 0:
             stubs["code"] += max(0, cols.end[i] - cols.entry[i])
-            stubs["pclntab"] += fc.record[i] + fc.name[i] + fc.pcvalue[i]
+            stubs["pclntab"] += fc.record[i] + fc.name[i] + fc.pcvalue[i] + fc.funcdata[i]
             stubs["functions"] += 1
             continue
         k = key(i)
@@ -190,7 +195,7 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
             r = rows[k] = _row(k)
         code = min(fc.code[i], max(0, cols.end[i] - cols.entry[i]))
         r["code"] += code
-        r["pclntab"] += fc.record[i] + fc.name[i] + fc.pcvalue[i]
+        r["pclntab"] += fc.record[i] + fc.name[i] + fc.pcvalue[i] + fc.funcdata[i]
         r["functions"] += 1
         padding += cols.end[i] - cols.entry[i] - code
     t_lo, t_hi, t_name = _text_range(b, lo, hi)

@@ -43,12 +43,15 @@ class FunctionCosts(NamedTuple):
     counted once, for the first function that references it (a pc-value table
     shared by several functions goes to the lowest index); `tables` is the
     whole table's split (Binary.pclntab_sizes), so the table bytes no function
-    owns are `sum(tables.values()) - sum(record + name + pcvalue)`."""
+    owns are `sum(tables.values()) - sum(record + name + pcvalue + funcdata)`.
+    A go:func.* object (stack map, inline tree, ...) runs to the next object
+    a function names, as the linker lays them out back to back."""
 
     code: "Sequence[int]"      #: code bytes: the pc extent of its pc-value tables (padding excluded)
     record: "Sequence[int]"    #: its function-table pair and _func record with pcdata/funcdata arrays
     name: "Sequence[int]"      #: its name's bytes (with the NUL)
     pcvalue: "Sequence[int]"   #: pcsp, pcfile, pcln and pcdata table bytes it owns
+    funcdata: "Sequence[int]"  #: go:func.* bytes it owns where they lie in the table (Go 1.26+), else 0
     tables: Dict[str, int]     #: the table split, as Binary.pclntab_sizes
 
 

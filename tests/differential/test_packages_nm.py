@@ -10,7 +10,8 @@
   nm's sizes of them fit in gosym's "(linker stubs)" line, which holds their
   whole ranges.  Symbols only nm lists (cgo's C functions) fit in the
   "(C / non-Go code)" line.
-- pclntab bytes per package equal a pure-Python walk of the table
+- pclntab bytes per package (go:func.* objects too, inside the table on Go 1.26+)
+  equal a pure-Python walk of the table
   (tests/support/pclnwalk.walk_funcs, written from runtime/symtab.go).
 - A stripped build (-s -w, -s) gives the same numbers per package as its
   unstripped twin, where nm cannot be used at all.
@@ -107,22 +108,29 @@ def test_pclntab_per_package_matches_python_walk(fixture_rows):
 
     from tests.support.pclnwalk import walk_funcs
 
-    rows = _elf_rows(fixture_rows, UNSTRIPPED + ("s", "sw"))
+    rows = _elf_rows(fixture_rows)     # unstripped: the go:func.* symbol places the funcdata
     rows = [r for r in rows if r["goarch"] in ("amd64", "riscv64", "386")]   # pure Python: slow
+    inside = 0
     for r in rows:
         with open(r["path"], "rb") as f:
             elf = ELFFile(f)
             sec = elf.get_section_by_name(".gopclntab")
             if sec is None:
                 continue
-            data, big = sec.data(), not elf.little_endian
+            data, big, addr = sec.data(), not elf.little_endian, sec["sh_addr"]
+            gofunc = None
+            for sym in elf.get_section_by_name(".symtab").get_symbol_by_name("go:func.*") or []:
+                if addr <= sym["st_value"] < addr + len(data):
+                    gofunc = sym["st_value"] - addr
+        inside += gofunc is not None
         theirs: Dict[str, int] = defaultdict(int)
-        for name, owned, tables in walk_funcs(data, big):
+        for name, owned, tables in walk_funcs(data, big, gofunc):
             theirs[package_of(name) or "(no package)" if tables else STUBS] += owned
         doc, entries, stubs = _groups(r["path"])
         ours = {g["name"]: g["pclntab"] for g in doc["groups"] if g["functions"]}
         assert ours == dict(theirs), (r["path"], {p: (ours.get(p), theirs.get(p))
                                                   for p in set(ours) | set(theirs) if ours.get(p) != theirs.get(p)})
+    assert inside, "no Go 1.26+ fixture with go:func.* inside the table"
 
 
 @pytest.mark.parametrize("program,toolchain,plain,stripped", [

@@ -116,13 +116,16 @@ def walk(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None)
     return out
 
 
-def walk_funcs(tab: bytes, big_endian: bool = False):
+def walk_funcs(tab: bytes, big_endian: bool = False, gofunc_off: Optional[int] = None):
     """walk_funcs returns, per function in table order, (name, owned bytes,
     whether it has a pcsp or pcln table); owned bytes are:
     its (entry, funcoff) pair, its _func record with the pcdata/funcdata
     arrays, its name with the NUL and the pc-value tables it is the first to
     use (pcsp, pcfile, pcln, then pcdata in order; a table, record or name
-    already used by an earlier function counts for that one only)."""
+    already used by an earlier function counts for that one only) and, when
+    go:func.* starts at gofunc_off inside the table (Go 1.26+), the objects
+    its funcdata offsets name: each from its offset to the next named one
+    (or the table's end), for the first function naming it."""
     E = ">" if big_endian else "<"
     version = MAGICS.get(struct.unpack_from(E + "I", tab, 0)[0])
     if version is None:
@@ -136,7 +139,8 @@ def walk_funcs(tab: bytes, big_endian: bool = False):
     entry = ptr if version == 116 else 4
     fixed = entry + 4 * (8 if version < 120 else 9) + 4
     seen_rec, seen_name, claimed = set(), set(), set()
-    out = []
+    first_user: Dict[int, int] = {}
+    out: list = []
     for i in range(nfunc):
         rec = pcln + struct.unpack_from(E + fw, tab, pcln + (2 * i + 1) * field)[0]
         nameoff, _args, _defer, pcsp, pcfile, pcl, npcdata = struct.unpack_from(E + "iiIIIII", tab, rec + entry)
@@ -155,5 +159,14 @@ def walk_funcs(tab: bytes, big_endian: bool = False):
             if t and t not in claimed:
                 claimed.add(t)
                 owned += _pcvalue_len(tab, pctab + t)
-        out.append((name, owned, bool(pcsp or pcl)))
-    return out
+        if gofunc_off is not None and version >= 118:
+            nfd = tab[rec + fixed - 1]
+            for off in struct.unpack_from(E + "I" * nfd, tab, rec + fixed + 4 * npcdata):
+                if off != 0xFFFFFFFF and gofunc_off + off < len(tab) and off not in first_user:
+                    first_user[off] = i
+        out.append([name, owned, bool(pcsp or pcl)])
+    starts = sorted(first_user)
+    for k, off in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(tab) - gofunc_off  # type: ignore[operator]
+        out[first_user[off]][1] += end - off
+    return [tuple(r) for r in out]

@@ -52,6 +52,9 @@ def test_module_of():
     assert module_of("internal/abi", mods) == "std"
     assert module_of("main", mods, "example.com/m") == "example.com/m"
     assert module_of("type:", mods) == "type:"
+    assert module_of("cmd/compile/internal/ssa", mods) == "cmd"
+    assert module_of("cmd/vendor/golang.org/x/tools/go/analysis", mods) == "cmd"
+    assert module_of("vendor/golang.org/x/net/dns/dnsmessage", mods) == "std"
 
 
 @settings(max_examples=60, deadline=None)
