@@ -66,8 +66,9 @@ def diff_groups(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Any]:
         row["a"], row["b"], row["delta"] = tot_a, tot_b, tot_b - tot_a
         rows.append(row)
     rows.sort(key=lambda r: (-abs(r["delta"]), r["name"]))
-    totals = _rows({k: a["totals"][k] or 0 for k in ("text", "pclntab", "dwarf_line")},
-                   {k: b["totals"][k] or 0 for k in ("text", "pclntab", "dwarf_line")})
+    keys = [k for k in ("text", "pclntab", "dwarf_line")
+            if a["totals"][k] is not None or b["totals"][k] is not None]
+    totals = _rows({k: a["totals"][k] or 0 for k in keys}, {k: b["totals"][k] or 0 for k in keys})
     return {"a": a["path"], "b": b["path"], "by": a["by"], "totals": totals, "groups": rows}
 
 

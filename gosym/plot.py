@@ -1,4 +1,5 @@
-"""Charts of `gosym matrix`: the bytes of each build, stacked by category.
+"""Charts: `gosym matrix`'s bytes of each build, stacked by category, and the
+treemap of `gosym cost --by package` (squarify, treemap_cells, plot_treemap).
 
 Each build gets a group of two bars, the bytes the loader maps and the bytes
 it does not, each stacked by category: text, rodata, the pclntab's tables

@@ -48,7 +48,7 @@ def render_groups_text(d: Dict[str, Any], top: int = 0) -> str:
         out.append(f"({len(changed) - top} more changed; --top 0 shows all)")
     if not changed:
         out.append("  (no change)")
-    return "\n".join(out) + "\n"
+    return "\n".join(line.rstrip() for line in out) + "\n"
 
 
 def cmd_diff(args, out: TextIO) -> int:
