@@ -70,6 +70,9 @@ def package_of(name: str) -> str:
         return "type:"
     if name.startswith("go:") or name.startswith(_OLD_GO_PREFIXES):
         return "go:"
+    if "[" not in name:      # no type arguments: string methods, no loop
+        dot = name.find(".", name.rfind("/") + 1)
+        return _unescape(name[:dot]) if dot >= 0 else ""
     depth = 0
     slash = -1
     for k, ch in enumerate(name):    # the last slash outside type arguments
