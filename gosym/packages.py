@@ -166,7 +166,6 @@ def by_group(b: "gosym.Binary", by: str = "package") -> Dict[str, Any]:
     main = ""
     if bi is not None:   # the main package's module; a toolchain command has no main module
         main = bi.main.path if bi.main is not None else module_of(bi.path, [])
-    if bi is not None:
         modules = sorted({m.path for m in ([bi.main] if bi.main else []) + list(bi.deps)},
                          key=len, reverse=True)
     key_memo: Dict[str, str] = {}
