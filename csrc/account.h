@@ -37,4 +37,22 @@ enum {
  * Allocates one byte per table byte while it runs. */
 int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t counts[GS_ACC_N], gs_err *e);
 
+/* Per function (for `gosym cost --by`): row i of per_func, GS_PF_N words,
+ * gets what function i owns.  Bytes go to the first function that claims
+ * them, so a pc-value table shared by several functions counts once, for the
+ * lowest index, and the rows plus the shared categories sum to the table. */
+enum {
+    GS_PF_CODE = 0,       /* code bytes: the pc extent of its pcsp/pcln tables */
+    GS_PF_RECORD,         /* its functab pair and _func record with arrays */
+    GS_PF_NAME,           /* its name (a name shared by two records counts once) */
+    GS_PF_PCVALUE,        /* pcsp, pcfile, pcln and pcdata tables it claims first */
+    GS_PF_FUNCDATA,       /* go:func.* objects it names first, when inside the table (Go 1.26+) */
+    GS_PF_N
+};
+
+/* gs_pcln_account_funcs is gs_pcln_account that also fills per_func
+ * (nfunc * GS_PF_N words) when it is not NULL. */
+int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t counts[GS_ACC_N],
+                          uint64_t *per_func, gs_err *e);
+
 #endif

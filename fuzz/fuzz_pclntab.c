@@ -199,9 +199,13 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
      * function's tables: kept to small tables so big seeds stay fast). */
     if (t.nfunc <= 256 && n - toff <= (1u << 16)) {
         uint64_t counts[GS_ACC_N];
+        static uint64_t per_func[256 * GS_PF_N];
         gs_pcln_account(&t, (size_t)-1, counts, &e);
-        if (n - toff > 16)
+        if (n - toff > 16) {
             gs_pcln_account(&t, (n - toff) / 2, counts, &e);
+            /* Per function (gosym cost --by), funcdata objects included. */
+            gs_pcln_account_funcs(&t, (n - toff) / 2, counts, per_func, &e);
+        }
     }
 
     /* Inline expansion, one pc at a time (walked from the entry, then

@@ -26,7 +26,7 @@ from gosym.binary import Binary, Frame, open
 from gosym.buildinfo import BuildInfo, Module
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError, UnsupportedError
 from gosym.pclntab import Func, Functions, PclntabInfo, PclntabVersion
-from gosym.results import FunctionColumns, LineColumns, LineRow, LookupColumns, Symbolized
+from gosym.results import FunctionColumns, FunctionCosts, LineColumns, LineRow, LookupColumns, Symbolized
 
 if TYPE_CHECKING:
     from gosym import maps, pprof  # noqa: F401
@@ -58,7 +58,8 @@ __version__ = "0.1.0"
 # other module-level name in gosym is internal (the CLI in gosym.cli uses
 # nothing else; tests/unit/test_api.py checks both).
 __all__ = [
-    "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "Functions",
+    "Binary", "BuildInfo", "Frame", "FormatError", "Func", "FunctionColumns", "FunctionCosts",
+    "Functions",
     "GosymError", "GosymWarning", "LineColumns", "LineRow", "LookupColumns", "Module",
     "NotGoBinaryError", "PclntabInfo", "PclntabVersion", "Symbolized", "UnsupportedError",
     "open", "parse_address", "parse_addresses", "__version__",

@@ -183,8 +183,11 @@ cdef extern from "inline.h":
 cdef extern from "account.h":
     enum:
         GS_ACC_N
+        GS_PF_N
 
     int gs_pcln_account(const gs_pcln *t, size_t funcdata_off, uint64_t *counts, gs_err *e) nogil
+    int gs_pcln_account_funcs(const gs_pcln *t, size_t funcdata_off, uint64_t *counts,
+                              uint64_t *per_func, gs_err *e) nogil
 
 cdef extern from "render.h":
     enum:

@@ -104,18 +104,29 @@ cdef class Pclntab(PclnTable):
         finally:
             gs_symres_free(&r)
 
-    def account(self, funcdata_off=None):
+    def account(self, funcdata_off=None, per_func=None):
         """account splits the table's bytes by what they hold (header,
         function table, _func records, names, cu and file tables, each kind
         of pc-value table, funcdata inside the table on Go 1.26+, other);
-        the values sum to the table size.  Linear in the table (C)."""
+        the values sum to the table size.  Linear in the table (C).  With
+        per_func (a uint64 array of nfunc * 5 words) it also fills, per
+        function, its code bytes, record bytes, name bytes, pc-value table
+        bytes and funcdata bytes (csrc/account.h: GS_PF_*)."""
         cdef uint64_t counts[GS_ACC_N]
         cdef gs_err e
         cdef int rc
         cdef size_t fdo = <size_t>-1 if funcdata_off is None else <size_t>funcdata_off
+        cdef uint64_t[:] pf
+        cdef uint64_t *pfp = NULL
         self._check()
+        if per_func is not None:
+            pf = per_func
+            if <size_t>pf.shape[0] != self.t.nfunc * GS_PF_N:
+                raise ValueError(f"per_func needs nfunc * {GS_PF_N} words")
+            if pf.shape[0]:
+                pfp = &pf[0]
         with nogil:
-            rc = gs_pcln_account(&self.t, fdo, counts, &e)
+            rc = gs_pcln_account_funcs(&self.t, fdo, counts, pfp, &e)
         if rc == GS_ERR_NOMEM:
             raise MemoryError(e.msg.decode())
         if rc:

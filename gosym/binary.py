@@ -1,6 +1,7 @@
 """Binary: one Go program opened for reading, the root of the Python API."""
 from __future__ import annotations
 
+import array
 import builtins
 import mmap
 import os
@@ -12,7 +13,7 @@ from gosym.buildinfo import BuildInfo, read_build_info
 from gosym.container import Container, detect
 from gosym.errors import FormatError, GosymError, GosymWarning, NotGoBinaryError
 from gosym.pclntab import Functions, Func, PclntabInfo, inline_context, open_pclntab, scan_raw
-from gosym.results import LineColumns, LookupColumns, Symbolized
+from gosym.results import FunctionCosts, LineColumns, LookupColumns, Symbolized
 from gosym.symbolize import symbolize
 from gosym.symtab import GosymtabInfo, SymbolTable, gosymtab_info
 
@@ -257,12 +258,24 @@ class Binary:
         of pc-value table, funcdata inside the table (Go 1.26+ puts go:func.*
         there), other.  The values sum to pclntab.size.  Linear in the table
         (one C pass)."""
+        return self._tab.account(self._funcdata_off())
+
+    def _funcdata_off(self) -> Optional[int]:
         info = self.pclntab
-        funcdata_off = None
         _layout, gofunc = inline_context(self.container, self._tab, info.address, self.go_version)
         if gofunc and info.address and info.address <= gofunc < info.address + info.size:
-            funcdata_off = gofunc - info.address   # Go 1.26+: go:func.* inside the table
-        return self._tab.account(funcdata_off)
+            return gofunc - info.address   # Go 1.26+: go:func.* inside the table
+        return None
+
+    def function_costs(self) -> FunctionCosts:
+        """function_costs says what each function costs (FunctionCosts): its
+        code bytes and the pclntab bytes it owns, from the same one C pass as
+        pclntab_sizes (whose split it carries), plus a walk of each
+        function's pcsp and pcln tables for the code extent."""
+        n = self._tab.nfunc
+        pf = array.array("Q", bytes(8 * 5 * n))
+        tables = self._tab.account(self._funcdata_off(), pf)
+        return FunctionCosts(pf[0::5], pf[1::5], pf[2::5], pf[3::5], pf[4::5], tables)
 
     def _setup_inline(self) -> None:
         """Hand the core the inline context at open (cheap: the build info

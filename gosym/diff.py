@@ -43,6 +43,35 @@ def diff_reports(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
+def diff_groups(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Any]:
+    """diff_groups compares two `gosym cost --by` documents (the `gosym diff
+    --by --json` document): one row per group of either binary with its code,
+    pclntab and DWARF line bytes in A and B and the change of their sum,
+    sorted by the size of the change (largest growth or shrinkage first);
+    groups in only one binary have zeros on the other side."""
+    if a["by"] != b["by"]:
+        raise ValueError(f"cannot compare --by {a['by']} with --by {b['by']}")
+    ga = {g["name"]: g for g in a["groups"]}
+    gb = {g["name"]: g for g in b["groups"]}
+    rows = []
+    for name in list(ga) + [n for n in gb if n not in ga]:
+        x, y = ga.get(name), gb.get(name)
+        row: Dict[str, Any] = {"name": name, "status": "removed" if y is None else "added" if x is None else ""}
+        tot_a = tot_b = 0
+        for k in ("code", "pclntab", "dwarf_line"):
+            va = (x or {}).get(k) or 0
+            vb = (y or {}).get(k) or 0
+            row[f"{k}_a"], row[f"{k}_b"] = va, vb
+            tot_a, tot_b = tot_a + va, tot_b + vb
+        row["a"], row["b"], row["delta"] = tot_a, tot_b, tot_b - tot_a
+        rows.append(row)
+    rows.sort(key=lambda r: (-abs(r["delta"]), r["name"]))
+    keys = [k for k in ("text", "pclntab", "dwarf_line")
+            if a["totals"][k] is not None or b["totals"][k] is not None]
+    totals = _rows({k: a["totals"][k] or 0 for k in keys}, {k: b["totals"][k] or 0 for k in keys})
+    return {"a": a["path"], "b": b["path"], "by": a["by"], "totals": totals, "groups": rows}
+
+
 def diff(path_a: str, path_b: str) -> Dict[str, Any]:
     """diff runs `cost` on both binaries and compares them."""
     from gosym.cost import cost

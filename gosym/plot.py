@@ -1,4 +1,5 @@
-"""Charts of `gosym matrix`: the bytes of each build, stacked by category.
+"""Charts: `gosym matrix`'s bytes of each build, stacked by category, and the
+treemap of `gosym cost --by package` (squarify, treemap_cells, plot_treemap).
 
 Each build gets a group of two bars, the bytes the loader maps and the bytes
 it does not, each stacked by category: text, rodata, the pclntab's tables
@@ -142,5 +143,110 @@ def plot_matrix(rep: Dict[str, Any], path: str):
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return fig
+
+
+# ---- treemap of packages (gosym cost --treemap / --html)
+
+def squarify(values: List[float], x: float, y: float, w: float, h: float) -> List[Tuple[float, float, float, float]]:
+    """squarify lays values (sorted largest first, all > 0) out as rectangles
+    (x, y, w, h) filling the box, with the squarified treemap rule (Bruls,
+    Huizing, van Wijk 2000): a row along the shorter side grows while that
+    does not make its worst aspect ratio worse.  Areas are proportional to
+    the values; the result is in the order of values."""
+    total = float(sum(values))
+    if not values or total <= 0 or w <= 0 or h <= 0:
+        return [(x, y, 0.0, 0.0) for _ in values]
+    scale = w * h / total
+    areas = [v * scale for v in values]
+    out: List[Tuple[float, float, float, float]] = []
+    i = 0
+    while i < len(areas):
+        side = min(w, h)
+        row = [areas[i]]
+        j = i + 1
+
+        def worst(r: List[float]) -> float:
+            s = sum(r)
+            return max(max(side * side * a / (s * s), s * s / (side * side * a)) for a in r if a > 0) \
+                if s > 0 else float("inf")
+        while j < len(areas) and worst(row + [areas[j]]) <= worst(row):
+            row.append(areas[j])
+            j += 1
+        s = sum(row)
+        thick = s / side if side > 0 else 0.0
+        pos = 0.0
+        for a in row:
+            length = a / thick if thick > 0 else 0.0
+            if w >= h:     # the row is a column on the left
+                out.append((x, y + pos, thick, length))
+            else:          # the row is a strip on top
+                out.append((x + pos, y, length, thick))
+            pos += length
+        if w >= h:
+            x, w = x + thick, w - thick
+        else:
+            y, h = y + thick, h - thick
+        i = j
+    return out
+
+
+def treemap_cells(doc: Dict[str, Any], width: float = 1.0, height: float = 1.0,
+                  limit: int = 60) -> List[Dict[str, Any]]:
+    """treemap_cells turns a `gosym cost --by` document into treemap cells
+    {name, bytes, code, pclntab, x, y, w, h}: one per group by code + pclntab
+    bytes, the `limit` biggest (the rest summed as one cell), padding and
+    non-Go code included, the unattributed pclntab bytes too."""
+    groups = [g for g in doc["groups"] if g["code"] + g["pclntab"] > 0]
+    groups.sort(key=lambda g: -(g["code"] + g["pclntab"]))
+    if len(groups) > limit:
+        rest = groups[limit - 1:]
+        groups = groups[:limit - 1] + [{"name": f"({len(rest)} more)", "code": sum(g["code"] for g in rest),
+                                        "pclntab": sum(g["pclntab"] for g in rest)}]
+        groups.sort(key=lambda g: -(g["code"] + g["pclntab"]))
+    vals = [float(g["code"] + g["pclntab"]) for g in groups]
+    rects = squarify(vals, 0.0, 0.0, width, height)
+    return [{"name": g["name"], "bytes": g["code"] + g["pclntab"], "code": g["code"], "pclntab": g["pclntab"],
+             "x": r[0], "y": r[1], "w": r[2], "h": r[3]} for g, r in zip(groups, rects)]
+
+
+def cell_color(i: int, name: str) -> str:
+    """cell_color is a treemap cell's fill: grey for the special lines, else a
+    repeating palette by rank."""
+    if name.startswith("("):
+        return "#b0b0b0"
+    palette = ("#4878a8", "#d9822b", "#5a9e5a", "#a05aa0", "#c85050", "#7fb0d8", "#f0a050", "#8cc08c",
+               "#c090c0", "#e08080", "#508c8c", "#b8a040")
+    return palette[i % len(palette)]
+
+
+def plot_treemap(doc: Dict[str, Any], path: str):
+    """plot_treemap draws a `gosym cost --by package` document as a treemap of
+    packages by code + pclntab bytes to path (.png or .svg) and returns the
+    figure; each cell's patch has the gid `cell<i>`."""
+    if not str(path).lower().endswith((".svg", ".png")):
+        raise ValueError(f"{path}: --treemap writes .svg or .png")
+    plt = _load_pyplot()
+    from matplotlib.patches import Rectangle
+    W, H = 12.0, 7.5
+    fig, ax = plt.subplots(figsize=(W, H))
+    total = sum(g["code"] + g["pclntab"] for g in doc["groups"])
+    for i, c in enumerate(treemap_cells(doc, W, H)):
+        rect = Rectangle((c["x"], H - c["y"] - c["h"]), c["w"], c["h"], facecolor=cell_color(i, c["name"]),
+                         edgecolor="white", linewidth=1.0)
+        rect.set_gid(f"cell{i}")
+        ax.add_patch(rect)
+        if c["w"] > 0.9 and c["h"] > 0.3:
+            size = max(5.0, min(11.0, 9.0 * min(c["w"] / 2.5, c["h"] / 0.6)))
+            ax.text(c["x"] + 0.06, H - c["y"] - 0.08, f"{c['name']}\n{c['bytes'] / 1024:.1f} KiB",
+                    va="top", ha="left", fontsize=size, color="white", clip_on=True)
+    ax.set_xlim(0, W)
+    ax.set_ylim(0, H)
+    ax.axis("off")
+    ax.set_title(f"{doc['path'].rsplit('/', 1)[-1]}: code + pclntab bytes by {doc['by']} "
+                 f"({total / 1024:.0f} KiB)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
     plt.close(fig)
     return fig

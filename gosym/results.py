@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
+from typing import (TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
                     Tuple, runtime_checkable)
 
 if TYPE_CHECKING:
@@ -35,6 +35,24 @@ class FunctionColumns(NamedTuple):
     name: "Sequence[str]"        #: NameColumn: decoded on access; .tolist() for all
     start_line: "Sequence[int]"  #: array('i'); 0 before Go 1.20
     file: Optional[List[str]] = None   #: entry file per function; only with columns(files=True)
+
+
+class FunctionCosts(NamedTuple):
+    """FunctionCosts is what each function of the pclntab costs, as uint64
+    columns in table order (Binary.function_costs).  A byte of the table is
+    counted once, for the first function that references it (a pc-value table
+    shared by several functions goes to the lowest index); `tables` is the
+    whole table's split (Binary.pclntab_sizes), so the table bytes no function
+    owns are `sum(tables.values()) - sum(record + name + pcvalue + funcdata)`.
+    A go:func.* object (stack map, inline tree, ...) runs to the next object
+    a function names, as the linker lays them out back to back."""
+
+    code: "Sequence[int]"      #: code bytes: the pc extent of its pc-value tables (padding excluded)
+    record: "Sequence[int]"    #: its function-table pair and _func record with pcdata/funcdata arrays
+    name: "Sequence[int]"      #: its name's bytes (with the NUL)
+    pcvalue: "Sequence[int]"   #: pcsp, pcfile, pcln and pcdata table bytes it owns
+    funcdata: "Sequence[int]"  #: go:func.* bytes it owns where they lie in the table (Go 1.26+), else 0
+    tables: Dict[str, int]     #: the table split, as Binary.pclntab_sizes
 
 
 @dataclass(frozen=True)

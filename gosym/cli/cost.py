@@ -9,6 +9,9 @@ import gosym
 import gosym.cost
 from gosym.consequences import consequences
 from gosym.consequences import render_text as render_consequences
+import gosym.packages
+import gosym.plot
+import gosym.report_html
 from gosym.cost import cost
 from gosym.predict import predict
 from gosym.predict import render_text as render_predict
@@ -97,8 +100,77 @@ def _unreadable(args, out: TextIO) -> None:
                               "gets from what the container shows:"] + render_consequences(c["tools"])) + "\n")
 
 
+# ---- cost per package, module, file or function (--by, --html, --treemap)
+
+def render_groups_text(d: Dict[str, Any], limit: int = 0) -> str:
+    """render_groups_text formats gosym.packages.by_group's document for people."""
+    t = d["totals"]
+    dw = t["dwarf_line"] is not None
+    head = f"{d['by'].upper():<48} {'CODE':>10} {'PCLNTAB':>10}" + (f" {'DWARF LINE':>10}" if dw else "") + \
+        f" {'FUNCS':>6}"
+    out = [f"file: {d['path']}", f"text ({t['text_section'] or 'function span'}): {t['text']} bytes; "
+           f"pclntab: {t['pclntab']} bytes" + (f"; .debug_line: {t['dwarf_line']} bytes" if dw else ""),
+           "", head]
+    groups = d["groups"]
+    plain = [g for g in groups if g["name"] not in gosym.packages.SPECIAL]
+    special = [g for g in groups if g["name"] in gosym.packages.SPECIAL]
+    shown = plain[:limit] if limit else plain
+    rest = plain[len(shown):]
+    if rest:
+        other = {"name": f"({len(rest)} more)", "functions": sum(g["functions"] for g in rest)}
+        for k in ("code", "pclntab", "dwarf_line"):
+            other[k] = sum(g[k] or 0 for g in rest)
+        shown = shown + [other]
+    for g in shown + special:
+        name = g["name"] if len(g["name"]) <= 48 else g["name"][:45] + "..."
+        out.append(f"{name:<48} {g['code']:>10} {g['pclntab']:>10}" +
+                   (f" {g['dwarf_line']:>10}" if dw else "") + f" {g['functions']:>6}")
+    out.append(f"{'total':<48} {sum(g['code'] for g in groups):>10} {sum(g['pclntab'] for g in groups):>10}"
+               + (f" {sum(g['dwarf_line'] for g in groups):>10}" if dw else "") + f" {t['functions']:>6}")
+    return "\n".join(out) + "\n"
+
+
+def render_groups_csv(docs: List[Dict[str, Any]]) -> str:
+    """render_groups_csv gives one row per binary and group."""
+    rows = ["path,by,group,code,pclntab,dwarf_line,functions"]
+    for d in docs:
+        for g in d["groups"]:
+            name = '"' + g["name"].replace('"', '""') + '"' if any(c in g["name"] for c in ',"\n') \
+                else g["name"]
+            dl = "" if g["dwarf_line"] is None else g["dwarf_line"]
+            rows.append(f"{d['path']},{d['by']},{name},{g['code']},{g['pclntab']},{dl},{g['functions']}")
+    return "\n".join(rows) + "\n"
+
+
+def cmd_cost_by(args, out: TextIO) -> int:
+    """cmd_cost_by is `gosym cost --by` (and --html/--treemap, which imply --by package)."""
+    by = args.by or "package"
+    docs = [gosym.packages.cost_by(p, by) for p in args.binary]
+    if args.treemap:
+        gosym.plot.plot_treemap(docs[0], args.treemap)
+    if args.html:
+        matrix = None
+        if args.matrix:
+            with open(args.matrix) as f:
+                matrix = json.load(f)
+        html = gosym.report_html.render(cost(args.binary[0]), docs[0], matrix=matrix)
+        with open(args.html, "w", encoding="utf-8") as f:
+            f.write(html)
+    if not args.by:
+        return 0
+    if args.json:
+        out.write(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1) + "\n")
+    elif args.csv:
+        out.write(render_groups_csv(docs))
+    else:
+        out.write("\n".join(render_groups_text(d, args.top) for d in docs))
+    return 0
+
+
 def cmd_cost(args, out: TextIO) -> int:
     """cmd_cost is `gosym cost`."""
+    if args.by or args.html or args.treemap:
+        return cmd_cost_by(args, out)
     if len(args.binary) == 1 and not (args.csv or args.md):
         try:
             reports = [cost(args.binary[0])]
@@ -134,4 +206,17 @@ def add_parser(sub) -> None:
     g.add_argument("--json", action="store_true", help="JSON (one object, or a list for several)")
     g.add_argument("--csv", action="store_true", help="CSV, one row per binary")
     g.add_argument("--md", action="store_true", help="Markdown table, binaries side by side")
+    add_by_arguments(p)
     p.set_defaults(func=cmd_cost)
+
+
+def add_by_arguments(p) -> None:
+    """add_by_arguments adds cost's per-group options (--by, --top, --html, --treemap, --matrix)."""
+    p.add_argument("--by", choices=gosym.packages.GROUPINGS,
+                   help="code, pclntab and DWARF line bytes per package, module, file or function")
+    p.add_argument("--top", type=int, default=40, metavar="N",
+                   help="with --by in text: show the N biggest groups and sum the rest (0: all)")
+    p.add_argument("--html", metavar="FILE",
+                   help="write a self-contained HTML report (tables, treemap of packages; no network)")
+    p.add_argument("--treemap", metavar="FILE", help="draw a treemap of packages (.png or .svg; matplotlib)")
+    p.add_argument("--matrix", metavar="JSON", help="with --html: add the chart of a `gosym matrix --json` report")

@@ -175,6 +175,7 @@ CALLS = {
     "lookup_symtab": lambda b: b.lookup(0x401000, source="symtab"),
     "line_table": lambda b: b.line_table(),
     "pclntab_sizes": lambda b: b.pclntab_sizes(),
+    "function_costs": lambda b: b.function_costs(),
     "lookup_many": lambda b: b.lookup_many([0x401000]),
     "symbolize": lambda b: b.symbolize([0x401000]),
     "symbolize_auto": lambda b: b.symbolize([0x401000], source="auto"),

@@ -45,7 +45,8 @@ LAYERS: List[Tuple[str, List[str]]] = [
     ("sources", ["gosym.symbolize"]),
     ("binary", ["gosym.binary", "gosym"]),
     ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check",
-              "gosym.consequences", "gosym.predict", "gosym.store", "gosym.fleet"]),
+              "gosym.consequences", "gosym.predict", "gosym.store", "gosym.fleet",
+              "gosym.packages", "gosym.report_html"]),
     ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
 
