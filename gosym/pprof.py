@@ -21,8 +21,9 @@ import gzip
 import os
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from gosym import _profile
 from gosym.errors import GosymError, UnsupportedError
 
 MAX_PROFILE = 1 << 30   # bytes after gunzip: larger input is refused, not inflated
@@ -201,38 +202,57 @@ class Summary:
                 "mappings": [m.as_dict() for m in self.mappings]}
 
 
-class _Strings:
-    """The profile's string table with an index, appended to on demand."""
+@dataclass(frozen=True)
+class ProfileMapping:
+    """ProfileMapping is one Mapping of a profile as symbolize_profile's
+    `resolve` callable receives it."""
 
-    def __init__(self, table: Any):
-        self.table = table
-        self.index: Dict[bytes, int] = {}
-        for i, s in enumerate(table):
-            self.index.setdefault(s, i)
-        self.added = 0
+    id: int           #: the profile's mapping id
+    start: int        #: memory_start: the runtime address where the mapping begins
+    limit: int        #: memory_limit: the runtime address past its end
+    offset: int       #: file_offset: the file offset mapped at start
+    file: str         #: the file name recorded in the profile ("" if none)
+    build_id: str     #: the build ID recorded in the profile ("" if none)
+
+
+class _Strings:
+    """The profile's string table: indexes of existing strings (built on
+    first use) and the strings appended."""
+
+    def __init__(self, cols: Any):
+        self.cols = cols
+        self.index: Optional[Dict[bytes, int]] = None
+        self.new: List[bytes] = []
 
     def get(self, s: str) -> int:
         b = s.encode("utf-8", "surrogateescape")
+        if self.index is None:
+            self.index = {}
+            for k in range(self.cols.nstrings - 1, -1, -1):
+                self.index[self.cols.string(k)] = k
         i = self.index.get(b)
         if i is None:
-            i = len(self.table)
-            self.table.append(b)
-            self.index[b] = i
-            self.added += 1
+            i = self.index[b] = self.cols.nstrings + len(self.new)
+            self.new.append(b)
         return i
 
     def text(self, i: int) -> str:
-        return self.table[i].decode("utf-8", "replace")
+        return self.cols.string(i).decode("utf-8", "replace")
 
 
-def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) -> List[Tuple[Any, str]]:
+def _mappings(cols: Any, strings: _Strings) -> List[ProfileMapping]:
+    return [ProfileMapping(cols.map_id[i], cols.map_start[i], cols.map_limit[i], cols.map_offset[i],
+                           strings.text(cols.map_file[i]), strings.text(cols.map_bid[i]))
+            for i in range(len(cols.map_id))]
+
+
+def _select(maps: List[ProfileMapping], binary: Any, selector: Optional[str]) -> List[Tuple[ProfileMapping, str]]:
     """The mappings that belong to the binary, each with how it matched."""
     from gosym.buildid import read_build_ids
 
-    maps = list(prof.mapping)
     if selector is not None:
         sel = selector.strip()
-        chosen: List[Any]
+        chosen: List[ProfileMapping]
         if sel.isdigit():
             chosen = [m for m in maps if m.id == int(sel)]
         elif sel.lower().startswith("0x"):
@@ -240,15 +260,14 @@ def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) 
                 addr = int(sel, 16)
             except ValueError:
                 raise GosymError(f"bad --mapping {selector!r}: want an id, 0xADDRESS or a file name") from None
-            chosen = [m for m in maps if m.memory_start <= addr < max(m.memory_limit, m.memory_start + 1)]
+            chosen = [m for m in maps if m.start <= addr < max(m.limit, m.start + 1)]
         else:
-            chosen = [m for m in maps if strings.text(m.filename) == sel
-                      or _base(strings.text(m.filename)) == _base(sel)]
+            chosen = [m for m in maps if m.file == sel or _base(m.file) == _base(sel)]
         if not chosen:
             raise GosymError(f"no mapping in the profile matches --mapping {selector!r}")
         return [(m, "selector") for m in chosen]
     ids = read_build_ids(binary.container)
-    by_id = [(m, "build_id") for m in maps if ids.matches(strings.text(m.build_id))]
+    by_id = [(m, "build_id") for m in maps if ids.matches(m.build_id)]
     if by_id:
         return by_id
     path = binary.path
@@ -258,14 +277,13 @@ def _select(prof: Any, strings: _Strings, binary: Any, selector: Optional[str]) 
     base = _base(path)
     out = []
     for m in maps:
-        name = strings.text(m.filename)
-        if not name:
+        if not m.file:
             continue
-        bid = strings.text(m.build_id).strip()
+        bid = m.build_id.strip()
         # A mapping that records a different build of the same kind is another build.
         if bid and ((ids.gnu and _is_hex(bid)) or (ids.go and "/" in bid)):
             continue
-        if name == path or name == real or _base(name) == base:
+        if m.file == path or m.file == real or _base(m.file) == base:
             out.append((m, "filename"))
     return out
 
@@ -279,111 +297,163 @@ def _is_hex(s: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in s)
 
 
+def _raw(data: Any) -> bytes:
+    """The uncompressed profile.proto bytes of data (bytes, gzipped or not,
+    or a protobuf message)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        data = data.SerializeToString()
+    data = bytes(data)
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = _gunzip(data)
+        except (zlib.error, EOFError) as e:
+            raise GosymError(f"bad gzip data: {e}") from None
+    return data
+
+
+Resolver = Callable[[ProfileMapping], Any]
+
+
 def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional[str] = None,
-                      symtab: bool = True) -> Tuple[bytes, Summary]:
+                      symtab: bool = True, resolve: Optional[Resolver] = None) -> Tuple[bytes, Summary]:
     """symbolize_profile fills in the Function and Line entries of the
     locations in `binary`'s mappings of a pprof profile and returns the new
     profile (gzipped profile.proto) and a Summary.
 
-    `data` is the profile's bytes (gzipped or not) or an already parsed
+    `data` is the profile's bytes (gzipped or not) or a parsed protobuf
     message; `binary` a gosym.Binary or a path.  Mappings are matched by
     build ID (GNU or Go), else by file name, else only by `mapping`: a
-    mapping id, a 0xADDRESS inside it, or a file name.  Each mapping's load
-    bias comes from its start, file offset and the binary's segments.
-    Locations that already have lines are left alone; functions are shared
-    with those already in the profile (same name, file and start line).
+    mapping id, a 0xADDRESS inside it, or a file name.  With `binary=None`,
+    `resolve(m)` is called once per mapping (a ProfileMapping) and returns
+    the Binary for it or None (left alone): one profile, several binaries.
+    Each mapping's load bias comes from its start, file offset and the
+    binary's segments.  Locations that already have lines are left alone.
+    Every location gets its frames innermost first (inlined calls
+    included); each function is one Function: its name, the file of its
+    entry (where it is defined) and its start line, shared with a Function
+    the profile already has under the same name, file and start line.
     `symtab` lets the symbol tables name code the pclntab does not cover.
-    One batch symbolization per mapping (C loop); Python work per frame.
-    Raises GosymError on a bad profile or when no mapping matches."""
+    The profile is decoded and written by C (gosym._profile), the frames
+    come from one Binary.symbolize batch per mapping: no Python object per
+    location.  Raises GosymError on a bad profile or when no mapping
+    matches."""
     import gosym
-    from gosym.maps import load_bias
 
     if isinstance(binary, (str, os.PathLike)):
         with gosym.open(binary) as b:
             return symbolize_profile(data, b, mapping=mapping, symtab=symtab)
-    prof = parse_profile(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        _check(prof)
-    strings = _Strings(prof.string_table)
-    summary = Summary(locations=len(prof.location))
-    chosen = _select(prof, strings, binary, mapping)
-    if not chosen:
-        names = ", ".join(f"{m.id}:{strings.text(m.filename) or '?'}" for m in prof.mapping) or "none"
-        raise GosymError(f"no mapping in the profile belongs to {binary.path or 'the binary'} "
-                         f"(by build ID or file name; mappings: {names}); choose one with --mapping")
+    if binary is None and resolve is None:
+        raise TypeError("symbolize_profile: give a binary or resolve=")
+    cols = _profile.decode_profile(_raw(data))
+    strings = _Strings(cols)
+    summary = Summary(locations=len(cols.loc_id))
+    maps = _mappings(cols, strings)
+    chosen: List[Tuple[ProfileMapping, Any, str]] = []
+    if binary is None:
+        assert resolve is not None
+        for m in maps:
+            b = resolve(m)
+            if b is not None:
+                chosen.append((m, b, "resolve"))
+    else:
+        chosen = [(m, binary, how) for m, how in _select(maps, binary, mapping)]
+        if not chosen:
+            names = ", ".join(f"{m.id}:{m.file or '?'}" for m in maps) or "none"
+            raise GosymError(f"no mapping in the profile belongs to {binary.path or 'the binary'} "
+                             f"(by build ID or file name; mappings: {names}); choose one with --mapping")
+    out = _Writer(cols, strings)
+    for m, b, how in chosen:
+        summary.mappings.append(out.fill(m, b, how, symtab))
+    summary.functions_added = len(out.fn_id)
+    summary.strings_added = len(strings.new)
+    return gzip.compress(out.encode(), compresslevel=6, mtime=0), summary
 
-    funcs: Dict[Tuple[int, int, int, int], int] = {}
-    for f in prof.function:
-        funcs.setdefault((f.name, f.system_name, f.filename, f.start_line), f.id)
-    next_fid = max((f.id for f in prof.function), default=0) + 1
-    fid_cache: Dict[Tuple[str, str, int], int] = {}
 
-    def function_id(name: str, filename: str, start_line: int) -> int:
-        nonlocal next_fid
-        k = (name, filename, start_line)
-        fid = fid_cache.get(k)
+class _Writer:
+    """The additions to one profile: line columns per location, new
+    Functions, flags; encode() writes the result."""
+
+    def __init__(self, cols: Any, strings: _Strings):
+        n = len(cols.loc_id)
+        self.cols, self.strings = cols, strings
+        self.fill_first = array.array("I", bytes(4 * n))
+        self.fill_count = array.array("I", bytes(4 * n))
+        self.lfid = array.array("Q")
+        self.lline = array.array("q")
+        self.fn_id, self.fn_name = array.array("Q"), array.array("q")
+        self.fn_file, self.fn_start = array.array("q"), array.array("q")
+        self.funcs: Dict[Tuple[int, int, int, int], int] = {}
+        for i in range(len(cols.fn_id)):
+            self.funcs.setdefault((cols.fn_name[i], cols.fn_sys[i], cols.fn_file[i], cols.fn_start[i]),
+                                  cols.fn_id[i])
+        self.next_fid = max(cols.fn_id, default=0) + 1
+
+    def function_id(self, name: str, filename: str, start_line: int) -> int:
+        ni, fi = self.strings.get(name), self.strings.get(filename)
+        key = (ni, ni, fi, start_line)
+        fid = self.funcs.get(key)
         if fid is None:
-            ni, fi = strings.get(name), strings.get(filename)
-            key = (ni, ni, fi, start_line)
-            fid = funcs.get(key)
-            if fid is None:
-                fid = next_fid
-                next_fid += 1
-                prof.function.add(id=fid, name=ni, system_name=ni, filename=fi, start_line=start_line)
-                funcs[key] = fid
-                summary.functions_added += 1
-            fid_cache[k] = fid
+            fid = self.funcs[key] = self.next_fid
+            self.next_fid += 1
+            self.fn_id.append(fid)
+            self.fn_name.append(ni)
+            self.fn_file.append(fi)
+            self.fn_start.append(start_line)
         return fid
 
-    by_mapping: Dict[int, List[Any]] = {}
-    for loc in prof.location:
-        by_mapping.setdefault(loc.mapping_id, []).append(loc)
-    inline_ok = binary.inline_layout != 0
-    for m, how in chosen:
-        fake = m.memory_start == 0 and m.memory_limit == 0
-        bias = 0 if fake else load_bias(binary.container, m.memory_start, m.file_offset)
+    def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool) -> MappingReport:
+        from gosym.maps import load_bias
+
+        fake = m.start == 0 and m.limit == 0
+        bias = 0 if fake else load_bias(b.container, m.start, m.offset)
         if bias is None:
-            raise GosymError(f"mapping {m.id}: file offset {m.file_offset:#x} is in none of "
+            raise GosymError(f"mapping {m.id}: file offset {m.offset:#x} is in none of "
                              "the binary's loadable segments")
-        rep = MappingReport(m.id, strings.text(m.filename), strings.text(m.build_id), how, bias)
-        summary.mappings.append(rep)
-        locs = by_mapping.get(m.id, [])
-        rep.locations = len(locs)
-        todo = [loc for loc in locs if not len(loc.line)]
-        rep.already = len(locs) - len(todo)
-        pcs = array.array("Q", [(loc.address - bias) & 0xFFFFFFFFFFFFFFFF for loc in todo])
-        res = binary.symbolize(pcs)
-        first, count, line, start = res.first, res.count, res.line, res.start_line
-        names, files = res.names(), res.files()
-        # One Function per distinct (name, file, start line).
-        by_frame: Dict[Tuple[str, str, int], int] = {}
-        for k, loc in enumerate(todo):
-            n = count[k]
-            if n == 0:
-                hit = binary.symtab.symbol_at(pcs[k]) if symtab else None
-                if hit is None:
-                    rep.unmatched += 1
-                    continue
-                loc.line.add(function_id=function_id(hit[0], "", 0), line=0)
-                rep.filled += 1
-                rep.from_symtab += 1
+        rep = MappingReport(m.id, m.file, m.build_id, how, bias)
+        idx, pcs, rep.already = _profile.pending(self.cols, m.id, bias & 0xFFFFFFFFFFFFFFFF)
+        rep.locations = len(idx) + rep.already
+        res = b.symbolize(pcs)
+        dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.inlined)
+        fid_of = array.array("Q", bytes(8 * len(reploc)))
+        for d in range(len(reploc)):
+            k, j = reploc[d], repfr[d]
+            fr = res.frames(k)[j - res.first[k]]
+            # The Function's file: where the function starts (its entry's
+            # file); a function met only inlined: the file of its body.
+            file = fr.file if fr.inlined else b.functions[res.func[j]].file
+            fid_of[d] = self.function_id(fr.function, file, fr.start_line)
+        base = len(self.lfid)
+        self.lfid.extend(_profile.take_u64(fid_of, dense))
+        self.lline.extend(_profile.widen_i32(res.line))
+        _profile.place(self.fill_first, self.fill_count, idx, res.first, res.count, base)
+        for k in res.misses():
+            hit = b.symtab.symbol_at(pcs[k]) if symtab else None
+            if hit is None:
+                rep.unmatched += 1
                 continue
-            a = first[k]
-            for j in range(a, a + n):
-                key = (names[j], files[j], start[j])
-                fid = by_frame.get(key)
-                if fid is None:
-                    fid = by_frame[key] = function_id(names[j], files[j], start[j])
-                loc.line.add(function_id=fid, line=line[j])
-            rep.filled += 1
+            self.fill_first[idx[k]] = len(self.lfid)
+            self.fill_count[idx[k]] = 1
+            self.lfid.append(self.function_id(hit[0], "", 0))
+            self.lline.append(0)
+            rep.from_symtab += 1
+        rep.filled = len(idx) - rep.unmatched
         complete = rep.unmatched == 0 and rep.locations > 0
         lines_ok = complete and rep.from_symtab == 0
-        m.has_functions = m.has_functions or complete
-        m.has_filenames = m.has_filenames or lines_ok
-        m.has_line_numbers = m.has_line_numbers or lines_ok
-        m.has_inline_frames = m.has_inline_frames or (lines_ok and inline_ok)
-    summary.strings_added = strings.added
-    return gzip.compress(prof.SerializeToString(), compresslevel=6, mtime=0), summary
+        inline_ok = b.inline_layout != 0
+        mi = list(self.cols.map_id).index(m.id)
+        flags = self.cols.map_flags[mi]
+        flags |= (1 if complete else 0) | (6 if lines_ok else 0) | (8 if lines_ok and inline_ok else 0)
+        self.cols.map_flags[mi] = flags
+        return rep
+
+    def encode(self) -> bytearray:
+        new = self.strings.new
+        off = array.array("Q", [0])
+        for s in new:
+            off.append(off[-1] + len(s))
+        return _profile.encode_profile(self.cols, self.fill_first, self.fill_count, self.lfid, self.lline,
+                                       self.fn_id, self.fn_name, self.fn_file, self.fn_start,
+                                       b"".join(new), off)
 
 
 def strip_profile(data: bytes) -> bytes:
