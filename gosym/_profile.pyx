@@ -223,23 +223,24 @@ def pending(ProfileColumns c, uint64_t mapping_id, uint64_t bias):
     return idx, pcs, already
 
 
-def group_frames(array.array first, array.array count, array.array name_off, array.array inlined):
-    """group_frames gives every frame the dense index of its name offset:
-    (dense array('I') per frame, per distinct name offset its representative
-    location and frame as two array('I'): its first frame that is not
-    inlined, else its first frame).  An open-addressing table, no Python
-    object per frame."""
+def group_frames(array.array first, array.array count, array.array name_off, array.array file_off):
+    """group_frames gives every frame the dense index of its (name offset,
+    file offset) pair: (dense array('I') per frame, per distinct pair its
+    first location and frame as two array('I')).  An open-addressing
+    table, no Python object per frame."""
     cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, h, i
+    cdef uint64_t key
+    cdef array.array dense, reploc, repfr
+    if first.typecode != "I" or count.typecode != "H" or name_off.typecode != "i" \
+            or file_off.typecode != "I" or len(file_off) != nfr:
+        raise TypeError("group_frames: wrong array types")
     cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
     cdef const uint16_t *cp = <const uint16_t *>count.data.as_voidptr
     cdef const int32_t *np = <const int32_t *>name_off.data.as_voidptr
-    cdef const uint8_t *ilp = <const uint8_t *>inlined.data.as_voidptr
-    cdef array.array dense, reploc, repfr
-    if first.typecode != "I" or count.typecode != "H" or name_off.typecode != "i" or inlined.typecode != "B":
-        raise TypeError("group_frames: wrong array types")
+    cdef const uint32_t *flp = <const uint32_t *>file_off.data.as_voidptr
     while cap < 2 * nfr:
         cap *= 2
-    cdef int64_t *slot_key = <int64_t *>calloc(cap, sizeof(int64_t))
+    cdef uint64_t *slot_key = <uint64_t *>calloc(cap, sizeof(uint64_t))
     cdef uint32_t *slot_val = <uint32_t *>calloc(cap, sizeof(uint32_t))
     dense = _zeros(_I, nfr)
     cdef uint32_t *dp = <uint32_t *>dense.data.as_voidptr
@@ -250,25 +251,23 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
         free(slot_val)
         raise MemoryError("no memory to group frames")
     try:
-        for k in range(cap):
-            slot_key[k] = -1
-        # pass 1: dense ids in order of first appearance
+        # slot_val 0: empty; else dense index + 1
         for k in range(nloc):
             for j in range(fp[k], fp[k] + cp[k]):
-                h = (<uint64_t>(<uint32_t>np[j]) * 0x9E3779B97F4A7C15ULL) >> 20
+                if j >= nfr:
+                    raise IndexError("group_frames: frame out of range")
+                key = (<uint64_t>(<uint32_t>np[j]) << 32) | flp[j]
+                h = (key * 0x9E3779B97F4A7C15ULL) >> 20
                 i = h & (cap - 1)
-                while slot_key[i] != -1 and slot_key[i] != <int64_t>(<uint32_t>np[j]):
+                while slot_val[i] and slot_key[i] != key:
                     i = (i + 1) & (cap - 1)
-                if slot_key[i] == -1:
-                    slot_key[i] = <uint32_t>np[j]
-                    slot_val[i] = <uint32_t>used
+                if not slot_val[i]:
+                    slot_key[i] = key
                     used += 1
+                    slot_val[i] = <uint32_t>used
                     reploc.append(k)
                     repfr.append(j)
-                elif not ilp[j] and ilp[repfr.data.as_uints[slot_val[i]]]:
-                    reploc.data.as_uints[slot_val[i]] = <uint32_t>k
-                    repfr.data.as_uints[slot_val[i]] = <uint32_t>j
-                dp[j] = slot_val[i]
+                dp[j] = slot_val[i] - 1
     finally:
         free(slot_key)
         free(slot_val)

@@ -223,9 +223,15 @@ class _Strings:
         self.cols = cols
         self.index: Optional[Dict[bytes, int]] = None
         self.new: List[bytes] = []
+        self.by_str: Dict[str, int] = {}
 
     def get(self, s: str) -> int:
-        b = s.encode("utf-8", "surrogateescape")
+        i = self.by_str.get(s)
+        if i is None:
+            i = self.by_str[s] = self._get(s.encode("utf-8", "surrogateescape"))
+        return i
+
+    def _get(self, b: bytes) -> int:
         if self.index is None:
             self.index = {}
             for k in range(self.cols.nstrings - 1, -1, -1):
@@ -329,9 +335,12 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     Each mapping's load bias comes from its start, file offset and the
     binary's segments.  Locations that already have lines are left alone.
     Every location gets its frames innermost first (inlined calls
-    included); each function is one Function: its name, the file of its
-    entry (where it is defined) and its start line, shared with a Function
-    the profile already has under the same name, file and start line.
+    included).  A Function is a (name, file, start line): the file of the
+    frame's own line (profile.proto keeps the file in the Function, so this
+    is what makes every Line's file:line true); a function whose code lies
+    in one file (nearly all; not package init functions, which gather the
+    var initializers of several files) is one Function.  An existing
+    Function with the same name, file and start line is reused.
     `symtab` lets the symbol tables name code the pclntab does not cover.
     The profile is decoded and written by C (gosym._profile), the frames
     come from one Binary.symbolize batch per mapping: no Python object per
@@ -366,7 +375,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
         summary.mappings.append(out.fill(m, b, how, symtab))
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
-    return gzip.compress(out.encode(), compresslevel=6, mtime=0), summary
+    return gzip.compress(out.encode(), compresslevel=1, mtime=0), summary
 
 
 class _Writer:
@@ -413,15 +422,10 @@ class _Writer:
         idx, pcs, rep.already = _profile.pending(self.cols, m.id, bias & 0xFFFFFFFFFFFFFFFF)
         rep.locations = len(idx) + rep.already
         res = b.symbolize(pcs)
-        dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.inlined)
-        fid_of = array.array("Q", bytes(8 * len(reploc)))
-        for d in range(len(reploc)):
-            k, j = reploc[d], repfr[d]
-            fr = res.frames(k)[j - res.first[k]]
-            # The Function's file: where the function starts (its entry's
-            # file); a function met only inlined: the file of its body.
-            file = fr.file if fr.inlined else b.functions[res.func[j]].file
-            fid_of[d] = self.function_id(fr.function, file, fr.start_line)
+        dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.file_off)
+        names, files, start = res.names(), res.files(), res.start_line
+        fid = self.function_id
+        fid_of = array.array("Q", [fid(names[j], files[j], start[j]) for j in repfr])
         base = len(self.lfid)
         self.lfid.extend(_profile.take_u64(fid_of, dense))
         self.lline.extend(_profile.widen_i32(res.line))

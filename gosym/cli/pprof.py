@@ -10,7 +10,7 @@ from typing import TextIO
 
 import gosym
 from gosym.errors import GosymError
-from gosym.pprof import parse_profile, symbolize_profile
+from gosym.pprof import symbolize_profile
 
 
 def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
@@ -18,12 +18,11 @@ def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
     try:
         with open(args.profile, "rb") as f:
             data = f.read()
-        prof = parse_profile(data)
     except GosymError as e:
         raise e.with_path(args.profile)
     with gosym.open(args.binary) as b:
         try:
-            result, summary = symbolize_profile(prof, b, mapping=args.mapping)
+            result, summary = symbolize_profile(data, b, mapping=args.mapping)
         except GosymError as e:
             raise e.with_path(args.profile)
     if args.output == "-":
