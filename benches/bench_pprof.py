@@ -151,10 +151,15 @@ def _norm(want: Frames, got: Frames) -> Frames:
             for i, (f, fi, ln, _) in enumerate(got)]
 
 
-def compare(go: Dict[int, Frames], ours: Dict[int, Frames]) -> Dict[str, int]:
-    """Location by location; raises on a real difference."""
+def compare(go: Dict[int, Frames], ours: Dict[int, Frames], path: str) -> Dict[str, int]:
+    """Location by location; raises on a real difference.  Where go tool
+    pprof disagrees with gosym, Go's debug/gosym (tests/oracle, with the
+    right text base) decides: if go tool pprof disagrees with it too (cgo
+    binaries of Go 1.26+: it takes .text as the text base), gosym must
+    agree with it (the physical function, the innermost file:line)."""
     same = missing_inline = no_line = 0
     bad = []
+    disputed = []
     for addr, want in go.items():
         raw = ours.get(addr, [])
         got = _norm(want[-len(raw):] if len(want) > len(raw) else [("", "", 0, 0)] * (len(raw) - len(want)) + want, raw)
@@ -172,14 +177,29 @@ def compare(go: Dict[int, Frames], ours: Dict[int, Frames]) -> Dict[str, int]:
             no_line += 1
             log(f"  {addr:#x} {want[0][0]}: gosym no line, go tool pprof {want[0][1]}:{want[0][2]}")
         else:
-            bad.append((addr, want, got))
+            disputed.append((addr, want, raw))
+    go_wrong = 0
+    if disputed:
+        from tests.oracle.oracle import run_oracle
+
+        ref = {r["pc"]: r for r in run_oracle(path, [a for a, _, _ in disputed], funcs=False)["lookups"]}
+        for addr, want, raw in disputed:
+            r = ref[addr]
+            oracle = [(r["func"], r["file"] or "", r["line"] or 0)] if r["func"] else []
+            mine = [(raw[-1][0], raw[0][1], raw[0][2])] if raw else []
+            go_says = [(want[-1][0], want[0][1], want[0][2])] if want else []
+            if go_says != oracle and mine == oracle:
+                go_wrong += 1
+            else:
+                bad.append((addr, want, raw))
     if len(ours) != len(go):
         bad.append((0, f"{len(go)} locations", f"{len(ours)} locations"))
     if bad:
         for addr, want, got in bad[:10]:
             log(f"  {addr:#x}: go tool pprof {want}\n  {' ' * len(hex(addr))}  gosym        {got}")
         raise SystemExit(f"bench_pprof: {len(bad)} locations differ from go tool pprof")
-    return {"same": same, "go_inlined_missing": missing_inline, "gosym_no_line": no_line}
+    return {"same": same, "go_inlined_missing": missing_inline, "gosym_no_line": no_line,
+            "go_wrong_debug_gosym_agrees": go_wrong}
 
 
 def bench_one(label: str, path: str, n: int, tmp: Path, repeat: int) -> dict:
@@ -204,14 +224,14 @@ def bench_one(label: str, path: str, n: int, tmp: Path, repeat: int) -> dict:
         tp.append(t)
         cp.append(c)
         rp = max(rp, r)
-    cmp = compare(frames_by_address(go_out.read_bytes()), frames_by_address(our_out.read_bytes()))
+    cmp = compare(frames_by_address(go_out.read_bytes()), frames_by_address(our_out.read_bytes()), path)
     res = {"binary": label, "locations": n, "go_s": min(tg), "gosym_s": min(tp),
            "ratio": min(tg) / min(tp), "go_cpu_s": min(cg), "gosym_cpu_s": min(cp),
            "cpu_ratio": min(cg) / min(cp), "go_rss_kb": rg, "gosym_rss_kb": rp, **cmp}
     log(f"{label[:40]:40s} {n:>7} locs: go tool pprof {min(tg):5.2f} s ({min(cg):5.2f} s CPU) {rg >> 10:4d} MiB"
         f" | gosym {min(tp):5.2f} s ({min(cp):5.2f} s CPU) {rp >> 10:4d} MiB | {res['ratio']:4.1f}x wall, "
         f"{res['cpu_ratio']:4.1f}x CPU | same {cmp['same']}, go lacks inlined frames at "
-        f"{cmp['go_inlined_missing']}")
+        f"{cmp['go_inlined_missing']}, go wrong (debug/gosym agrees with gosym) at {cmp['go_wrong_debug_gosym_agrees']}")
     return res
 
 
