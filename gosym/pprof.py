@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import array
 import gzip
+import itertools
+import operator
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -217,7 +219,8 @@ class ProfileMapping:
 
 class _Strings:
     """The profile's string table: indexes of existing strings (built on
-    first use) and the strings appended."""
+    first use) and the strings appended.  Work per distinct string is done
+    by builtins over whole lists (map, zip, dict.fromkeys)."""
 
     def __init__(self, cols: Any):
         self.cols = cols
@@ -226,21 +229,24 @@ class _Strings:
         self.by_str: Dict[str, int] = {}
 
     def get(self, s: str) -> int:
-        i = self.by_str.get(s)
-        if i is None:
-            i = self.by_str[s] = self._get(s.encode("utf-8", "surrogateescape"))
-        return i
+        return self.many([s])[0]
 
-    def _get(self, b: bytes) -> int:
-        if self.index is None:
-            self.index = {}
-            for k in range(self.cols.nstrings - 1, -1, -1):
-                self.index[self.cols.string(k)] = k
-        i = self.index.get(b)
-        if i is None:
-            i = self.index[b] = self.cols.nstrings + len(self.new)
-            self.new.append(b)
-        return i
+    def many(self, strs: List[str]) -> List[int]:
+        """many returns the string-table index of each of strs, appending new ones."""
+        by_str = self.by_str
+        fresh = [s for s in dict.fromkeys(strs) if s not in by_str]
+        if fresh:
+            if self.index is None:
+                n = self.cols.nstrings
+                self.index = dict(zip(map(self.cols.string, range(n - 1, -1, -1)), range(n - 1, -1, -1)))
+            index = self.index
+            enc = [s.encode("utf-8", "surrogateescape") for s in fresh]
+            missing = [x for x in enc if x not in index]     # distinct: the encoding is one-to-one
+            base = self.cols.nstrings + len(self.new)
+            index.update(zip(missing, range(base, base + len(missing))))
+            self.new.extend(missing)
+            by_str.update(zip(fresh, map(index.__getitem__, enc)))
+        return list(map(by_str.__getitem__, strs))
 
     def text(self, i: int) -> str:
         return self.cols.string(i).decode("utf-8", "replace")
@@ -375,7 +381,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
         summary.mappings.append(out.fill(m, b, how, symtab))
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
-    return gzip.compress(out.encode(), compresslevel=1, mtime=0), summary
+    return _gzip(out.encode()), summary
 
 
 class _Writer:
@@ -398,17 +404,23 @@ class _Writer:
         self.next_fid = max(cols.fn_id, default=0) + 1
 
     def function_id(self, name: str, filename: str, start_line: int) -> int:
-        ni, fi = self.strings.get(name), self.strings.get(filename)
-        key = (ni, ni, fi, start_line)
-        fid = self.funcs.get(key)
-        if fid is None:
-            fid = self.funcs[key] = self.next_fid
-            self.next_fid += 1
-            self.fn_id.append(fid)
-            self.fn_name.append(ni)
-            self.fn_file.append(fi)
-            self.fn_start.append(start_line)
-        return fid
+        return self.function_ids([name], [filename], [start_line])[0]
+
+    def function_ids(self, names: List[str], files: List[str], starts: Any) -> array.array:
+        """The Function ids of (name, file, start line) rows, made where new
+        (builtins over the lists: no Python call per row)."""
+        ni = self.strings.many(names)
+        keys = list(zip(ni, ni, self.strings.many(files), starts))
+        funcs, nxt = self.funcs, self.next_fid
+        new = [k for k in dict.fromkeys(keys) if k not in funcs]
+        if new:
+            self.next_fid = nxt + len(new)
+            funcs.update(zip(new, range(nxt, self.next_fid)))
+            self.fn_id.extend(range(nxt, self.next_fid))
+            self.fn_name.extend(map(operator.itemgetter(0), new))
+            self.fn_file.extend(map(operator.itemgetter(2), new))
+            self.fn_start.extend(map(operator.itemgetter(3), new))
+        return array.array("Q", map(funcs.__getitem__, keys))
 
     def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool) -> MappingReport:
         from gosym.maps import load_bias
@@ -424,8 +436,8 @@ class _Writer:
         res = b.symbolize(pcs)
         dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.file_off)
         names, files, start = res.names(), res.files(), res.start_line
-        fid = self.function_id
-        fid_of = array.array("Q", [fid(names[j], files[j], start[j]) for j in repfr])
+        fid_of = self.function_ids([names[j] for j in repfr], [files[j] for j in repfr],
+                                   [start[j] for j in repfr])
         base = len(self.lfid)
         self.lfid.extend(_profile.take_u64(fid_of, dense))
         self.lline.extend(_profile.widen_i32(res.line))
@@ -452,12 +464,16 @@ class _Writer:
 
     def encode(self) -> bytearray:
         new = self.strings.new
-        off = array.array("Q", [0])
-        for s in new:
-            off.append(off[-1] + len(s))
+        off = array.array("Q", itertools.accumulate(map(len, new), initial=0))
         return _profile.encode_profile(self.cols, self.fill_first, self.fill_count, self.lfid, self.lline,
                                        self.fn_id, self.fn_name, self.fn_file, self.fn_start,
                                        b"".join(new), off)
+
+
+def _gzip(data: Union[bytes, bytearray]) -> bytes:
+    """gzip at level 1: 4x faster than the default 6 and ~10% larger (a
+    profile is written once and read a few times)."""
+    return gzip.compress(data, compresslevel=1, mtime=0)
 
 
 def strip_profile(data: bytes) -> bytes:
