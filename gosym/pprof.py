@@ -327,7 +327,8 @@ Resolver = Callable[[ProfileMapping], Any]
 
 
 def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional[str] = None,
-                      symtab: bool = True, resolve: Optional[Resolver] = None) -> Tuple[bytes, Summary]:
+                      symtab: bool = True, resolve: Optional[Resolver] = None,
+                      return_addresses: bool = False) -> Tuple[bytes, Summary]:
     """symbolize_profile fills in the Function and Line entries of the
     locations in `binary`'s mappings of a pprof profile and returns the new
     profile (gzipped profile.proto) and a Summary.
@@ -348,7 +349,13 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     var initializers of several files) is one Function.  An existing
     Function with the same name, file and start line is reused.
     `symtab` lets the symbol tables name code the pclntab does not cover.
-    The profile is decoded and written by C (gosym._profile), the frames
+    Addresses are read as instruction addresses, which is what runtime/pprof
+    writes (a location's address is runtime.Frame.PC: the return address
+    minus 1, inside the call instruction) and what `go tool pprof` reads;
+    `return_addresses=True` is for producers that record raw return
+    addresses: each is then answered as runtime.Frames.Next answers one
+    (the function containing it, the position of address - 1).  The
+    profile is decoded and written by C (gosym._profile), the frames
     come from one Binary.symbolize batch per mapping: no Python object per
     location.  Raises GosymError on a bad profile or when no mapping
     matches."""
@@ -356,7 +363,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
 
     if isinstance(binary, (str, os.PathLike)):
         with gosym.open(binary) as b:
-            return symbolize_profile(data, b, mapping=mapping, symtab=symtab)
+            return symbolize_profile(data, b, mapping=mapping, symtab=symtab, return_addresses=return_addresses)
     if binary is None and resolve is None:
         raise TypeError("symbolize_profile: give a binary or resolve=")
     cols = _profile.decode_profile(_raw(data))
@@ -378,7 +385,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
                              f"(by build ID or file name; mappings: {names}); choose one with --mapping")
     out = _Writer(cols, strings)
     for m, b, how in chosen:
-        summary.mappings.append(out.fill(m, b, how, symtab))
+        summary.mappings.append(out.fill(m, b, how, symtab, return_addresses))
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
     return _gzip(out.encode()), summary
@@ -422,7 +429,7 @@ class _Writer:
             self.fn_start.extend(map(operator.itemgetter(3), new))
         return array.array("Q", map(funcs.__getitem__, keys))
 
-    def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool) -> MappingReport:
+    def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool, ret: bool) -> MappingReport:
         from gosym.maps import load_bias
 
         fake = m.start == 0 and m.limit == 0
@@ -433,7 +440,7 @@ class _Writer:
         rep = MappingReport(m.id, m.file, m.build_id, how, bias)
         idx, pcs, rep.already = _profile.pending(self.cols, m.id, bias & 0xFFFFFFFFFFFFFFFF)
         rep.locations = len(idx) + rep.already
-        res = b.symbolize(pcs)
+        res = b.symbolize(pcs, return_addresses=ret)
         dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.file_off)
         names, files, start = res.names(), res.files(), res.start_line
         fid_of = self.function_ids([names[j] for j in repfr], [files[j] for j in repfr],

@@ -22,7 +22,8 @@ def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
         raise e.with_path(args.profile)
     with gosym.open(args.binary) as b:
         try:
-            result, summary = symbolize_profile(data, b, mapping=args.mapping)
+            result, summary = symbolize_profile(data, b, mapping=args.mapping,
+                                                return_addresses=args.return_addresses)
         except GosymError as e:
             raise e.with_path(args.profile)
     if args.output == "-":
@@ -76,6 +77,10 @@ def add_parser(sub) -> None:
     p.add_argument("--mapping", metavar="SEL", default=None,
                    help="use only this mapping: its id, a 0xADDRESS inside it, or its file name "
                         "(default: the mappings whose build ID, else file name, is the binary's)")
+    p.add_argument("--return-addresses", action="store_true",
+                   help="the locations' addresses are raw return addresses: answer for address - 1 in the "
+                        "function containing the address (default: instruction addresses, which is what "
+                        "runtime/pprof writes and go tool pprof reads)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary: locations matched, filled, unmatched, per mapping")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-mapping line on stderr")

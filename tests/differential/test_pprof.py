@@ -270,3 +270,23 @@ def test_runtime_and_gosym_functions_merge(profiled, tmp_path):
     # The merge really combined both: twice the samples of the original.
     o = pprof.parse_profile(open(original, "rb").read())
     assert sum(s.value[0] for s in p.sample) == 2 * sum(s.value[0] for s in o.sample)
+
+
+def test_runtime_pprof_addresses_are_instruction_addresses(profiled):
+    """runtime/pprof writes runtime.Frame.PC (return address - 1) as a
+    location's address, so gosym reads instruction addresses by default:
+    the runtime's own Lines come back exactly; read as return addresses
+    (pc - 1 once more) some locations change, so the two modes differ."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    want = pprof.parse_profile(open(original, "rb").read())
+
+    def lines(data):
+        p = pprof.parse_profile(data)
+        st, fn = p.string_table, {f.id: f for f in p.function}
+        return {loc.address: [(st[fn[ln.function_id].name], ln.line) for ln in loc.line] for loc in p.location}
+
+    default, _ = pprof.symbolize_profile(stripped, binary)
+    ret, _ = pprof.symbolize_profile(stripped, binary, return_addresses=True)
+    assert lines(default) == lines(want.SerializeToString())
+    assert lines(ret) != lines(default)
