@@ -321,3 +321,50 @@ def widen_i32(array.array a):
     for j in range(n):
         op[j] = ip[j]
     return out
+
+
+def split_chains(ProfileColumns c, array.array idx, array.array first, array.array count,
+                 array.array func, array.array name_off, array.array line):
+    """split_chains finds where a sample continues an inlined chain in its
+    next location, as runtime/pprof before Go 1.18 wrote it (golang/go#50996:
+    an inline mark's pc once seen as a leaf became a location of its own, so
+    later stacks through it were cut there): location A (pending index ka)
+    followed in a sample by B (kb) of the same physical function, B's
+    frames equal to A's outermost frames (names, and the line of the first).
+    Returns array('I') of A's frame count without them, per pending
+    location (0: not cut).  The samples' location ids are mapped to pending
+    locations through a dict (this runs only for pre-1.18 producers)."""
+    cdef size_t n = len(idx), s, t, a, b, nsm = c.p.nsample, k
+    cdef const uint32_t *ip = <const uint32_t *>idx.data.as_voidptr
+    cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
+    cdef const uint16_t *cp = <const uint16_t *>count.data.as_voidptr
+    cdef const int32_t *fn = <const int32_t *>func.data.as_voidptr
+    cdef const int32_t *no = <const int32_t *>name_off.data.as_voidptr
+    cdef const int32_t *ln = <const int32_t *>line.data.as_voidptr
+    cdef uint32_t na, nb, fa, fb, j
+    cdef bint same
+    if idx.typecode != "I" or first.typecode != "I" or count.typecode != "H" or func.typecode != "i" \
+            or name_off.typecode != "i" or line.typecode != "i" or len(first) != n or len(count) != n:
+        raise TypeError("split_chains: wrong array types")
+    cut = _zeros(_I, n)
+    cdef uint32_t *cu = <uint32_t *>cut.data.as_voidptr
+    pos = {c.p.loc_id[ip[k]]: k for k in range(n)}
+    for s in range(nsm):
+        for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
+            ka = pos.get(c.p.smp_locs[t])
+            kb = pos.get(c.p.smp_locs[t + 1])
+            if ka is None or kb is None:
+                continue
+            a = ka
+            b = kb
+            na, nb, fa, fb = cp[a], cp[b], fp[a], fp[b]
+            if nb == 0 or na <= nb or fn[fa] != fn[fb] or ln[fa + na - nb] != ln[fb]:
+                continue
+            same = True
+            for j in range(nb):
+                if no[fa + na - nb + j] != no[fb + j]:
+                    same = False
+                    break
+            if same and (cu[a] == 0 or na - nb < cu[a]):
+                cu[a] = na - nb
+    return cut

@@ -20,6 +20,7 @@ import array
 import gzip
 import itertools
 import operator
+import re
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -162,6 +163,7 @@ class MappingReport:
     already: int = 0           #: had lines already (left as they were)
     unmatched: int = 0         #: no function at that address in the binary
     from_symtab: int = 0       #: of filled: a symbol-table name only (no file, line)
+    split: int = 0             #: of filled: inlined chains kept split as a pre-Go 1.18 runtime wrote them
 
     def as_dict(self) -> dict:
         """as_dict renders the report for JSON."""
@@ -328,7 +330,8 @@ Resolver = Callable[[ProfileMapping], Any]
 
 def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional[str] = None,
                       symtab: bool = True, resolve: Optional[Resolver] = None,
-                      return_addresses: bool = False) -> Tuple[bytes, Summary]:
+                      return_addresses: bool = False,
+                      split_inline: Optional[bool] = None) -> Tuple[bytes, Summary]:
     """symbolize_profile fills in the Function and Line entries of the
     locations in `binary`'s mappings of a pprof profile and returns the new
     profile (gzipped profile.proto) and a Summary.
@@ -354,7 +357,14 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     minus 1, inside the call instruction) and what `go tool pprof` reads;
     `return_addresses=True` is for producers that record raw return
     addresses: each is then answered as runtime.Frames.Next answers one
-    (the function containing it, the position of address - 1).  The
+    (the function containing it, the position of address - 1).
+    `split_inline`: runtime/pprof of Go 1.12 to 1.17 (golang/go#50996)
+    wrote some inlined chains across two locations of a sample, the inlined
+    frames in one and the outer function in the next; refilling both fully
+    would repeat the outer frames.  None (the default) keeps that split
+    when the binary's Go version is one of those (a location followed in a
+    sample by a location of the same physical function whose frames are
+    its outermost frames loses them); True or False forces it.  The
     profile is decoded and written by C (gosym._profile), the frames
     come from one Binary.symbolize batch per mapping: no Python object per
     location.  Raises GosymError on a bad profile or when no mapping
@@ -363,7 +373,8 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
 
     if isinstance(binary, (str, os.PathLike)):
         with gosym.open(binary) as b:
-            return symbolize_profile(data, b, mapping=mapping, symtab=symtab, return_addresses=return_addresses)
+            return symbolize_profile(data, b, mapping=mapping, symtab=symtab, return_addresses=return_addresses,
+                                     split_inline=split_inline)
     if binary is None and resolve is None:
         raise TypeError("symbolize_profile: give a binary or resolve=")
     cols = _profile.decode_profile(_raw(data))
@@ -385,7 +396,8 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
                              f"(by build ID or file name; mappings: {names}); choose one with --mapping")
     out = _Writer(cols, strings)
     for m, b, how in chosen:
-        summary.mappings.append(out.fill(m, b, how, symtab, return_addresses))
+        split = _old_runtime(b) if split_inline is None else split_inline
+        summary.mappings.append(out.fill(m, b, how, symtab, return_addresses, split))
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
     return _gzip(out.encode()), summary
@@ -429,7 +441,7 @@ class _Writer:
             self.fn_start.extend(map(operator.itemgetter(3), new))
         return array.array("Q", map(funcs.__getitem__, keys))
 
-    def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool, ret: bool) -> MappingReport:
+    def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool, ret: bool, split: bool) -> MappingReport:
         from gosym.maps import load_bias
 
         fake = m.start == 0 and m.limit == 0
@@ -449,6 +461,11 @@ class _Writer:
         self.lfid.extend(_profile.take_u64(fid_of, dense))
         self.lline.extend(_profile.widen_i32(res.line))
         _profile.place(self.fill_first, self.fill_count, idx, res.first, res.count, base)
+        if split:
+            cut = _profile.split_chains(self.cols, idx, res.first, res.count, res.func, res.name_off, res.line)
+            for k in (k for k, n in enumerate(cut) if n):
+                self.fill_count[idx[k]] = cut[k]
+                rep.split += 1
         for k in res.misses():
             hit = b.symtab.symbol_at(pcs[k]) if symtab else None
             if hit is None:
@@ -475,6 +492,13 @@ class _Writer:
         return _profile.encode_profile(self.cols, self.fill_first, self.fill_count, self.lfid, self.lline,
                                        self.fn_id, self.fn_name, self.fn_file, self.fn_start,
                                        b"".join(new), off)
+
+
+def _old_runtime(b: Any) -> bool:
+    """Whether the binary's runtime/pprof (Go 1.12 to 1.17) split inlined
+    chains across locations (golang/go#50996, fixed in Go 1.18)."""
+    m = re.match(r"go1\.(\d+)", b.go_version or "")
+    return m is not None and 12 <= int(m.group(1)) < 18
 
 
 def _gzip(data: Union[bytes, bytearray]) -> bytes:

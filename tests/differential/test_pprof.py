@@ -290,3 +290,94 @@ def test_runtime_pprof_addresses_are_instruction_addresses(profiled):
     ret, _ = pprof.symbolize_profile(stripped, binary, return_addresses=True)
     assert lines(default) == lines(want.SerializeToString())
     assert lines(ret) != lines(default)
+
+
+OLD_TOOLCHAINS = ("system-1.19", "1.21.13")
+
+
+@pytest.fixture(scope="module", params=OLD_TOOLCHAINS)
+def old_profiled(request, tmp_path_factory):
+    """(binary, profile) of profload built with an older toolchain (its
+    runtime/pprof writes the profile)."""
+    from gosym.toolchain import ToolchainError
+    from tests.fixtures.build import FixtureError, Spec, ensure_spec
+
+    if not profload.runnable():
+        pytest.skip("profload runs on linux/amd64 only")
+    try:
+        row = ensure_spec(Spec("profload", request.param, "linux", "amd64", "default"))
+    except (ToolchainError, FixtureError) as e:
+        pytest.skip(f"no Go {request.param} toolchain: {e}")
+    if row.get("error"):
+        pytest.skip(f"profload does not build with {request.param}: {row['error'][:200]}")
+    out = tmp_path_factory.mktemp(f"prof-{request.param}") / "cpu.pb.gz"
+    r = subprocess.run([row["path"], "profile", str(out), PROFILE_MS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return row["path"], str(out)
+
+
+def _frames(data):
+    """Per location id: [(function, file, line, start line)], innermost first."""
+    p = pprof.parse_profile(data)
+    st, fn = p.string_table, {f.id: f for f in p.function}
+    return {loc.id: [(st[fn[ln.function_id].name], st[fn[ln.function_id].filename], ln.line,
+                      fn[ln.function_id].start_line) for ln in loc.line] for loc in p.location}
+
+
+def test_older_runtimes_refill_exactly(old_profiled):
+    """Profiles that the Go 1.19 and 1.21 runtimes wrote (one location per
+    inlined chain since Go 1.18): stripped and refilled, every location has
+    the runtime's own frames, and no chain is split."""
+    binary, original = old_profiled
+    data = open(original, "rb").read()
+    want = _frames(data)
+    assert any(len(f) > 1 for f in want.values()), "no inlined chain in the runtime's profile"
+    out, summary = pprof.symbolize_profile(pprof.strip_profile(data), binary)
+    assert _frames(out) == want
+    assert summary.mappings[0].split == 0
+
+
+def test_pre_go118_split_chains_are_kept(old_profiled):
+    """runtime/pprof before Go 1.18 (golang/go#50996) cut an inlined chain
+    where an inline mark's pc had been a leaf before: [less, sortish] became
+    [less] + [sortish at the call line].  Made here from a Go 1.19/1.21
+    profile the way those runtimes wrote it (a location of the outer
+    function at that line inserted after the chain's location), stripped:
+    with the pre-1.18 rule gosym refills the split as it was; by the
+    binary's own version (>= 1.18) it refills full chains."""
+    binary, original = old_profiled
+    prof = pprof.parse_profile(pprof.strip_profile(open(original, "rb").read()))
+    want = _frames(open(original, "rb").read())
+    chain = next((i for i, f in want.items() if len(f) == 2 and f[1][0].startswith(b"main.")), None)
+    if chain is None:
+        pytest.skip("no two-frame inlined chain sampled")
+    loc = next(x for x in prof.location if x.id == chain)
+    outer_name, outer_line = want[chain][1][0].decode(), want[chain][1][2]
+    with gosym.open(binary) as b:
+        f = b.func_at(loc.address)
+        pcs = list(range(f.entry, f.end))
+        res = b.symbolize(pcs)
+        mark = next((pc for k, pc in enumerate(pcs) if res.count[k] == 1
+                     and res.frames(k)[0].line == outer_line and res.frames(k)[0].function == outer_name), None)
+    if mark is None:
+        pytest.skip("no pc of the outer function alone at the call line")
+    new_id = max(x.id for x in prof.location) + 1
+    prof.location.add(id=new_id, mapping_id=loc.mapping_id, address=mark)
+    touched = 0
+    for s in prof.sample:
+        ids = list(s.location_id)
+        if chain in ids:
+            k = ids.index(chain)
+            s.location_id[:] = ids[:k + 1] + [new_id] + ids[k + 1:]
+            touched += 1
+    assert touched
+    data = prof.SerializeToString()
+    split, summary = pprof.symbolize_profile(data, binary, split_inline=True)
+    got = _frames(split)
+    assert got[chain] == want[chain][:1] and [fr[0].decode() for fr in got[new_id]] == [outer_name]
+    assert summary.mappings[0].split == 1
+    # Everything else as the runtime wrote it.
+    assert {i: f for i, f in got.items() if i not in (chain, new_id)} == \
+        {i: f for i, f in want.items() if i != chain}
+    full, summary = pprof.symbolize_profile(data, binary)
+    assert _frames(full)[chain] == want[chain] and summary.mappings[0].split == 0
