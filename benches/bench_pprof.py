@@ -23,7 +23,7 @@ peak RSS of each process;
 
   python benches/bench_pprof.py                       # sqlc, docker-compose, go1.27.3-compile; 10k and 100k
   python benches/bench_pprof.py --sizes 2000 BIN...   # other sizes or binaries
-  python benches/bench_pprof.py --json out.json
+  python benches/bench_pprof.py --json benches/results/pprof.json   # then benches/report.py
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import ROOT, log, resolve_binaries, write_json  # noqa: E402
+from benchlib import ROOT, log, provenance, resolve_binaries, write_json  # noqa: E402
 
 from tests.support.pprofcmp import GO, compare, frames_by_address, go_tool_env, go_tool_pprof, make_profile  # noqa: E402
 
@@ -98,12 +98,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="OUT", help="write the results as JSON (- for stdout)")
     args = ap.parse_args(argv)
     rows = []
+    run = provenance()
     with tempfile.TemporaryDirectory(prefix="bench_pprof") as d:
         for label, path in resolve_binaries(args.binaries or BINARIES):
             for n in (int(x) for x in args.sizes.split(",")):
                 rows.append(bench_one(label, path, n, Path(d), args.repeat))
     if args.json:
-        write_json({"bench": "pprof", "go": GO, "rows": rows}, args.json)
+        write_json({"bench": "pprof", "go": GO, "repeat": args.repeat, "run": run, "rows": rows}, args.json)
     return 0
 
 
