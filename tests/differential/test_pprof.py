@@ -381,3 +381,29 @@ def test_pre_go118_split_chains_are_kept(old_profiled):
         {i: f for i, f in want.items() if i != chain}
     full, summary = pprof.symbolize_profile(data, binary)
     assert _frames(full)[chain] == want[chain] and summary.mappings[0].split == 0
+
+
+def test_resolve_one_binary_per_mapping(profiled):
+    """symbolize_profile(data, None, resolve=...): resolve is called once
+    per mapping with its fields and picks the Binary; the result is the
+    same as with the binary given directly."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    seen = []
+    with gosym.open(binary) as b:
+        def resolve(m):
+            seen.append(m)
+            return b if m.file == binary else None
+
+        out, summary = pprof.symbolize_profile(stripped, None, resolve=resolve)
+        direct, _ = pprof.symbolize_profile(stripped, b)
+    p = pprof.parse_profile(stripped)
+    assert [m.id for m in seen] == [m.id for m in p.mapping]
+    first = seen[0]
+    assert (first.start, first.limit, first.offset) == (p.mapping[0].memory_start, p.mapping[0].memory_limit,
+                                                        p.mapping[0].file_offset)
+    assert first.build_id == p.string_table[p.mapping[0].build_id].decode()
+    assert [r.matched_by for r in summary.mappings] == ["resolve"] and summary.filled > 0
+    assert _frames(out) == _frames(direct)
+    with pytest.raises(TypeError):
+        pprof.symbolize_profile(stripped, None)
