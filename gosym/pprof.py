@@ -110,12 +110,7 @@ def parse_profile(data: Union[bytes, bytearray, memoryview]) -> Any:
     """parse_profile decodes a pprof profile (gzipped or not) into a message
     of profile_class(); GosymError when it is not one."""
     cls = profile_class()
-    data = bytes(data)
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = _gunzip(data)
-        except (zlib.error, EOFError) as e:
-            raise GosymError(f"bad gzip data: {e}") from None
+    data = _raw(data)
     prof = cls()
     try:
         prof.ParseFromString(data)
