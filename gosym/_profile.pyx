@@ -74,7 +74,7 @@ cdef array.array _B = _pyarray.array("B")
 cdef _fail(int rc, gs_err *e):
     if rc == GS_ERR_NOMEM:
         raise MemoryError("no memory for the profile")
-    raise FormatError(f"not a pprof profile: {e.msg.decode()} at byte {e.off:#x}", "profile", e.off)
+    raise FormatError(f"not a pprof profile: {e.msg.decode()}", "profile", e.off)
 
 
 cdef class ProfileColumns:
