@@ -332,7 +332,8 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     profile (gzipped profile.proto) and a Summary.
 
     `data` is the profile's bytes (gzipped or not) or a parsed protobuf
-    message; `binary` a gosym.Binary or a path.  Mappings are matched by
+    message (parse_profile), which is then also filled in place; `binary`
+    a gosym.Binary or a path.  Mappings are matched by
     build ID (GNU or Go), else by file name, else only by `mapping`: a
     mapping id, a 0xADDRESS inside it, or a file name.  With `binary=None`,
     `resolve(m)` is called once per mapping (a ProfileMapping) and returns
@@ -395,7 +396,10 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
         summary.mappings.append(out.fill(m, b, how, symtab, return_addresses, split))
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
-    return _gzip(out.encode()), summary
+    raw = out.encode()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        data.ParseFromString(bytes(raw))     # a parsed message is filled in place, as before
+    return _gzip(raw), summary
 
 
 class _Writer:
