@@ -78,5 +78,16 @@ columns_ext = Extension(
     depends=DWARF_HEADERS,
 )
 
-setup(ext_modules=cythonize(exts + [dwarf_ext, columns_ext], language_level=3,
+# pprof profiles (profile.proto) decoded to columns and re-encoded: its own
+# module over csrc/profile.c, used by gosym.pprof only.
+profile_ext = Extension(
+    "gosym._profile",
+    sources=["gosym/_profile.pyx", "csrc/profile.c"],
+    include_dirs=["csrc"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    depends=["csrc/reader.h", "csrc/profile.h", "gosym/_reader.pxd", "gosym/_arrays.pxd"],
+)
+
+setup(ext_modules=cythonize(exts + [dwarf_ext, columns_ext, profile_ext], language_level=3,
                             compiler_directives={"embedsignature": True}))

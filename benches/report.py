@@ -3,7 +3,7 @@
     python benches/report.py [RESULTS_DIR] [--doc docs/performance.md] [--check]
 
 RESULTS_DIR (default benches/results) holds what `sh benches/run_all.sh`
-wrote: run.json, pclntab.json, symbolize.json, dwarf.json, check.json (any
+wrote: run.json, pclntab.json, symbolize.json, dwarf.json, check.json, pprof.json (any
 may be missing; its section then says so).  Only the text between the
 BEGIN/END markers of the document is replaced; the prose around it is
 edited by hand.  No figure in the generated part is typed by hand: each is
@@ -280,6 +280,26 @@ def check_section(doc):
     return out
 
 
+def pprof_section(doc):
+    out = ["### `gosym pprof` vs `go tool pprof -symbolize=local -proto` (`benches/bench_pprof.py`)", ""]
+    if not doc:
+        return out + ["Not run.", ""]
+    out += provenance(doc)
+    out += [f"Whole processes, best of {doc['repeat']}; profiles of random pcs of each binary (plus two foreign "
+            f"mappings), go tool pprof from go{doc['go']}; ratio = go tool pprof ÷ gosym (> 1: gosym faster). "
+            "Every location's frames were checked against go tool pprof's (Go's debug/gosym where go tool "
+            "pprof is wrong) in the same run.", ""]
+    rows = [[short(r["binary"]), f"{r['locations']:,}",
+             f"{r['go_s']:.2f} s vs {r['gosym_s']:.2f} s ({ratio(r['ratio'])})",
+             f"{r['go_cpu_s']:.2f} s vs {r['gosym_cpu_s']:.2f} s ({ratio(r['cpu_ratio'])})",
+             f"{mib(r['go_rss_kb'])} vs {mib(r['gosym_rss_kb'])}",
+             f"{r['same']:,} same; go tool pprof: {r['go_inlined_missing']:,} without inlined frames, "
+             f"{r['go_wrong_debug_gosym_agrees']:,} wrong (debug/gosym agrees with gosym)"]
+            for r in doc["rows"]]
+    out += table(["binary", "locations", "wall: go tool pprof vs gosym", "CPU", "peak RSS", "answers"], rows)
+    return out + [""]
+
+
 def generate(d: Path) -> str:
     lines = [BEGIN, ""]
     lines += run_info(load(d, "run"))
@@ -288,6 +308,7 @@ def generate(d: Path) -> str:
     lines += symbolize_section(load(d, "symbolize"))
     lines += dwarf_section(load(d, "dwarf"))
     lines += check_section(load(d, "check"))
+    lines += pprof_section(load(d, "pprof"))
     lines.append(END)
     return "\n".join(lines) + "\n"
 

@@ -7,7 +7,7 @@
  *
  * Input layout (self-describing, so one corpus drives every decoder):
  *   byte 0      mode: bit 0 set -> .debug_line; else bit 1 set -> symbol
- *               table; else pclntab
+ *               table; else bit 2 set -> pprof profile; else pclntab
  *   pclntab mode, a 24-byte prefix after the mode byte:
  *     byte 1    inline layout (0: none, 1: 16-byte, 2: 20-byte records)
  *     byte 2    FUNCDATA_InlTree index (low 3 bits)
@@ -28,6 +28,10 @@
  *     bytes 11-14 string table offset, bytes 15-18 its length
  *     bytes 19-   the "file"; the searched names are a few fixed Go names
  *                 and one taken from the file's first bytes.
+ *   profile mode (csrc/profile.c): bytes 1.. are a profile.proto; when it
+ *   decodes, every location gets a Line, a Function and a string are
+ *   added, and the re-encoded profile must decode again with those counts
+ *   (a failure there is a bug: abort()).
  * In pclntab mode the harness also calls gs_inl_tree_off / gs_inl_record
  * directly (every record of a few functions' trees) and gs_pcln_account,
  * and first scans the whole "file" with gs_pcln_scan (filters from bits 4-5
@@ -45,6 +49,7 @@
 #include "dwarf_form.h"
 #include "symtab.h"
 #include "account.h"
+#include "profile.h"
 
 #define SEG_VA 0x400000u
 #define MAX_PCS 64
@@ -408,6 +413,95 @@ static void fuzz_symtab(const uint8_t *d, size_t n)
     gs_symtab_list(d, n, kind, big, tab_off, count, NULL, 0, &m, &e);
 }
 
+/* Arrays of a gs_prof for its counts (one allocation). */
+static void *prof_alloc(gs_prof *p)
+{
+    size_t n8 = p->nmap * 6 + p->nloc * 3 + p->nfunc * 5 + p->nsample_locs;
+    size_t n4 = p->nstr * 2 + p->nloc * 3 + p->nsample * 2;
+    uint8_t *m = calloc(1, n8 * 8 + n4 * 4 + p->nmap + 8);
+    uint64_t *q = (uint64_t *)m;
+    uint32_t *w;
+    if (!m)
+        return NULL;
+    p->map_id = q; q += p->nmap;
+    p->map_start = q; q += p->nmap;
+    p->map_limit = q; q += p->nmap;
+    p->map_offset = q; q += p->nmap;
+    p->map_file = (int64_t *)q; q += p->nmap;
+    p->map_bid = (int64_t *)q; q += p->nmap;
+    p->loc_id = q; q += p->nloc;
+    p->loc_map = q; q += p->nloc;
+    p->loc_addr = q; q += p->nloc;
+    p->fn_id = q; q += p->nfunc;
+    p->fn_name = (int64_t *)q; q += p->nfunc;
+    p->fn_sys = (int64_t *)q; q += p->nfunc;
+    p->fn_file = (int64_t *)q; q += p->nfunc;
+    p->fn_start = (int64_t *)q; q += p->nfunc;
+    p->smp_locs = q; q += p->nsample_locs;
+    w = (uint32_t *)q;
+    p->str_off = w; w += p->nstr;
+    p->str_len = w; w += p->nstr;
+    p->loc_nlines = w; w += p->nloc;
+    p->loc_off = w; w += p->nloc;
+    p->loc_len = w; w += p->nloc;
+    p->smp_first = w; w += p->nsample;
+    p->smp_count = w; w += p->nsample;
+    p->map_flags = (uint8_t *)w;
+    return m;
+}
+
+static void fuzz_profile(const uint8_t *d, size_t n)
+{
+    gs_prof p, q;
+    gs_err e;
+    void *mem, *mem2;
+    uint32_t *ff, *fc;
+    uint64_t *lfid, fid = 1, off[2] = {0, 3};
+    int64_t *lline, zero = 0, name;
+    uint8_t *out;
+    size_t k, need = 0, got = 0;
+    gs_prof_add a;
+    if (gs_prof_count(d, n, &p, &e) || !(mem = prof_alloc(&p)))
+        return;
+    if (gs_prof_decode(d, n, &p, &e)) {
+        free(mem);
+        return;
+    }
+    ff = calloc(p.nloc + 1, sizeof *ff);
+    fc = calloc(p.nloc + 1, sizeof *fc);
+    lfid = calloc(p.nloc + 1, sizeof *lfid);
+    lline = calloc(p.nloc + 1, sizeof *lline);
+    for (k = 0; ff && fc && lfid && lline && k < p.nloc; k++) {
+        ff[k] = (uint32_t)k;
+        fc[k] = 1;
+        lfid[k] = 1 + p.nfunc;
+        lline[k] = (int64_t)k - 1;
+    }
+    fid = 1 + p.nfunc;
+    name = (int64_t)p.nstr;
+    a = (gs_prof_add){ff, fc, lfid, lline, 1, &fid, &name, &zero, &zero, 1, (const uint8_t *)"fn()", off};
+    if (ff && fc && lfid && lline && gs_prof_encode(d, n, &p, &a, NULL, 0, &need, &e) == GS_OK &&
+        (out = malloc(need + 1)) != NULL) {
+        if (gs_prof_encode(d, n, &p, &a, out, need, &got, &e) != GS_OK || got != need)
+            abort();
+        if (gs_prof_count(out, got, &q, &e) != GS_OK || q.nloc != p.nloc || q.nfunc != p.nfunc + 1 ||
+            q.nstr != p.nstr + 1 || !(mem2 = prof_alloc(&q)))
+            abort();
+        if (gs_prof_decode(out, got, &q, &e) != GS_OK)
+            abort();
+        for (k = 0; k < q.nloc; k++)
+            if (q.loc_nlines[k] != p.loc_nlines[k] + 1 || q.loc_id[k] != p.loc_id[k])
+                abort();
+        free(mem2);
+        free(out);
+    }
+    free(ff);
+    free(fc);
+    free(lfid);
+    free(lline);
+    free(mem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -417,6 +511,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_units(data + 1, size - 1);
     } else if (data[0] & 2)
         fuzz_symtab(data, size);
+    else if (data[0] & 4)
+        fuzz_profile(data + 1, size - 1);
     else
         fuzz_pclntab(data, size);
     return 0;

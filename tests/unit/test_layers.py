@@ -37,7 +37,7 @@ PKG = ROOT / "gosym"
 
 LAYERS: List[Tuple[str, List[str]]] = [
     ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
-              "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._arrays", "gosym._reader",
+              "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._profile", "gosym._arrays", "gosym._reader",
               "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",

@@ -1,0 +1,370 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""pprof profiles in columns: the typed boundary of csrc/profile.c.
+
+decode_profile turns a profile.proto buffer into arrays (strings, mappings,
+locations, functions, the location ids of samples); encode_profile writes
+it back with Lines added to chosen locations, rewritten mapping flags, and
+new Functions and strings appended (every other byte copied through).  The
+loops between them that gosym.pprof needs per location or per frame are
+here too, typed, so no Python object is made per location.
+"""
+from cpython cimport array
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
+from libc.stdlib cimport calloc, free
+
+from gosym._arrays cimport _zeros
+from gosym._reader cimport gs_err, GS_ERR_NOMEM
+
+import array as _pyarray
+
+from gosym.errors import FormatError
+
+cdef extern from "profile.h":
+    ctypedef struct gs_prof:
+        size_t nstr, nmap, nloc, nfunc, nsample, nsample_locs
+        uint32_t *str_off
+        uint32_t *str_len
+        uint64_t *map_id
+        uint64_t *map_start
+        uint64_t *map_limit
+        uint64_t *map_offset
+        int64_t *map_file
+        int64_t *map_bid
+        uint8_t *map_flags
+        uint64_t *loc_id
+        uint64_t *loc_map
+        uint64_t *loc_addr
+        uint32_t *loc_nlines
+        uint32_t *loc_off
+        uint32_t *loc_len
+        uint64_t *fn_id
+        int64_t *fn_name
+        int64_t *fn_sys
+        int64_t *fn_file
+        int64_t *fn_start
+        uint32_t *smp_first
+        uint32_t *smp_count
+        uint64_t *smp_locs
+
+    ctypedef struct gs_prof_add:
+        const uint32_t *fill_first
+        const uint32_t *fill_count
+        const uint64_t *lfid
+        const int64_t *lline
+        size_t nfn
+        const uint64_t *fn_id
+        const int64_t *fn_name
+        const int64_t *fn_file
+        const int64_t *fn_start
+        size_t nnew
+        const uint8_t *newstr
+        const uint64_t *newoff
+
+    int gs_prof_count(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
+    int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
+    int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
+                       uint8_t *out, size_t cap, size_t *n, gs_err *e) nogil
+
+cdef array.array _Q = _pyarray.array("Q")
+cdef array.array _q = _pyarray.array("q")
+cdef array.array _I = _pyarray.array("I")
+cdef array.array _B = _pyarray.array("B")
+
+
+cdef _fail(int rc, gs_err *e):
+    if rc == GS_ERR_NOMEM:
+        raise MemoryError("no memory for the profile")
+    raise FormatError(f"not a pprof profile: {e.msg.decode()}", "profile", e.off)
+
+
+cdef class ProfileColumns:
+    """ProfileColumns is a decoded profile.proto: per string, mapping,
+    location and function an array column, and the samples' location ids
+    (smp_locs[smp_first[i]:][:smp_count[i]])."""
+    cdef gs_prof p
+    cdef readonly bytes data
+    cdef readonly array.array str_off, str_len, map_id, map_start, map_limit, map_offset
+    cdef readonly array.array map_file, map_bid, map_flags, loc_id, loc_map, loc_addr, loc_nlines
+    cdef readonly array.array loc_off, loc_len, fn_id, fn_name, fn_sys, fn_file, fn_start
+    cdef readonly array.array smp_first, smp_count, smp_locs
+
+    def string(self, Py_ssize_t i):
+        """string returns string-table entry i as bytes."""
+        cdef uint32_t o = self.str_off[i]
+        return self.data[o:o + self.str_len[i]]
+
+    @property
+    def nstrings(self):
+        """nstrings is the length of the string table."""
+        return self.p.nstr
+
+
+def decode_profile(bytes data):
+    """decode_profile decodes an uncompressed profile.proto into a
+    ProfileColumns; FormatError (one line, with the byte offset) when the
+    bytes are not a profile."""
+    cdef ProfileColumns c = ProfileColumns.__new__(ProfileColumns)
+    cdef gs_err e
+    cdef int rc
+    cdef const uint8_t *buf = data
+    cdef size_t n = len(data)
+    c.data = data
+    with nogil:
+        rc = gs_prof_count(buf, n, &c.p, &e)
+    if rc:
+        _fail(rc, &e)
+    c.str_off = _zeros(_I, c.p.nstr); c.p.str_off = <uint32_t *>c.str_off.data.as_voidptr
+    c.str_len = _zeros(_I, c.p.nstr); c.p.str_len = <uint32_t *>c.str_len.data.as_voidptr
+    c.map_id = _zeros(_Q, c.p.nmap); c.p.map_id = <uint64_t *>c.map_id.data.as_voidptr
+    c.map_start = _zeros(_Q, c.p.nmap); c.p.map_start = <uint64_t *>c.map_start.data.as_voidptr
+    c.map_limit = _zeros(_Q, c.p.nmap); c.p.map_limit = <uint64_t *>c.map_limit.data.as_voidptr
+    c.map_offset = _zeros(_Q, c.p.nmap); c.p.map_offset = <uint64_t *>c.map_offset.data.as_voidptr
+    c.map_file = _zeros(_q, c.p.nmap); c.p.map_file = <int64_t *>c.map_file.data.as_voidptr
+    c.map_bid = _zeros(_q, c.p.nmap); c.p.map_bid = <int64_t *>c.map_bid.data.as_voidptr
+    c.map_flags = _zeros(_B, c.p.nmap); c.p.map_flags = <uint8_t *>c.map_flags.data.as_voidptr
+    c.loc_id = _zeros(_Q, c.p.nloc); c.p.loc_id = <uint64_t *>c.loc_id.data.as_voidptr
+    c.loc_map = _zeros(_Q, c.p.nloc); c.p.loc_map = <uint64_t *>c.loc_map.data.as_voidptr
+    c.loc_addr = _zeros(_Q, c.p.nloc); c.p.loc_addr = <uint64_t *>c.loc_addr.data.as_voidptr
+    c.loc_nlines = _zeros(_I, c.p.nloc); c.p.loc_nlines = <uint32_t *>c.loc_nlines.data.as_voidptr
+    c.loc_off = _zeros(_I, c.p.nloc); c.p.loc_off = <uint32_t *>c.loc_off.data.as_voidptr
+    c.loc_len = _zeros(_I, c.p.nloc); c.p.loc_len = <uint32_t *>c.loc_len.data.as_voidptr
+    c.fn_id = _zeros(_Q, c.p.nfunc); c.p.fn_id = <uint64_t *>c.fn_id.data.as_voidptr
+    c.fn_name = _zeros(_q, c.p.nfunc); c.p.fn_name = <int64_t *>c.fn_name.data.as_voidptr
+    c.fn_sys = _zeros(_q, c.p.nfunc); c.p.fn_sys = <int64_t *>c.fn_sys.data.as_voidptr
+    c.fn_file = _zeros(_q, c.p.nfunc); c.p.fn_file = <int64_t *>c.fn_file.data.as_voidptr
+    c.fn_start = _zeros(_q, c.p.nfunc); c.p.fn_start = <int64_t *>c.fn_start.data.as_voidptr
+    c.smp_first = _zeros(_I, c.p.nsample); c.p.smp_first = <uint32_t *>c.smp_first.data.as_voidptr
+    c.smp_count = _zeros(_I, c.p.nsample); c.p.smp_count = <uint32_t *>c.smp_count.data.as_voidptr
+    c.smp_locs = _zeros(_Q, c.p.nsample_locs); c.p.smp_locs = <uint64_t *>c.smp_locs.data.as_voidptr
+    with nogil:
+        rc = gs_prof_decode(buf, n, &c.p, &e)
+    if rc:
+        _fail(rc, &e)
+    return c
+
+
+def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_count,
+                   array.array lfid, array.array lline, array.array fn_id, array.array fn_name,
+                   array.array fn_file, array.array fn_start, bytes newstr, array.array newoff):
+    """encode_profile writes the profile of c (uncompressed profile.proto)
+    with location i given fill_count[i] Lines from index fill_first[i] of
+    lfid (uint64 function ids) / lline (int64 lines), the mappings' flags
+    from c.map_flags, and new Functions (fn_* columns; system name = name)
+    and strings (newstr cut at the uint64 offsets newoff, one more than
+    strings) appended."""
+    cdef gs_prof_add a
+    cdef gs_err e
+    cdef size_t n = 0, m = 0
+    cdef int rc
+    cdef const uint8_t *buf = c.data
+    cdef size_t blen = len(c.data)
+    if len(fill_first) != c.p.nloc or len(fill_count) != c.p.nloc or len(lfid) != len(lline):
+        raise ValueError("fill columns do not match the profile")
+    if not (len(fn_id) == len(fn_name) == len(fn_file) == len(fn_start)) or len(newoff) < 1:
+        raise ValueError("function columns differ in length")
+    if fill_first.typecode != "I" or fill_count.typecode != "I" or lfid.typecode != "Q" \
+            or lline.typecode != "q" or fn_id.typecode != "Q" or newoff.typecode != "Q" \
+            or fn_name.typecode != "q" or fn_file.typecode != "q" or fn_start.typecode != "q":
+        raise TypeError("encode_profile: wrong array types")
+    cdef uint32_t *ff = <uint32_t *>fill_first.data.as_voidptr
+    cdef uint32_t *fc = <uint32_t *>fill_count.data.as_voidptr
+    cdef size_t k, nl = len(lfid)
+    for k in range(c.p.nloc):
+        if fc[k] and (ff[k] > nl or fc[k] > nl - ff[k]):
+            raise ValueError("fill range outside the line columns")
+    if (<uint64_t *>newoff.data.as_voidptr)[len(newoff) - 1] > <uint64_t>len(newstr):
+        raise ValueError("new-string offsets past the bytes")
+    a.fill_first = ff
+    a.fill_count = fc
+    a.lfid = <uint64_t *>lfid.data.as_voidptr
+    a.lline = <int64_t *>lline.data.as_voidptr
+    a.nfn = len(fn_id)
+    a.fn_id = <uint64_t *>fn_id.data.as_voidptr
+    a.fn_name = <int64_t *>fn_name.data.as_voidptr
+    a.fn_file = <int64_t *>fn_file.data.as_voidptr
+    a.fn_start = <int64_t *>fn_start.data.as_voidptr
+    a.nnew = len(newoff) - 1
+    a.newstr = newstr
+    a.newoff = <uint64_t *>newoff.data.as_voidptr
+    with nogil:
+        rc = gs_prof_encode(buf, blen, &c.p, &a, NULL, 0, &n, &e)
+    if rc:
+        _fail(rc, &e)
+    out = bytearray(n)
+    cdef uint8_t *op = out
+    with nogil:
+        rc = gs_prof_encode(buf, blen, &c.p, &a, op, n, &m, &e)
+    if rc:
+        _fail(rc, &e)
+    return out
+
+
+def pending(ProfileColumns c, uint64_t mapping_id, uint64_t bias):
+    """pending returns the locations of a mapping that have no lines:
+    (indexes as array('I'), addresses minus bias as array('Q')), and the
+    number of the mapping's locations that have lines already."""
+    cdef size_t k, n = 0, already = 0
+    for k in range(c.p.nloc):
+        if c.p.loc_map[k] == mapping_id:
+            if c.p.loc_nlines[k]:
+                already += 1
+            else:
+                n += 1
+    idx = _zeros(_I, n)
+    pcs = _zeros(_Q, n)
+    cdef uint32_t *ip = <uint32_t *>idx.data.as_voidptr
+    cdef uint64_t *pp = <uint64_t *>pcs.data.as_voidptr
+    n = 0
+    for k in range(c.p.nloc):
+        if c.p.loc_map[k] == mapping_id and not c.p.loc_nlines[k]:
+            ip[n] = <uint32_t>k
+            pp[n] = c.p.loc_addr[k] - bias
+            n += 1
+    return idx, pcs, already
+
+
+def group_frames(array.array first, array.array count, array.array name_off, array.array file_off):
+    """group_frames gives every frame the dense index of its (name offset,
+    file offset) pair: (dense array('I') per frame, per distinct pair its
+    first location and frame as two array('I')).  An open-addressing
+    table, no Python object per frame."""
+    cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, h, i
+    cdef uint64_t key
+    cdef array.array dense, reploc, repfr
+    if first.typecode != "I" or count.typecode != "H" or name_off.typecode != "i" \
+            or file_off.typecode != "I" or len(file_off) != nfr:
+        raise TypeError("group_frames: wrong array types")
+    cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
+    cdef const uint16_t *cp = <const uint16_t *>count.data.as_voidptr
+    cdef const int32_t *np = <const int32_t *>name_off.data.as_voidptr
+    cdef const uint32_t *flp = <const uint32_t *>file_off.data.as_voidptr
+    while cap < 2 * nfr:
+        cap *= 2
+    cdef uint64_t *slot_key = <uint64_t *>calloc(cap, sizeof(uint64_t))
+    cdef uint32_t *slot_val = <uint32_t *>calloc(cap, sizeof(uint32_t))
+    dense = _zeros(_I, nfr)
+    cdef uint32_t *dp = <uint32_t *>dense.data.as_voidptr
+    reploc = array.array("I")
+    repfr = array.array("I")
+    if slot_key == NULL or slot_val == NULL:
+        free(slot_key)
+        free(slot_val)
+        raise MemoryError("no memory to group frames")
+    try:
+        # slot_val 0: empty; else dense index + 1
+        for k in range(nloc):
+            for j in range(fp[k], fp[k] + cp[k]):
+                if j >= nfr:
+                    raise IndexError("group_frames: frame out of range")
+                key = (<uint64_t>(<uint32_t>np[j]) << 32) | flp[j]
+                h = (key * 0x9E3779B97F4A7C15ULL) >> 20
+                i = h & (cap - 1)
+                while slot_val[i] and slot_key[i] != key:
+                    i = (i + 1) & (cap - 1)
+                if not slot_val[i]:
+                    slot_key[i] = key
+                    used += 1
+                    slot_val[i] = <uint32_t>used
+                    reploc.append(k)
+                    repfr.append(j)
+                dp[j] = slot_val[i] - 1
+    finally:
+        free(slot_key)
+        free(slot_val)
+    return dense, reploc, repfr
+
+
+def take_u64(array.array table, array.array idx):
+    """take_u64 returns array('Q') of table[idx[j]] (table 'Q', idx 'I')."""
+    cdef size_t n = len(idx), j, m = len(table)
+    out = _zeros(_Q, n)
+    cdef uint64_t *op = <uint64_t *>out.data.as_voidptr
+    cdef const uint64_t *tp = <const uint64_t *>table.data.as_voidptr
+    cdef const uint32_t *ip = <const uint32_t *>idx.data.as_voidptr
+    if table.typecode != "Q" or idx.typecode != "I":
+        raise TypeError("take_u64: wrong array types")
+    for j in range(n):
+        if ip[j] >= m:
+            raise IndexError("take_u64: index out of range")
+        op[j] = tp[ip[j]]
+    return out
+
+
+def place(array.array fill_first, array.array fill_count, array.array idx, array.array first,
+          array.array count, uint32_t base):
+    """place records, for the locations idx[k], that their lines are
+    count[k] entries from base + first[k] of the line columns."""
+    cdef size_t k, n = len(idx), nloc = len(fill_first)
+    cdef uint32_t *ff = <uint32_t *>fill_first.data.as_voidptr
+    cdef uint32_t *fc = <uint32_t *>fill_count.data.as_voidptr
+    cdef const uint32_t *ip = <const uint32_t *>idx.data.as_voidptr
+    cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
+    cdef const uint16_t *cp = <const uint16_t *>count.data.as_voidptr
+    if fill_first.typecode != "I" or fill_count.typecode != "I" or idx.typecode != "I" \
+            or first.typecode != "I" or count.typecode != "H" or len(first) != n or len(count) != n:
+        raise TypeError("place: wrong array types")
+    for k in range(n):
+        if ip[k] >= nloc:
+            raise IndexError("place: location out of range")
+        ff[ip[k]] = base + fp[k]
+        fc[ip[k]] = cp[k]
+
+
+def widen_i32(array.array a):
+    """widen_i32 returns array('q') of the int32 array a."""
+    cdef size_t j, n = len(a)
+    if a.typecode != "i":
+        raise TypeError("widen_i32: want array('i')")
+    out = _zeros(_q, n)
+    cdef int64_t *op = <int64_t *>out.data.as_voidptr
+    cdef const int32_t *ip = <const int32_t *>a.data.as_voidptr
+    for j in range(n):
+        op[j] = ip[j]
+    return out
+
+
+def split_chains(ProfileColumns c, array.array idx, array.array first, array.array count,
+                 array.array func, array.array name_off, array.array line):
+    """split_chains finds where a sample continues an inlined chain in its
+    next location, as runtime/pprof before Go 1.18 wrote it (golang/go#50996:
+    an inline mark's pc once seen as a leaf became a location of its own, so
+    later stacks through it were cut there): location A (pending index ka)
+    followed in a sample by B (kb) of the same physical function, B's
+    frames equal to A's outermost frames (names, and the line of the first).
+    Returns array('I') of A's frame count without them, per pending
+    location (0: not cut).  The samples' location ids are mapped to pending
+    locations through a dict (this runs only for pre-1.18 producers)."""
+    cdef size_t n = len(idx), s, t, a, b, nsm = c.p.nsample, k
+    cdef const uint32_t *ip = <const uint32_t *>idx.data.as_voidptr
+    cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
+    cdef const uint16_t *cp = <const uint16_t *>count.data.as_voidptr
+    cdef const int32_t *fn = <const int32_t *>func.data.as_voidptr
+    cdef const int32_t *no = <const int32_t *>name_off.data.as_voidptr
+    cdef const int32_t *ln = <const int32_t *>line.data.as_voidptr
+    cdef uint32_t na, nb, fa, fb, j
+    cdef bint same
+    if idx.typecode != "I" or first.typecode != "I" or count.typecode != "H" or func.typecode != "i" \
+            or name_off.typecode != "i" or line.typecode != "i" or len(first) != n or len(count) != n:
+        raise TypeError("split_chains: wrong array types")
+    cut = _zeros(_I, n)
+    cdef uint32_t *cu = <uint32_t *>cut.data.as_voidptr
+    pos = {c.p.loc_id[ip[k]]: k for k in range(n)}
+    for s in range(nsm):
+        for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
+            ka = pos.get(c.p.smp_locs[t])
+            kb = pos.get(c.p.smp_locs[t + 1])
+            if ka is None or kb is None:
+                continue
+            a = ka
+            b = kb
+            na, nb, fa, fb = cp[a], cp[b], fp[a], fp[b]
+            if nb == 0 or na <= nb or fn[fa] != fn[fb] or ln[fa + na - nb] != ln[fb]:
+                continue
+            same = True
+            for j in range(nb):
+                if no[fa + na - nb + j] != no[fb + j]:
+                    same = False
+                    break
+            if same and (cu[a] == 0 or na - nb < cu[a]):
+                cu[a] = na - nb
+    return cut
