@@ -17,7 +17,7 @@ import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from gosym.errors import GosymError
-from gosym.pprof import parse_profile, symbolize_profile
+from gosym.pprof import ProfileMapping, symbolize_profile
 from gosym.store import Store, StoreConfig, write_atomic
 
 # Per process: one Store per configuration and one Binary per path, shared by every profile.
@@ -62,27 +62,6 @@ def close_all() -> None:
     _stores.clear()
 
 
-def fill_mappings(prof: Any, chosen: List[Tuple[Any, Any]]) -> Tuple[Optional[bytes], Dict[int, Any]]:
-    """fill_mappings fills the given (mapping, Binary) pairs of a parsed
-    profile and returns (the encoded profile or None when nothing was
-    filled, {mapping id: MappingReport or the GosymError it raised}).
-
-    The one place gosym.pprof is called for a set of mappings: one call per
-    mapping with its id as the selector (each call encodes the profile, the
-    last encoding is the answer)."""
-    out: Optional[bytes] = None
-    reports: Dict[int, Any] = {}
-    for m, binary in chosen:
-        try:
-            data, summary = symbolize_profile(prof, binary, mapping=str(m.id))
-        except GosymError as e:
-            reports[m.id] = e
-            continue
-        out = data
-        reports[m.id] = summary.mappings[0]
-    return out, reports
-
-
 def symbolize_one(profile_path: str, out_path: Optional[str], store_config: StoreConfig) -> Dict[str, Any]:
     """symbolize_one symbolizes one profile and writes it to `out_path`
     (None: not written; the same path: in place, by atomic rename).
@@ -94,7 +73,11 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     `binary` used and how it was found (`found_by`: "build_id" or
     "filename"; `source`: "file", "dir", "cache", "debuginfod"), the
     counts of gosym.pprof's MappingReport, and `problems` (one line each);
-    and `seconds` spent to read, fetch, open, symbolize and write."""
+    and `seconds` spent to read, fetch, open, symbolize and write.
+
+    The profile is decoded and written once, whatever the number of
+    mappings: gosym.pprof.symbolize_profile with `resolve=`, whose
+    callback here finds each mapping's binary through the store."""
     rep: Dict[str, Any] = {"profile": profile_path, "output": out_path, "ok": False, "error": None,
                            "locations": 0, "filled": 0, "mappings": [],
                            "seconds": {"read": 0.0, "fetch": 0.0, "open": 0.0, "symbolize": 0.0,
@@ -104,74 +87,62 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     try:
         with open(profile_path, "rb") as f:
             data = f.read()
-        prof = parse_profile(data)
     except OSError as e:
         rep["error"] = f"{profile_path}: {e.strerror or e}"
         return rep
-    except GosymError as e:
-        rep["error"] = e.with_path(profile_path).one_line()
-        return rep
     secs["read"] = time.perf_counter() - t
     store = store_for(store_config)
-    st = prof.string_table
-
-    def text(i: int) -> str:
-        return st[i].decode("utf-8", "replace")
-
-    todo: Dict[int, int] = {}
-    total: Dict[int, int] = {}
-    for loc in prof.location:
-        total[loc.mapping_id] = total.get(loc.mapping_id, 0) + 1
-        if not len(loc.line):
-            todo[loc.mapping_id] = todo.get(loc.mapping_id, 0) + 1
-    rep["locations"] = len(prof.location)
-    chosen: List[Tuple[Any, Any]] = []
     entries: Dict[int, Dict[str, Any]] = {}
-    for m in prof.mapping:
-        ent: Dict[str, Any] = {"id": m.id, "filename": text(m.filename), "build_id": text(m.build_id),
-                               "locations": total.get(m.id, 0), "status": "nothing to do", "problems": []}
+
+    def resolve(m: ProfileMapping) -> Any:
+        ent: Dict[str, Any] = {"id": m.id, "filename": m.file, "build_id": m.build_id,
+                               "locations": m.locations, "status": "nothing to do", "problems": []}
         rep["mappings"].append(ent)
         entries[m.id] = ent
-        if not todo.get(m.id):
-            continue
+        if not m.pending:
+            return None
         t = time.perf_counter()
         path = None
-        if ent["build_id"].strip():
-            found = store.resolve(ent["build_id"])
+        if m.build_id.strip():
+            found = store.resolve(m.build_id)
             ent["problems"] += found.problems
             if found.path:
                 path, ent["found_by"], ent["source"] = found.path, "build_id", found.source
         if path is None:
-            path = store.find_by_name(ent["filename"], ent["build_id"])
+            path = store.find_by_name(m.file, m.build_id)
             if path:
                 ent["found_by"], ent["source"] = "filename", "file"
         secs["fetch"] += time.perf_counter() - t
         if path is None:
             ent["status"] = "not found"
             if not ent["problems"]:
-                ent["problems"].append(f"mapping {m.id} {ent['filename'] or '?'}: no binary with build ID "
-                                       f"{ent['build_id'] or '(none)'} or this file name")
-            continue
+                ent["problems"].append(f"mapping {m.id} {m.file or '?'}: no binary with build ID "
+                                       f"{m.build_id or '(none)'} or this file name")
+            return None
         ent["binary"] = path
         t = time.perf_counter()
         try:
-            b = binary_for(path)
+            return binary_for(path)
         except GosymError as err:
             ent["status"] = "error"
             ent["problems"].append(err.with_path(path).one_line())
-            continue
+            return None
         finally:
             secs["open"] += time.perf_counter() - t
-        chosen.append((m, b))
+
     t = time.perf_counter()
-    out, results = fill_mappings(prof, chosen)
-    secs["symbolize"] = time.perf_counter() - t
-    for mid, r in results.items():
-        ent = entries[mid]
-        if isinstance(r, GosymError):
-            ent["status"] = "error"
-            ent["problems"].append(f"mapping {mid}: {r}")
-            continue
+    try:
+        out, summary = symbolize_profile(data, None, resolve=resolve)
+    except GosymError as e:
+        rep["error"] = e.with_path(profile_path).one_line()
+        return rep
+    secs["symbolize"] = max(0.0, time.perf_counter() - t - secs["fetch"] - secs["open"])
+    rep["locations"] = summary.locations
+    for mid, msg in summary.failed.items():
+        entries[mid]["status"] = "error"
+        entries[mid]["problems"].append(f"mapping {mid}: {msg}")
+    for r in summary.mappings:
+        ent = entries[r.id]
         ent["status"] = "symbolized"
         for k in ("filled", "already", "unmatched", "from_symtab"):
             ent[k] = getattr(r, k)
@@ -179,7 +150,7 @@ def symbolize_one(profile_path: str, out_path: Optional[str], store_config: Stor
     if out_path is not None:
         t = time.perf_counter()
         try:
-            write_atomic(out_path, out if out is not None else data)
+            write_atomic(out_path, out if summary.mappings else data)
         except OSError as err:
             rep["error"] = f"{out_path}: {err.strerror or err}"
             return rep
@@ -232,5 +203,5 @@ def totals(reports: Iterable[Dict[str, Any]]) -> Dict[str, int]:
     return t
 
 
-__all__ = ["binary_for", "close_all", "fill_mappings", "output_paths", "store_for", "symbolize_many",
+__all__ = ["binary_for", "close_all", "output_paths", "store_for", "symbolize_many",
            "symbolize_one", "totals"]

@@ -176,6 +176,9 @@ class Summary:
     locations: int = 0             #: all locations in the profile
     functions_added: int = 0      #: Function messages added to the profile
     strings_added: int = 0        #: strings added to the string table
+    #: resolve= only: mapping id -> the one-line error that left that mapping unfilled
+    #: (e.g. its file offset in none of the binary's segments); the other mappings are filled
+    failed: Dict[int, str] = field(default_factory=dict)
 
     @property
     def matched(self) -> int:
@@ -198,7 +201,8 @@ class Summary:
         return {"locations": self.locations, "matched": self.matched, "filled": self.filled,
                 "already": sum(m.already for m in self.mappings), "unmatched": self.unmatched,
                 "functions_added": self.functions_added, "strings_added": self.strings_added,
-                "mappings": [m.as_dict() for m in self.mappings]}
+                "mappings": [m.as_dict() for m in self.mappings],
+                "failed": {str(k): v for k, v in self.failed.items()}}
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,8 @@ class ProfileMapping:
     offset: int       #: file_offset: the file offset mapped at start
     file: str         #: the file name recorded in the profile ("" if none)
     build_id: str     #: the build ID recorded in the profile ("" if none)
+    locations: int = 0  #: the profile's locations in this mapping
+    pending: int = 0    #: of those, locations with no lines yet (what filling would do)
 
 
 class _Strings:
@@ -250,9 +256,13 @@ class _Strings:
 
 
 def _mappings(cols: Any, strings: _Strings) -> List[ProfileMapping]:
-    return [ProfileMapping(cols.map_id[i], cols.map_start[i], cols.map_limit[i], cols.map_offset[i],
-                           strings.text(cols.map_file[i]), strings.text(cols.map_bid[i]))
-            for i in range(len(cols.map_id))]
+    maps = []
+    for i in range(len(cols.map_id)):
+        idx, _, already = _profile.pending(cols, cols.map_id[i], 0)
+        maps.append(ProfileMapping(cols.map_id[i], cols.map_start[i], cols.map_limit[i], cols.map_offset[i],
+                                   strings.text(cols.map_file[i]), strings.text(cols.map_bid[i]),
+                                   len(idx) + already, len(idx)))
+    return maps
 
 
 def _select(maps: List[ProfileMapping], binary: Any, selector: Optional[str]) -> List[Tuple[ProfileMapping, str]]:
@@ -336,8 +346,10 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     a gosym.Binary or a path.  Mappings are matched by
     build ID (GNU or Go), else by file name, else only by `mapping`: a
     mapping id, a 0xADDRESS inside it, or a file name.  With `binary=None`,
-    `resolve(m)` is called once per mapping (a ProfileMapping) and returns
-    the Binary for it or None (left alone): one profile, several binaries.
+    `resolve(m)` is called once per mapping (a ProfileMapping, which says
+    how many of its locations have no lines yet) and returns the Binary for
+    it or None (left alone): one profile, several binaries; a mapping that
+    cannot be filled then goes to `Summary.failed` instead of raising.
     Each mapping's load bias comes from its start, file offset and the
     binary's segments.  Locations that already have lines are left alone.
     Every location gets its frames innermost first (inlined calls
@@ -393,7 +405,12 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     out = _Writer(cols, strings)
     for m, b, how in chosen:
         split = _old_runtime(b) if split_inline is None else split_inline
-        summary.mappings.append(out.fill(m, b, how, symtab, return_addresses, split))
+        try:
+            summary.mappings.append(out.fill(m, b, how, symtab, return_addresses, split))
+        except GosymError as e:
+            if binary is not None:
+                raise
+            summary.failed[m.id] = str(e)     # one binary's problem; the other mappings go on
     summary.functions_added = len(out.fn_id)
     summary.strings_added = len(strings.new)
     raw = out.encode()

@@ -30,9 +30,6 @@ import os
 import re
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -412,6 +409,8 @@ class Store:
     def _download(self, url: str, hexkey: str, kind: str, problems: List[str]) -> Tuple[int, Optional[str]]:
         """One file from one server, with retries: (HTTP status, path); the
         status is 0 for a rejected file and -1 when the server failed."""
+        import urllib.error     # here, not at import: http.client costs every `gosym pprof` ~0.1 s
+
         target = f"{url}/buildid/{hexkey}/{kind}"
         cfg = self.config
         for attempt in range(cfg.retries + 1):
@@ -441,6 +440,8 @@ class Store:
         return -1, None
 
     def _fetch(self, target: str, hexkey: str, kind: str) -> Tuple[int, str]:
+        import urllib.request
+
         cfg = self.config
         d = self._entry_dir(hexkey)
         req = urllib.request.Request(target, headers={"User-Agent": "gosym-store"})
