@@ -18,9 +18,10 @@ from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
 
 import array as _pyarray
-import warnings
+import warnings as _warnings
 
-from gosym.errors import FormatError, GosymError, GosymWarning, UnsupportedError
+from gosym.errors import FormatError, GosymError, UnsupportedError
+from gosym.errors import GosymWarning as _GosymWarning
 from gosym._pclntab import Frame, VERSION_CODES
 from gosym._render import parse_addrs, render_strings
 from gosym._symtab import SYMTAB_KINDS, pcln_scan, read_value, symtab_find, symtab_list
@@ -111,9 +112,9 @@ cdef class Pclntab(PclnTable):
                                   _copy_i(r.start_line, r.nframes), _copy_b(r.inlined, r.nframes))
             res.partial = r.npartial
             if r.npartial:
-                warnings.warn(f"{self.section}: the inline tree could not be followed at {r.npartial} "
+                _warnings.warn(f"{self.section}: the inline tree could not be followed at {r.npartial} "
                               "pcs; they are answered with the physical function only",
-                              GosymWarning, stacklevel=2)
+                              _GosymWarning, stacklevel=2)
             return res
         finally:
             gs_symres_free(&r)

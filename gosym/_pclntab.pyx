@@ -16,9 +16,10 @@ from libc.stdlib cimport malloc, calloc, free
 
 import array as _pyarray
 
-import warnings
+import warnings as _warnings
 
-from gosym.errors import FormatError, GosymError, GosymWarning
+from gosym.errors import FormatError, GosymError
+from gosym.errors import GosymWarning as _GosymWarning
 
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _I = _pyarray.array("I")
@@ -310,8 +311,8 @@ cdef class PclnTable:
                 self._raise(&e)
             # The inline tree cannot be followed here: the physical function
             # at pc's own position, and a warning that says why.
-            warnings.warn(f"{self.section}: pc {pc:#x}: {e.msg.decode(errors='replace')}; "
-                          "answered with the physical function only", GosymWarning, stacklevel=3)
+            _warnings.warn(f"{self.section}: pc {pc:#x}: {e.msg.decode(errors='replace')}; "
+                          "answered with the physical function only", _GosymWarning, stacklevel=3)
         out = []
         for k in range(n):
             if buf[k].inlined:
