@@ -40,6 +40,8 @@ class MergedSymbolized:
 
     def __init__(self, base: Optional["_native.Symbolized"], n: int):
         self.base = base  #: the pclntab pass's result (gosym._native.Symbolized), or None
+        #: pcs whose inline tree could not be followed (physical frame only)
+        self.partial = base.partial if base is not None else 0
         self.first = array.array("I")
         self.count = array.array("H", bytes(2 * n))
         self.source = array.array("B", bytes(n))
