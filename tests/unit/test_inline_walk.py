@@ -77,3 +77,18 @@ def test_a_cycle_gives_the_physical_frame_and_a_warning():
         # The function's own code still expands normally.
         own = t.entries[k] + 4
         assert _frames(tab.lookup(own)) == expected_frames(t, own)
+
+
+def test_partial_pcs_are_counted_over_threads():
+    # Large enough for two threads; the batch is cut at function boundaries,
+    # here after main.cyc, so that each thread has partial pcs to count.
+    t = _cyclic()
+    tab = _open(t)
+    pcs = array.array("Q", [t.entries[0] + 1] * 45000 + [t.entries[1] + 1] * 40000 + [t.entries[2]] * 1000)
+    with pytest.warns(GosymWarning):
+        one = tab.symbolize(pcs, threads=1)
+    with pytest.warns(GosymWarning):
+        two = tab.symbolize(pcs, threads=2)
+    assert one.partial == two.partial == 85000
+    assert list(one.count) == list(two.count)
+    assert _frames(two.frames(60000)) == [("main.out", "b.go", 60, False)]
