@@ -97,8 +97,10 @@ def gosym_env():
 
 def agree_pctoline(b, pcs, prefix):
     """agree_pctoline compares symbolize's answer (the physical function,
-    the innermost file:line) with PCToLine's for each pc."""
-    res = b.symbolize(pcs)
+    the innermost file:line) with PCToLine's for each pc.  wrappers=True:
+    PCToLine names the physical function even where it is a wrapper the
+    runtime (and symbolize by default) hides."""
+    res = b.symbolize(pcs, wrappers=True)
     names, files = res.names(), res.files()
     gn, gf, gl = load_dump(prefix, "lookup")
     strings = load_strings(prefix)

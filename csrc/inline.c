@@ -163,42 +163,78 @@ static int32_t value_at(const gs_pcln *t, gs_reader *rd, lookup_slot *s, int whi
     return gs_pcv_value(t, rd, tab, entry, pc);
 }
 
+/* The physical function's frame at the walk's first pc (the innermost
+ * position), for an expansion that failed. */
+static int physical_only(const gs_pcln *t, gs_reader *rd, lookup_slot *slot, const gs_func *f,
+                         uint64_t pc, gs_frame *out, size_t cap, size_t *n)
+{
+    int32_t line = value_at(t, rd, slot, 0, f->pcln, f->entry, pc);
+    int32_t fno = value_at(t, rd, slot, 1, f->pcfile, f->entry, pc);
+    size_t foff = rd->err ? 0 : gs__file_at(t, rd, f, fno);
+    if (rd->err)
+        return 0;
+    if (cap > 0) {
+        out[0].name_off = f->name_off;
+        out[0].file_off = (uint32_t)foff;
+        out[0].line = line;
+        out[0].start_line = f->start_line;
+        out[0].pc = pc;
+        out[0].inlined = 0;
+        out[0].func_id = f->func_id;
+    }
+    *n = 1;
+    return 1;
+}
+
 int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
                    uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n, gs_err *e)
 {
     gs_reader rd = gs__op_reader(t);
     gs_func f;
-    size_t tree = 0, k = 0;
+    size_t tree = 0, k = 0, depth;
     uint32_t inltab = 0;
-    uint64_t cur = pc, end;
+    uint64_t cur, end;
     lookup_slot *slot = NULL;
-    int rc;
+    int32_t seen[GS_INL_MAX_DEPTH];
+    int callee = -1;
+    const char *why = NULL;
 
     *n = 0;
     if (gs__decode_func(t, &rd, i, &f))
         return gs_rd_finish(&rd, e);
     end = gs_pcln_entry(t, i + 1);
     cur = gs_call_pc(f.entry, pc, flags);
-    if ((rc = gs_inl_tree_off(t, c, &f, &tree, e)))
-        return rc;
-    if (tree && (rc = gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, e)))
-        return rc;
+    pc = cur;
+    if (gs_inl_tree_off(t, c, &f, &tree, e)) {
+        tree = 0;
+        why = "inline tree address outside the file";
+    }
+    if (tree && gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, e)) {
+        tree = 0;
+        why = "inline index table out of range";
+    }
     if (!tree)
         inltab = 0;
     if (cache && end > f.entry && end - f.entry >= LOOKUP_LONG)
         slot = lookup_slot_for(t, cache, i, &f, inltab);
-    for (;;) {
+    for (depth = 0; why == NULL; depth++) {
         int32_t ix, line, fno;
-        size_t foff;
+        size_t foff, j;
         gs_frame fm;
-        if (k >= GS_INL_MAX_DEPTH)
-            return gs_set_err(e, GS_ERR_FORMAT, tree, "inline tree deeper than 128 calls (a cycle?)");
+        if (depth >= GS_INL_MAX_DEPTH) {
+            why = "inline chain longer than 1024 calls";
+            break;
+        }
         ix = inltab ? value_at(t, &rd, slot, 2, inltab, f.entry, cur) : -1;
         line = value_at(t, &rd, slot, 0, f.pcln, f.entry, cur);
         fno = value_at(t, &rd, slot, 1, f.pcfile, f.entry, cur);
         foff = rd.err ? 0 : gs__file_at(t, &rd, &f, fno);
-        if (rd.err)
-            return gs_rd_finish(&rd, e);
+        if (rd.err) {
+            if (depth == 0)  /* the pc's own tables: no answer at all */
+                return gs_rd_finish(&rd, e);
+            why = "inline parent pc has no row";
+            break;
+        }
         fm.file_off = (uint32_t)foff;
         fm.line = line;
         fm.pc = cur;
@@ -208,28 +244,46 @@ int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, ui
             fm.start_line = f.start_line;
             fm.inlined = 0;
             fm.func_id = f.func_id;
-            if (k < cap)
-                out[k] = fm;
-            k++;
-            break;
         } else {
             gs_inl_rec r;
-            if ((rc = gs_inl_record(c, t->rd.big_endian, tree, ix, &r, e)))
-                return rc;
+            for (j = 0; j < depth; j++)
+                if (seen[j] == ix)
+                    break;
+            if (j < depth) {
+                why = "inline tree has a cycle";
+                break;
+            }
+            seen[depth] = ix;
+            if (gs_inl_record(c, t->rd.big_endian, tree, ix, &r, e)) {
+                why = "inline tree index out of range";
+                break;
+            }
+            if (r.parent_pc < 0 || f.entry + (uint64_t)r.parent_pc >= end) {
+                why = "inline parent pc outside the function";
+                break;
+            }
             fm.func_id = r.func_id;
             fm.name_off = r.name_off;
             fm.start_line = r.start_line;
             fm.inlined = 1;
+            cur = f.entry + (uint64_t)r.parent_pc;
+        }
+        if (depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, fm.func_id, callee)) {
             if (k < cap)
                 out[k] = fm;
             k++;
-            if (r.parent_pc < 0 || f.entry + (uint64_t)r.parent_pc >= end)
-                return gs_set_err(e, GS_ERR_FORMAT, tree, "inline parent pc outside the function");
-            cur = f.entry + (uint64_t)r.parent_pc;
+        }
+        callee = fm.func_id;
+        if (ix < 0) {
+            *n = k;
+            return GS_OK;
         }
     }
-    *n = k;
-    return GS_OK;
+    /* The expansion failed: the physical function at pc's position. */
+    rd.err = GS_OK;
+    if (!physical_only(t, &rd, slot, &f, pc, out, cap, n))
+        return gs_rd_finish(&rd, e);
+    return gs_set_err(e, GS_ERR_FORMAT, tree, why);
 }
 
 int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
@@ -240,6 +294,43 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
     if (i < 0)
         return GS_OK;
     return gs_func_frames(t, c, NULL, (uint64_t)i, pc, 0, out, cap, n, e);
+}
+
+void gs_inl_funcids(const gs_pcln *t, gs_inl *c)
+{
+    static const char *const want[4] = {"runtime.gopanic", "runtime.sigpanic", "runtime.panicwrap",
+                                        "runtime.asyncPreempt"};
+    int id[4] = {-1, -1, -1, -1}, found = 0;
+    uint64_t i;
+    for (i = 0; i < t->nfunc && found < 4; i++) {
+        gs_func f;
+        gs_err e;
+        const char *s;
+        size_t n, w;
+        if (gs_pcln_func(t, i, &f, &e) || gs_pcln_name(t, f.name_off, &s, &n, &e))
+            continue;
+        if (n < 15 || memcmp(s, "runtime.", 8) != 0)
+            continue;
+        for (w = 0; w < 4; w++)
+            if (id[w] < 0 && strlen(want[w]) == n && memcmp(s, want[w], n) == 0) {
+                id[w] = f.func_id;
+                found++;
+            }
+    }
+    c->fid_gopanic = id[0];
+    c->fid_sigpanic = id[1];
+    c->fid_panicwrap = id[2];
+    /* FuncIDWrapper is the last funcID.  Go 1.12-1.15 (runtime/symtab.go):
+     * ..., sigpanic = 9, ..., gopanic = 18, panicwrap, [handleAsyncEvent,
+     * asyncPreempt = 21 from 1.14,] wrapper.  Go 1.16+ sorts the names:
+     * ..., sigpanic, systemstack, systemstack_switch, wrapper. */
+    if (id[0] < 0 || id[1] < 0)
+        c->fid_wrapper = -1;
+    else if (id[0] == 18 && id[1] == 9)
+        c->fid_wrapper = id[3] == 21 ? 22 : 20;
+    else
+        c->fid_wrapper = id[1] + 3;
+    c->fids_known = 1;
 }
 
 void gs_pcln_call_pcs(const gs_pcln *t, const uint64_t *pcs, size_t n, uint64_t *out)

@@ -105,7 +105,9 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
         size_t start = r->nframes;
         int32_t line, fno, ix = -1;
         uint32_t fo, off;
-        int depth, e1, e2, e3;
+        int depth, e1, e2, e3, callee = -1, keep;
+        int32_t line0;
+        uint32_t fo0;
         if (start > 0xffffff00u) {
             rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
             goto out;
@@ -173,6 +175,8 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
             last_fo = fo;
         }
         fo = last_fo;
+        line0 = line;
+        fo0 = fo;
         for (depth = 0; ix >= 0; depth++) {
             gs_inl_rec rec;
             gs_err e;
@@ -181,7 +185,10 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
             if (depth >= GS_INL_MAX_DEPTH || gs_inl_record(c, t->rd.big_endian, tree, ix, &rec, &e) ||
                 rec.parent_pc < 0 || f.entry + (uint64_t)rec.parent_pc >= cur_hi)
                 goto bad;
-            if ((rc = emit(r, (int32_t)cur, rec.name_off, fo, line, rec.start_line, 1)))
+            /* Wrappers the runtime's tracebacks hide are left out (inline.h). */
+            keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, rec.func_id, callee);
+            callee = rec.func_id;
+            if (keep && (rc = emit(r, (int32_t)cur, rec.name_off, fo, line, rec.start_line, 1)))
                 goto out;
             if (ix < PCACHE && pc_cache->gen[ix] == pc_cache->cur) {
                 line = pc_cache->line[ix];
@@ -216,14 +223,21 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
             fo = pfo;
             ix = pix;
         }
-        if ((rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
+        keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, f.func_id, callee);
+        if (keep && (rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
             goto out;
         r->first[j] = (uint32_t)start;
         r->count[j] = (uint16_t)(r->nframes - start);
         continue;
     bad:
-        /* A bad inline record fails this pc only. */
+        /* The inline tree cannot be followed from this pc: the physical
+         * function at the pc's own position (gs_func_frames does the same). */
         r->nframes = start;
+        if ((rc = emit(r, (int32_t)cur, f.name_off, fo0, line0, f.start_line, 0)))
+            goto out;
+        r->first[j] = (uint32_t)start;
+        r->count[j] = 1;
+        r->npartial++;
     }
 out:
     for (k = 0; k < 3; k++)
@@ -275,9 +289,13 @@ static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs
         size_t nfr = 0, start = r->nframes;
         gs_err e;
         int64_t fi = gs_pcln_find(t, pcs[k]);
-        if (fi < 0 || gs_func_frames(t, c, NULL, (uint64_t)fi, pcs[k], flags, fr, GS_INL_MAX_DEPTH,
-                                     &nfr, &e) != GS_OK)
+        if (fi < 0)
             continue;
+        if (gs_func_frames(t, c, NULL, (uint64_t)fi, pcs[k], flags, fr, GS_INL_MAX_DEPTH, &nfr, &e)) {
+            if (nfr != 1)
+                continue;
+            r->npartial++;  /* the physical frame only */
+        }
         if (nfr == 0 || nfr > GS_INL_MAX_DEPTH)
             continue;
         if (start > 0xffffff00u)
@@ -303,6 +321,7 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
     int rc = GS_OK;
 
     r->nframes = 0;
+    r->npartial = 0;
     for (k = 0; k < n; k++) {
         r->first[k] = 0;
         r->count[k] = 0;
@@ -391,6 +410,7 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
             if (!rc)
                 rc = jobs[i].rc;
             total += jobs[i].part.nframes;
+            r->npartial += jobs[i].part.npartial;
         }
         if (!rc && total > 0xffffff00u)
             rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */

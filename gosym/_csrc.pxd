@@ -127,6 +127,8 @@ cdef extern from "inline.h":
         int layout
         uint32_t funcdata_inltree
         uint32_t pcdata_inlindex
+        int fids_known
+        int fid_wrapper, fid_gopanic, fid_sigpanic, fid_panicwrap
 
     ctypedef struct gs_frame:
         int32_t name_off
@@ -158,6 +160,8 @@ cdef extern from "inline.h":
                        gs_err *e) nogil
     enum:
         GS_FR_RETURN_ADDRESS
+        GS_FR_WRAPPERS
+    void gs_inl_funcids(const gs_pcln *t, gs_inl *c) nogil
     void gs_pcln_call_pcs(const gs_pcln *t, const uint64_t *pcs, size_t n, uint64_t *out) nogil
 
     ctypedef struct gs_symres:
@@ -171,6 +175,7 @@ cdef extern from "inline.h":
         uint8_t *inlined
         size_t nframes
         size_t cap
+        size_t npartial
 
     int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                           gs_symres *r) nogil

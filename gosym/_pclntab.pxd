@@ -49,6 +49,7 @@ cdef class PclnTable:
     cdef void _free_fnames(self)
     cdef int _inline_ok(self) except -1
     cdef list _expand(self, uint64_t pc, bint cached, unsigned flags)
+    cpdef unsigned frame_flags(self, bint return_addresses, bint wrappers)
     cdef int _check(self) except -1
     cdef str _name(self, int32_t name_off)
     cdef str _fname(self, uint64_t i, int32_t name_off)

@@ -121,13 +121,16 @@ class Symbolized(Protocol):
     (gosym.symbolize.NONE, PCLNTAB, DWARF or SYMTAB).  Per frame j:
     `line[j]`, `column[j]` (0 where the source has none: the pclntab),
     `start_line[j]`, `inlined[j]`.  Names and files of all frames come from
-    names() and files(); frames(k) builds the Frame objects of one pc."""
+    names() and files(); frames(k) builds the Frame objects of one pc.
+    `partial` counts the pcs whose inline tree could not be followed (they
+    have the physical function's frame only; a GosymWarning said so)."""
 
     first: Any
     count: Any
     line: Any
     start_line: Any
     inlined: Any
+    partial: int   #: pcs answered with the physical function only: their inline tree could not be followed
 
     @property
     def source(self) -> Any:

@@ -133,7 +133,9 @@ def test_inline_trees_found_on_every_format(fixture_rows, corpus_rows):
             f = fs[with_tree[0]]
             saw_inlined = False
             for pc in range(f.entry, f.end):
-                frames = b.lookup(pc)
+                # wrappers=True: the whole tree (a wrapper's physical frame
+                # is hidden by default, as the runtime hides it).
+                frames = b.lookup(pc, wrappers=True)
                 if not frames:
                     continue
                 assert frames[-1].function == f.name and not frames[-1].inlined
