@@ -84,8 +84,8 @@ def bench_one(label: str, path: str, n: int, tmp: Path, repeat: int) -> dict:
         tg.append(t)
         cg.append(c)
         rg = max(rg, r)
-        t, c, r = run_measured([sys.executable, "-m", "gosym", "pprof", "-q", str(prof), path, "-o",
-                                str(our_out)], env=py_env)
+        t, c, r = run_measured([sys.executable, "-m", "gosym", "pprof", "-q", "--wrappers", str(prof), path,
+                                "-o", str(our_out)], env=py_env)
         tp.append(t)
         cp.append(c)
         rp = max(rp, r)
