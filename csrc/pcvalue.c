@@ -19,6 +19,38 @@ void gs_pcv_begin(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it, uint32_t tab
     it->pos = t->pctab_off + tab;
 }
 
+int gs_pcv_step_slow(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it)
+{
+    uint32_t uv, pcd;
+    if (it->done || rd->err) {
+        /* An error left by another walk on the same reader ends this one
+         * too: callers loop `while (!it.done && ...)`, so returning without
+         * `done` set would spin forever (found by fuzz/fuzz_pclntab.c: a
+         * line table that fails while the file table walk continues). */
+        it->done = 1;
+        return 0;
+    }
+    rd->pos = it->pos;
+    uv = gs_rd_uvarint32(rd);
+    if (rd->err || (uv == 0 && !it->first)) {
+        it->done = 1;
+        return 0;
+    }
+    it->first = 0;
+    /* Wrapping add, as Go's int32 arithmetic (runtime/symtab.go: step); a
+     * signed overflow here was undefined behaviour (found by
+     * fuzz/fuzz_pclntab.c: -1 + INT32_MIN). */
+    it->val = (int32_t)((uint32_t)it->val + (uint32_t)gs_zigzag32(uv));
+    pcd = gs_rd_uvarint32(rd);
+    if (rd->err) {
+        it->done = 1;
+        return 0;
+    }
+    it->next += (uint64_t)pcd * (uint64_t)t->quantum;
+    it->pos = rd->pos;
+    return 1;
+}
+
 int32_t gs_pcv_value(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t entry, uint64_t target)
 {
     gs_pcv_iter it;
@@ -61,6 +93,8 @@ int gs_pcv_rows_begin(const gs_pcln *t, gs_pcv_rows *x, uint32_t tab, uint64_t e
 {
     gs_reader rd = t->rd;
     rd.err = GS_OK;
+    if (stride > 1 && x->pos == NULL && x->cap)
+        gs_pcv_rows_free(x);   /* rows kept without positions: start over */
     gs_pcv_begin(t, &rd, &x->it, tab, entry);
     x->err = rd.err != GS_OK;
     x->tab = tab;
@@ -73,18 +107,121 @@ int gs_pcv_rows_begin(const gs_pcln *t, gs_pcv_rows *x, uint32_t tab, uint64_t e
 
 void gs_pcv_rows_free(gs_pcv_rows *x)
 {
-    free(x->row);
-    x->row = NULL;
+    free(x->end);
+    free(x->val);
+    free(x->pos);
+    x->end = NULL;
+    x->val = NULL;
+    x->pos = NULL;
     x->n = x->cap = x->hint = 0;
+}
+
+static int rows_grow(gs_pcv_rows *x)
+{
+    size_t cap = x->cap ? 2 * x->cap : 64;
+    void *p;
+    if (!(p = realloc(x->end, cap * sizeof *x->end)))
+        return GS_ERR_NOMEM;
+    x->end = p;
+    if (!(p = realloc(x->val, cap * sizeof *x->val)))
+        return GS_ERR_NOMEM;
+    x->val = p;
+    if (x->stride > 1 || x->pos) {
+        /* Positions only where walks resume from a checkpoint. */
+        if (!(p = realloc(x->pos, cap * sizeof *x->pos)))
+            return GS_ERR_NOMEM;
+        x->pos = p;
+    }
+    x->cap = cap;
+    return GS_OK;
+}
+
+/* Stride 1, the common pairs (see gs_pcv_step) with the walk's state in
+ * locals: decode until the run covers off, the table ends, or a pair needs
+ * the checked reader (then the caller takes one step with it). */
+static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
+{
+    const uint8_t *base = t->rd.base;
+    size_t len = t->rd.len, p = x->it.pos, n = x->n;
+    uint64_t entry = x->entry, next = x->it.next, q = t->quantum;
+    uint32_t val = (uint32_t)x->it.val, *endp = x->end;
+    int32_t *valp = x->val;
+    int first = x->it.first, rc = GS_OK;
+    while (next - entry <= off && p <= len && len - p >= 4) {
+        const uint8_t *b = base + p;
+        uint32_t uv, pcd;
+        size_t k;
+        uint64_t d;
+        if (b[0] < 0x80) {
+            uv = b[0];
+            k = 1;
+        } else if (b[1] < 0x80) {
+            uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
+            k = 2;
+        } else {
+            break;
+        }
+        if (uv == 0 && !first) {
+            p += k;
+            x->it.done = 1;
+            break;
+        }
+        if (b[k] < 0x80) {
+            pcd = b[k];
+            k += 1;
+        } else if (b[k + 1] < 0x80) {
+            pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
+            k += 2;
+        } else {
+            break;
+        }
+        first = 0;
+        val += (uint32_t)gs_zigzag32(uv);   /* wrapping, as Go's int32 */
+        next += (uint64_t)pcd * q;
+        p += k;
+        d = next - entry;
+        if (d > 0xffffffffu) {
+            x->it.done = 1;
+            x->err = 1;
+            break;
+        }
+        if (n == x->cap) {
+            x->n = n;
+            if (rows_grow(x)) {
+                rc = GS_ERR_NOMEM;
+                break;
+            }
+            endp = x->end;
+            valp = x->val;
+        }
+        endp[n] = (uint32_t)d;
+        valp[n] = (int32_t)val;
+        n++;
+    }
+    x->it.pos = p;
+    x->it.next = next;
+    x->it.val = (int32_t)val;
+    x->it.first = first;
+    x->n = n;
+    return rc;
 }
 
 /* Decode forward until the current run covers off or the table ends. */
 static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 {
-    gs_reader rd = t->rd;
+    gs_reader rd;
+    if (x->stride == 1 && !x->it.done && rows_fast(t, x, off))
+        return GS_ERR_NOMEM;
+    if (x->it.done || x->it.next - x->entry > off)
+        return GS_OK;
+    rd = t->rd;
     rd.err = GS_OK;
-    while (!x->it.done && x->it.next - x->entry <= off) {
+    for (;;) {
         uint64_t d;
+        if (x->stride == 1 && !x->it.done && rows_fast(t, x, off))
+            return GS_ERR_NOMEM;
+        if (x->it.done || x->it.next - x->entry > off)
+            break;
         if (!gs_pcv_step(t, &rd, &x->it)) {
             x->err = rd.err != GS_OK;
             break;
@@ -96,20 +233,17 @@ static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
             x->err = 1;
             break;
         }
-        if (++x->skip < x->stride)
-            continue;
-        x->skip = 0;
-        if (x->n == x->cap) {
-            size_t cap = x->cap ? 2 * x->cap : 64;
-            void *p = realloc(x->row, cap * sizeof *x->row);
-            if (!p)
-                return GS_ERR_NOMEM;
-            x->row = p;
-            x->cap = cap;
+        if (x->stride > 1) {
+            if (++x->skip < x->stride)
+                continue;
+            x->skip = 0;
         }
-        x->row[x->n].end = (uint32_t)d;
-        x->row[x->n].val = x->it.val;
-        x->row[x->n].pos = x->it.pos;
+        if (x->n == x->cap && rows_grow(x))
+            return GS_ERR_NOMEM;
+        x->end[x->n] = (uint32_t)d;
+        x->val[x->n] = x->it.val;
+        if (x->stride > 1)
+            x->pos[x->n] = x->it.pos;
         x->n++;
     }
     return GS_OK;
@@ -119,11 +253,14 @@ static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 static size_t rows_before(const gs_pcv_rows *x, uint32_t off)
 {
     size_t a = 0, b = x->n;
-    if (b && x->row[b - 1].end <= off)
+    if (b && x->end[b - 1] <= off)
         return b;
+    /* Just decoded: the last row holds off. */
+    if (b && (b == 1 || x->end[b - 2] <= off))
+        return b - 1;
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (x->row[m].end > off)
+        if (x->end[m] > off)
             b = m;
         else
             a = m + 1;
@@ -131,24 +268,10 @@ static size_t rows_before(const gs_pcv_rows *x, uint32_t off)
     return a;
 }
 
-int gs_pcv_rows_at(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, int32_t *v, int hint)
+int gs_pcv_rows_at_slow(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, int32_t *v, int hint)
 {
     size_t a;
     int rc;
-    if (x->stride == 1) {
-        /* Ascending questions mostly stay in the row of the last answer or
-         * move to the next. */
-        a = x->hint;
-        if (a < x->n && x->row[a].end > off && (a == 0 || x->row[a - 1].end <= off)) {
-            *v = x->row[a].val;
-            return 0;
-        }
-        if (a + 1 < x->n && x->row[a + 1].end > off && x->row[a].end <= off) {
-            x->hint = a + 1;
-            *v = x->row[a + 1].val;
-            return 0;
-        }
-    }
     if (x->it.next - x->entry <= off && (rc = rows_decode(t, x, off)))
         return rc;
     if (x->it.next - x->entry <= off) {
@@ -161,7 +284,7 @@ int gs_pcv_rows_at(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, int32_t *v, i
         /* Every step is kept: row a is the run holding off. */
         if (hint)
             x->hint = a;
-        *v = x->row[a].val;
+        *v = x->val[a];
         return 0;
     }
     {
@@ -172,9 +295,9 @@ int gs_pcv_rows_at(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, int32_t *v, i
         if (a == 0) {
             gs_pcv_begin(t, &rd, &w, x->tab, x->entry);
         } else {
-            w.pos = x->row[a - 1].pos;
-            w.next = x->entry + x->row[a - 1].end;
-            w.val = x->row[a - 1].val;
+            w.pos = x->pos[a - 1];
+            w.next = x->entry + x->end[a - 1];
+            w.val = x->val[a - 1];
             w.first = 0;
             w.done = 0;
         }
