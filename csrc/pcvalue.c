@@ -55,6 +55,50 @@ int32_t gs_pcv_value(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t ent
 {
     gs_pcv_iter it;
     gs_pcv_begin(t, rd, &it, tab, entry);
+    if (!it.done && !rd->err && it.pos <= rd->len) {
+        /* The common pairs (see gs_pcv_step) with the walk in locals; the
+         * first other pair goes on below with every check. */
+        const uint8_t *base = rd->base;
+        size_t len = rd->len, p = it.pos;
+        uint64_t next = it.next, q = t->quantum;
+        uint32_t val = (uint32_t)it.val;
+        int first = 1;
+        while (len - p >= 4) {
+            const uint8_t *b = base + p;
+            uint32_t uv, pcd;
+            size_t k;
+            if (b[0] < 0x80) {
+                uv = b[0];
+                k = 1;
+            } else if (b[1] < 0x80) {
+                uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
+                k = 2;
+            } else {
+                break;
+            }
+            if (uv == 0 && !first)
+                return -1;   /* the table ends at or before target */
+            if (b[k] < 0x80) {
+                pcd = b[k];
+                k += 1;
+            } else if (b[k + 1] < 0x80) {
+                pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
+                k += 2;
+            } else {
+                break;
+            }
+            first = 0;
+            val += (uint32_t)gs_zigzag32(uv);   /* wrapping, as Go's int32 */
+            next += (uint64_t)pcd * q;
+            p += k;
+            if (target < next)
+                return (int32_t)val;
+        }
+        it.pos = p;
+        it.next = next;
+        it.val = (int32_t)val;
+        it.first = first;
+    }
     while (gs_pcv_step(t, rd, &it))
         if (target < it.next)
             return it.val;
@@ -136,8 +180,8 @@ static int rows_grow(gs_pcv_rows *x)
     return GS_OK;
 }
 
-/* Stride 1, the common pairs (see gs_pcv_step) with the walk's state in
- * locals: decode until the run covers off, the table ends, or a pair needs
+/* The common pairs (see gs_pcv_step) with the walk's state in locals:
+ * decode until the run covers off, the table ends, or a pair needs
  * the checked reader (then the caller takes one step with it). */
 static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 {
@@ -146,6 +190,8 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
     uint64_t entry = x->entry, next = x->it.next, q = t->quantum;
     uint32_t val = (uint32_t)x->it.val, *endp = x->end;
     int32_t *valp = x->val;
+    size_t *posp = x->pos;
+    unsigned stride = x->stride, skip = x->skip;
     int first = x->it.first, rc = GS_OK;
     while (next - entry <= off && p <= len && len - p >= 4) {
         const uint8_t *b = base + p;
@@ -185,6 +231,11 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
             x->err = 1;
             break;
         }
+        if (stride > 1) {
+            if (++skip < stride)
+                continue;
+            skip = 0;
+        }
         if (n == x->cap) {
             x->n = n;
             if (rows_grow(x)) {
@@ -193,9 +244,12 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
             }
             endp = x->end;
             valp = x->val;
+            posp = x->pos;
         }
         endp[n] = (uint32_t)d;
         valp[n] = (int32_t)val;
+        if (stride > 1)
+            posp[n] = p;
         n++;
     }
     x->it.pos = p;
@@ -203,6 +257,7 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
     x->it.val = (int32_t)val;
     x->it.first = first;
     x->n = n;
+    x->skip = skip;
     return rc;
 }
 
@@ -210,7 +265,7 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 {
     gs_reader rd;
-    if (x->stride == 1 && !x->it.done && rows_fast(t, x, off))
+    if (!x->it.done && rows_fast(t, x, off))
         return GS_ERR_NOMEM;
     if (x->it.done || x->it.next - x->entry > off)
         return GS_OK;
@@ -218,7 +273,7 @@ static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
     rd.err = GS_OK;
     for (;;) {
         uint64_t d;
-        if (x->stride == 1 && !x->it.done && rows_fast(t, x, off))
+        if (!x->it.done && rows_fast(t, x, off))
             return GS_ERR_NOMEM;
         if (x->it.done || x->it.next - x->entry > off)
             break;
