@@ -180,10 +180,10 @@ static int rows_grow(gs_pcv_rows *x)
     return GS_OK;
 }
 
-/* The common pairs (see gs_pcv_step) with the walk's state in locals:
- * decode until the run covers off, the table ends, or a pair needs
+/* The common pairs (see gs_pcv_step) with the walk's state in locals
+ * (stride is x->stride): decode until the run covers off, the table ends, or a pair needs
  * the checked reader (then the caller takes one step with it). */
-static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
+static inline int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, unsigned stride)
 {
     const uint8_t *base = t->rd.base;
     size_t len = t->rd.len, p = x->it.pos, n = x->n;
@@ -191,7 +191,7 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
     uint32_t val = (uint32_t)x->it.val, *endp = x->end;
     int32_t *valp = x->val;
     size_t *posp = x->pos;
-    unsigned stride = x->stride, skip = x->skip;
+    unsigned skip = x->skip;
     int first = x->it.first, rc = GS_OK;
     while (next - entry <= off && p <= len && len - p >= 4) {
         const uint8_t *b = base + p;
@@ -265,18 +265,19 @@ static int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 {
     gs_reader rd;
-    if (!x->it.done && rows_fast(t, x, off))
-        return GS_ERR_NOMEM;
-    if (x->it.done || x->it.next - x->entry > off)
-        return GS_OK;
-    rd = t->rd;
-    rd.err = GS_OK;
+    int have_rd = 0;
     for (;;) {
         uint64_t d;
-        if (!x->it.done && rows_fast(t, x, off))
+        /* One call site, so that rows_fast is compiled into this loop. */
+        if (!x->it.done && rows_fast(t, x, off, x->stride))
             return GS_ERR_NOMEM;
         if (x->it.done || x->it.next - x->entry > off)
             break;
+        if (!have_rd) {
+            rd = t->rd;
+            rd.err = GS_OK;
+            have_rd = 1;
+        }
         if (!gs_pcv_step(t, &rd, &x->it)) {
             x->err = rd.err != GS_OK;
             break;
