@@ -64,33 +64,43 @@ def best(repeat, fn):
     return min(out)
 
 
+GNU_TIME = "/usr/bin/time"     # GNU time: the peak RSS of a process it starts (%M)
+
+
 def wall(cmd, stdin_text, repeat, env=None):
     """wall runs cmd with stdin_text, repeat times: (best wall seconds, best
-    CPU seconds (user + sys), stdout of the last run, largest peak RSS of
-    a run in KiB (the child's own ru_maxrss, from wait4)).  A non-zero exit
-    status raises RuntimeError."""
+    CPU seconds (user + sys), stdout of the last run, largest peak RSS of a
+    run in KiB, None without GNU time).  The peak RSS is taken by GNU time,
+    a small process starting cmd: a child exec'd straight from this (large)
+    process would report this process's peak as its own (Linux keeps the
+    high-water mark across exec).  A non-zero exit status raises
+    RuntimeError."""
     walls, cpus, rss, out = [], [], [], ""
+    timer = os.access(GNU_TIME, os.X_OK)
     with tempfile.TemporaryDirectory(prefix="gosym-bench-") as tmp:
-        src = os.path.join(tmp, "stdin")
+        src, rss_file = os.path.join(tmp, "stdin"), os.path.join(tmp, "rss")
         with open(src, "w") as fh:
             fh.write(stdin_text)
+        run = [GNU_TIME, "-f", "%M", "-o", rss_file] + list(cmd) if timer else list(cmd)
         for _ in range(repeat):
             with open(src, "rb") as fin, open(os.path.join(tmp, "stdout"), "w+b") as fout, \
                     open(os.path.join(tmp, "stderr"), "w+b") as ferr:
                 t0 = time.perf_counter()
-                p = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=ferr, env=env)
+                p = subprocess.Popen(run, stdin=fin, stdout=fout, stderr=ferr, env=env)
                 _, status, ru = os.wait4(p.pid, 0)
                 walls.append(time.perf_counter() - t0)
                 p.returncode = os.waitstatus_to_exitcode(status)
                 cpus.append(ru.ru_utime + ru.ru_stime)
-                rss.append(ru.ru_maxrss)
                 fout.seek(0)
                 out = fout.read().decode()
                 if p.returncode != 0:
                     ferr.seek(0)
                     err = ferr.read().decode(errors="replace").strip()[:200]
                     raise RuntimeError(f"{cmd[0]} exited with status {p.returncode}: {err}")
-    return min(walls), min(cpus), out, max(rss)
+            if timer:
+                with open(rss_file) as fh:
+                    rss.append(int(fh.read().split()[-1]))
+    return min(walls), min(cpus), out, (max(rss) if rss else None)
 
 
 def rss_mb(r, key):
@@ -276,7 +286,7 @@ def bench(path, npcs, naddrs, repeat, proc_repeat, ncheck=CHECK):
             if answered:
                 if proc_repeat > 1:
                     w2, c2, _, m2 = wall(llvm_cmd, addrs, proc_repeat - 1)
-                    res["llvm_symbolizer_process_rss_kb"] = max(m, m2)
+                    res["llvm_symbolizer_process_rss_kb"] = max(m or 0, m2 or 0) or None
                     w, c = min(w, w2), min(c, c2)
                     res["llvm_symbolizer_process_s"], res["llvm_symbolizer_process_cpu_s"] = w, c
                 res["ratio_vs_llvm_symbolizer"] = w / res["gosym_lookup_llvm_process_s"]
