@@ -64,29 +64,12 @@ int32_t gs_pcv_value(const gs_pcln *t, gs_reader *rd, uint32_t tab, uint64_t ent
         uint32_t val = (uint32_t)it.val;
         int first = 1;
         while (len - p >= 4) {
-            const uint8_t *b = base + p;
             uint32_t uv, pcd;
-            size_t k;
-            if (b[0] < 0x80) {
-                uv = b[0];
-                k = 1;
-            } else if (b[1] < 0x80) {
-                uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
-                k = 2;
-            } else {
+            size_t ulen, k = gs_pcv_pair(base + p, &uv, &pcd, &ulen);
+            if (k == 0)
                 break;
-            }
             if (uv == 0 && !first)
                 return -1;   /* the table ends at or before target */
-            if (b[k] < 0x80) {
-                pcd = b[k];
-                k += 1;
-            } else if (b[k + 1] < 0x80) {
-                pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
-                k += 2;
-            } else {
-                break;
-            }
             first = 0;
             val += (uint32_t)gs_zigzag32(uv);   /* wrapping, as Go's int32 */
             next += (uint64_t)pcd * q;
@@ -183,7 +166,13 @@ static int rows_grow(gs_pcv_rows *x)
 /* The common pairs (see gs_pcv_step) with the walk's state in locals
  * (stride is x->stride): decode until the run covers off, the table ends, or a pair needs
  * the checked reader (then the caller takes one step with it). */
-static inline int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, unsigned stride)
+#if defined(__GNUC__)
+#define ROWS_FAST_INLINE static inline __attribute__((always_inline))
+#else
+#define ROWS_FAST_INLINE static inline
+#endif
+
+ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, unsigned stride)
 {
     const uint8_t *base = t->rd.base;
     size_t len = t->rd.len, p = x->it.pos, n = x->n;
@@ -194,31 +183,14 @@ static inline int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, unsi
     unsigned skip = x->skip;
     int first = x->it.first, rc = GS_OK;
     while (next - entry <= off && p <= len && len - p >= 4) {
-        const uint8_t *b = base + p;
         uint32_t uv, pcd;
-        size_t k;
+        size_t ulen, k = gs_pcv_pair(base + p, &uv, &pcd, &ulen);
         uint64_t d;
-        if (b[0] < 0x80) {
-            uv = b[0];
-            k = 1;
-        } else if (b[1] < 0x80) {
-            uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
-            k = 2;
-        } else {
+        if (k == 0)
             break;
-        }
         if (uv == 0 && !first) {
-            p += k;
+            p += ulen;
             x->it.done = 1;
-            break;
-        }
-        if (b[k] < 0x80) {
-            pcd = b[k];
-            k += 1;
-        } else if (b[k + 1] < 0x80) {
-            pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
-            k += 2;
-        } else {
             break;
         }
         first = 0;
@@ -268,8 +240,9 @@ static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
     int have_rd = 0;
     for (;;) {
         uint64_t d;
-        /* One call site, so that rows_fast is compiled into this loop. */
-        if (!x->it.done && rows_fast(t, x, off, x->stride))
+        /* Compiled into this loop twice: every row kept (the batch
+         * symbolizer: no checkpoint counting per step), or checkpoints. */
+        if (!x->it.done && (x->stride == 1 ? rows_fast(t, x, off, 1) : rows_fast(t, x, off, x->stride)))
             return GS_ERR_NOMEM;
         if (x->it.done || x->it.next - x->entry > off)
             break;

@@ -33,6 +33,35 @@ typedef struct gs_pcv_iter {
  * the table fails rd. */
 void gs_pcv_begin(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it, uint32_t tab, uint64_t entry);
 
+/* gs_pcv_short reads a uvarint of one or two bytes at b (two bytes
+ * readable): returns its length, 0 when it is longer (the fast paths of
+ * the walks below leave those to the checked reader). */
+static inline size_t gs_pcv_short(const uint8_t *b, uint32_t *v)
+{
+    if (b[0] < 0x80) {
+        *v = b[0];
+        return 1;
+    }
+    if (b[1] < 0x80) {
+        *v = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
+        return 2;
+    }
+    return 0;
+}
+
+/* gs_pcv_pair reads the pair at b (four bytes readable) when both its
+ * deltas take one or two bytes: returns the pair's length and sets *ulen
+ * to the value delta's; 0 for any other pair (a terminator followed by
+ * long bytes included: the checked reader then ends the walk). */
+static inline size_t gs_pcv_pair(const uint8_t *b, uint32_t *uv, uint32_t *pcd, size_t *ulen)
+{
+    size_t k = gs_pcv_short(b, uv), k2;
+    *ulen = k;
+    if (k == 0 || (k2 = gs_pcv_short(b + k, pcd)) == 0)
+        return 0;
+    return k + k2;
+}
+
 /* gs_pcv_step_slow is gs_pcv_step for the pairs its fast path leaves
  * (near the end of the buffer, deltas of 3 bytes and more, errors). */
 int gs_pcv_step_slow(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it);
@@ -47,34 +76,16 @@ int gs_pcv_step_slow(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it);
  * from the same position with every check. */
 static inline int gs_pcv_step(const gs_pcln *t, gs_reader *rd, gs_pcv_iter *it)
 {
-    size_t p = it->pos, k;
-    const uint8_t *b;
+    size_t p = it->pos, k, ulen;
     uint32_t uv, pcd;
     if (it->done || rd->err || p > rd->len || rd->len - p < 4)
         return gs_pcv_step_slow(t, rd, it);
-    b = rd->base + p;
-    if (b[0] < 0x80) {
-        uv = b[0];
-        k = 1;
-    } else if (b[1] < 0x80) {
-        uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
-        k = 2;
-    } else {
+    if (!(k = gs_pcv_pair(rd->base + p, &uv, &pcd, &ulen)))
         return gs_pcv_step_slow(t, rd, it);
-    }
     if (uv == 0 && !it->first) {
-        rd->pos = p + k;
+        rd->pos = p + ulen;
         it->done = 1;
         return 0;
-    }
-    if (b[k] < 0x80) {
-        pcd = b[k];
-        k += 1;
-    } else if (b[k + 1] < 0x80) {
-        pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
-        k += 2;
-    } else {
-        return gs_pcv_step_slow(t, rd, it);
     }
     it->first = 0;
     /* Wrapping add, as Go's int32 arithmetic (see gs_pcv_step_slow). */
