@@ -29,7 +29,6 @@ import argparse
 import array
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -65,25 +64,49 @@ def best(repeat, fn):
     return min(out)
 
 
-def child_cpu():
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
+GNU_TIME = "/usr/bin/time"     # GNU time: the peak RSS of a process it starts (%M)
 
 
 def wall(cmd, stdin_text, repeat, env=None):
     """wall runs cmd with stdin_text, repeat times: (best wall seconds, best
-    CPU seconds (user + sys), stdout of the last run).  A non-zero exit
-    status raises RuntimeError."""
-    walls, cpus, out = [], [], ""
-    for _ in range(repeat):
-        c0, t0 = child_cpu(), time.perf_counter()
-        r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=env)
-        walls.append(time.perf_counter() - t0)
-        cpus.append(child_cpu() - c0)
-        if r.returncode != 0:
-            raise RuntimeError(f"{cmd[0]} exited with status {r.returncode}: {r.stderr.strip()[:200]}")
-        out = r.stdout
-    return min(walls), min(cpus), out
+    CPU seconds (user + sys), stdout of the last run, largest peak RSS of a
+    run in KiB, None without GNU time).  The peak RSS is taken by GNU time,
+    a small process starting cmd: a child exec'd straight from this (large)
+    process would report this process's peak as its own (Linux keeps the
+    high-water mark across exec).  A non-zero exit status raises
+    RuntimeError."""
+    walls, cpus, rss, out = [], [], [], ""
+    timer = os.access(GNU_TIME, os.X_OK)
+    with tempfile.TemporaryDirectory(prefix="gosym-bench-") as tmp:
+        src, rss_file = os.path.join(tmp, "stdin"), os.path.join(tmp, "rss")
+        with open(src, "w") as fh:
+            fh.write(stdin_text)
+        run = [GNU_TIME, "-f", "%M", "-o", rss_file] + list(cmd) if timer else list(cmd)
+        for _ in range(repeat):
+            with open(src, "rb") as fin, open(os.path.join(tmp, "stdout"), "w+b") as fout, \
+                    open(os.path.join(tmp, "stderr"), "w+b") as ferr:
+                t0 = time.perf_counter()
+                p = subprocess.Popen(run, stdin=fin, stdout=fout, stderr=ferr, env=env)
+                _, status, ru = os.wait4(p.pid, 0)
+                walls.append(time.perf_counter() - t0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                cpus.append(ru.ru_utime + ru.ru_stime)
+                fout.seek(0)
+                out = fout.read().decode()
+                if p.returncode != 0:
+                    ferr.seek(0)
+                    err = ferr.read().decode(errors="replace").strip()[:200]
+                    raise RuntimeError(f"{cmd[0]} exited with status {p.returncode}: {err}")
+            if timer:
+                with open(rss_file) as fh:
+                    rss.append(int(fh.read().split()[-1]))
+    return min(walls), min(cpus), out, (max(rss) if rss else None)
+
+
+def rss_mb(r, key):
+    """rss_mb formats the peak RSS recorded under key + "_rss_kb"."""
+    kb = r.get(key + "_rss_kb")
+    return "-" if kb is None else f"{kb / 1024:.0f} MB"
 
 
 def gosym_env():
@@ -224,18 +247,21 @@ def bench(path, npcs, naddrs, repeat, proc_repeat, ncheck=CHECK):
     # Start-up: a process that answers one address the pclntab covers
     # (interpreter, imports, open, one lookup; a miss would go on to DWARF
     # and the symbol tables).
-    w, c, _ = wall(gosym_cmd + [path, hex(pcs[0])], "", proc_repeat, env=env)
+    w, c, _, m = wall(gosym_cmd + [path, hex(pcs[0])], "", proc_repeat, env=env)
     res["gosym_lookup_startup_s"], res["gosym_lookup_startup_cpu_s"] = w, c
+    res["gosym_lookup_startup_rss_kb"] = m
     # Each tool in its own output style: go tool addr2line's, then llvm-symbolizer's.
-    w, c, ours = wall(gosym_cmd + ["--style", "go", path], addrs, proc_repeat, env=env)
+    w, c, ours, m = wall(gosym_cmd + ["--style", "go", path], addrs, proc_repeat, env=env)
     res["gosym_lookup_go_process_s"], res["gosym_lookup_go_process_cpu_s"] = w, c
+    res["gosym_lookup_go_process_rss_kb"] = m
     gobin = str(goroot("1.27.3") / "bin" / "go")
     # `go tool addr2line` is built on first use (Go 1.24+ builds tools on
     # demand and caches them): one untimed run, as gosym's warm-up above.
     subprocess.run([gobin, "tool", "addr2line", path], input="0x0\n", capture_output=True, text=True)
     try:
-        w, c, theirs = wall([gobin, "tool", "addr2line", path], addrs, proc_repeat)
+        w, c, theirs, m = wall([gobin, "tool", "addr2line", path], addrs, proc_repeat)
         res["go_addr2line_process_s"], res["go_addr2line_process_cpu_s"] = w, c
+        res["go_addr2line_process_rss_kb"] = m
         res["ratio_vs_addr2line"] = w / res["gosym_lookup_go_process_s"]
         res["cpu_ratio_vs_addr2line"] = c / res["gosym_lookup_go_process_cpu_s"]
         with gosym.open(path) as b:
@@ -243,12 +269,14 @@ def bench(path, npcs, naddrs, repeat, proc_repeat, ncheck=CHECK):
     except RuntimeError as e:
         res["go_addr2line_error"] = str(e)
     if shutil.which("llvm-symbolizer"):
-        w, c, ours = wall(gosym_cmd + ["--style", "llvm", path], addrs, proc_repeat, env=env)
+        w, c, ours, m = wall(gosym_cmd + ["--style", "llvm", path], addrs, proc_repeat, env=env)
         res["gosym_lookup_llvm_process_s"], res["gosym_lookup_llvm_process_cpu_s"] = w, c
+        res["gosym_lookup_llvm_process_rss_kb"] = m
         try:
             # One run first: without DWARF there is nothing to compare or repeat.
             llvm_cmd = ["llvm-symbolizer", f"--obj={path}"]
-            w, c, out = wall(llvm_cmd, addrs, 1)
+            w, c, out, m = wall(llvm_cmd, addrs, 1)
+            res["llvm_symbolizer_process_rss_kb"] = m
             blocks = [blk.split("\n") for blk in out.split("\n\n") if blk.strip()]
             # Without DWARF it answers nothing, or names from .symtab with no file:line.
             # (a .symtab FILE symbol gives "go.go:0:0": a name, no line)
@@ -259,7 +287,8 @@ def bench(path, npcs, naddrs, repeat, proc_repeat, ncheck=CHECK):
             res["llvm_symbolizer_process_s"], res["llvm_symbolizer_process_cpu_s"] = w, c
             if answered:
                 if proc_repeat > 1:
-                    w2, c2, _ = wall(llvm_cmd, addrs, proc_repeat - 1)
+                    w2, c2, _, m2 = wall(llvm_cmd, addrs, proc_repeat - 1)
+                    res["llvm_symbolizer_process_rss_kb"] = max(m or 0, m2 or 0) or None
                     w, c = min(w, w2), min(c, c2)
                     res["llvm_symbolizer_process_s"], res["llvm_symbolizer_process_cpu_s"] = w, c
                 res["ratio_vs_llvm_symbolizer"] = w / res["gosym_lookup_llvm_process_s"]
@@ -335,18 +364,20 @@ def main(argv=None):
             print(f"    gosym lookup BINARY PC (start-up):     {r['gosym_lookup_startup_s']:.2f} / "
                   f"{r['gosym_lookup_startup_cpu_s']:.2f}")
             print(f"    gosym lookup --style go:               {r['gosym_lookup_go_process_s']:.2f} / "
-                  f"{r['gosym_lookup_go_process_cpu_s']:.2f}")
+                  f"{r['gosym_lookup_go_process_cpu_s']:.2f}   peak RSS {rss_mb(r, 'gosym_lookup_go_process')}")
             if "go_addr2line_process_s" in r:
                 print(f"    go tool addr2line:                     {r['go_addr2line_process_s']:.2f} / "
                       f"{r['go_addr2line_process_cpu_s']:.2f}   ratio {r['ratio_vs_addr2line']:.1f}x wall, "
-                      f"{r['cpu_ratio_vs_addr2line']:.1f}x CPU")
+                      f"{r['cpu_ratio_vs_addr2line']:.1f}x CPU   peak RSS {rss_mb(r, 'go_addr2line_process')}")
             if "llvm_symbolizer_process_s" in r:
                 print(f"    gosym lookup --style llvm:             {r['gosym_lookup_llvm_process_s']:.2f} / "
-                      f"{r['gosym_lookup_llvm_process_cpu_s']:.2f}")
+                      f"{r['gosym_lookup_llvm_process_cpu_s']:.2f}   "
+                      f"peak RSS {rss_mb(r, 'gosym_lookup_llvm_process')}")
                 if "ratio_vs_llvm_symbolizer" in r:
                     print(f"    llvm-symbolizer:                       {r['llvm_symbolizer_process_s']:.2f} / "
                           f"{r['llvm_symbolizer_process_cpu_s']:.2f}   ratio {r['ratio_vs_llvm_symbolizer']:.1f}x "
-                          f"wall, {r['cpu_ratio_vs_llvm_symbolizer']:.1f}x CPU")
+                          f"wall, {r['cpu_ratio_vs_llvm_symbolizer']:.1f}x CPU   "
+                          f"peak RSS {rss_mb(r, 'llvm_symbolizer_process')}")
                 else:
                     print(f"    llvm-symbolizer:                       {r['llvm_symbolizer_process_s']:.2f} / "
                           f"{r['llvm_symbolizer_process_cpu_s']:.2f}   not compared: no DWARF, so no line "

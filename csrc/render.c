@@ -164,10 +164,16 @@ static int answer(gs_text *out, int style, int inline_frames, size_t a, size_t n
         return GS_OK;
     }
     if (style == GS_STYLE_GO || !inline_frames) {
-        if ((rc = get(ctx, a, &f)) || (rc = get(ctx, a + n - 1, &phys)))
+        /* The innermost position under the physical function's name (one
+         * frame, most pcs: read once). */
+        if ((rc = get(ctx, a, &f)))
             return rc;
-        f.name = phys.name;
-        f.nn = phys.nn;
+        if (n > 1) {
+            if ((rc = get(ctx, a + n - 1, &phys)))
+                return rc;
+            f.name = phys.name;
+            f.nn = phys.nn;
+        }
         if ((rc = frame_out(out, style, &f)))
             return rc;
     } else {
