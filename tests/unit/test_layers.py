@@ -38,13 +38,15 @@ PKG = ROOT / "gosym"
 LAYERS: List[Tuple[str, List[str]]] = [
     ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
               "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._arrays", "gosym._reader",
-              "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses"]),
+              "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses",
+              "gosym.parallel"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",
                 "gosym.buildid", "gosym.debugfile"]),
     ("sources", ["gosym.symbolize"]),
     ("binary", ["gosym.binary", "gosym"]),
-    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check"]),
+    ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check",
+              "gosym.survey"]),
     ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
 
