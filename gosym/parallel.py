@@ -32,7 +32,7 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 __all__ = ["TaskResult", "run", "describe_error"]
 
@@ -112,7 +112,7 @@ def run(func: Callable[[Any], Any], items: Iterable[Any], *, jobs: Optional[int]
 
 def _run_local(func: Callable[[Any], Any], todo: List[Any], jobs: int, retries: int,
                window: Optional[int]) -> Iterator[TaskResult]:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     limit = window or 4 * jobs
@@ -120,41 +120,55 @@ def _run_local(func: Callable[[Any], Any], todo: List[Any], jobs: int, retries: 
     pending: Deque[Tuple[int, Any]] = deque()   # (index, future), in input order
     nxt = 0
     pool = ProcessPoolExecutor(max_workers=jobs)
+
+    def settled(f: Any) -> bool:
+        return f.done() and not f.cancelled() and not isinstance(f.exception(), BrokenProcessPool)
+
+    def restart() -> None:
+        # A worker died and took the pool with it.  Finished tasks keep their
+        # result; each unfinished one is re-run alone in a one-process pool
+        # (up to `jobs` at a time), so the task that kills its process is
+        # told from the ones that were merely running beside it: it alone
+        # becomes an error row after `retries` more deaths.
+        nonlocal pool, pending
+        pool.shutdown(wait=False, cancel_futures=True)
+        suspects = [j for j, f in pending if not settled(f)]
+        done_now: Dict[int, Future] = {}
+        while suspects:
+            batch, suspects = suspects[:jobs], suspects[jobs:]
+            solo = [(j, ProcessPoolExecutor(max_workers=1)) for j in batch]
+            futs = [(j, p, p.submit(_call, func, todo[j])) for j, p in solo]
+            for j, p, f in futs:
+                try:
+                    res = f.result()
+                except BrokenProcessPool:
+                    attempts[j] += 1
+                    if attempts[j] <= retries:
+                        suspects.append(j)
+                        continue
+                    res = (None, f"worker process died {attempts[j]} times running it")
+                finally:
+                    p.shutdown(wait=True)
+                done_now[j] = Future()
+                done_now[j].set_result(res)
+        pending = deque((j, done_now.get(j, f)) for j, f in pending)
+        pool = ProcessPoolExecutor(max_workers=jobs)
+
     try:
         while nxt < len(todo) or pending:
-            while nxt < len(todo) and len(pending) < limit:
-                pending.append((nxt, pool.submit(_call, func, todo[nxt])))
-                nxt += 1
-            i, fut = pending[0]
             try:
+                while nxt < len(todo) and len(pending) < limit:
+                    pending.append((nxt, pool.submit(_call, func, todo[nxt])))
+                    nxt += 1
+                i, fut = pending[0]
                 value, err = fut.result()
             except BrokenProcessPool:
-                # A worker died: every unfinished task of this pool goes to a
-                # new pool; the one at the head counts an attempt (it is the
-                # one we know was running).  Finished ones keep their result.
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=jobs)
-                redo: Deque[Tuple[int, Any]] = deque()
-                for j, f in pending:
-                    if f.done() and not f.cancelled() and f.exception() is None:
-                        redo.append((j, f))
-                        continue
-                    attempts[j] += 1
-                    if attempts[j] > retries:
-                        failed = pool.submit(_fail, f"worker process died {attempts[j]} times")
-                        redo.append((j, failed))
-                    else:
-                        redo.append((j, pool.submit(_call, func, todo[j])))
-                pending = redo
+                restart()
                 continue
             pending.popleft()
             yield TaskResult(todo[i], value, err)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _fail(message: str) -> Tuple[None, str]:
-    return None, message
 
 
 def _run_dask(func: Callable[[Any], Any], todo: List[Any], scheduler: Any,
