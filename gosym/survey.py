@@ -15,6 +15,7 @@ build info), `gosym.buildid.read_build_ids` and `gosym.cost.cost`.
 """
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -59,6 +60,16 @@ NAMES = [c for c, _ in COLUMNS]
 
 
 def _setting_value(text: str, kind: str) -> Any:
+    """A build setting's value as its column holds it: unquoted the way
+    runtime/debug.ParseBuildInfo does (Go quotes values holding spaces, tabs,
+    quotes or "=" with strconv.Quote, e.g. -ldflags="-s -w"), booleans as
+    bool.  The raw text stays in the build_settings column."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        try:
+            value = ast.literal_eval(text)      # Go's escapes are a subset of Python's
+        except (ValueError, SyntaxError):
+            value = None
+        text = value if isinstance(value, str) else text
     if kind == "bool":
         return {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower())
     return text
