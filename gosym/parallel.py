@@ -41,9 +41,9 @@ class TaskResult(NamedTuple):
     """TaskResult is the outcome of one task: the item, the function's value
     (None on error) and the error as one line (None on success)."""
 
-    item: Any
-    value: Any
-    error: Optional[str]
+    item: Any              #: the item the task was given
+    value: Any             #: what func(item) returned; None on error
+    error: Optional[str]   #: the error as one line ("ValueError: bad input"), or None
 
 
 def describe_error(exc: BaseException) -> str:
