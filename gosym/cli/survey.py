@@ -51,8 +51,9 @@ def cmd_survey(args, out: TextIO) -> int:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-    sys.stderr.write(f"gosym: survey: {counts['rows']} files, {counts['rows'] - counts['errors']} read, "
-                     f"{counts['errors']} with an error\n")
+    if sys.stderr.isatty():                # the errors themselves are in the table
+        sys.stderr.write(f"gosym: survey: {counts['rows']} files, {counts['rows'] - counts['errors']} read, "
+                         f"{counts['errors']} with an error\n")
     return 0
 
 
