@@ -19,6 +19,7 @@ import ast
 import csv
 import json
 import os
+import stat
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import gosym
@@ -81,7 +82,10 @@ def survey_one(path: str) -> Dict[str, Any]:
     row: Dict[str, Any] = dict.fromkeys(NAMES)
     row["path"] = path
     try:
-        row["file_size"] = os.path.getsize(path)
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):    # a FIFO or device would block or never end
+            raise gosym.UnsupportedError("not a regular file")
+        row["file_size"] = st.st_size
         with gosym.open(path) as b:
             row["format"], row["arch"] = b.format, b.arch
             ids = read_build_ids(b.container)

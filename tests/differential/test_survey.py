@@ -54,7 +54,9 @@ def inputs(fixture_rows, tmp_path_factory) -> List[str]:
     text.write_text("not a binary\n")
     cut = tmp / "truncated"
     cut.write_bytes(Path(paths[0]).read_bytes()[:3000])
-    return paths + [str(text), str(cut), str(tmp / "missing")]
+    fifo = tmp / "fifo"
+    os.mkfifo(fifo)                           # opening it would block: refused, not read
+    return paths + [str(text), str(cut), str(tmp / "missing"), str(fifo)]
 
 
 @pytest.fixture(scope="module")
@@ -227,14 +229,15 @@ def test_every_survives_column_of_cost(table_rows):
 def test_non_go_and_broken_files_are_error_rows(inputs, table_rows):
     assert [r["path"] for r in table_rows] == inputs
     bad = {Path(r["path"]).name: r for r in table_rows if r["error"] is not None}
-    assert set(bad) == {"notes.txt", "truncated", "missing"}
+    assert set(bad) == {"notes.txt", "truncated", "missing", "fifo"}
+    assert bad["fifo"]["error"] == "UnsupportedError: not a regular file"
     assert bad["notes.txt"]["error"].startswith("NotGoBinaryError: ")
     assert bad["missing"]["error"].startswith("FileNotFoundError: ")
     assert bad["truncated"]["file_size"] == 3000
     for r in bad.values():
         assert "\n" not in r["error"]
         assert all(r[c] is None for c in NAMES if c not in ("path", "error", "file_size"))
-    assert len(good(table_rows)) == len(inputs) - 3
+    assert len(good(table_rows)) == len(inputs) - 4
 
 
 def test_cli_writes_parquet_for_a_directory(inputs, tmp_path, capsys):
@@ -273,11 +276,11 @@ def test_real_cluster_same_rows_and_a_killed_worker(inputs, local_rows, tmp_path
         pytest.skip(why)
     with dask_cluster(tmp_path, n_workers=2) as cluster:
         assert list(survey(inputs, scheduler=cluster.address, progress=False)) == local_rows
-        some = inputs[:10] + inputs[-3:]                         # good and error rows
+        some = inputs[:10] + inputs[-4:]                         # good and error rows
         rows = []
         for row in survey(some, scheduler=cluster.address, progress=False, locate=slow_locate):
             rows.append(row)
             if len(rows) == 2:
                 cluster.kill_worker(0)                           # tasks of both are in flight
         assert cluster.workers[0].poll() is not None            # it is dead
-        assert rows == local_rows[:10] + local_rows[-3:]         # the other worker re-ran its tasks
+        assert rows == local_rows[:10] + local_rows[-4:]         # the other worker re-ran its tasks
