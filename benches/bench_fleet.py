@@ -171,7 +171,7 @@ def run_mode(mode: str, paths, binaries, work: Path):
     else:
         from distributed import Client, LocalCluster
         os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         kw["scheduler"] = client
     import bench_fleet

@@ -84,13 +84,21 @@ def _progress(progress: Union[bool, None, Callable[[int, int], None]]) -> Callab
     return tick
 
 
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1       # the CPUs this process may use
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def run(func: Callable[[Any], Any], items: Iterable[Any], *, jobs: Optional[int] = None,
         scheduler: Any = None, progress: Union[bool, None, Callable[[int, int], None]] = None,
         retries: int = 2, window: Optional[int] = None) -> Iterator[TaskResult]:
     """run calls func(item) for each item, locally or on a Dask cluster, and
     yields a TaskResult per item in the order of items.
 
-    jobs: local processes (None: os.cpu_count(); 1: no pool, this process).
+    jobs: local processes (None: one per CPU this process may use; 1: no
+    pool, this process).
     scheduler: a Dask scheduler address ("tcp://127.0.0.1:8786") or a
     `distributed.Client`; when given, jobs is ignored.  retries: how often a
     local task whose worker process died is tried again.  window: tasks in
@@ -101,10 +109,10 @@ def run(func: Callable[[Any], Any], items: Iterable[Any], *, jobs: Optional[int]
     tick(0, total)
     if scheduler is not None:
         source = _run_dask(func, todo, scheduler, window)
-    elif (jobs or os.cpu_count() or 1) <= 1 or total <= 1:
+    elif (jobs or _cpus()) <= 1 or total <= 1:
         source = (TaskResult(item, *_call(func, item)) for item in todo)
     else:
-        source = _run_local(func, todo, jobs or os.cpu_count() or 1, retries, window)
+        source = _run_local(func, todo, jobs or _cpus(), retries, window)
     for done, res in enumerate(source, 1):
         tick(done, total)
         yield res

@@ -101,7 +101,7 @@ def test_local_cluster_gives_the_same_rows():
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
                                       "(pip install 'gosym[fleet]')")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         by_client = list(run(square_or_fail, ITEMS, scheduler=client, progress=False))
         by_address = list(run(square_or_fail, ITEMS[:8], scheduler=cluster.scheduler_address,
