@@ -189,13 +189,17 @@ def _run_dask(func: Callable[[Any], Any], todo: List[Any], scheduler: Any,
                                "pip install 'gosym[fleet]'") from None
     own = not isinstance(scheduler, Client)
     client = Client(scheduler, set_as_default=False) if own else scheduler
+
+    def threads() -> int:      # workers may join or leave during the job
+        return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
+
     try:
-        nworkers = max(1, sum(w.get("nthreads", 1) for w in
-                              client.scheduler_info().get("workers", {}).values()))
-        limit = window or 4 * nworkers
+        limit = window or 4 * threads()
         pending: Deque[Tuple[int, Any]] = deque()
-        nxt = 0
+        nxt = yielded = 0
         while nxt < len(todo) or pending:
+            if window is None and yielded % 64 == 63:
+                limit = 4 * threads()
             while nxt < len(todo) and len(pending) < limit:
                 pending.append((nxt, client.submit(_call, func, todo[nxt], pure=False)))
                 nxt += 1
@@ -204,6 +208,7 @@ def _run_dask(func: Callable[[Any], Any], todo: List[Any], scheduler: Any,
                 value, err = fut.result()
             except Exception as e:  # noqa: BLE001 - KilledWorker and the like: a row, not a failed run
                 value, err = None, describe_error(e)
+            yielded += 1
             yield TaskResult(todo[i], value, err)
     finally:
         if own:
