@@ -259,6 +259,8 @@ def test_cli_writes_parquet_for_a_directory(inputs, tmp_path, capsys):
     assert main(["survey", str(d), "-o", str(tmp_path / "x.txt")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "x.txt" in err and not (tmp_path / "x.txt").exists()
+    assert main(["survey", str(d), "--format", "parquet"]) == 2          # binary, not to stdout
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 # ------------------------------------------------------------ a real Dask cluster
@@ -284,3 +286,17 @@ def test_real_cluster_same_rows_and_a_killed_worker(inputs, local_rows, tmp_path
                 cluster.kill_worker(0)                           # tasks of both are in flight
         assert cluster.workers[0].poll() is not None            # it is dead
         assert rows == local_rows[:10] + local_rows[-4:]         # the other worker re-ran its tasks
+
+
+def locate_or_fail(item: str) -> str:
+    """A locate hook as a symbol store would give: an unknown ID raises LookupError."""
+    if item.startswith("id:"):
+        raise LookupError(f"no binary with build ID {item[3:]}")
+    return item
+
+
+def test_locate_hook_rows_keep_the_item(inputs, local_rows):
+    rows = list(survey([inputs[0], "id:0011aa"], jobs=1, locate=locate_or_fail))
+    assert rows[0] == local_rows[0]
+    assert rows[1]["path"] == "id:0011aa" and rows[1]["error"] == "LookupError: no binary with build ID 0011aa"
+    assert all(rows[1][c] is None for c in NAMES if c not in ("path", "error"))
