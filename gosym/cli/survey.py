@@ -1,6 +1,7 @@
 """`gosym survey`: one table row per binary (the rows are gosym.survey's)."""
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
@@ -22,10 +23,15 @@ def cmd_survey(args, out: TextIO) -> int:
         sys.stderr.write("gosym: survey: no input files (give PATHS or --list FILE)\n")
         return 2
     rows = survey(paths, jobs=args.jobs, scheduler=args.scheduler)
+    try:
+        first = next(rows)        # connects to the scheduler before any output is written
+    except OSError as e:
+        sys.stderr.write(f"gosym: survey: cannot reach the Dask scheduler {args.scheduler}: {e}\n")
+        return 1
     counts = {"rows": 0, "errors": 0}
 
     def counted():
-        for r in rows:
+        for r in itertools.chain([first], rows):
             counts["rows"] += 1
             counts["errors"] += r["error"] is not None
             yield r

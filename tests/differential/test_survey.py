@@ -300,3 +300,21 @@ def test_locate_hook_rows_keep_the_item(inputs, local_rows):
     assert rows[0] == local_rows[0]
     assert rows[1]["path"] == "id:0011aa" and rows[1]["error"] == "LookupError: no binary with build ID 0011aa"
     assert all(rows[1][c] is None for c in NAMES if c not in ("path", "error"))
+
+
+def test_cli_unreachable_scheduler_is_one_line_and_no_output(inputs, tmp_path, capsys):
+    dask = pytest.importorskip("dask", reason="dask is not installed (pip install 'gosym[fleet]')")
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'gosym[fleet]')")
+    import socket
+
+    from gosym.cli import main
+
+    with socket.socket() as s:                 # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "t.csv"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        rc = main(["survey", inputs[0], "-o", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith(f"gosym: survey: cannot reach the Dask scheduler tcp://127.0.0.1:{port}: ")
+    assert err.count("\n") == 1 and not out.exists()
