@@ -164,7 +164,7 @@ static int32_t value_at(const gs_pcln *t, gs_reader *rd, lookup_slot *s, int whi
 }
 
 int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
-                   uint64_t pc, gs_frame *out, size_t cap, size_t *n, gs_err *e)
+                   uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n, gs_err *e)
 {
     gs_reader rd = gs__op_reader(t);
     gs_func f;
@@ -178,6 +178,7 @@ int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, ui
     if (gs__decode_func(t, &rd, i, &f))
         return gs_rd_finish(&rd, e);
     end = gs_pcln_entry(t, i + 1);
+    cur = gs_call_pc(f.entry, pc, flags);
     if ((rc = gs_inl_tree_off(t, c, &f, &tree, e)))
         return rc;
     if (tree && (rc = gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, e)))
@@ -238,5 +239,25 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
     *n = 0;
     if (i < 0)
         return GS_OK;
-    return gs_func_frames(t, c, NULL, (uint64_t)i, pc, out, cap, n, e);
+    return gs_func_frames(t, c, NULL, (uint64_t)i, pc, 0, out, cap, n, e);
+}
+
+void gs_pcln_call_pcs(const gs_pcln *t, const uint64_t *pcs, size_t n, uint64_t *out)
+{
+    size_t k;
+    int64_t i = -1;
+    uint64_t lo = 0, hi = 0;
+    for (k = 0; k < n; k++) {
+        uint64_t pc = pcs[k];
+        /* Profiles repeat pcs of one function: try the last one first. */
+        if (i < 0 || pc < lo || pc >= hi) {
+            i = gs_pcln_find(t, pc);
+            if (i >= 0) {
+                lo = gs_pcln_entry(t, (uint64_t)i);
+                hi = gs_pcln_entry(t, (uint64_t)i + 1);
+            }
+        }
+        /* The functab's entry is the record's (gs_pcln_find answers from it). */
+        out[k] = i < 0 ? pc : gs_call_pc(lo, pc, GS_FR_RETURN_ADDRESS);
+    }
 }

@@ -60,6 +60,21 @@ typedef struct gs_frame {
     uint8_t func_id;
 } gs_frame;
 
+/* Flags of the frame walks (gs_func_frames, gs_pcln_symbolize_mt).
+ * GS_FR_RETURN_ADDRESS: the pcs are return addresses (runtime.Callers,
+ * runtime/pprof locations, stack traces): as runtime.Frames.Next does, the
+ * function is the one containing pc, and the position reported is that of
+ * pc - 1 unless pc is the function's entry (gs_call_pc). */
+enum { GS_FR_RETURN_ADDRESS = 1 };
+
+/* gs_call_pc is the pc whose position is reported for pc in the function
+ * starting at entry: pc itself, or pc - 1 for a return address past the
+ * entry (runtime/symtab.go, Frames.Next: `if pc > entry { pc-- }`). */
+static inline uint64_t gs_call_pc(uint64_t entry, uint64_t pc, unsigned flags)
+{
+    return (flags & GS_FR_RETURN_ADDRESS) && pc > entry ? pc - 1 : pc;
+}
+
 /* gs_inl_tree_off returns in *off the file offset of function f's inline
  * tree, or 0 when it has none (or the context cannot locate it). */
 int gs_inl_tree_off(const gs_pcln *t, const gs_inl *c, const gs_func *f, size_t *off, gs_err *e);
@@ -86,14 +101,14 @@ void gs_lookup_cache_free(gs_lookup_cache *cache);
 
 /* gs_func_frames writes the frames for pc in function i, innermost first,
  * into out[0:cap]; *n gets the number of frames (the last is the physical
- * function).  cache (may be NULL) keeps checkpoints of long functions so
+ * function).  flags: GS_FR_* (gs_call_pc for return addresses).  cache (may be NULL) keeps checkpoints of long functions so
  * that repeated lookups there walk a few steps, not the whole table.
  * Malformed data fails the call (a miss is the caller's: i < 0). */
 int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
-                   uint64_t pc, gs_frame *out, size_t cap, size_t *n, gs_err *e);
+                   uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n, gs_err *e);
 
 /* gs_inline_frames is gs_func_frames for the function containing pc, with
- * no cache; a pc outside every function gives *n = 0. */
+ * no cache and no flags; a pc outside every function gives *n = 0. */
 int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
                      gs_frame *out, size_t cap, size_t *n, gs_err *e);
 
@@ -124,11 +139,17 @@ int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, si
                       gs_symres *r);
 
 /* gs_pcln_symbolize_mt is gs_pcln_symbolize on nthreads threads (0: one
- * per CPU); the pcs are cut at function boundaries, so the frames are the
- * same as on one thread.  Small batches run on one thread; so does
- * everything on Windows. */
+ * per CPU) with flags (GS_FR_*, as for gs_func_frames); the pcs are cut at
+ * function boundaries, so the frames are the same as on one thread.  Small
+ * batches run on one thread; so does everything on Windows. */
 int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
-                         int nthreads, gs_symres *r);
+                         int nthreads, unsigned flags, gs_symres *r);
+
+/* gs_pcln_call_pcs writes to out[k] the pc whose position return address
+ * pcs[k] reports (gs_call_pc in the function containing it; pcs outside
+ * every function are copied), for the batches that take plain pcs
+ * (gs_pcln_lookup_many).  out may be pcs. */
+void gs_pcln_call_pcs(const gs_pcln *t, const uint64_t *pcs, size_t n, uint64_t *out);
 
 /* gs_cpu_count is the number of online CPUs (1 when unknown). */
 int gs_cpu_count(void);

@@ -73,7 +73,7 @@ typedef struct parent_cache {
  * function's pcs are split between two calls) into r's frame arrays;
  * r->first and r->count are indexed by the keys' positions. */
 static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, size_t a, size_t z,
-                     uint64_t lo, gs_symres *r)
+                     uint64_t lo, unsigned flags, gs_symres *r)
 {
     gs_reader rd = t->rd;
     size_t k;
@@ -145,7 +145,7 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
             line = fno = ix = -1;
             e1 = e2 = e3 = 0;
         } else {
-            off = (uint32_t)(pc - f.entry);
+            off = (uint32_t)(gs_call_pc(f.entry, pc, flags) - f.entry);
             e1 = gs_pcv_rows_at(t, &tabs[0], off, &line, 1);
             e2 = gs_pcv_rows_at(t, &tabs[1], off, &fno, 1);
             e3 = gs_pcv_rows_at(t, &tabs[2], off, &ix, 1);
@@ -239,6 +239,7 @@ typedef struct sym_job {
     const uint64_t *keys;
     size_t a, z;
     uint64_t lo;
+    unsigned flags;
     gs_symres part;
     int rc;
 } sym_job;
@@ -247,7 +248,7 @@ typedef struct sym_job {
 static void *sym_job_run(void *arg)
 {
     sym_job *j = arg;
-    j->rc = sym_range(j->t, j->c, j->keys, j->a, j->z, j->lo, &j->part);
+    j->rc = sym_range(j->t, j->c, j->keys, j->a, j->z, j->lo, j->flags, &j->part);
     return NULL;
 }
 #endif
@@ -265,7 +266,7 @@ int gs_cpu_count(void)
 /* A text over 4 GiB (only in a corrupt table: no packed keys): each pc
  * on its own, through the single-pc walk. */
 static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
-                          gs_symres *r)
+                          unsigned flags, gs_symres *r)
 {
     size_t k, j;
     int rc;
@@ -274,7 +275,8 @@ static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs
         size_t nfr = 0, start = r->nframes;
         gs_err e;
         int64_t fi = gs_pcln_find(t, pcs[k]);
-        if (fi < 0 || gs_inline_frames(t, c, pcs[k], fr, GS_INL_MAX_DEPTH, &nfr, &e) != GS_OK)
+        if (fi < 0 || gs_func_frames(t, c, NULL, (uint64_t)fi, pcs[k], flags, fr, GS_INL_MAX_DEPTH,
+                                     &nfr, &e) != GS_OK)
             continue;
         if (nfr == 0 || nfr > GS_INL_MAX_DEPTH)
             continue;
@@ -294,7 +296,7 @@ static int symbolize_each(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs
 enum { MIN_PCS_PER_THREAD = 32768, MAX_THREADS = 16 };
 
 int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
-                         int nthreads, gs_symres *r)
+                         int nthreads, unsigned flags, gs_symres *r)
 {
     uint64_t *keys = NULL, *tmp = NULL, lo, hi;
     size_t k, m = 0;
@@ -312,7 +314,7 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
     lo = gs_pcln_entry(t, 0);
     hi = gs_pcln_entry(t, t->nfunc);
     if (hi < lo || hi - lo > 0xffffffffu)
-        return symbolize_each(t, c, pcs, n, r);
+        return symbolize_each(t, c, pcs, n, flags, r);
     keys = malloc(n * sizeof *keys);
     tmp = malloc(n * sizeof *tmp);
     if (!keys || !tmp) {
@@ -334,7 +336,7 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
     nthreads = 1;
 #endif
     if (nthreads <= 1) {
-        rc = sym_range(t, c, keys, 0, m, lo, r);
+        rc = sym_range(t, c, keys, 0, m, lo, flags, r);
         goto out;
     }
 #ifndef _WIN32
@@ -366,6 +368,7 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
             jobs[i].a = prev;
             jobs[i].z = cut;
             jobs[i].lo = lo;
+            jobs[i].flags = flags;
             jobs[i].part.first = r->first;
             jobs[i].part.count = r->count;
             prev = cut;
@@ -374,12 +377,12 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
         jobs[0].part = *r;
         for (i = 1; i < nthreads; i++)
             started[i] = pthread_create(&tids[i], NULL, sym_job_run, &jobs[i]) == 0;
-        jobs[0].rc = sym_range(t, c, keys, jobs[0].a, jobs[0].z, lo, &jobs[0].part);
+        jobs[0].rc = sym_range(t, c, keys, jobs[0].a, jobs[0].z, lo, flags, &jobs[0].part);
         for (i = 1; i < nthreads; i++) {
             if (started[i])
                 pthread_join(tids[i], NULL);
             else  /* no thread: do its share here */
-                jobs[i].rc = sym_range(t, c, keys, jobs[i].a, jobs[i].z, lo, &jobs[i].part);
+                jobs[i].rc = sym_range(t, c, keys, jobs[i].a, jobs[i].z, lo, flags, &jobs[i].part);
         }
         *r = jobs[0].part;
         rc = jobs[0].rc;
@@ -424,5 +427,5 @@ out:
 int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                       gs_symres *r)
 {
-    return gs_pcln_symbolize_mt(t, c, pcs, n, 1, r);
+    return gs_pcln_symbolize_mt(t, c, pcs, n, 1, 0, r);
 }

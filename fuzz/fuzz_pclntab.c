@@ -218,7 +218,7 @@ static void fuzz_pclntab(const uint8_t *d, size_t n)
                 int rc = gs_inline_frames(&t, &c, pcs[k], fr, 8, &nfr, &e);
                 if (pass == 0 || fi < 0 || !cache)
                     continue;
-                if (gs_func_frames(&t, &c, cache, (uint64_t)fi, pcs[k], fr2, 8, &nfr2, &e) != rc)
+                if (gs_func_frames(&t, &c, cache, (uint64_t)fi, pcs[k], 0, fr2, 8, &nfr2, &e) != rc)
                     __builtin_trap();
                 if (rc == GS_OK) {
                     if (nfr2 != nfr)

@@ -154,7 +154,11 @@ cdef extern from "inline.h":
     void gs_lookup_cache_clear(gs_lookup_cache *cache) nogil
     void gs_lookup_cache_free(gs_lookup_cache *cache) nogil
     int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
-                       uint64_t pc, gs_frame *out, size_t cap, size_t *n, gs_err *e) nogil
+                       uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n,
+                       gs_err *e) nogil
+    enum:
+        GS_FR_RETURN_ADDRESS
+    void gs_pcln_call_pcs(const gs_pcln *t, const uint64_t *pcs, size_t n, uint64_t *out) nogil
 
     ctypedef struct gs_symres:
         uint32_t *first
@@ -171,7 +175,7 @@ cdef extern from "inline.h":
     int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                           gs_symres *r) nogil
     int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
-                             int nthreads, gs_symres *r) nogil
+                             int nthreads, unsigned flags, gs_symres *r) nogil
     int gs_cpu_count() nogil
     void gs_symres_free(gs_symres *r) nogil
 

@@ -46,7 +46,7 @@ cdef class Pclntab(PclnTable):
     gosym._pclntab.PclnTable plus the whole-table passes (columns,
     line_table, account, lookup_many) and the batch symbolizer."""
 
-    def symbolize(self, pcs, uint64_t bias=0, int threads=0):
+    def symbolize(self, pcs, uint64_t bias=0, int threads=0, *, bint return_addresses=False):
         """symbolize expands a buffer of uint64 pcs into columns (Symbolized):
         per pc the frame count and first frame index; per frame the
         physical function index, name, file, line, start line and inlined
@@ -56,13 +56,17 @@ cdef class Pclntab(PclnTable):
         pc first (the load address of a PIE or shared object minus its link
         address).  Large batches are cut at function boundaries and run
         on `threads` threads (0: one per CPU; 1: this thread only); the
-        result does not depend on it."""
+        result does not depend on it.  With return_addresses, each pc (after
+        the bias) is a return address: its function is the one containing
+        it and its position that of pc - 1 unless pc is the function's entry
+        (runtime.Frames.Next), decided in the C loop."""
         cdef const uint64_t[:] pv
         cdef gs_symres r
         cdef size_t n, k
         cdef int rc
         cdef array.array first, count, shifted
         cdef uint64_t *sp
+        cdef unsigned flags = GS_FR_RETURN_ADDRESS if return_addresses else 0
         self._check()
         self._inline_ok()
         pv = _as_u64(pcs)
@@ -88,7 +92,7 @@ cdef class Pclntab(PclnTable):
         r.cap = 0
         try:
             with nogil:
-                rc = gs_pcln_symbolize_mt(&self.t, &self.inl, &pv[0] if n else NULL, n, threads, &r)
+                rc = gs_pcln_symbolize_mt(&self.t, &self.inl, &pv[0] if n else NULL, n, threads, flags, &r)
             if rc == GS_ERR_NOMEM:
                 raise MemoryError("no memory for the symbolized frames")
             if rc:
@@ -121,18 +125,25 @@ cdef class Pclntab(PclnTable):
                  "pcdata_inltree_index", "pcdata_arglive", "pcdata_other", "funcdata", "other")
         return {names[k - 1]: counts[k] for k in range(1, GS_ACC_N)}
 
-    def lookup_many(self, pcs):
+    def lookup_many(self, pcs, *, bint return_addresses=False):
         """lookup_many maps a buffer of uint64 pcs to three arrays: function
         index (int64, -1 on a miss), line (int32, -1 unknown) and file-name
         table offset (uint32, 0 unknown).  One C loop, GIL released: the pcs
         are radix-sorted so each function's tables are walked once, forward,
-        for all the pcs inside it (linear in n plus the tables touched)."""
+        for all the pcs inside it (linear in n plus the tables touched).
+        With return_addresses, a C pass first maps each pc to pc - 1 unless
+        it is its function's entry (runtime.Frames.Next)."""
         cdef const uint64_t[:] pv
-        cdef array.array idx, lines, files
+        cdef array.array idx, lines, files, adjusted
         cdef size_t n
         self._check()
         pv = _as_u64(pcs)
         n = <size_t>pv.shape[0]
+        if return_addresses and n:
+            adjusted = array.clone(_Q, n, False)
+            with nogil:
+                gs_pcln_call_pcs(&self.t, &pv[0], n, <uint64_t *>adjusted.data.as_voidptr)
+            pv = adjusted
         idx = array.clone(_q, n, False)
         lines = array.clone(_i, n, False)
         files = array.clone(_I, n, False)

@@ -48,7 +48,7 @@ cdef class PclnTable:
     cdef int _raise(self, gs_err *e) except -1
     cdef void _free_fnames(self)
     cdef int _inline_ok(self) except -1
-    cdef list _expand(self, uint64_t pc, bint cached)
+    cdef list _expand(self, uint64_t pc, bint cached, unsigned flags)
     cdef int _check(self) except -1
     cdef str _name(self, int32_t name_off)
     cdef str _fname(self, uint64_t i, int32_t name_off)

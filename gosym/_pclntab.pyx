@@ -267,14 +267,14 @@ cdef class PclnTable:
             self._raise(&e)
         return off
 
-    def frames(self, uint64_t pc):
+    def frames(self, uint64_t pc, *, bint return_address=False):
         """frames returns every frame at pc, innermost first (inlined calls,
         then the physical function), [] on a miss; raises FormatError on
         malformed data.  lookup() without the checkpoints: every table is
         walked from the function's entry (a reference for lookup)."""
-        return self._expand(pc, False)
+        return self._expand(pc, False, GS_FR_RETURN_ADDRESS if return_address else 0)
 
-    cdef list _expand(self, uint64_t pc, bint cached):
+    cdef list _expand(self, uint64_t pc, bint cached, unsigned flags):
         cdef gs_frame buf[GS_INL_MAX_DEPTH]
         cdef size_t n, k
         cdef gs_err e
@@ -286,7 +286,7 @@ cdef class PclnTable:
         if i < 0:
             return []
         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
-                          buf, GS_INL_MAX_DEPTH, &n, &e):
+                          flags, buf, GS_INL_MAX_DEPTH, &n, &e):
             self._raise(&e)
         out = []
         for k in range(n):
@@ -494,17 +494,20 @@ cdef class PclnTable:
             self._raise(&e)
         return v
 
-    def lookup(self, uint64_t pc):
+    def lookup(self, uint64_t pc, *, bint return_address=False):
         """lookup returns the frames for pc, innermost first (inlined calls,
         then the physical function), or [] on a miss; malformed data (a bad
         record, table or inline tree) raises FormatError, as frames() does.
+        With return_address, pc is a return address: the function is the
+        one containing pc and the position that of pc - 1 unless pc is the
+        function's entry (runtime.Frames.Next).
 
         One C call (csrc/inline.c: gs_func_frames): a binary search over the
         function table, then walks of the function's pcfile, pcln and
         inline-index tables up to pc; functions of 2 KiB and more keep
         checkpoints of those tables, so that repeated lookups in them walk
         a few steps."""
-        return self._expand(pc, True)
+        return self._expand(pc, True, GS_FR_RETURN_ADDRESS if return_address else 0)
 
     def lines(self, uint64_t i):
         """lines returns function i's pc -> file:line rows as (pc uint64 array,

@@ -172,8 +172,15 @@ class Binary:
         i = self._tab.find(pc)
         return None if i < 0 else Func(self._tab, i)
 
-    def lookup(self, pc: int, source: str = "pclntab") -> List["_native.Frame"]:
+    def lookup(self, pc: int, source: str = "pclntab", *,
+               return_address: bool = False) -> List["_native.Frame"]:
         """lookup returns the frames at pc, innermost first ([] on a miss).
+
+        pc is an instruction address unless `return_address` is set: then it
+        is a return address (from runtime.Callers, a runtime/pprof profile, a
+        stack trace), and, as runtime.Frames.Next does, the function is the
+        one containing pc and the file:line those of pc - 1 (pc itself when
+        it is the function's entry).
 
         `source` is where the answer comes from, as for symbolize: "pclntab"
         (the default: function, file:line and inlined frames, one C call),
@@ -182,16 +189,17 @@ class Binary:
         name only: file "" and line 0) or "auto" (the pclntab, then DWARF,
         then the symbol tables).  Malformed data raises FormatError."""
         if source == "pclntab":
-            return self._tab.lookup(pc)
-        return self.symbolize((pc,), source=source).frames(0)
+            return self._tab.lookup(pc, return_address=return_address)
+        return self.symbolize((pc,), source=source, return_addresses=return_address).frames(0)
 
-    def lookup_many(self, pcs: Any) -> LookupColumns:
+    def lookup_many(self, pcs: Any, *, return_addresses: bool = False) -> LookupColumns:
         """lookup_many maps a buffer of uint64 pcs to LookupColumns (function
         index, line, file offset arrays) in one C loop with the GIL released:
         the physical function only, from the pclntab (symbolize answers from
         every source, inlined frames included).  Names come from
-        functions.columns() and file_name()."""
-        return LookupColumns(*self._tab.lookup_many(pcs))
+        functions.columns() and file_name().  `return_addresses`: the pcs
+        are return addresses, as for lookup."""
+        return LookupColumns(*self._tab.lookup_many(pcs, return_addresses=return_addresses))
 
     def line_table(self) -> LineColumns:
         """line_table returns every function's pc -> file:line rows as
@@ -207,7 +215,8 @@ class Binary:
             self._symtab = SymbolTable(self.container)
         return self._symtab
 
-    def symbolize(self, pcs: Any, bias: int = 0, source: str = "pclntab", threads: int = 0) -> Symbolized:
+    def symbolize(self, pcs: Any, bias: int = 0, source: str = "pclntab", threads: int = 0, *,
+                  return_addresses: bool = False) -> Symbolized:
         """symbolize expands many pcs at once, inlined frames included, into
         columns: any buffer of uint64 (array, numpy, bytes) or a sequence of
         ints.  `bias` is subtracted from every pc (runtime address - link
@@ -223,15 +232,18 @@ class Binary:
         of more than 64k pcs at function boundaries over `threads` threads
         (0: one per CPU, 1: the calling thread only); the answer is the same
         either way.  The other sources run on the calling thread: with them
-        `threads` must be 0 or 1 (ValueError otherwise)."""
+        `threads` must be 0 or 1 (ValueError otherwise).  The pcs are
+        instruction addresses unless `return_addresses` is set: then each is
+        a return address (after the bias), answered as lookup answers one."""
         if not isinstance(threads, int) or threads < 0:
             raise ValueError(f"threads must be an int >= 0 (0: one per CPU), not {threads!r}")
         if source == "pclntab":
-            return self._tab.symbolize(pcs, bias, threads)
+            return self._tab.symbolize(pcs, bias, threads, return_addresses=return_addresses)
         if threads > 1:
             raise ValueError(f"threads={threads}: source {source!r} runs on the calling thread; "
                              "only source='pclntab' splits a batch over threads (use 0 or 1)")
-        return symbolize(self._tab, pcs, bias, source, dwarf=lambda: self.dwarf, symtab=lambda: self.symtab)
+        return symbolize(self._tab, pcs, bias, source, dwarf=lambda: self.dwarf, symtab=lambda: self.symtab,
+                         return_addresses=return_addresses)
 
     def file_name(self, offset: int) -> str:
         """file_name returns the name of the file at a file-table offset, the

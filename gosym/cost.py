@@ -53,7 +53,7 @@ def sections(c: Container) -> List[Dict[str, Any]]:
         if not s.name and not s.size and not s.mem_size:
             continue
         unc = _uncompressed_size(c, s)
-        out.append({"name": s.name, "size": s.size, "mem_size": s.mem_size,
+        out.append({"name": s.name, "offset": s.offset, "size": s.size, "mem_size": s.mem_size,
                     "mapped": _is_mapped(c, s, ranges), "compressed": unc is not None,
                     "uncompressed_size": unc if unc is not None else s.size})
     return out

@@ -358,9 +358,16 @@ def report(builds: Sequence[Build], package: str) -> Dict[str, Any]:
     label, path, rejected, error, file_size, mapped_bytes, unmapped_bytes, size_ratio,
     mapped_ratio, lost, gained, survives, cost}]}.
     """
+    from gosym.consequences import broken, consequences
     from gosym.cost import cost
 
     costs = {id(b): cost(b.path) if b.path else None for b in builds}
+    tools: Dict[int, Optional[List[Dict[str, Any]]]] = {}
+    for b in builds:
+        cb = costs[id(b)]
+        tools[id(b)] = consequences(b.path, cb["survives"])["tools"] if b.path and cb else None
+    base_tools = {(b.toolchain.version, b.target): tools[id(b)] for b in reversed(builds)
+                  if tools[id(b)] is not None and not b.flags.args}
     base: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for b in builds:
         c = costs[id(b)]
@@ -376,7 +383,7 @@ def report(builds: Sequence[Build], package: str) -> Dict[str, Any]:
             "path": b.path, "rejected": b.rejected, "error": b.error,
             "file_size": None, "mapped_bytes": None, "unmapped_bytes": None,
             "size_ratio": None, "mapped_ratio": None, "lost": [], "gained": [],
-            "survives": None, "cost": c,
+            "survives": None, "cost": c, "consequences": tools[id(b)], "breaks": [],
         }
         if c is not None:
             row.update(file_size=c["file_size"], mapped_bytes=c["mapped_bytes"],
@@ -386,9 +393,64 @@ def report(builds: Sequence[Build], package: str) -> Dict[str, Any]:
                 row["mapped_ratio"] = _ratio(c["mapped_bytes"], d["mapped_bytes"])
                 row["lost"] = [k for k, v in d["survives"].items() if v and not c["survives"].get(k)]
                 row["gained"] = [k for k, v in c["survives"].items() if v and not d["survives"].get(k)]
+            bt, mine = base_tools.get((b.toolchain.version, b.target)), tools[id(b)]
+            if bt is not None and mine is not None:
+                row["breaks"] = broken(bt, mine)
         row.update(b.extra)
         rows.append(row)
     return {"package": package, "builds": rows}
+
+
+# Why the popular invalid flag sets do not exist: (flag kind, unknown flag) -> the words.
+_NOT_A_FLAG = {
+    ("-gcflags", "-s"): "-s is not a compiler flag: symbol-table stripping is the linker's (-ldflags=-s)",
+    ("-ldflags", "-l"): "-l is not a linker flag: disabling inlining is the compiler's (-gcflags=-l)",
+}
+
+
+def verdict(rep: Dict[str, Any]) -> List[str]:
+    """verdict gives one plain line per build that is not a toolchain's default:
+    what it saves in the file and in memory, what it breaks (consequences that
+    were there in the default build), its start-up time only where the interval
+    excludes 1.0, or why a rejected flag set does not exist."""
+    import re
+
+    out = []
+    for r in rep["builds"]:
+        if not r["flags"] and not r["rejected"]:
+            continue
+        head = f"{r['toolchain']} {r['label']}: "
+        if r["rejected"]:
+            m = re.search(r"flag provided but not defined: (-\w+)", r["error"] or "")
+            kind = next((k for k in ("-gcflags", "-ldflags", "-asmflags") if any(a.startswith(k) for a in r["flags"])),
+                        None)
+            why = _NOT_A_FLAG.get((kind or "", m.group(1) if m else ""))
+            out.append(head + "does not exist — " + (why or r["rejected"]))
+            continue
+        if r["size_ratio"] is None:
+            out.append(head + "no default build to compare with")
+            continue
+        parts = [f"file {_pct(r['size_ratio'])}", f"mapped memory {_pct(r['mapped_ratio'])}"]
+        run = r.get("run") or {}
+        v = run.get("wall_verdict")
+        if v in ("slower", "faster"):
+            parts.append(f"start-up {v} ({run['wall_ratio']:.2f}x, 95% interval "
+                         f"{run['wall_ratio_low']:.2f}-{run['wall_ratio_high']:.2f})")
+        elif v:
+            parts.append("start-up: no measurable difference")
+        if "inlined_frames" in r["lost"]:
+            parts.append("nothing is inlined any more (the code itself changes)")
+        broke = "breaks " + ", ".join(r["breaks"]) if r["breaks"] else "breaks nothing gosym checks"
+        gained = f"; gains {', '.join(r['gained'])}" if r["gained"] else ""
+        out.append(head + "; ".join(parts) + "; " + broke + gained)
+    return out
+
+
+def _pct(ratio: Optional[float]) -> str:
+    if ratio is None:
+        return "?"
+    d = (ratio - 1.0) * 100
+    return "unchanged" if abs(d) < 0.05 else f"{d:+.1f}%"
 
 
 def _fmt_ratio(r: Optional[float]) -> str:
@@ -419,13 +481,20 @@ def render_text(rep: Dict[str, Any]) -> str:
                    + ("(baseline)" if not r["flags"] else _changes(r)))
     extra = [r for r in rep["builds"] if "run" in r]
     if extra:
-        out += ["", f"{'GO':<10} {'FLAGS':<{w}} {'WALL median':>12} {'xDEF':>6} {'spread':>8} "
-                    f"{'PEAK RSS':>10} {'xDEF':>6}"]
+        out += ["", f"{'GO':<10} {'FLAGS':<{w}} {'WALL median':>12} {'xDEF':>6} {'95% interval':>13} "
+                    f"{'PEAK RSS':>10} {'xDEF':>6}  START-UP"]
         for r in extra:
             m = r["run"]
+            ci = (f"{m['wall_ratio_low']:.2f}-{m['wall_ratio_high']:.2f}" if "wall_ratio_low" in m else "")
             out.append(f"{r['toolchain']:<10} {r['label']:<{w}} {m['wall_median']*1000:>10.2f}ms "
-                       f"{_fmt_ratio(m.get('wall_ratio')):>6} {m['wall_spread']*1000:>6.2f}ms "
-                       f"{m['rss_median']:>8}KB {_fmt_ratio(m.get('rss_ratio')):>6}")
+                       f"{_fmt_ratio(m.get('wall_ratio')):>6} {ci:>13} "
+                       f"{m['rss_median']:>8}KB {_fmt_ratio(m.get('rss_ratio')):>6}  {m.get('wall_verdict', '')}")
+        n = extra[0]["run"]["n"]
+        out.append(f"(runs interleaved, {n} per build; a ratio counts only when its interval excludes 1.00"
+                   + ("; with so few runs the intervals are wide: try --run 30)" if n < 20 else ")"))
+    lines = verdict(rep)
+    if lines:
+        out += ["", "verdict:"] + [f"  {ln}" for ln in lines]
     return "\n".join(out) + "\n"
 
 
@@ -443,28 +512,29 @@ def render_csv(rep: Dict[str, Any]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["toolchain", "target", "flags", "rejected", "file_size", "size_ratio", "mapped_bytes",
                 "mapped_ratio", "unmapped_bytes", "pclntab_size", "symtab_size", "dwarf_size"]
-               + [f"survives_{k}" for k in kinds])
+               + [f"survives_{k}" for k in kinds] + ["breaks"])
     for r in rep["builds"]:
         c = r["cost"] or {}
         w.writerow([r["toolchain"], r["target"], r["label"], r["rejected"] or "", r["file_size"] or "",
                     _fmt_ratio(r["size_ratio"]), r["mapped_bytes"] or "", _fmt_ratio(r["mapped_ratio"]),
                     r["unmapped_bytes"] if r["unmapped_bytes"] is not None else "",
                     c.get("pclntab", {}).get("size", ""), c.get("symtab_size", ""), c.get("dwarf_size", "")]
-                   + [int(bool(r["survives"][k])) if r["survives"] else "" for k in kinds])
+                   + [int(bool(r["survives"][k])) if r["survives"] else "" for k in kinds]
+                   + ["; ".join(r.get("breaks") or [])])
     return buf.getvalue()
 
 
 def render_md(rep: Dict[str, Any]) -> str:
     """render_md gives a Markdown table, one row per build."""
-    lines = ["| Go | flags | file bytes | × default | mapped bytes | × default | survival vs default |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| Go | flags | file bytes | × default | mapped bytes | × default | survival vs default | breaks |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
     for r in rep["builds"]:
         flags = "`" + r["label"] + "`"
         if r["rejected"]:
             why = r["rejected"].replace("|", "\\|")
-            lines.append(f"| {r['toolchain']} | {flags} | | | | | {why} |")
+            lines.append(f"| {r['toolchain']} | {flags} | | | | | {why} | |")
         else:
             lines.append(f"| {r['toolchain']} | {flags} | {r['file_size']} | {_fmt_ratio(r['size_ratio'])} "
                          f"| {r['mapped_bytes']} | {_fmt_ratio(r['mapped_ratio'])} | "
-                         f"{'baseline' if not r['flags'] else _changes(r)} |")
+                         f"{'baseline' if not r['flags'] else _changes(r)} | {', '.join(r.get('breaks') or [])} |")
     return "\n".join(lines) + "\n"

@@ -138,8 +138,9 @@ def plot_matrix(rep: Dict[str, Any], path: str):
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("MB in the file (left bar: mapped at run time; right, hatched: not mapped)")
     ax.set_title(f"gosym matrix: {rep.get('package', '')}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper right")
+    # The legend goes outside the axes, to their right: it never covers a bar.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return fig

@@ -4,10 +4,18 @@ Each built program (of the host's target) runs N times with the given
 arguments; the wall time of each run (fork to reap) and its peak resident
 set (GNU time's %M, in KiB, else ru_maxrss from wait4) are kept, and the medians are
 reported with their spread (max - min) and as ratios to the default build.
+
+The builds' runs are interleaved (round r runs every program once, in an
+order shuffled per round) so that a slow minute of the machine falls on all
+of them alike, and the ratio of medians to the default build gets a 95 %
+bootstrap interval (resampling each build's runs; fixed seed).  A ratio is a
+difference only when its interval excludes 1.0; otherwise the report says
+"no measurable difference".
 """
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -56,21 +64,49 @@ def summarize(walls: List[float], rss: List[int]) -> Dict[str, Any]:
             "rss_spread": max(rss) - min(rss)}
 
 
+def ratio_interval(a: Sequence[float], b: Sequence[float], resamples: int = 2000,
+                   seed: int = 1) -> Tuple[float, float, float]:
+    """ratio_interval gives (median(a)/median(b), low, high): a 95 % percentile-bootstrap
+    interval of the ratio of medians, each sample resampled with replacement."""
+    rng = random.Random(seed)
+    point = statistics.median(a) / statistics.median(b)
+    ratios = []
+    for _ in range(resamples):
+        ma = statistics.median(rng.choices(a, k=len(a)))
+        mb = statistics.median(rng.choices(b, k=len(b)))
+        ratios.append(ma / mb if mb else float("inf"))
+    ratios.sort()
+    return point, ratios[int(0.025 * resamples)], ratios[min(resamples - 1, int(0.975 * resamples))]
+
+
+def judge(low: float, high: float) -> str:
+    """judge words a ratio interval: "no measurable difference" unless it excludes 1.0."""
+    if low <= 1.0 <= high:
+        return "no measurable difference"
+    return "slower" if low > 1.0 else "faster"
+
+
 def measure(builds, n: int, args: Sequence[str],
             progress: Optional[Callable[[str], None]] = None) -> None:
-    """measure runs every built program of the host target n times and stores
-    `extra["run"]` on each build, with ratios to its toolchain's default build."""
+    """measure runs every built program of the host target n times, interleaved,
+    and stores `extra["run"]` on each build, with ratios to its toolchain's
+    default build and their intervals (`wall_ratio_low`/`_high`, `wall_verdict`)."""
     base: Dict[Tuple[str, str], Dict[str, Any]] = {}
-    for b in builds:
-        if b.path is None or b.target != b.toolchain.host:
-            continue
-        walls, rss, codes = [], [], set()
-        for _ in range(n):
+    runnable = [b for b in builds if b.path is not None and b.target == b.toolchain.host]
+    samples: Dict[int, Tuple[List[float], List[int], set]] = {id(b): ([], [], set()) for b in runnable}
+    order = list(runnable)
+    rng = random.Random(0)
+    for _ in range(n):
+        rng.shuffle(order)
+        for b in order:
             w, r, code = run_once(b.path, args)
-            walls.append(w)
-            rss.append(r)
-            codes.add(code)
+            samples[id(b)][0].append(w)
+            samples[id(b)][1].append(r)
+            samples[id(b)][2].add(code)
+    for b in runnable:
+        walls, rss, codes = samples[id(b)]
         s = summarize(walls, rss)
+        s["walls"] = walls
         s["exit_codes"] = sorted(codes)
         b.extra["run"] = s
         if not b.flags.args:
@@ -84,3 +120,10 @@ def measure(builds, n: int, args: Sequence[str],
         if s is not None and d is not None:
             s["wall_ratio"] = s["wall_median"] / d["wall_median"] if d["wall_median"] else None
             s["rss_ratio"] = s["rss_median"] / d["rss_median"] if d["rss_median"] else None
+            if d["wall_median"] and s is not d:
+                _, lo, hi = ratio_interval(s["walls"], d["walls"])
+                s["wall_ratio_low"], s["wall_ratio_high"] = lo, hi
+                s["wall_verdict"] = judge(lo, hi)
+            elif s is d:
+                s["wall_ratio_low"] = s["wall_ratio_high"] = 1.0
+                s["wall_verdict"] = "baseline"

@@ -117,6 +117,13 @@ def _symbol(symtab: Any, pc: int) -> Tuple[str, Optional[int]]:
     return name, pc - off
 
 
+def _call_pc(symtab: Any, pc: int) -> int:
+    """The pc a return address reports for DWARF and the symbol tables: pc - 1
+    unless pc starts its symbol (the pclntab's rule, gosym._native)."""
+    hit = symtab.symbol_at(pc)
+    return pc if pc == 0 or (hit is not None and hit[1] == 0) else pc - 1
+
+
 def dwarf_answers(d: Any, pcs: Sequence[int]) -> List[Optional[Tuple[str, int, int]]]:
     """dwarf_answers maps pcs to DWARF (file, line, column), None on a miss."""
     if len(pcs) <= SINGLE_LOOKUPS:
@@ -130,24 +137,28 @@ def dwarf_answers(d: Any, pcs: Sequence[int]) -> List[Optional[Tuple[str, int, i
 
 
 def symbolize(tab: "_native.Pclntab", pcs: Any, bias: int = 0, source: str = "auto", *,
-              dwarf: Callable[[], Any], symtab: Callable[[], Any]) -> Any:
+              dwarf: Callable[[], Any], symtab: Callable[[], Any],
+              return_addresses: bool = False) -> Any:
     """symbolize answers a batch of pcs from the sources `source` names
     ("pclntab", "dwarf", "symtab" or "auto": all three in that order):
     `tab` is the pclntab's native table, `dwarf()` returns the Dwarf (or
     None) and `symtab()` the SymbolTable, each called only when a pc needs it.
     "pclntab" returns gosym._native.Symbolized (one C pass); the others a
     MergedSymbolized, built with one C pass per source plus a Python step
-    per pc the pclntab did not answer."""
+    per pc the pclntab did not answer.  With `return_addresses` the pcs are
+    return addresses: each source reports the position of pc - 1 unless pc
+    starts its function (the pclntab's function, else the symbol's), and
+    names the function containing pc."""
     chain = CHAINS.get(source)
     if chain is None:
         raise ValueError(f"unknown source {source!r}: want one of {', '.join(CHAINS)}")
     if chain == (PCLNTAB,):
-        return tab.symbolize(pcs, bias)
+        return tab.symbolize(pcs, bias, return_addresses=return_addresses)
     pv = pcs if isinstance(pcs, array.array) and pcs.typecode == "Q" else array.array("Q", pcs)
     if bias:
         pv = array.array("Q", [(p - bias) & (2 ** 64 - 1) for p in pv])
     n = len(pv)
-    base = tab.symbolize(pv) if PCLNTAB in chain else None
+    base = tab.symbolize(pv, return_addresses=return_addresses) if PCLNTAB in chain else None
     res = MergedSymbolized(base, n)
     res.first = array.array("I", bytes(4 * n))
     res._base_index = list(range(n)) if base is not None else []
@@ -176,8 +187,8 @@ def symbolize(tab: "_native.Pclntab", pcs: Any, bias: int = 0, source: str = "au
     if DWARF in chain and todo:
         d = dwarf()
         if d is not None:
-            ans = dwarf_answers(d, [pv[k] for k in todo])
             st = symtab()
+            ans = dwarf_answers(d, [_call_pc(st, pv[k]) if return_addresses else pv[k] for k in todo])
             rest = []
             for k, a in zip(todo, ans):
                 if a is None:

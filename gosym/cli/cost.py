@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, TextIO
 
+import gosym
 import gosym.cost
+from gosym.consequences import consequences
+from gosym.consequences import render_text as render_consequences
 from gosym.cost import cost
+from gosym.predict import predict
+from gosym.predict import render_text as render_predict
 
 
 def _human(n: int) -> str:
@@ -37,6 +42,11 @@ def render_text(r: Dict[str, Any]) -> str:
             f"({r['dwarf_uncompressed_size']} uncompressed)", "", "survives:"]
     for k, v in r["survives"].items():
         out.append(f"  {k:<18} {'yes' if v else 'no'}")
+    # ---- consequences / predictions (gosym.consequences, gosym.predict) ----
+    if r.get("consequences"):
+        out += ["", "what each tool still gets from this file:"] + render_consequences(r["consequences"]["tools"])
+    if r.get("predict"):
+        out += ["", render_predict(r["predict"]).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
@@ -74,9 +84,34 @@ def render_md(reports: List[Dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unreadable(args, out: TextIO) -> None:
+    """For a file whose Go tables cannot be read (packed, a debug-only file), still say what
+    each tool gets from it (stdout); the error itself follows on stderr, exit status 1."""
+    c = consequences(args.binary[0])
+    if c["readable"]:
+        return
+    if args.json:
+        out.write(json.dumps({"path": args.binary[0], "error": c["note"], "consequences": c}, indent=1) + "\n")
+    else:
+        out.write("\n".join([f"file:     {args.binary[0]}", "the Go tables could not be read; what each tool "
+                              "gets from what the container shows:"] + render_consequences(c["tools"])) + "\n")
+
+
 def cmd_cost(args, out: TextIO) -> int:
     """cmd_cost is `gosym cost`."""
-    reports = [cost(p) for p in args.binary]
+    if len(args.binary) == 1 and not (args.csv or args.md):
+        try:
+            reports = [cost(args.binary[0])]
+        except (gosym.NotGoBinaryError, gosym.FormatError):
+            _unreadable(args, out)
+            raise
+    else:
+        reports = [cost(p) for p in args.binary]
+    # ---- consequences / predictions ----
+    for r in reports:
+        r["consequences"] = consequences(r["path"], r["survives"])
+        if args.predict:
+            r["predict"] = predict(r["path"], r)
     if args.json:
         out.write(json.dumps(reports[0] if len(reports) == 1 else reports, indent=1) + "\n")
     elif args.csv:
@@ -93,6 +128,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("cost", help="what each table costs in the file and in memory, and what survives",
                        description=gosym.cost.__doc__)
     p.add_argument("binary", metavar="BINARY", nargs="+")
+    p.add_argument("--predict", action="store_true",
+                   help="also predict the file and mapped size after -s, -w, -s -w, -buildid= and what each breaks")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="JSON (one object, or a list for several)")
     g.add_argument("--csv", action="store_true", help="CSV, one row per binary")

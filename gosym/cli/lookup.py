@@ -17,6 +17,12 @@ Runtime addresses of a PIE or a shared object carry a load bias: give it with
 --bias, or let gosym find it with --pid PID (a running process's
 /proc/PID/maps) or --maps FILE (a saved copy): the binary's mapping there and
 its segments give the bias (gosym.maps).
+
+Addresses are instruction addresses unless --return-addresses says they are
+return addresses (runtime.Callers, profile locations, stack traces): then,
+as runtime.Frames.Next does, each answer is the position of address - 1 in
+the function containing the address (the address itself at a function's
+entry).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ import argparse
 import array
 import json
 import sys
-from typing import Any, Iterable, List, Optional, TextIO
+from typing import Any, Dict, Iterable, List, Optional, TextIO
 
 import gosym
 from gosym.cli.common import add_debug_file_args
@@ -51,9 +57,10 @@ def _json_answer(module: str, raw: str, pc: Optional[int], frames: List["gosym.F
 
 
 def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, bias: int,
-                 module: str, source: str = "auto") -> str:
+                 module: str, source: str = "auto", opts: Optional[Dict[str, Any]] = None) -> str:
     """answer_batch symbolizes a batch of address lines (one C pass per
-    source) and renders the answers in order (blank lines are skipped)."""
+    source) and renders the answers in order (blank lines are skipped).
+    opts are keyword options of Binary.symbolize (return_addresses)."""
     raws = [ln for ln in lines if ln.strip()]
     pcs: List[Optional[int]] = []
     for raw in raws:
@@ -68,7 +75,8 @@ def answer_batch(b: "gosym.Binary", lines: List[str], style: str, inline: bool, 
     # go tool addr2line's (pclntab only).
     if source == "auto" and style == "go":
         source = "pclntab"
-    res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]), source=source)
+    res = b.symbolize(array.array("Q", [p if p is not None else 0 for p in pcs]), source=source,
+                      **(opts or {}))
     if style == "json":
         out = []
         col = res.column
@@ -104,7 +112,7 @@ def _text_answers(res, valid: List[bool], style: str, inline: bool) -> List[str]
 
 
 def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias: int, module: str,
-                 source: str = "auto") -> Optional[bytes]:
+                 source: str = "auto", opts: Optional[Dict[str, Any]] = None) -> Optional[bytes]:
     """answer_bytes is answer_batch's fast path for the text styles: the
     address lines are parsed, symbolized and rendered in C, with no Python
     object per address.  None when it does not apply (json, the symbol-table
@@ -120,7 +128,7 @@ def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias:
         valid = bytes(p >= bias for p in pcs) if any(p < bias for p in pcs) else None
     # A pclntab result renders itself in C (Symbolized.render_text of the
     # pclntab source; see gosym/_native.pyi).
-    res: Any = b.symbolize(pcs, bias)
+    res: Any = b.symbolize(pcs, bias, **(opts or {}))
     got = res.render_text(style, inline, valid)
     if got is None:
         return None
@@ -132,7 +140,7 @@ def answer_bytes(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias:
     miss = res.misses(valid)
     if not miss:
         return text
-    alt = b.symbolize(array.array("Q", [pcs[k] for k in miss]), bias, source="auto")
+    alt = b.symbolize(array.array("Q", [pcs[k] for k in miss]), bias, source="auto", **(opts or {}))
     answers = _text_answers(alt, [True] * len(miss), style, inline)
     parts, at = [], 0
     for k, ans in zip(miss, answers):
@@ -161,9 +169,9 @@ def format_answer(b: "gosym.Binary", raw: str, pc: Optional[int], style: str, in
 
 
 def run(b: "gosym.Binary", addrs: Iterable[str], style: str, inline: bool, bias: int,
-        module: str, out: TextIO, source: str = "auto") -> None:
+        module: str, out: TextIO, source: str = "auto", opts: Optional[Dict[str, Any]] = None) -> None:
     """run answers a list of addresses (command-line arguments) in one batch."""
-    out.write(answer_batch(b, list(addrs), style, inline, bias, module, source))
+    out.write(answer_batch(b, list(addrs), style, inline, bias, module, source, opts))
 
 
 def _read_available(stream, limit: int = 1 << 23) -> bytes:
@@ -194,7 +202,7 @@ def _read_available(stream, limit: int = 1 << 23) -> bytes:
 
 
 def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, module: str,
-               out: TextIO, source: str = "auto") -> None:
+               out: TextIO, source: str = "auto", opts: Optional[Dict[str, Any]] = None) -> None:
     """run_stream answers addresses from a byte stream: whatever lines have
     arrived are symbolized together and flushed at once, so a profiler that
     sends one address and waits gets its answer, and a file of a million
@@ -208,21 +216,21 @@ def run_stream(b: "gosym.Binary", stream, style: str, inline: bool, bias: int, m
         cut = pending.rfind(b"\n")
         if cut < 0:
             continue
-        _answer_chunk(b, pending[:cut], style, inline, bias, module, out, source)
+        _answer_chunk(b, pending[:cut], style, inline, bias, module, out, source, opts)
         pending = pending[cut + 1:]
     if pending.strip():
-        _answer_chunk(b, pending, style, inline, bias, module, out, source)
+        _answer_chunk(b, pending, style, inline, bias, module, out, source, opts)
 
 
 def _answer_chunk(b: "gosym.Binary", data: bytes, style: str, inline: bool, bias: int, module: str,
-                  out: TextIO, source: str) -> None:
+                  out: TextIO, source: str, opts: Optional[Dict[str, Any]] = None) -> None:
     """Answer whole lines of input and flush."""
-    fast = answer_bytes(b, data, style, inline, bias, module, source)
+    fast = answer_bytes(b, data, style, inline, bias, module, source, opts)
     if fast is not None:
         _emit(out, fast)
     else:
         lines = data.decode("utf-8", "replace").split("\n")
-        out.write(answer_batch(b, lines, style, inline, bias, module, source))
+        out.write(answer_batch(b, lines, style, inline, bias, module, source, opts))
     out.flush()
 
 
@@ -232,6 +240,7 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
     if bias is None:
         raise SystemExit(f"gosym: bad --bias {args.bias!r}: want a hex address")
     inline = args.inline if args.inline is not None else args.style != "go"
+    opts = {"return_addresses": args.return_addresses}
     with gosym.open(args.binary, debug_file=args.debug_file,
                     check_build_id=not args.no_build_id_check) as b:
         if args.pid is not None or args.maps is not None:
@@ -245,9 +254,9 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
             except gosym.GosymError as e:
                 raise e.with_path(name)
         if args.addr:
-            run(b, args.addr, args.style, inline, bias, args.binary, out, args.source)
+            run(b, args.addr, args.style, inline, bias, args.binary, out, args.source, opts)
         else:
-            run_stream(b, sys.stdin.buffer, args.style, inline, bias, args.binary, out, args.source)
+            run_stream(b, sys.stdin.buffer, args.style, inline, bias, args.binary, out, args.source, opts)
     return 0
 
 
@@ -269,6 +278,10 @@ def add_parser(sub) -> None:
                         "auto: the pclntab, then DWARF, then the symbol tables for code the pclntab "
                         "does not cover, such as C in cgo binaries (not in --style go, which answers "
                         "as go tool addr2line)")
+    p.add_argument("--return-addresses", action="store_true",
+                   help="the addresses are return addresses (runtime.Callers, profile locations, "
+                        "stack traces): answer for address - 1 in the function containing the "
+                        "address, as runtime.Frames.Next does")
     m = p.add_mutually_exclusive_group()
     m.add_argument("--bias", metavar="HEX", default=None,
                    help="subtract this load bias from each address (PIE, shared objects)")

@@ -18,6 +18,12 @@ from gosym.toolchain import ToolchainError
 
 def cmd_matrix(args, out: TextIO) -> int:
     """cmd_matrix is `gosym matrix`."""
+    if args.predict_only:
+        from gosym.predict import predict
+        from gosym.predict import render_text as render_predict
+        p = predict(args.predict_only)
+        out.write(json.dumps(p, indent=1) + "\n" if args.json else render_predict(p))
+        return 0
     if args.package is None:
         pkg = stage_example()
         package = "gosym example (wordstat)"
@@ -91,6 +97,8 @@ def add_parser(sub) -> None:
     p.add_argument("--run-args", metavar="ARGS", default="", help="the programs' arguments for --run, one string")
     p.add_argument("--plot", metavar="FILE.svg|png", help="draw the bytes of each build (needs gosym[plot])")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--predict-only", metavar="BINARY",
+                   help="build nothing: predict -s, -w, -s -w, -buildid= for this binary (gosym cost --predict)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="one JSON document")
     g.add_argument("--csv", action="store_true", help="CSV, one row per build")

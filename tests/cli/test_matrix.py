@@ -294,6 +294,8 @@ def test_run_reports_medians_and_ratios(built):
         if _gnu_time():   # else ru_maxrss, which carries the parent's peak
             assert 500 < s["rss_median"] < 64 * 1024, s
         assert s["wall_ratio"] == pytest.approx(s["wall_median"] / base["wall_median"])
+        assert s["wall_ratio_low"] <= s["wall_ratio_high"] and s["wall_verdict"] in (
+            "baseline", "no measurable difference", "slower", "faster")
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
@@ -317,3 +319,56 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
     quiet = io.StringIO()
     progress_printer(True, quiet)("[1/1] x")
     assert quiet.getvalue() == ""
+
+
+def test_verdict_says_what_each_flag_set_saves_and_breaks(built):
+    _, rep = built
+    lines = m.verdict(rep)
+    sw = next(ln for ln in lines if "-ldflags='-s -w':" in ln)
+    r = _row(rep, "-ldflags='-s -w'")
+    assert f"file {(r['size_ratio'] - 1) * 100:+.1f}%" in sw and "mapped memory" in sw
+    assert "nm (names)" in sw and "llvm-symbolizer (names, file:line, inlined)" in sw
+    assert "go-addr2line" not in sw and "runtime" not in sw   # the pclntab survives every flag
+    assert "start-up" not in sw                               # not measured in this report
+    assert any("-gcflags='-l -s': does not exist — -s is not a compiler flag" in ln for ln in lines)
+    assert any("-ldflags=-l: does not exist — -l is not a linker flag" in ln for ln in lines)
+    assert not any(ln.startswith("go1.27.3 default:") for ln in lines)
+    assert "verdict:" in m.render_text(rep)
+
+
+def test_ratio_interval_says_no_difference_unless_it_excludes_one():
+    import random
+
+    from gosym.runstats import judge, ratio_interval
+
+    rng = random.Random(7)
+    a = [0.010 + rng.random() * 0.008 for _ in range(30)]
+    b = [0.010 + rng.random() * 0.008 for _ in range(30)]
+    point, lo, hi = ratio_interval(a, b)
+    assert lo <= point <= hi and judge(lo, hi) == "no measurable difference"
+    slow = [x * 2 for x in a]
+    _, lo, hi = ratio_interval(slow, b)
+    assert lo > 1.0 and judge(lo, hi) == "slower"
+    # One outlier run (the 17.6 ms next to 6.6 ms) does not make a difference.
+    noisy = b[:-1] + [b[-1] * 10]
+    _, lo, hi = ratio_interval(noisy, b)
+    assert judge(lo, hi) == "no measurable difference"
+
+
+def test_chart_legend_covers_no_bar(built, tmp_path):
+    pytest.importorskip("matplotlib")
+    from gosym.plot import plot_matrix
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    _, rep = built
+    # The case: the biggest build last, where an in-axes legend would sit on it.
+    ok = sorted((r for r in rep["builds"] if r["cost"]), key=lambda r: r["file_size"])
+    fig = plot_matrix(dict(rep, builds=ok + ok[-1:]), str(tmp_path / "m.png"))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for p in ax.patches if p.get_gid()]
+    assert bars and not any(legend.overlaps(b) for b in bars)

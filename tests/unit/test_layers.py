@@ -20,7 +20,7 @@ The layer order (docs/architecture.md describes the same):
                 debug files
   3 sources     symbolize: one batch over several tables, each given to it
   4 binary      Binary, and the package itself (gosym/__init__.py, the API)
-  5 uses        maps, pprof, cost, diff, matrix, check: built on Binary
+  5 uses        maps, pprof, cost, diff, matrix, check, consequences, predict: built on Binary
   6 cli         the command-line front ends
 """
 from __future__ import annotations
@@ -46,6 +46,7 @@ LAYERS: List[Tuple[str, List[str]]] = [
     ("sources", ["gosym.symbolize"]),
     ("binary", ["gosym.binary", "gosym"]),
     ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check",
+              "gosym.consequences", "gosym.predict", "gosym.store", "gosym.fleet",
               "gosym.survey"]),
     ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
