@@ -161,8 +161,9 @@ def survey(paths: Iterable[str], *, jobs: Optional[int] = None, scheduler: Any =
     local processes or on the Dask cluster `scheduler` (gosym.parallel.run).
 
     locate: the hook for inputs that are not paths (a build ID to be found
-    in a symbol store): a module-level function run on the worker that
-    turns an item into a local path; the row's `path` is the item."""
+    in a symbol store: locate_in_store): a picklable function run on the
+    worker that turns an item into a local path; the row's `path` is the
+    item."""
     func: Callable[[str], Dict[str, Any]] = survey_one if locate is None else _Located(locate)
     for res in run(func, paths, jobs=jobs, scheduler=scheduler, progress=progress):
         if res.error is not None:           # the worker died, or the task could not run
@@ -171,6 +172,21 @@ def survey(paths: Iterable[str], *, jobs: Optional[int] = None, scheduler: Any =
             yield row
         else:
             yield res.value
+
+
+def locate_in_store(config: Any, build_id: str) -> str:
+    """locate_in_store is the locate hook for build IDs: the path of the
+    binary with this ID in the symbol store `config` (a picklable
+    gosym.store.StoreConfig; one Store per process, gosym.fleet.store_for),
+    or LookupError saying what the store met on the way.  Use it as
+    `survey(ids, locate=functools.partial(locate_in_store, config))`."""
+    from gosym.fleet import store_for
+
+    found = store_for(config).resolve(build_id)
+    if found.path is None:
+        why = "; ".join(found.problems) or "not in the store's files, directories or servers"
+        raise LookupError(f"build ID {build_id}: {why}")
+    return found.path
 
 
 class _Located:
@@ -273,4 +289,4 @@ def write_table(rows: Iterable[Dict[str, Any]], out: Any, fmt: str, *, batch: in
 
 
 __all__ = ["COLUMNS", "FORMATS", "NAMES", "SETTINGS", "SURVIVES", "arrow_schema", "format_of",
-           "iter_paths", "survey", "survey_one", "write_table"]
+           "iter_paths", "locate_in_store", "survey", "survey_one", "write_table"]

@@ -1,6 +1,7 @@
 """`gosym survey`: one table row per binary (the rows are gosym.survey's)."""
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sys
@@ -8,7 +9,8 @@ import tempfile
 from typing import TextIO
 
 import gosym.survey
-from gosym.survey import FORMATS, format_of, iter_paths, survey, write_table
+from gosym.store import StoreConfig
+from gosym.survey import FORMATS, format_of, iter_paths, locate_in_store, survey, write_table
 
 
 def cmd_survey(args, out: TextIO) -> int:
@@ -18,11 +20,21 @@ def cmd_survey(args, out: TextIO) -> int:
     except ValueError as e:
         sys.stderr.write(f"gosym: {e}\n")
         return 2
-    paths = list(iter_paths(args.paths, args.list))
+    locate = None
+    if args.build_id:
+        if args.paths or args.list:
+            sys.stderr.write("gosym: survey: give paths or --build-id, not both\n")
+            return 2
+        cfg = StoreConfig(dirs=tuple(args.store), debuginfod=tuple(args.debuginfod) or None,
+                          cache_dir=args.cache_dir)
+        paths = list(args.build_id)
+        locate = functools.partial(locate_in_store, cfg)
+    else:
+        paths = list(iter_paths(args.paths, args.list))
     if not paths:
-        sys.stderr.write("gosym: survey: no input files (give PATHS or --list FILE)\n")
+        sys.stderr.write("gosym: survey: no input files (give PATHS, --list FILE or --build-id ID)\n")
         return 2
-    rows = survey(paths, jobs=args.jobs, scheduler=args.scheduler)
+    rows = survey(paths, jobs=args.jobs, scheduler=args.scheduler, locate=locate)
     try:
         first = next(rows)        # connects to the scheduler before any output is written
     except OSError as e:
@@ -78,4 +90,12 @@ def add_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on this Dask scheduler (tcp://host:8786) instead of locally; "
                         "workers need gosym installed (docs/fleet.md)")
+    p.add_argument("--build-id", metavar="ID", action="append", default=[],
+                   help="survey the binary with this build ID (GNU, Go, Mach-O UUID) from the symbol "
+                        "store instead of paths (repeatable); the row's path is the ID")
+    p.add_argument("--store", metavar="DIR", action="append", default=[],
+                   help="with --build-id: a directory of binaries (.build-id tree or flat; repeatable)")
+    p.add_argument("--debuginfod", metavar="URL", action="append", default=[],
+                   help="with --build-id: a debuginfod server (repeatable; default: $DEBUGINFOD_URLS)")
+    p.add_argument("--cache-dir", metavar="DIR", default=None, help="with --build-id: the download cache")
     p.set_defaults(func=cmd_survey)

@@ -318,3 +318,32 @@ def test_cli_unreachable_scheduler_is_one_line_and_no_output(inputs, tmp_path, c
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith(f"gosym: survey: cannot reach the Dask scheduler tcp://127.0.0.1:{port}: ")
     assert err.count("\n") == 1 and not out.exists()
+
+
+def test_by_build_id_through_a_store_directory(inputs, local_rows, tmp_path):
+    """Binaries found by GNU and Go build ID in a store directory (gosym.store)
+    give the rows of the same files surveyed by path; an unknown ID is an
+    error row naming it."""
+    import functools
+
+    from gosym.store import StoreConfig
+    from gosym.survey import locate_in_store
+
+    store = tmp_path / "store"
+    store.mkdir()
+    picked = [(p, r) for p, r in zip(inputs, local_rows) if r["gnu_build_id"]][:3]
+    for i, (p, _r) in enumerate(picked):
+        shutil.copy(p, store / f"bin{i}")
+    ids = [picked[0][1]["gnu_build_id"], picked[1][1]["go_build_id"], picked[2][1]["gnu_build_id"], "00" * 20]
+    cfg = StoreConfig(dirs=(str(store),), debuginfod=(), cache_dir=str(tmp_path / "cache"))
+    rows = list(survey(ids, jobs=2, locate=functools.partial(locate_in_store, cfg)))
+    for row, (_p, want) in zip(rows, picked):
+        assert {**row, "path": want["path"]} == want
+    assert rows[3]["path"] == "00" * 20 and rows[3]["error"].startswith("LookupError: build ID 0000")
+    from gosym.cli import main
+
+    out = tmp_path / "ids.csv"
+    assert main(["survey", "--build-id", ids[0], "--store", str(store), "--cache-dir", str(tmp_path / "c2"),
+                 "-o", str(out)]) == 0
+    back = list(csv.DictReader(out.open()))
+    assert back[0]["path"] == ids[0] and back[0]["go_version"] == picked[0][1]["go_version"]
