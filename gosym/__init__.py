@@ -29,7 +29,7 @@ from gosym.pclntab import Func, Functions, PclntabInfo, PclntabVersion
 from gosym.results import FunctionColumns, FunctionCosts, LineColumns, LineRow, LookupColumns, Symbolized
 
 if TYPE_CHECKING:
-    from gosym import maps, pprof  # noqa: F401
+    from gosym import maps, parallel, pprof, survey  # noqa: F401
     from gosym.dwarf import CompileUnit, Dwarf, LineInfo, LineRows, LineTable, open_dwarf  # noqa: F401
 
 # Imported on first use, so that `import gosym` (and a profiler's `gosym
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "CompileUnit": "gosym.dwarf", "Dwarf": "gosym.dwarf", "LineInfo": "gosym.dwarf",
     "LineRows": "gosym.dwarf", "LineTable": "gosym.dwarf", "open_dwarf": "gosym.dwarf",
-    "maps": None, "pprof": None,
+    "maps": None, "pprof": None, "parallel": None, "survey": None,
 }
 
 

@@ -1,7 +1,7 @@
 """The gosym command line: `gosym COMMAND ...` or `python -m gosym COMMAND ...`.
 
 One module per command (gosym/cli/dump.py, lookup.py, cost.py, matrix.py,
-diff.py, pprof.py, check.py), each with add_parser(subparsers); this module
+diff.py, pprof.py, check.py, survey.py), each with add_parser(subparsers); this module
 holds only the dispatcher and the one-line error handling.  Commands use
 only the public API of the gosym package (tests/unit/test_api.py checks that no
 module here touches a private name of another).  Bad input prints one line,
@@ -26,6 +26,7 @@ EPILOG = """examples:
   gosym pprof cpu.pb.gz ./app -o cpu.sym.pb.gz   fill in a profile's functions and lines
   gosym dump --dwarf-lines --debug-file app.debug ./app   ... from a separate debug file
   gosym check ./app                 do the pclntab and DWARF agree on pc -> file:line?
+  gosym survey /opt/bin -o fleet.parquet   one row per binary: build IDs, Go version, flags, sizes
 """
 
 
@@ -40,6 +41,7 @@ SUBCOMMANDS = {
     "diff": "gosym.cli.diff",
     "pprof": "gosym.cli.pprof",
     "check": "gosym.cli.check",
+    "survey": "gosym.cli.survey",
 }
 
 

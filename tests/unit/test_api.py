@@ -103,7 +103,7 @@ def test_cli_modules_use_only_public_names():
 def test_every_command_has_its_module():
     from gosym.cli import SUBCOMMANDS
 
-    assert set(SUBCOMMANDS) == {"dump", "lookup", "cost", "matrix", "diff", "pprof", "check"}
+    assert set(SUBCOMMANDS) == {"dump", "lookup", "cost", "matrix", "diff", "pprof", "check", "survey"}
     for name, module in SUBCOMMANDS.items():
         assert module == f"gosym.cli.{name}"
         assert (CLI / f"{name}.py").is_file()

@@ -38,7 +38,8 @@ PKG = ROOT / "gosym"
 LAYERS: List[Tuple[str, List[str]]] = [
     ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
               "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._profile", "gosym._arrays", "gosym._reader",
-              "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses"]),
+              "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses",
+              "gosym.parallel"]),
     ("container", ["gosym.container", "gosym.container.*"]),
     ("tables", ["gosym.pclntab", "gosym.symtab", "gosym.dwarf", "gosym.dwarf.*", "gosym.buildinfo",
                 "gosym.buildid", "gosym.debugfile"]),
@@ -46,7 +47,7 @@ LAYERS: List[Tuple[str, List[str]]] = [
     ("binary", ["gosym.binary", "gosym"]),
     ("uses", ["gosym.maps", "gosym.pprof", "gosym.cost", "gosym.diff", "gosym.matrix", "gosym.check",
               "gosym.consequences", "gosym.predict", "gosym.store", "gosym.fleet",
-              "gosym.packages", "gosym.report_html"]),
+              "gosym.packages", "gosym.report_html", "gosym.survey"]),
     ("cli", ["gosym.cli", "gosym.cli.*", "gosym.lookup_cli", "gosym.__main__"]),
 ]
 
