@@ -181,11 +181,34 @@ def output_paths(inputs: Iterable[Tuple[str, str]], out_dir: Optional[str]) -> L
     return pairs
 
 
-def symbolize_many(pairs: Iterable[Tuple[str, Optional[str]]], config: StoreConfig) -> Iterator[Dict[str, Any]]:
-    """symbolize_many runs symbolize_one over (profile, output) pairs in
-    this process, in order, yielding each report."""
-    for prof, out in pairs:
-        yield symbolize_one(prof, out, config)
+def symbolize_task(item: Tuple[str, Optional[str], StoreConfig]) -> Dict[str, Any]:
+    """symbolize_task is symbolize_one for one (profile, output, config)
+    item: the task a process pool or a Dask worker runs (module-level, so
+    workers import it by name)."""
+    return symbolize_one(*item)
+
+
+def symbolize_many(pairs: Iterable[Tuple[str, Optional[str]]], config: StoreConfig, *,
+                   jobs: Optional[int] = 1, scheduler: Any = None,
+                   progress: Any = False) -> Iterator[Dict[str, Any]]:
+    """symbolize_many runs symbolize_one over (profile, output) pairs and
+    yields each report in input order: in this process (`jobs=1`, the
+    default), on `jobs` local processes (None: one per CPU), or on a Dask
+    cluster (`scheduler`: an address or a distributed.Client), through
+    gosym.parallel.run.  Each process opens a store and each binary once.
+    A task whose worker died (after gosym.parallel's retries) becomes a
+    report with `ok: false` and the error, never a failed run."""
+    from gosym.parallel import run
+
+    items = [(prof, out, config) for prof, out in pairs]
+    for res in run(symbolize_task, items, jobs=jobs, scheduler=scheduler, progress=progress):
+        if res.error is None:
+            yield res.value
+        else:
+            prof, out, _ = res.item
+            yield {"profile": prof, "output": out, "ok": False, "error": f"{prof}: {res.error}",
+                   "locations": 0, "filled": 0, "mappings": [],
+                   "seconds": {"read": 0.0, "fetch": 0.0, "open": 0.0, "symbolize": 0.0, "write": 0.0}}
 
 
 def totals(reports: Iterable[Dict[str, Any]]) -> Dict[str, int]:
@@ -203,5 +226,5 @@ def totals(reports: Iterable[Dict[str, Any]]) -> Dict[str, int]:
     return t
 
 
-__all__ = ["binary_for", "close_all", "output_paths", "store_for", "symbolize_many",
+__all__ = ["binary_for", "close_all", "output_paths", "store_for", "symbolize_many", "symbolize_task",
            "symbolize_one", "totals"]

@@ -5,6 +5,7 @@ profiles whose mappings are found by build ID through a symbol store
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -63,7 +64,14 @@ def _many(args: argparse.Namespace, inputs: List[Tuple[str, str]], binaries: Lis
     pairs = output_paths(inputs, None if args.in_place else args.output)
     reports = []
     tty = sys.stderr.isatty() and not args.quiet
-    for i, rep in enumerate(symbolize_many(pairs, config)):
+    reps = symbolize_many(pairs, config, jobs=args.jobs, scheduler=args.scheduler, progress=False)
+    try:
+        first = next(reps)        # connects to the scheduler before anything is written
+    except StopIteration:
+        first = None
+    except OSError as e:
+        raise GosymError(f"cannot reach the Dask scheduler {args.scheduler}: {e}")
+    for i, rep in enumerate(itertools.chain([first] if first is not None else [], reps)):
         reports.append(rep)
         if args.json:
             out.write(json.dumps(rep) + "\n")
@@ -177,6 +185,12 @@ def add_parser(sub) -> None:
                    help="per connection or read on a debuginfod server (default 30)")
     p.add_argument("--retries", metavar="N", type=int, default=2,
                    help="further attempts after a timeout or server error (default 2)")
+    p.add_argument("-j", "--jobs", metavar="N", type=int, default=None,
+                   help="many profiles: local worker processes (default: one per CPU; 1: this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="many profiles: run on this Dask scheduler (tcp://host:8786) instead of locally; "
+                        "the workers need gosym and read the binaries, store and cache paths given here "
+                        "(docs/fleet.md)")
     p.add_argument("--mapping", metavar="SEL", default=None,
                    help="use only this mapping: its id, a 0xADDRESS inside it, or its file name "
                         "(one profile and one binary only)")

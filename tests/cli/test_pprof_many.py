@@ -155,3 +155,47 @@ def test_argument_errors(runtime_profiles, tmp_path):
         if msg:
             assert msg in r.stderr, (args, r.stderr)
     assert file_ids(b).gnu          # (the profiles above were matched by this ID)
+
+
+def test_jobs_and_dask_give_the_same_profiles(runtime_profiles, tmp_path):
+    """The many-profile form in this process, on a local pool (`-j 2`, the
+    CLI) and on a Dask cluster (gosym.fleet.symbolize_many with a
+    LocalCluster's client): byte-identical outputs, each equal to the
+    runtime's own frames."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
+                                      "(pip install 'gosym[fleet]')")
+    from gosym import fleet
+    from gosym.store import StoreConfig
+
+    inp, store = tmp_path / "in", tmp_path / "store"
+    inp.mkdir()
+    store.mkdir()
+    names = []
+    for fs, (b, data) in runtime_profiles.items():
+        shutil.copy(b, store / f"build-{fs}")
+        for k in range(2):
+            names.append(f"{fs}-{k}.pb.gz")
+            (inp / names[-1]).write_bytes(pprof.strip_profile(data))
+    outs = {}
+    r = run(inp, "--store", store, "--cache-dir", tmp_path / "cache", "-j", "2", "-o", tmp_path / "pool")
+    assert r.returncode == 0, r.stderr
+    outs["pool"] = tmp_path / "pool"
+    cfg = StoreConfig(dirs=(str(store),), cache_dir=str(tmp_path / "cache"), debuginfod=())
+    for mode in ("one", "dask"):
+        d = tmp_path / mode
+        d.mkdir()
+        pairs = [(str(inp / n), str(d / n)) for n in names]
+        if mode == "one":
+            reps = list(fleet.symbolize_many(pairs, cfg))
+        else:
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                          dashboard_address=":0") as cluster, \
+                    distributed.Client(cluster) as client:
+                reps = list(fleet.symbolize_many(pairs, cfg, scheduler=client))
+        assert [os.path.basename(x["profile"]) for x in reps] == names
+        assert all(x["ok"] and x["filled"] > 0 for x in reps), reps
+        outs[mode] = d
+    for n in names:
+        got = {mode: (d / n).read_bytes() for mode, d in outs.items()}
+        assert got["pool"] == got["one"] == got["dask"], n
+        check_filled(got["one"], runtime_profiles[n.split("-")[0]][1])
