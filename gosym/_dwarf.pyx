@@ -250,8 +250,9 @@ cdef class LineSection:
         'H' unless a file number needs 'I', and column and discriminator are
         a ZeroColumn (no storage) unless some value is not 0, then an array
         'I': 15 bytes per row for Go's line tables.  size_hint is a first
-        guess of the row count (arrays grow as needed).  Linear in the
-        programs' bytes."""
+        guess of the row count (arrays grow as needed: by the rows per byte
+        seen so far times the bytes left, so the arrays end close to the
+        row count).  Linear in the programs' bytes."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
         cdef array.array unit_row = _zeros(_Q, nunits + 1)
@@ -263,7 +264,10 @@ cdef class LineSection:
         cdef uint64_t *pur = <uint64_t *>unit_row.data.as_voidptr
         cdef uint16_t *p16
         cdef uint32_t *p32
-        # Each row takes at least one opcode byte; programs average more.
+        cdef size_t done_bytes, left_bytes
+        # A first guess from the bytes (Go's tables take 3.4 to 4 bytes a
+        # row, C's more): enough without growing, which would copy.  Growth
+        # extrapolates the rows per byte seen.
         cap = size_hint if size_hint else self.s.line_len // 3 + 64
         cdef array.array a_addr = array.clone(_Q, cap, False)
         cdef array.array a_file = None
@@ -307,7 +311,13 @@ cdef class LineSection:
                 continue
             if rc != GS_DWL_MORE:
                 self._raise(&e)
-            cap = cap + cap // 2 + 1024
+            # Rows per byte so far, times the bytes left (+3% and a floor).
+            done_bytes = <size_t>(po[nxt] - po[0]) if nxt < nunits and po[nxt] > po[0] else 0
+            left_bytes = self.s.line_len - <size_t>po[nxt] if nxt < nunits and po[nxt] < self.s.line_len else 0
+            if done_bytes and r.n:
+                cap = r.n + <size_t>(<double>r.n / done_bytes * left_bytes * 1.03) + 1024
+            else:
+                cap = cap + cap // 2 + 1024
             for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
                 if a is not None:
                     array.resize(a, cap)

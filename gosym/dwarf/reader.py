@@ -90,6 +90,12 @@ class Dwarf:
                 raise self._err(e)
         return self._secs[base]
 
+    def _read_uncached(self, base: str) -> Optional[DwarfSection]:
+        try:
+            return read_section(self.container, base)
+        except GosymError as e:
+            raise self._err(e)
+
     def _data(self, base: str) -> Any:
         s = self.section(base)
         return s.data if s is not None else None
@@ -118,7 +124,10 @@ class Dwarf:
         """units returns every unit of .debug_info (header and first DIE).
         Raises UnsupportedError for split DWARF (-gsplit-dwarf)."""
         if self._units is None:
-            info = self._data("info")
+            # .debug_info is read for the first DIE of each unit only: it is
+            # not kept (inflated, it is often larger than .debug_line).
+            sec = self._secs.get("info") if "info" in self._secs else self._read_uncached("info")
+            info = sec.data if sec is not None else None
             if info is None:
                 self._units = []
             else:
