@@ -9,9 +9,10 @@ gosym.symbolize.MergedSymbolized; both satisfy `Symbolized`.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
                     Tuple, runtime_checkable)
+
+from gosym.records import Record
 
 if TYPE_CHECKING:
     from gosym._native import Frame
@@ -37,8 +38,7 @@ class FunctionColumns(NamedTuple):
     file: Optional[List[str]] = None   #: entry file per function; only with columns(files=True)
 
 
-@dataclass(frozen=True)
-class FuncRecord:
+class FuncRecord(Record, frozen=True):
     """FuncRecord is every decoded field of one _func record
     (runtime/symtab.go: _func): entry and end pcs, name, file, the record's
     offset in the table, args, deferreturn, the pcsp/pcfile/pcln table

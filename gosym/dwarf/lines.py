@@ -17,11 +17,11 @@ import bisect
 import operator
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 from gosym import _dwarf
 from gosym.dwarf.units import CompileUnit
+from gosym.records import Record
 
 # Row flags (the `flags` column), [DWARF5 6.2.2].
 IS_STMT = _dwarf.IS_STMT
@@ -77,8 +77,7 @@ class LineInfo(NamedTuple):
     column: int                   #: column (0: unknown)
 
 
-@dataclass
-class LineTable:
+class LineTable(Record):
     """LineTable is one line program's header facts and file table.
 
     `file_at(k)` maps the file register k of its rows to a full path:
@@ -89,8 +88,8 @@ class LineTable:
     unit: Optional[CompileUnit]       #: the compile unit that points at it
     directories: List[str]            #: resolved directory paths
     files: List[FileEntry]            #: the header's file table
-    _line: Any = field(default=None, repr=False, compare=False)
-    _defined: Optional[List[FileEntry]] = field(default=None, repr=False, compare=False)
+    _line: Any = None
+    _defined: Optional[List[FileEntry]] = None
 
     @property
     def defined_files(self) -> List[FileEntry]:

@@ -9,14 +9,13 @@ programs (gosym.dwarf.lines), the Dwarf object (gosym.dwarf.reader).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from gosym import _dwarf
+from gosym.records import Record
 
 
-@dataclass
-class CompileUnit:
+class CompileUnit(Record):
     """CompileUnit is one unit of .debug_info: its header and the name,
     comp_dir and line-program offset of its first DIE."""
 
