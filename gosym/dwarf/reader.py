@@ -15,10 +15,10 @@ from gosym import _dwarf
 from gosym._native import Frame
 from gosym.container import Container
 from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, LineTables, _resolve
-from gosym.container.compress import compression
+from gosym.container.compress import compression, section_chunks, section_data
 from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, read_section
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
-    parse_units
+    parse_units, parse_units_stream
 from gosym.errors import FormatError, GosymError, UnsupportedError
 
 
@@ -91,12 +91,6 @@ class Dwarf:
                 raise self._err(e)
         return self._secs[base]
 
-    def _read_uncached(self, base: str) -> Optional[DwarfSection]:
-        try:
-            return read_section(self.container, base)
-        except GosymError as e:
-            raise self._err(e)
-
     def _data(self, base: str) -> Any:
         s = self.section(base)
         return s.data if s is not None else None
@@ -126,16 +120,23 @@ class Dwarf:
         Raises UnsupportedError for split DWARF (-gsplit-dwarf)."""
         if self._units is None:
             # .debug_info is read for the first DIE of each unit only: it is
-            # not kept (inflated, it is often larger than .debug_line).
-            sec = self._secs.get("info") if "info" in self._secs else self._read_uncached("info")
-            info = sec.data if sec is not None else None
-            if info is None:
+            # not kept, and a compressed one is read as it inflates
+            # (inflated, it is often larger than .debug_line).
+            cached = self._secs.get("info")
+            s = None if cached is not None else find_section(self.container, "info")
+            if cached is None and (s is None or s.size == 0):
                 self._units = []
             else:
                 big = self.container.byte_order == "big"
                 try:
-                    units = parse_units(info, self._data("abbrev"), self._data("str"),
-                                        self._data("line_str"), self._data("str_offsets"), big)
+                    more = (self._data("abbrev"), self._data("str"), self._data("line_str"),
+                            self._data("str_offsets"), big)
+                    if cached is not None:
+                        units = parse_units(cached.data, *more)
+                    elif s is not None and compression(self.container, s) is None:
+                        units = parse_units(section_data(self.container, s)[0], *more)
+                    elif s is not None:
+                        units = parse_units_stream(section_chunks(self.container, s), *more)
                 except GosymError as e:
                     raise self._err(e)
                 for u in units:

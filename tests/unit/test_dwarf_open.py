@@ -78,3 +78,45 @@ def test_tables_after_close(fixture_rows):
     d.close()
     assert [t.file_at(1) for t in rows.tables] == want
     assert rows.row_file(len(rows) - 1) is not None
+
+
+def test_units_read_in_pieces_equal_units_read_whole(fixture_rows):
+    import random
+
+    from gosym.dwarf.units import parse_units, parse_units_stream
+    from gosym.errors import FormatError
+
+    path = _compressed_fixture(fixture_rows)
+    with open_dwarf(path) as d:
+        info = bytes(d.section("info").data)
+        more = (d._data("abbrev"), d._data("str"), d._data("line_str"), d._data("str_offsets"), False)
+        whole = parse_units(info, *more)
+        assert len(whole) > 10
+        rnd = random.Random(14)
+        for _ in range(5):
+            cuts = sorted(rnd.sample(range(1, len(info)), rnd.randrange(1, 60)))
+            pieces = [info[a:b] for a, b in zip([0] + cuts, cuts + [len(info)])]
+            assert parse_units_stream(iter(pieces), *more) == whole
+        assert parse_units_stream(iter([info]), *more) == whole
+        # A section cut inside its last unit: the same error, at the same section offset.
+        cut = info[:whole[-1].offset + 7]
+        with pytest.raises(FormatError) as a:
+            parse_units(cut, *more)
+        with pytest.raises(FormatError) as b:
+            parse_units_stream(iter([cut[:100], cut[100:]]), *more)
+        assert (a.value.section, a.value.offset) == (b.value.section, b.value.offset) == (".debug_info",
+                                                                                          whole[-1].offset)
+    # Through Dwarf.units(): the compressed section is read in pieces, not kept.
+    with open_dwarf(path) as d:
+        assert d.units() == whole and "info" not in d._secs
+
+
+@pytest.mark.parametrize("hint", [1, 100, 5000])
+def test_row_arrays_grow_to_any_size(fixture_rows, hint):
+    # A first guess far too small: the arrays grow (by the rows per byte
+    # seen, and at least a quarter each time) to the same rows.
+    path = _compressed_fixture(fixture_rows)
+    ref, cols, _ = _plain(path)
+    with ref:
+        got = ref._line_section().decode(ref.line_offsets(), hint)
+    assert [list(c) for c in got] == [list(c) for c in cols]
