@@ -8,7 +8,8 @@ annotated class attributes, as a dataclass does (a value after `=` is the
 default; a list or dict default is copied for each instance); it gets a generated
 __init__ with those parameters, __repr__ and __eq__ over the fields (those
 named with a leading underscore are left out of both), and with
-`frozen=True` immutability and __hash__.  Nothing else: no ordering, no
+`frozen=True` immutability and __hash__; `__fields__` names the fields in
+order.  Nothing else: no ordering, no
 field() options.  Only direct subclasses of Record are records: a subclass
 of one of them is a plain subclass, as an undecorated subclass of a
 dataclass is.
