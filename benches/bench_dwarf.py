@@ -5,20 +5,27 @@
     python benches/bench_dwarf.py hovel-0.4.4-linux-amd64 --json FILE   # a corpus name; JSON to FILE
 
 Phases, on the same file in the same run:
+  end to end  gosym: open_dwarf(path).line_rows() from a fresh open (the
+            units are read on a second thread while .debug_line inflates and
+            decodes; the file tables are made on first use)
   open      gosym: find and decompress .debug_line/.debug_info/..., read the units
   decode    gosym: every row of every line program, one C pass (GIL released)
   pyelftools  every row through `LineProgram.get_entries()`; on a sample of
             programs (the first ones until --py-budget seconds), extrapolated
-            to all rows by rows/s, and reported as such
+            to all rows by rows/s, and reported as such; the sampled
+            programs' rows are checked equal to gosym's
   llvm-dwarfdump  `llvm-dwarfdump --debug-line FILE > /dev/null` (includes
-            decompression and printing text; its row count is gosym's)
+            decompression and printing text); then once more to a pipe, and
+            every row it prints is checked equal to gosym's (address, line,
+            column, file, end_sequence)
   memory    open_dwarf(path) -> line_rows() in a fresh interpreter, from
             before any section is read or decompressed: peak RSS growth
             (VmHWM, reset first) in one run, the tracemalloc peak in
             another; compared with the target "decompressed .debug_line +
             16 bytes per row", with what is held at the end (the rows, the
             decompressed sections)
-Ratio = other time / gosym time (> 1: gosym faster).  Benchmarks assert nothing.
+Ratio = other time / gosym time (> 1: gosym faster).  Timings assert
+nothing; rows that differ from pyelftools' or llvm-dwarfdump's exit 1.
 """
 from __future__ import annotations
 
@@ -87,15 +94,21 @@ def bench_gosym(path, repeat):
         d.line_offsets()
         return d
 
+    def end_to_end():
+        with open_dwarf(path) as d:
+            return d.line_rows()
+
+    t_e2e, rows = _best(end_to_end, repeat)
+    del rows
     t_open, d = _best(lambda: opened(), repeat)
     t_dec, rows = _best(lambda: d.line_rows(), repeat)
     n = len(rows)
     line = d.section("line")
     info = {"line_stored": line.stored_size, "line_size": line.size, "compression": line.compression,
             "programs": len(d.line_offsets())}
-    del rows
     d.close()
-    return {"open_s": t_open, "decode_s": t_dec, "rows": n, "rows_per_s": n / t_dec, **info}
+    return {"open_s": t_open, "decode_s": t_dec, "rows": n, "rows_per_s": n / t_dec, "end_to_end_s": t_e2e,
+            "end_to_end_rows_per_s": n / t_e2e, **info}, rows
 
 
 def _status_kb(field):
@@ -170,7 +183,7 @@ def memprobe(path):
             "sections_held_bytes": t["sections_held"], "row_bytes": t["row_bytes"], "probe": res}
 
 
-def bench_pyelftools(path, budget):
+def bench_pyelftools(path, budget, rows=None):
     try:
         from elftools.elf.elffile import ELFFile
     except ImportError:
@@ -182,22 +195,50 @@ def bench_pyelftools(path, budget):
         t0 = time.perf_counter()
         info = ELFFile(fh).get_dwarf_info()
         t_open = time.perf_counter() - t0
-        rows = programs = 0
+        n = programs = 0
+        sample = []
         t = time.perf_counter()
         for cu in info.iter_CUs():
             lp = info.line_program_for_CU(cu)
             if lp is None:
                 continue
-            rows += sum(1 for e in lp.get_entries() if e.state is not None)
+            got = [e.state for e in lp.get_entries() if e.state is not None]
+            n += len(got)
+            sample.append((lp.program_start_offset, got))
             programs += 1
             if time.perf_counter() - t > budget:
                 break
         el = time.perf_counter() - t
-    return {"open_s": t_open, "sample_rows": rows, "sample_programs": programs, "sample_s": el,
-            "rows_per_s": rows / el if el else 0.0}
+    out = {"open_s": t_open, "sample_rows": n, "sample_programs": programs, "sample_s": el,
+           "rows_per_s": n / el if el else 0.0}
+    if rows is not None:
+        out["differences"] = _check_pyelftools(sample, rows)
+    return out
 
 
-def bench_llvm(path, repeat):
+def _check_pyelftools(sample, rows):
+    """The rows pyelftools gave for its sampled programs against gosym's rows
+    of the same programs (address, file, line, column, end_sequence):
+    returns the number of programs that differ."""
+    import bisect
+    offs = [t.offset for t in rows.tables]
+    bad = 0
+    for prog_start, states in sample:
+        # pyelftools names a program by its first opcode, gosym by its unit
+        # header: the unit is the last one that starts before that opcode.
+        k = bisect.bisect_left(offs, prog_start) - 1
+        if k < 0:
+            bad += 1
+            continue
+        lo, hi = rows.unit_row[k], rows.unit_row[k + 1]
+        mine = [(rows.address[i], rows.file[i], rows.line[i], rows.column[i], bool(rows.flags[i] & 2))
+                for i in range(lo, hi)]
+        theirs = [(st.address, st.file, st.line, st.column, bool(st.end_sequence)) for st in states]
+        bad += mine != theirs
+    return bad
+
+
+def bench_llvm(path, repeat, rows=None):
     exe = shutil.which("llvm-dwarfdump") or next(
         (shutil.which(f"llvm-dwarfdump-{v}") for v in range(20, 10, -1) if shutil.which(f"llvm-dwarfdump-{v}")),
         None)
@@ -211,7 +252,26 @@ def bench_llvm(path, repeat):
             subprocess.run([exe, "--debug-line", path], stdout=null, stderr=subprocess.DEVNULL, check=False)
 
     t, _ = _best(run, repeat)
-    return {"seconds": t, "version": ver}
+    out = {"seconds": t, "version": ver}
+    if rows is not None:
+        out["differences"], out["rows"] = _check_llvm(exe, path, rows)
+    return out
+
+
+def _check_llvm(exe, path, rows):
+    """Every row llvm-dwarfdump prints (address, line, column, file,
+    end_sequence; its text, outside the timed runs) against gosym's rows in
+    the same order: returns (rows that differ, llvm's row count)."""
+    p = subprocess.run([exe, "--debug-line", path], capture_output=True, check=False)
+    theirs = []
+    for ln in p.stdout.splitlines():
+        if ln.startswith(b"0x"):
+            f = ln.split()
+            theirs.append((int(f[0], 16), int(f[1]), int(f[2]), int(f[3]), b"end_sequence" in ln))
+    end = 2
+    mine = zip(rows.address, rows.line, rows.column, rows.file, rows.flags)
+    bad = sum(1 for (a, ln, c, fi, fl), t in zip(mine, theirs) if (a, ln, c, fi, bool(fl & end)) != t)
+    return bad + abs(len(theirs) - len(rows)), len(theirs)
 
 
 def main(argv=None):
@@ -238,10 +298,11 @@ def main(argv=None):
         return 1
     from benchlib import provenance, write_json
     run = provenance()
-    g = bench_gosym(path, args.repeat)
+    g, rows = bench_gosym(path, args.repeat)
     mem = memprobe(path)
-    py = bench_pyelftools(path, args.py_budget)
-    ll = bench_llvm(path, args.repeat)
+    py = bench_pyelftools(path, args.py_budget, rows)
+    ll = bench_llvm(path, args.repeat, rows)
+    del rows
     res = {"bench": "dwarf", "run": run, "binary": Path(path).name, "path": path, "repeat": args.repeat,
            "load_average": os.getloadavg()[0], "gosym": g, "memory": mem,
            "pyelftools": py, "llvm_dwarfdump": ll}
@@ -251,15 +312,19 @@ def main(argv=None):
         res["ratio_pyelftools"] = py["extrapolated_s"] / g["decode_s"]
     if ll:
         res["ratio_llvm_dwarfdump"] = ll["seconds"] / g_total
+        res["ratio_llvm_dwarfdump_end_to_end"] = ll["seconds"] / g["end_to_end_s"]
+    differ = [f"{name}: {tool['differences']} differences" for name, tool in (("pyelftools", py), ("llvm-dwarfdump", ll))
+              if tool and tool.get("differences")]
     # The memory target: the decompressed section + 16 bytes per row.
     target = g["line_size"] + 16 * g["rows"]
     peak = max(mem["peak_rss_growth_bytes"], mem["tracemalloc_peak_bytes"])
     res["memory_target"] = {"target_bytes": target, "peak_bytes": peak,
                             "peak_bytes_per_row": peak / max(1, g["rows"]), "met": peak <= target}
+    res["answers_differ"] = differ
     if args.json:
         write_json(res, args.json)
         if args.json == "-":
-            return 0
+            return 1 if differ else 0
     print(f"binary: {path}  (load average {res['load_average']:.1f}; min of {args.repeat})")
     print(f".debug_line: {g['line_stored']:,} bytes stored ({g['compression']}), {g['line_size']:,} "
           f"decompressed, {g['programs']} programs, {g['rows']:,} rows")
@@ -267,15 +332,19 @@ def main(argv=None):
     print(f"{'gosym open (inflate + units)':<34} {g['open_s']:>9.4f}")
     print(f"{'gosym decode (all rows)':<34} {g['decode_s']:>9.4f} {g['rows_per_s']:>14,.0f} {1.0:>8.1f}")
     print(f"{'gosym open + decode':<34} {g_total:>9.4f} {g['rows'] / g_total:>14,.0f}")
+    print(f"{'gosym open_dwarf -> line_rows()':<34} {g['end_to_end_s']:>9.4f} {g['end_to_end_rows_per_s']:>14,.0f}"
+          f"   (end to end, fresh open; units read beside the decode)")
     if py and py.get("rows_per_s"):
         print(f"{'pyelftools (extrapolated)':<34} {py['extrapolated_s']:>9.2f} {py['rows_per_s']:>14,.0f} "
               f"{res['ratio_pyelftools']:>8.1f}   (sampled {py['sample_rows']:,} rows of "
-              f"{py['sample_programs']} programs in {py['sample_s']:.1f} s; vs decode)")
+              f"{py['sample_programs']} programs in {py['sample_s']:.1f} s, {py.get('differences', '?')} programs "
+              f"differ; vs decode)")
     elif py:
         print(f"pyelftools: {py.get('skipped')}")
     if ll:
         print(f"{'llvm-dwarfdump --debug-line':<34} {ll['seconds']:>9.4f} {g['rows'] / ll['seconds']:>14,.0f} "
-              f"{res['ratio_llvm_dwarfdump']:>8.1f}   ({ll['version']}; text to /dev/null; vs open + decode)")
+              f"{res['ratio_llvm_dwarfdump_end_to_end']:>8.1f}   ({ll['version']}; text to /dev/null; vs end to end; "
+              f"{ll.get('rows', 0):,} rows checked, {ll.get('differences', '?')} differ)")
     else:
         print("llvm-dwarfdump: not installed (Debian package llvm)")
     n = max(1, g["rows"])
@@ -287,6 +356,9 @@ def main(argv=None):
           f"decompressed sections {held}")
     print(f"  target <= decompressed .debug_line + 16 per row = {target:,}: "
           f"{'met' if res['memory_target']['met'] else 'NOT met'} (larger of the two: {peak:,})")
+    if differ:
+        print("ANSWERS DIFFER: " + "; ".join(differ), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -35,7 +35,7 @@ class LineSection:
     def sequences(self, offsets: Any) -> Tuple[array, array, array]: ...
 
 def read_units(info: Any, abbrev: Any = ..., str: Any = ..., line_str: Any = ..., str_offsets: Any = ...,
-               big_endian: bool = ...) -> List[Tuple[int, int, int, int, int, Optional[str], Optional[str],
+               big_endian: bool = ..., base: int = ...) -> List[Tuple[int, int, int, int, int, Optional[str], Optional[str],
                                                      Optional[str], Optional[int], Optional[int],
                                                      Optional[str]]]: ...
 

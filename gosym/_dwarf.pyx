@@ -250,8 +250,9 @@ cdef class LineSection:
         'H' unless a file number needs 'I', and column and discriminator are
         a ZeroColumn (no storage) unless some value is not 0, then an array
         'I': 15 bytes per row for Go's line tables.  size_hint is a first
-        guess of the row count (arrays grow as needed).  Linear in the
-        programs' bytes."""
+        guess of the row count (arrays grow as needed: by the rows per byte
+        seen so far times the bytes left, so the arrays end close to the
+        row count).  Linear in the programs' bytes."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
         cdef array.array unit_row = _zeros(_Q, nunits + 1)
@@ -263,8 +264,11 @@ cdef class LineSection:
         cdef uint64_t *pur = <uint64_t *>unit_row.data.as_voidptr
         cdef uint16_t *p16
         cdef uint32_t *p32
-        # Each row takes at least one opcode byte; programs average more.
-        cap = size_hint if size_hint else self.s.line_len // 3 + 64
+        cdef size_t done_bytes, left_bytes, grown
+        # A first guess from the bytes (Go's tables take 3.4 to 4 bytes a
+        # row, C's more): enough without growing, which would copy.  Growth
+        # extrapolates the rows per byte seen.
+        cap = size_hint if size_hint else self.s.line_len // 4 + 64
         cdef array.array a_addr = array.clone(_Q, cap, False)
         cdef array.array a_file = None
         cdef array.array a_file16 = array.clone(_H, cap, False)
@@ -307,7 +311,15 @@ cdef class LineSection:
                 continue
             if rc != GS_DWL_MORE:
                 self._raise(&e)
-            cap = cap + cap // 2 + 1024
+            # Rows per byte so far, times the bytes left (+3%), and at least
+            # a quarter more than now (the unit that did not fit may be
+            # denser than those before it: the arrays must grow each time).
+            done_bytes = <size_t>(po[nxt] - po[0]) if nxt < nunits and po[nxt] > po[0] else 0
+            left_bytes = self.s.line_len - <size_t>po[nxt] if nxt < nunits and po[nxt] < self.s.line_len else 0
+            grown = cap + cap // 4 + 1024
+            cap = r.n + <size_t>(<double>r.n / done_bytes * left_bytes * 1.03) + 1024 if done_bytes and r.n else 0
+            if cap < grown:
+                cap = grown
             for a in (a_addr, a_file, a_file16, a_line, a_col, a_flags, a_disc):
                 if a is not None:
                     array.resize(a, cap)
@@ -371,12 +383,14 @@ cdef inline object _ustr(gs_dwu_str s):
 
 
 def read_units(info not None, abbrev=None, str=None, line_str=None, str_offsets=None,
-               bint big_endian=False):
+               bint big_endian=False, size_t base=0):
     """read_units reads every unit header of .debug_info and the attributes
     of its first DIE (csrc/dwarf_form.c, the one DW_FORM reader): a list of
     (offset, version, unit_type, address_size, offset_size, name, comp_dir,
     producer, language, stmt_list, dwo_name) with None for what the DIE
     lacks (dwo_name "?" when the attribute is present but not a string).
+    `info` may be a piece of the section holding whole units, starting at
+    section offset `base` (offsets given and reported are section offsets).
     Linear in the number of units; errors name the section they are in."""
     cdef const unsigned char[:] v_info = info
     cdef const unsigned char[:] v_abbrev = abbrev
@@ -407,11 +421,12 @@ def read_units(info not None, abbrev=None, str=None, line_str=None, str_offsets=
             rc = gs_dwu_read(&s, off, &u, &nxt, &e, &sec)
         if rc != GS_OK:
             msg = e.msg.decode() if e.msg != NULL else "bad unit"
-            raise FormatError(msg, section=_UNIT_SECTIONS.get(sec, ".debug_info"), offset=e.off)
+            raise FormatError(msg, section=_UNIT_SECTIONS.get(sec, ".debug_info"),
+                              offset=e.off + base if sec == GS_DWU_INFO else e.off)
         dwo = _ustr(u.dwo_name)
         if dwo is None and u.has_dwo:
             dwo = "?"
-        out.append((u.off, u.version, u.unit_type, u.address_size, u.offset_size, _ustr(u.name),
+        out.append((u.off + base, u.version, u.unit_type, u.address_size, u.offset_size, _ustr(u.name),
                     _ustr(u.comp_dir), _ustr(u.producer), u.language if u.has_language else None,
                     u.stmt_list if u.has_stmt_list else None, dwo))
         off = nxt

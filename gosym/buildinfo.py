@@ -9,20 +9,19 @@ headers (data pointer, length) at offset 16.  The module text is wrapped in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from gosym import _native
 from gosym.container import Container
 from gosym.errors import FormatError
+from gosym.records import Record
 
 MAGIC = b"\xff Go buildinf:"
 SECTIONS = (".go.buildinfo", "__go_buildinfo")
 MAX_STRING = 1 << 20
 
 
-@dataclass
-class Module:
+class Module(Record):
     """Module is one line of the module list: path, version, checksum."""
 
     path: str                     #: module path
@@ -31,16 +30,15 @@ class Module:
     replace: Optional["Module"] = None  #: the module that replaces it (a `=>` line), or None
 
 
-@dataclass
-class BuildInfo:
+class BuildInfo(Record):
     """BuildInfo is what `go version -m` prints: Go version, main package path,
     main module, dependencies and build settings."""
 
     go_version: str               #: toolchain that built the binary ("go1.27.3")
     path: str = ""                #: main package path
     main: Optional[Module] = None  #: main module, or None
-    deps: List[Module] = field(default_factory=list)  #: dependency modules, in the order the binary lists them
-    settings: Dict[str, str] = field(default_factory=dict)  #: build settings (`-buildmode`, `GOOS`, `vcs.revision`, …), key to value
+    deps: List[Module] = []  #: dependency modules, in the order the binary lists them
+    settings: Dict[str, str] = {}  #: build settings (`-buildmode`, `GOOS`, `vcs.revision`, …), key to value
     offset: int = 0               #: file offset of the build-info blob
 
     def as_dict(self) -> dict:

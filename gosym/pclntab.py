@@ -5,12 +5,12 @@ gosym/_native.pyx, csrc/pclntab.c).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from gosym import _native
 from gosym.container import Container
 from gosym.errors import FormatError, NotGoBinaryError
+from gosym.records import Record
 from gosym.results import FuncRecord, FunctionColumns, LineRow
 
 
@@ -34,8 +34,7 @@ MD_MINPC = 1 + 6 * 3 + 1
 MD_TEXT = MD_MINPC + 2
 
 
-@dataclass
-class PclntabInfo:
+class PclntabInfo(Record):
     """PclntabInfo describes one pclntab: its format, header and location."""
 
     version: PclntabVersion      #: table format

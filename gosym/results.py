@@ -9,9 +9,10 @@ gosym.symbolize.MergedSymbolized; both satisfy `Symbolized`.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Protocol, Sequence,
                     Tuple, runtime_checkable)
+
+from gosym.records import Record
 
 if TYPE_CHECKING:
     from gosym._native import Frame
@@ -55,8 +56,7 @@ class FunctionCosts(NamedTuple):
     tables: Dict[str, int]     #: the table split, as Binary.pclntab_sizes
 
 
-@dataclass(frozen=True)
-class FuncRecord:
+class FuncRecord(Record, frozen=True):
     """FuncRecord is every decoded field of one _func record
     (runtime/symtab.go: _func): entry and end pcs, name, file, the record's
     offset in the table, args, deferreturn, the pcsp/pcfile/pcln table

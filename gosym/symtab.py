@@ -9,12 +9,12 @@ C functions in cgo binaries.  Decoding is one C pass per table
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from gosym import _native
 from gosym._native import Frame
 from gosym.container import SYMBOL_ENTRY_SIZE, Container, SymtabRef
+from gosym.records import Record
 
 IMAGE_SCN_CNT_CODE = 0x20
 SHF_EXECINSTR = 0x4
@@ -46,8 +46,7 @@ def symtab_columns(c: Container, ref: SymtabRef) -> SymtabColumns:
                          cols["type"], cols["is_func"])
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(Record, frozen=True):
     """Symbol is one symbol-table entry: name, address, size (0 if unknown),
     whether it is code, and the table it came from."""
 
@@ -58,8 +57,7 @@ class Symbol:
     table: str                    #: name of the symbol table it came from
 
 
-@dataclass(frozen=True)
-class GosymtabInfo:
+class GosymtabInfo(Record, frozen=True):
     """GosymtabInfo describes the legacy .gosymtab section: its name in the
     file and its size.  Go 1.3+ leaves it empty; only Go 1.0-1.2 binaries
     fill it (gosym reads the pclntab instead).  as_dict() gives the JSON form."""

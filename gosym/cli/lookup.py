@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import array
-import json
 import sys
 from typing import Any, Dict, Iterable, List, Optional, TextIO
 
@@ -52,7 +51,9 @@ def _json_answer(module: str, raw: str, pc: Optional[int], frames: List["gosym.F
     """The JSON answer for one address (frames innermost first), as
     llvm-symbolizer --output-style=JSON writes it.  The text styles are
     written in C (render_text)."""
-    # json, as llvm-symbolizer --output-style=JSON
+    # json, as llvm-symbolizer --output-style=JSON (imported here: only this style needs it)
+    import json
+
     doc = {"Address": f"0x{pc:x}" if pc is not None else raw.strip(), "ModuleName": module,
            "Symbol": [{"Column": column if j == 0 else 0, "Discriminator": 0, "FileName": f.file,
                        "FunctionName": f.function, "Line": max(f.line, 0),

@@ -8,14 +8,13 @@ What does not live here: parsing a format (gosym.container.elf, .macho,
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Optional, Tuple
 
 from gosym.errors import FormatError
+from gosym.records import Record
 
 
-@dataclass
-class Section:
+class Section(Record):
     """Section is one named range of the file (ELF/Mach-O section, PE section)."""
 
     name: str
@@ -29,8 +28,7 @@ class Section:
     segment: str = ""  # Mach-O segment name
 
 
-@dataclass
-class Segment:
+class Segment(Record):
     """Segment is one range mapped at run time (ELF PT_LOAD, Mach-O segment, PE section)."""
 
     name: str
@@ -48,8 +46,7 @@ class Segment:
 SYMBOL_ENTRY_SIZE = {"elf32": 16, "elf64": 24, "macho32": 12, "macho64": 16, "coff": 18}
 
 
-@dataclass
-class SymtabRef:
+class SymtabRef(Record):
     """SymtabRef locates a symbol table in the file for the C name search."""
 
     kind: str          # "elf32" | "elf64" | "macho32" | "macho64" | "coff"
@@ -70,8 +67,7 @@ class SymtabRef:
         return self.count * self.entry_size + self.str_size
 
 
-@dataclass
-class Container:
+class Container(Record):
     """Container is the parsed header view of one binary held in `buf`."""
 
     buf: Any                          # the mapped file (mmap or bytes); read-only
@@ -79,9 +75,9 @@ class Container:
     arch: str                         # GOARCH spelling where known
     byte_order: Any                   # "little" | "big"
     ptr_size: int                     # 4 | 8
-    sections: List[Section] = field(default_factory=list)
-    segments: List[Segment] = field(default_factory=list)
-    symtabs: List[SymtabRef] = field(default_factory=list)
+    sections: List[Section] = []
+    segments: List[Segment] = []
+    symtabs: List[SymtabRef] = []
     kind: str = ""                    # ELF: EXEC/DYN/REL; PE: exe/dll; Mach-O: filetype
     image_base: int = 0               # PE
     base_offset: int = 0              # start of this container inside buf (fat Mach-O)

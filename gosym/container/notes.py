@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
 from gosym.container.base import Container, Section
+from gosym.records import Record
 
 SHT_NOTE = 7
 NT_GNU_BUILD_ID = 3
@@ -34,8 +34,7 @@ TEXT_HEAD = 4096        # bytes of text searched for the Go mark
 RAW_HEAD = 1 << 16      # a raw image (no sections): bytes searched from its start
 
 
-@dataclass(frozen=True)
-class BuildIds:
+class BuildIds(Record, frozen=True):
     """BuildIds are the identities a file carries: GNU build ID (lower-case
     hex), Go build ID (its string), Mach-O UUID (hex); each None when absent."""
 

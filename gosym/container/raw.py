@@ -30,7 +30,7 @@ class RawContainer(Container):
     base_from: str = "assumed"
     moduledata: Optional[int] = None          # virtual address, when found
     scan_hit: Optional[Tuple[int, int]] = None  # (offset, size) of the pclntab found
-    notes: List[str]
+    notes: List[str] = []                     # set per instance by raw_container
 
     @property
     def base_address(self) -> int:

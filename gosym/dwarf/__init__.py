@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from gosym.dwarf.discovery import find_dwarf, open_debug_file, open_dwarf
 from gosym.dwarf.lines import (BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, FLAG_NAMES, IS_STMT, PROLOGUE_END,
-                               FileEntry, LineInfo, LineRows, LineTable, _resolve, flag_names, join_path)
+                               FileEntry, LineInfo, LineRows, LineTable, LineTables, _resolve, flag_names, join_path)
 from gosym.dwarf.reader import Dwarf
 from gosym.dwarf.sections import (MAX_RATIO, MAX_SECTION, SHF_COMPRESSED, DwarfSection, SectionSummary, decompress,
                                   find_section, read_section)
@@ -35,7 +35,7 @@ __all__ = [
     "DW_AT_name", "DW_AT_producer", "DW_AT_stmt_list", "DW_AT_str_offsets_base", "DW_UT_compile",
     "DW_UT_partial", "DW_UT_skeleton", "DW_UT_split_compile", "DW_UT_split_type", "DW_UT_type", "Dwarf",
     "DwarfSection", "END_SEQUENCE", "EPILOGUE_BEGIN", "FLAG_NAMES", "FileEntry", "IS_STMT", "LineInfo",
-    "LineRows", "LineTable", "MAX_RATIO", "MAX_SECTION", "PROLOGUE_END", "SHF_COMPRESSED", "SectionSummary", "decompress",
+    "LineRows", "LineTable", "LineTables", "MAX_RATIO", "MAX_SECTION", "PROLOGUE_END", "SHF_COMPRESSED", "SectionSummary", "decompress",
     "find_dwarf", "find_section", "flag_names", "join_path", "open_debug_file", "open_dwarf", "parse_units",
     "read_section",
 ]

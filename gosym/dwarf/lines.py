@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import array
 import bisect
+import operator
 import re
-from dataclasses import dataclass, field
-from typing import Any, List, NamedTuple, Optional, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 from gosym import _dwarf
 from gosym.dwarf.units import CompileUnit
+from gosym.records import Record
 
 # Row flags (the `flags` column), [DWARF5 6.2.2].
 IS_STMT = _dwarf.IS_STMT
@@ -75,8 +77,7 @@ class LineInfo(NamedTuple):
     column: int                   #: column (0: unknown)
 
 
-@dataclass
-class LineTable:
+class LineTable(Record):
     """LineTable is one line program's header facts and file table.
 
     `file_at(k)` maps the file register k of its rows to a full path:
@@ -87,8 +88,8 @@ class LineTable:
     unit: Optional[CompileUnit]       #: the compile unit that points at it
     directories: List[str]            #: resolved directory paths
     files: List[FileEntry]            #: the header's file table
-    _line: Any = field(default=None, repr=False, compare=False)
-    _defined: Optional[List[FileEntry]] = field(default=None, repr=False, compare=False)
+    _line: Any = None
+    _defined: Optional[List[FileEntry]] = None
 
     @property
     def defined_files(self) -> List[FileEntry]:
@@ -143,6 +144,39 @@ def _resolve_files(comp_dir: Optional[str], rdirs: List[str], files: List[tuple]
     return out
 
 
+class LineTables(Sequence):
+    """LineTables is LineRows.tables: the line programs' LineTables as a
+    read-only sequence, each read (header, file table, resolved paths) on
+    first use and kept; equal to a list of the same tables."""
+
+    def __init__(self, n: int, make: Callable[[int], LineTable]):
+        self._n = n
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self._make(i) for i in range(*k.indices(self._n))]
+        k = operator.index(k)
+        if k < 0:
+            k += self._n
+        if not 0 <= k < self._n:
+            raise IndexError("line table index out of range")
+        return self._make(k)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, LineTables)):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LineTables({self._n} programs)"
+
+
 class LineRows:
     """LineRows is every row of the line programs, as columns.
 
@@ -154,7 +188,7 @@ class LineRows:
     u's LineTable and its rows are `unit_row[u]:unit_row[u+1]`.  15 bytes
     per row for Go (address, line, file, flags), at most 25."""
 
-    def __init__(self, cols: tuple, tables: List[LineTable]):
+    def __init__(self, cols: tuple, tables: "Sequence[LineTable]"):
         (self.address, self.file, self.line, self.column, self.flags,
          self.discriminator, self.unit_row) = cols
         self.tables = tables
@@ -185,4 +219,4 @@ class LineRows:
 
 
 __all__ = ["BASIC_BLOCK", "END_SEQUENCE", "EPILOGUE_BEGIN", "FLAG_NAMES", "FileEntry", "IS_STMT", "LineInfo",
-           "LineRows", "LineTable", "PROLOGUE_END", "flag_names", "join_path"]
+           "LineRows", "LineTable", "LineTables", "PROLOGUE_END", "flag_names", "join_path"]

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import array
 import mmap
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from gosym import _dwarf
 from gosym._native import Frame
 from gosym.container import Container
-from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, _resolve
+from gosym.dwarf.lines import END_SEQUENCE, LineInfo, LineRows, LineTable, LineTables, _resolve
+from gosym.container.compress import compression, section_chunks, section_data
 from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, read_section
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
-    parse_units
+    parse_units, parse_units_stream
 from gosym.errors import FormatError, GosymError, UnsupportedError
 
 
@@ -118,14 +119,24 @@ class Dwarf:
         """units returns every unit of .debug_info (header and first DIE).
         Raises UnsupportedError for split DWARF (-gsplit-dwarf)."""
         if self._units is None:
-            info = self._data("info")
-            if info is None:
+            # .debug_info is read for the first DIE of each unit only: it is
+            # not kept, and a compressed one is read as it inflates
+            # (inflated, it is often larger than .debug_line).
+            cached = self._secs.get("info")
+            s = None if cached is not None else find_section(self.container, "info")
+            if cached is None and (s is None or s.size == 0):
                 self._units = []
             else:
                 big = self.container.byte_order == "big"
                 try:
-                    units = parse_units(info, self._data("abbrev"), self._data("str"),
-                                        self._data("line_str"), self._data("str_offsets"), big)
+                    more = (self._data("abbrev"), self._data("str"), self._data("line_str"),
+                            self._data("str_offsets"), big)
+                    if cached is not None:
+                        units = parse_units(cached.data, *more)
+                    elif s is not None and compression(self.container, s) is None:
+                        units = parse_units(section_data(self.container, s)[0], *more)
+                    elif s is not None:
+                        units = parse_units_stream(section_chunks(self.container, s), *more)
                 except GosymError as e:
                     raise self._err(e)
                 for u in units:
@@ -166,30 +177,86 @@ class Dwarf:
         """table returns line program k's header facts and resolved file table."""
         t = self._tables.get(k)
         if t is None:
-            off = self.line_offsets()[k]
-            line = self._line_section()
-            try:
-                h = line.header(off)
-                dirs, files = line.entries(off)
-            except GosymError as e:
-                raise self._err(e)
-            unit = self._owner.get(off)
-            rdirs, rfiles = _resolve(h["version"], unit.comp_dir if unit else None, dirs, files)
-            t = self._tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles, line)
+            t = self._table_maker()(k)
         return t
+
+    def _table_maker(self) -> Callable[[int], LineTable]:
+        """A function of k that makes (and caches) table k from what it
+        captures now: it keeps working after close(), as the tables of
+        line_rows() are made on first use."""
+        offs, line, owner, tables, path = self.line_offsets(), self._line_section(), self._owner, self._tables, self.path
+
+        def make(k: int) -> LineTable:
+            t = tables.get(k)
+            if t is None:
+                off = offs[k]
+                try:
+                    h = line.header(off)
+                    dirs, files = line.entries(off)
+                except GosymError as e:
+                    raise e.with_path(path)
+                unit = owner.get(off)
+                rdirs, rfiles = _resolve(h["version"], unit.comp_dir if unit else None, dirs, files)
+                t = tables[k] = LineTable(off, h["version"], unit, rdirs, rfiles, line)
+            return t
+        return make
 
     # ------------------------------------------------------------ rows
     def line_rows(self) -> LineRows:
         """line_rows decodes every line program in one C pass (GIL released)
-        and returns the rows as columns with each program's file table.
+        and returns the rows as columns with each program's file table
+        (each table read and its paths resolved on first use).
         Linear in .debug_line; 15 to 25 bytes per row (see LineRows)."""
+        cols = self._decode_beside_units()
         offs = self.line_offsets()
+        if cols is None:
+            try:
+                cols = self._line_section().decode(offs)
+            except GosymError as e:
+                raise self._err(e)
+        return LineRows(cols, LineTables(len(offs), self._table_maker()))
+
+    def _decode_beside_units(self) -> Optional[tuple]:
+        """When the units are still to be read from a compressed .debug_info,
+        read them on a second thread (inflating releases the GIL) while this
+        one inflates .debug_line and decodes the programs found by walking
+        it.  Returns those rows when the walk found the programs the units
+        name (as in every binary seen), else None (the caller decodes the
+        units' programs); None too when there is nothing to overlap."""
+        if self._units is not None or self._offsets is not None or "info" in self._secs:
+            return None
+        s = find_section(self.container, "info")
+        if s is None or s.size < 1 << 16:
+            return None
         try:
-            cols = self._line_section().decode(offs)
-        except GosymError as e:
-            raise self._err(e)
-        tables = [self.table(k) for k in range(len(offs))]
-        return LineRows(cols, tables)
+            if compression(self.container, s) is None:
+                return None
+        except GosymError:
+            return None
+        import threading
+
+        for base in ("str", "line_str"):      # both threads read these
+            self.section(base)
+
+        def read_units() -> None:
+            try:
+                self.units()
+            except BaseException:  # noqa: BLE001 - the caller reads them again and raises
+                pass
+
+        th = threading.Thread(target=read_units, name="gosym-dwarf-units", daemon=True)
+        th.start()
+        try:
+            line = self._line_section()
+            walked = line.unit_offsets()
+            cols = line.decode(walked)
+        except GosymError:
+            cols = None
+        finally:
+            th.join()
+        if cols is None or self.line_offsets() != walked:
+            return None
+        return cols
 
     def iter_tables(self) -> Iterator[Tuple[LineTable, LineRows]]:
         """iter_tables yields (table, rows) one line program at a time

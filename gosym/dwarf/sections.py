@@ -12,15 +12,14 @@ decompressed data, as readelf and llvm-dwarfdump print them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
 from gosym.container import Container, Section
 from gosym.container.compress import MAX_RATIO, MAX_SECTION, SHF_COMPRESSED, decompress, section_data
+from gosym.records import Record
 
 
-@dataclass
-class DwarfSection:
+class DwarfSection(Record):
     """DwarfSection is one DWARF section's (decompressed) bytes and origin."""
 
     name: str                # canonical name: ".debug_line"
@@ -29,11 +28,14 @@ class DwarfSection:
     stored_size: int         # bytes in the file
     size: int                # bytes after decompression
     compression: str         # "none" | "zlib" (SHF_COMPRESSED) | "zstd" | "zdebug"
-    data: Any = field(repr=False, default=None)
+    data: Any = None
+
+    def __repr__(self) -> str:
+        return (f"DwarfSection(name={self.name!r}, stored_name={self.stored_name!r}, offset={self.offset!r}, "
+                f"stored_size={self.stored_size!r}, size={self.size!r}, compression={self.compression!r})")
 
 
-@dataclass(frozen=True)
-class SectionSummary:
+class SectionSummary(Record, frozen=True):
     """SectionSummary is what Dwarf.describe reports of one DWARF section:
     its name in the file, file offset, stored and decompressed sizes and
     compression.  as_dict() gives the JSON form."""

@@ -9,14 +9,13 @@ programs (gosym.dwarf.lines), the Dwarf object (gosym.dwarf.reader).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Iterable, List, Literal, Optional
 
 from gosym import _dwarf
+from gosym.records import Record
 
 
-@dataclass
-class CompileUnit:
+class CompileUnit(Record):
     """CompileUnit is one unit of .debug_info: its header and the name,
     comp_dir and line-program offset of its first DIE."""
 
@@ -39,18 +38,65 @@ DW_AT_str_offsets_base, DW_AT_dwo_name, DW_AT_GNU_dwo_name = 0x72, 0x76, 0x2130
 
 
 def parse_units(info: Any, abbrev: Any, strs: Any, line_str: Any, str_offsets: Any,
-                big: bool) -> List[CompileUnit]:
+                big: bool, base: int = 0) -> List[CompileUnit]:
     """parse_units reads every unit header of .debug_info and the
     attributes of its first DIE, in C (gosym._dwarf.read_units over
     csrc/dwarf_form.c, the one DW_FORM reader).  Linear in the number of
-    units; errors are FormatError naming the section and offset."""
+    units; errors are FormatError naming the section and offset.  `info`
+    may be a piece of whole units starting at section offset `base`."""
     return [CompileUnit(offset=off, version=ver, unit_type=ut, address_size=asz, offset_size=osz, name=name,
                         comp_dir=comp_dir, producer=producer, language=lang, stmt_list=stmt, dwo_name=dwo)
             for (off, ver, ut, asz, osz, name, comp_dir, producer, lang, stmt, dwo)
-            in _dwarf.read_units(info, abbrev, strs, line_str, str_offsets, big)]
+            in _dwarf.read_units(info, abbrev, strs, line_str, str_offsets, big, base)]
+
+
+def parse_units_stream(chunks: Iterable[Any], abbrev: Any, strs: Any, line_str: Any, str_offsets: Any,
+                       big: bool) -> List[CompileUnit]:
+    """parse_units_stream is parse_units over .debug_info given in pieces
+    (gosym.container.compress.section_chunks: inflated as the stream goes):
+    the units are read as soon as they are whole, so at most one piece and
+    the largest unit are held, not the section."""
+    order: Literal["little", "big"] = "big" if big else "little"
+    buf = bytearray()
+    base = 0
+    out: List[CompileUnit] = []
+
+    def whole(n: int) -> int:
+        # Bytes of the whole units at the start of buf[:n].
+        pos = 0
+        while pos + 4 <= n:
+            length = int.from_bytes(buf[pos:pos + 4], order)
+            if length == 0xFFFFFFFF:
+                if pos + 12 > n:
+                    break
+                length = int.from_bytes(buf[pos + 4:pos + 12], order) + 12
+            elif length >= 0xFFFFFFF0:
+                break           # reserved: the unit reader reports it once the section is whole
+            else:
+                length += 4
+            if pos + length > n:
+                break
+            pos += length
+        return pos
+
+    def read(n: int) -> None:
+        nonlocal base
+        with memoryview(buf) as view, view[:n] as part:
+            out.extend(parse_units(part, abbrev, strs, line_str, str_offsets, big, base))
+        del buf[:n]
+        base += n
+
+    for chunk in chunks:
+        buf += chunk
+        n = whole(len(buf))
+        if n:
+            read(n)
+    if buf:
+        read(len(buf))      # a partial unit at the end: the reader gives the error
+    return out
 
 
 __all__ = ["CompileUnit", "DW_AT_comp_dir", "DW_AT_dwo_name", "DW_AT_GNU_dwo_name", "DW_AT_language",
            "DW_AT_name", "DW_AT_producer", "DW_AT_stmt_list", "DW_AT_str_offsets_base", "DW_UT_compile",
            "DW_UT_partial", "DW_UT_skeleton", "DW_UT_split_compile", "DW_UT_split_type", "DW_UT_type",
-           "parse_units"]
+           "parse_units", "parse_units_stream"]

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "gosym"
 
 LAYERS: List[Tuple[str, List[str]]] = [
-    ("base", ["gosym.errors", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
+    ("base", ["gosym.errors", "gosym.records", "gosym._native", "gosym._pclntab", "gosym._symtab", "gosym._render",
               "gosym._csrc", "gosym._dwarf", "gosym._columns", "gosym._profile", "gosym._arrays", "gosym._reader",
               "gosym.toolchain", "gosym.runstats", "gosym.plot", "gosym.results", "gosym.addresses",
               "gosym.parallel"]),

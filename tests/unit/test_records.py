@@ -5,7 +5,6 @@ sections and symbols, Go's own function table layout through the Func
 properties for _func records."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -31,10 +30,10 @@ def test_func_record_is_typed_and_frozen(fixture_rows):
             assert isinstance(rec, FuncRecord)
             assert (rec.entry, rec.end, rec.name, rec.file) == (f.entry, f.end, f.name, f.file)
             assert rec.start_line == f.start_line
-            with pytest.raises(dataclasses.FrozenInstanceError):
+            with pytest.raises(AttributeError):         # frozen (gosym.records.Record)
                 rec.pcln = 0  # type: ignore[misc]
             json.dumps(rec.as_dict())
-            assert set(rec.as_dict()) == {fl.name for fl in dataclasses.fields(FuncRecord)}
+            assert set(rec.as_dict()) == set(FuncRecord.__fields__)
 
 
 def test_symtab_columns_match_pyelftools(fixture_rows):
