@@ -333,7 +333,7 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
     env.pop("DEBUGINFOD_URLS", None)
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "gosym", "pprof", str(profdir), "--debuginfod", server,
-                        "--cache-dir", str(tmp_path / "store"), "-o", str(out), "--json"],
+                        "--cache-dir", str(tmp_path / "store"), "-o", str(out), "--json", "-j", "2"],
                        capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stderr
     import json
@@ -341,7 +341,7 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
     reps, summary = lines[:-1], lines[-1]["summary"]
     assert len(reps) == N_PROFILES and summary["failed"] == 0
     assert summary["symbolized"] == 3 * N_PROFILES and summary["not found"] == N_PROFILES
-    checked = inlined = oracle = 0
+    checked = inlined = oracle = asked = 0
     for i, rep in enumerate(reps):
         by_status = {}
         for m in rep["mappings"]:
@@ -352,7 +352,11 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
                    and m["unmatched"] == 0 and m["filled"] == m["locations"] for m in found.values())
         (gone,) = by_status["not found"]
         assert gone["build_id"] == FAKE_ID and len(gone["problems"]) == 1, gone
-        assert ("no binary with build ID" if i == 0 else "no server had it") in gone["problems"][0], gone
+        # The first lookup asks the server; later ones meet the negative cache.  With two
+        # worker processes, each may be first once.
+        first = "no binary with build ID" in gone["problems"][0]
+        assert first or "no server had it" in gone["problems"][0], gone
+        asked += first
         p = pprof.parse_profile((out / os.path.basename(rep["profile"])).read_bytes())
         for loc in p.location:
             want = expected.get((i, loc.id))
@@ -370,6 +374,7 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
         lib = [loc for loc in p.location if loc.address == 0x7F3300000123]
         assert lib and not lib[0].line
     n_oracle = sum(isinstance(v, tuple) for v in expected.values())
+    assert 1 <= asked <= 2, asked
     assert checked > N_PROFILES * 50 and inlined >= N_PROFILES and oracle == n_oracle >= N_PROFILES * 20, \
         (checked, inlined, oracle)
     # Go's own pprof reads the output: every function the oracle named is there, by name.
