@@ -127,13 +127,20 @@ def key(frames: List[Tuple[str, str, int]]) -> List[Frame]:
     return [(print_name(f), line) for f, _, line in frames]
 
 
-def compare_profiles(original: bytes, refilled: bytes) -> dict:
+def compare_profiles(original: bytes, refilled: bytes, by_address: bool = False) -> dict:
     """Location by location: the runtime's frames (original) against
     gosym's (refilled); locations the runtime left without lines are not
     counted.  Returns counts and every difference (address, runtime, gosym);
     `file_differs` counts equal frames whose Function file differs (issue 13
-    item 2: runtime/pprof keeps the file of the first frame it met per name)."""
+    item 2: runtime/pprof keeps the file of the first frame it met per name).
+    by_address matches locations by address instead of id (for a tool that
+    renumbers them, as `go tool pprof -proto` does)."""
     want, got = runtime_frames(original), runtime_frames(refilled)
+    if by_address:
+        by = {}
+        for addr, frames in runtime_frames(refilled).values():
+            by.setdefault(addr, frames)
+        got = {lid: (addr, by.get(addr, [])) for lid, (addr, _) in want.items()}
     same = files = unsymbolized = 0
     diffs = []
     for lid, (addr, w) in sorted(want.items()):
