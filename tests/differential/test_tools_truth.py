@@ -16,8 +16,10 @@ perf record/report runs too where the kernel lets it (else it skips, named in
 the end-of-run block), gdb also stops in an inlined call (ptrace), the
 runtime's own runtime.CallersFrames (multipkg `frames`) and go tool pprof on a
 profile the program wrote (profload, go1.27.3 only) check the pclntab rows.
-Not run here: delve (not packaged for Debian) and build-ID symbol servers;
-their rows rest on the rules documented in gosym/consequences.py.
+The build-ID symbol-server cell is checked with a real debuginfod
+(tests/support/symstore.py) and debuginfod-find.  Not run here: delve (not
+packaged for Debian); its row rests on the rules documented in
+gosym/consequences.py.
 """
 from __future__ import annotations
 
@@ -358,3 +360,70 @@ def test_go_tool_pprof_on_the_programs_profile(tmp_path):
         _check(label, table, "go-pprof", "file_line", _say(re.search(r"/main\.go:\d+", locs)), locs[:300])
         # An inlined frame is a continuation line (no address) under a location.
         _check(label, table, "go-pprof", "inlined", _say(re.search(r"\n {8,}main\.\S+ \S+:\d+", locs)), locs[:300])
+
+
+def test_symbol_server_finds_by_gnu_build_id(elf_cases, tmp_path):
+    """The "symbol-server" cell against a real debuginfod: every binary the
+    cell says "yes" for (a GNU build ID: Go 1.24+ links one by default) is
+    served by its GNU build ID (`debuginfod-find executable ID` brings back a
+    file with that ID); every one it says "no" for (Go 1.21.13, no GNU note:
+    debuginfod indexes GNU build IDs only) was scanned by the same server and
+    is indexed under no build ID (its database, and a query by the hex of the
+    Go build ID, which the server rejects)."""
+    import sqlite3
+
+    from gosym.container.notes import read_build_ids
+    from tests.support.symstore import debuginfod
+
+    find = uncovered.need("debuginfod-find", "debuginfod", "symbol-server consequence checks")
+    served = tmp_path / "served"
+    served.mkdir()
+    yes, no = {}, []
+    for i, (label, path, _tc) in enumerate(elf_cases):
+        rows = consequences(path)["tools"]
+        cell = expected(rows, "symbol-server", "works")
+        with gosym.open(path) as b:
+            ids = read_build_ids(b.container)
+        copy = served / f"case{i}"
+        shutil.copyfile(path, copy)
+        os.chmod(copy, 0o755)
+        if cell == "yes":
+            assert ids.gnu, f"{label}: the cell says yes without a GNU build ID"
+            yes.setdefault(ids.gnu, []).append((label, str(copy)))
+        else:
+            assert cell == "no", f"{label}: symbol-server {cell}"
+            no.append((label, str(copy), ids))
+    assert yes and no, f"want both kinds among the cases: yes {list(yes)}, no {[n[0] for n in no]}"
+    work = tmp_path / "work"
+    work.mkdir()
+    with debuginfod(str(served), list(yes), str(work)) as url:
+        env = dict(os.environ, DEBUGINFOD_URLS=url, DEBUGINFOD_CACHE_PATH=str(work / "cache"))
+        for gid, cases in yes.items():
+            r = subprocess.run([find, "executable", gid], capture_output=True, text=True, timeout=60, env=env)
+            _check(cases[0][0], [{"tool": "symbol-server", "works": "yes"}], "symbol-server", "works",
+                   _say(r.returncode == 0), r.stderr)
+            with gosym.open(r.stdout.strip()) as got:
+                assert read_build_ids(got.container).gnu == gid
+        # the scan has seen every file before the "no" answers count
+        db = sqlite3.connect(str(next(work.glob("debuginfod-*.sqlite"))))
+        names = [t for (t,) in db.execute("select name from sqlite_master where type in ('table','view')")]
+        scanned_t = next(t for t in names if t.endswith("_file_mtime_scanned"))
+        files_t = next(t for t in names if t.endswith("_files"))
+        fde = next(t for t in names if t.endswith("_f_de"))
+        deadline = time.monotonic() + 60
+        while True:
+            scanned = {n for (n,) in db.execute(f"select f.name from {scanned_t} s join {files_t} f on f.id = s.file")}
+            if all(p in scanned for _, p, _ in no) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        indexed = {n for (n,) in db.execute(f"select f.name from {fde} d join {files_t} f on f.id = d.file")}
+        assert {p for cases in yes.values() for _, p in cases} <= indexed, "the index query finds nothing"
+        print(f"symbol server: {sum(map(len, yes.values()))} found by GNU build ID, {len(no)} not indexed")
+        for label, p, ids in no:
+            assert p in scanned, f"{label}: debuginfod never scanned {p}"
+            got = "yes" if p in indexed else "no"
+            if ids.go:
+                q = subprocess.run([find, "executable", ids.go.encode().hex()], capture_output=True, text=True,
+                                   timeout=60, env=env)
+                got = "yes" if q.returncode == 0 else got
+            _check(label, consequences(p)["tools"], "symbol-server", "works", got, f"{p} indexed: {p in indexed}")
