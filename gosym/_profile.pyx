@@ -10,7 +10,7 @@ here too, typed, so no Python object is made per location.
 """
 from cpython cimport array
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc, qsort
 
 from gosym._arrays cimport _zeros
 from gosym._reader cimport gs_err, GS_ERR_NOMEM
@@ -323,17 +323,39 @@ def widen_i32(array.array a):
     return out
 
 
+cdef struct _idpos:
+    uint64_t id
+    uint32_t k
+
+
+cdef int _idpos_cmp(const void *x, const void *y) noexcept nogil:
+    cdef uint64_t a = (<const _idpos *>x).id, b = (<const _idpos *>y).id
+    return (a > b) - (a < b)
+
+
+cdef int64_t _idpos_find(const _idpos *v, size_t n, uint64_t id) noexcept nogil:
+    """The pending index of location id (binary search), or -1."""
+    cdef size_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if v[mid].id < id:
+            lo = mid + 1
+        else:
+            hi = mid
+    return v[lo].k if lo < n and v[lo].id == id else -1
+
+
 def split_chains(ProfileColumns c, array.array idx, array.array first, array.array count,
                  array.array func, array.array name_off, array.array line):
     """split_chains finds where a sample continues an inlined chain in its
-    next location, as runtime/pprof before Go 1.18 wrote it (golang/go#50996:
-    an inline mark's pc once seen as a leaf became a location of its own, so
-    later stacks through it were cut there): location A (pending index ka)
-    followed in a sample by B (kb) of the same physical function, B's
-    frames equal to A's outermost frames (names, and the line of the first).
-    Returns array('I') of A's frame count without them, per pending
-    location (0: not cut).  The samples' location ids are mapped to pending
-    locations through a dict (this runs only for pre-1.18 producers)."""
+    next location, as runtime/pprof wrote some (golang/go#50996 before Go
+    1.19; a function inlined into itself in every version): location A
+    (pending index ka) followed in a sample by B (kb) of the same physical
+    function, B's frames equal to A's outermost frames (names, and the line
+    of the first).  Returns array('I') of A's frame count without them, per
+    pending location (0: not cut).  The samples' location ids are mapped to
+    pending locations by a sorted array (no Python object per location or
+    sample entry)."""
     cdef size_t n = len(idx), s, t, a, b, nsm = c.p.nsample, k
     cdef const uint32_t *ip = <const uint32_t *>idx.data.as_voidptr
     cdef const uint32_t *fp = <const uint32_t *>first.data.as_voidptr
@@ -342,29 +364,43 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
     cdef const int32_t *no = <const int32_t *>name_off.data.as_voidptr
     cdef const int32_t *ln = <const int32_t *>line.data.as_voidptr
     cdef uint32_t na, nb, fa, fb, j
+    cdef int64_t ka, kb
     cdef bint same
+    cdef _idpos *pos
     if idx.typecode != "I" or first.typecode != "I" or count.typecode != "H" or func.typecode != "i" \
             or name_off.typecode != "i" or line.typecode != "i" or len(first) != n or len(count) != n:
         raise TypeError("split_chains: wrong array types")
     cut = _zeros(_I, n)
     cdef uint32_t *cu = <uint32_t *>cut.data.as_voidptr
-    pos = {c.p.loc_id[ip[k]]: k for k in range(n)}
-    for s in range(nsm):
-        for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
-            ka = pos.get(c.p.smp_locs[t])
-            kb = pos.get(c.p.smp_locs[t + 1])
-            if ka is None or kb is None:
+    if n == 0:
+        return cut
+    pos = <_idpos *>malloc(n * sizeof(_idpos))
+    if pos == NULL:
+        raise MemoryError()
+    with nogil:
+        for k in range(n):
+            pos[k].id = c.p.loc_id[ip[k]]
+            pos[k].k = <uint32_t>k
+        qsort(pos, n, sizeof(_idpos), _idpos_cmp)
+        for s in range(nsm):
+            if c.p.smp_count[s] < 2:
                 continue
-            a = ka
-            b = kb
-            na, nb, fa, fb = cp[a], cp[b], fp[a], fp[b]
-            if nb == 0 or na <= nb or fn[fa] != fn[fb] or ln[fa + na - nb] != ln[fb]:
-                continue
-            same = True
-            for j in range(nb):
-                if no[fa + na - nb + j] != no[fb + j]:
-                    same = False
-                    break
-            if same and (cu[a] == 0 or na - nb < cu[a]):
-                cu[a] = na - nb
+            for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
+                ka = _idpos_find(pos, n, c.p.smp_locs[t])
+                kb = _idpos_find(pos, n, c.p.smp_locs[t + 1])
+                if ka < 0 or kb < 0:
+                    continue
+                a = <size_t>ka
+                b = <size_t>kb
+                na, nb, fa, fb = cp[a], cp[b], fp[a], fp[b]
+                if nb == 0 or na <= nb or fn[fa] != fn[fb] or ln[fa + na - nb] != ln[fb]:
+                    continue
+                same = True
+                for j in range(nb):
+                    if no[fa + na - nb + j] != no[fb + j]:
+                        same = False
+                        break
+                if same and (cu[a] == 0 or na - nb < cu[a]):
+                    cu[a] = na - nb
+    free(pos)
     return cut
