@@ -158,7 +158,7 @@ class MappingReport:
     already: int = 0           #: had lines already (left as they were)
     unmatched: int = 0         #: no function at that address in the binary
     from_symtab: int = 0       #: of filled: a symbol-table name only (no file, line)
-    split: int = 0             #: of filled: inlined chains kept split as a pre-Go 1.18 runtime wrote them
+    split: int = 0             #: of filled: inlined chains kept split as the runtime wrote them
 
     def as_dict(self) -> dict:
         """as_dict renders the report for JSON."""
