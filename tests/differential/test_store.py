@@ -391,3 +391,31 @@ def test_twenty_multi_mapping_profiles_through_debuginfod(fleet_profiles, server
     func, cfg = pickle.loads(pickle.dumps((fleet.symbolize_one, cfg)))
     again = func(str(profdir / first), str(tmp_path / "again.pb.gz"), cfg)
     assert again["ok"] and (tmp_path / "again.pb.gz").read_bytes() == (out / first).read_bytes()
+
+
+def test_twenty_profiles_on_dask_equal_the_local_run(fleet_profiles, server, tmp_path):
+    """The same twenty profiles (binaries reachable only through debuginfod) on
+    a Dask cluster (two workers, each with its own download cache, as separate
+    machines would have) and on the local pool give byte-identical outputs."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
+                                      "(pip install 'gosym[fleet]')")
+    profdir, _expected, _bins = fleet_profiles
+    names = sorted(os.listdir(profdir))
+    outs = {}
+    for mode in ("pool", "dask"):
+        d = tmp_path / mode
+        d.mkdir()
+        cfg = StoreConfig(debuginfod=(server,), cache_dir=str(tmp_path / f"cache-{mode}"))
+        pairs = [(str(profdir / n), str(d / n)) for n in names]
+        if mode == "pool":
+            reps = list(fleet.symbolize_many(pairs, cfg, jobs=2))
+        else:
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                          dashboard_address=":0") as cluster, \
+                    distributed.Client(cluster) as client:
+                reps = list(fleet.symbolize_many(pairs, cfg, scheduler=client))
+        assert len(reps) == N_PROFILES and all(r["ok"] for r in reps), [r["error"] for r in reps]
+        assert sum(m["status"] == "symbolized" for r in reps for m in r["mappings"]) == 3 * N_PROFILES
+        outs[mode] = d
+    for n in names:
+        assert (outs["pool"] / n).read_bytes() == (outs["dask"] / n).read_bytes(), n
