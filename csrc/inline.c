@@ -91,7 +91,7 @@ int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
 /* The single lookup's checkpoints of long functions: direct-mapped by
  * function index, each slot the three tables' rows kept every
  * LOOKUP_STRIDE steps and decoded only as far as questions reach. */
-enum { LOOKUP_LONG = 2048, LOOKUP_SLOTS = 2048, LOOKUP_STRIDE = 16 };
+enum { LOOKUP_LONG = 2048, LOOKUP_SLOTS = 4096, LOOKUP_STRIDE = 8 };
 
 typedef struct lookup_slot {
     int64_t func;            /* -1: empty */
