@@ -308,7 +308,7 @@ cdef class PclnTable:
         cdef int64_t i
         self._check()
         self._inline_ok()
-        i = gs_pcln_find(&self.t, pc)
+        i = gs_lookup_find(&self.t, self._cache if cached else NULL, pc)
         if i < 0:
             return []
         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
