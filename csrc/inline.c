@@ -91,7 +91,7 @@ int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
 /* The single lookup's checkpoints of long functions: direct-mapped by
  * function index, each slot the three tables' rows kept every
  * LOOKUP_STRIDE steps and decoded only as far as questions reach. */
-enum { LOOKUP_LONG = 2048, LOOKUP_SLOTS = 2048, LOOKUP_STRIDE = 16 };
+enum { LOOKUP_LONG = 2048, LOOKUP_SLOTS = 4096, LOOKUP_STRIDE = 8 };
 
 typedef struct lookup_slot {
     int64_t func;            /* -1: empty */
@@ -100,6 +100,17 @@ typedef struct lookup_slot {
 
 struct gs_lookup_cache {
     lookup_slot *slots;      /* LOOKUP_SLOTS, allocated on first use */
+    /* The function search's buckets (gs_lookup_find): bucket b holds the
+     * index of the function containing lo + (b << shift); built on first
+     * after FIND_AFTER searches (building reads every entry: it pays back
+     * over many lookups, not a few), 4 bytes per FIND_PER functions.
+     * find_state 0: not built; 1:
+     * built; -1: not used (no memory, or entries that do not ascend,
+     * where the plain binary search keeps its own answers). */
+    uint32_t *bucket;
+    uint64_t find_lo, find_hi, nbucket;
+    unsigned shift, finds;
+    int find_state;
 };
 
 gs_lookup_cache *gs_lookup_cache_new(void)
@@ -110,7 +121,13 @@ gs_lookup_cache *gs_lookup_cache_new(void)
 void gs_lookup_cache_clear(gs_lookup_cache *cache)
 {
     size_t k, j;
-    if (cache == NULL || cache->slots == NULL)
+    if (cache == NULL)
+        return;
+    free(cache->bucket);
+    cache->bucket = NULL;
+    cache->find_state = 0;
+    cache->finds = 0;
+    if (cache->slots == NULL)
         return;
     for (k = 0; k < LOOKUP_SLOTS; k++)
         for (j = 0; j < 3; j++)
@@ -123,6 +140,81 @@ void gs_lookup_cache_free(gs_lookup_cache *cache)
 {
     gs_lookup_cache_clear(cache);
     free(cache);
+}
+
+/* Functions per bucket of the function search, on average, and the
+ * searches made before the buckets are built. */
+enum { FIND_PER = 8, FIND_AFTER = 4096 };
+
+static void find_build(const gs_pcln *t, gs_lookup_cache *c)
+{
+    uint64_t n = t->nfunc, lo, hi, want, b, i, prev;
+    unsigned shift = 0;
+    c->find_state = -1;
+    if (n < 2 * FIND_PER || n > 0xffffffffu)
+        return;
+    lo = gs_pcln_entry(t, 0);
+    hi = gs_pcln_entry(t, n);
+    if (hi <= lo)
+        return;
+    want = n / FIND_PER;
+    while (shift < 63 && ((hi - lo - 1) >> shift) >= want)
+        shift++;
+    c->nbucket = ((hi - lo - 1) >> shift) + 1;
+    c->bucket = malloc(c->nbucket * sizeof *c->bucket);
+    if (c->bucket == NULL)
+        return;
+    /* One sweep: entries must ascend (else the plain search is used). */
+    prev = lo;
+    for (i = 0, b = 0; b < c->nbucket; b++) {
+        uint64_t at = lo + (b << shift);
+        while (i + 1 <= n) {
+            uint64_t e = gs_pcln_entry(t, i + 1);
+            if (e < prev)
+                goto unsorted;
+            if (e > at)
+                break;
+            prev = e;
+            i++;
+        }
+        c->bucket[b] = (uint32_t)i;
+    }
+    for (; i < n; i++) {
+        uint64_t e = gs_pcln_entry(t, i + 1);
+        if (e < prev)
+            goto unsorted;
+        prev = e;
+    }
+    c->find_lo = lo;
+    c->find_hi = hi;
+    c->shift = shift;
+    c->find_state = 1;
+    return;
+unsorted:
+    free(c->bucket);
+    c->bucket = NULL;
+}
+
+int64_t gs_lookup_find(const gs_pcln *t, gs_lookup_cache *cache, uint64_t pc)
+{
+    uint64_t b, lo, hi;
+    if (cache == NULL)
+        return gs_pcln_find(t, pc);
+    if (cache->find_state == 0) {
+        if (++cache->finds < FIND_AFTER)
+            return gs_pcln_find(t, pc);
+        find_build(t, cache);
+    }
+    if (cache->find_state < 0)
+        return gs_pcln_find(t, pc);
+    if (pc < cache->find_lo || pc >= cache->find_hi)
+        return -1;
+    b = (pc - cache->find_lo) >> cache->shift;
+    /* The answer: the last function whose entry is at or below pc, in
+     * [bucket[b], bucket[b + 1]] (the table ascends). */
+    lo = cache->bucket[b];
+    hi = b + 1 < cache->nbucket ? (uint64_t)cache->bucket[b + 1] + 1 : t->nfunc;
+    return (int64_t)gs_pcln_find_between(t, pc, lo, hi);
 }
 
 /* The slot of function i with its tables begun, or NULL (no memory: the

@@ -127,6 +127,10 @@ gs_lookup_cache *gs_lookup_cache_new(void);
 /* gs_lookup_cache_clear drops every checkpoint (after the context changes). */
 void gs_lookup_cache_clear(gs_lookup_cache *cache);
 void gs_lookup_cache_free(gs_lookup_cache *cache);
+/* gs_lookup_find is gs_pcln_find through the cache's buckets over the
+ * text (built after a few thousand searches, 4 bytes per 8 functions;
+ * a table whose entries do not ascend keeps the plain binary search). */
+int64_t gs_lookup_find(const gs_pcln *t, gs_lookup_cache *cache, uint64_t pc);
 
 /* gs_func_frames writes the frames for pc in function i, innermost first,
  * into out[0:cap]; *n gets the number of frames (the last is the physical

@@ -110,20 +110,6 @@ int gs_pcln_open(gs_pcln *t, const uint8_t *base, size_t len, gs_err *e)
     return GS_OK;
 }
 
-uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i)
-{
-    /* In range by construction: open checked the whole function table. */
-    const uint8_t *p;
-    if (i > t->nfunc)
-        return 0;
-    p = t->rd.base + t->functab_off + (size_t)(2 * i) * (size_t)t->functab_field;
-    if (t->functab_field == 4) {
-        uint64_t v = gs_load32(p, t->rd.big_endian);
-        return t->version >= GS_VER118 ? v + t->text_base : v;
-    }
-    return gs_load64(p, t->rd.big_endian);
-}
-
 static inline uint64_t funcoff(const gs_pcln *t, uint64_t i)
 {
     const uint8_t *p = t->rd.base + t->functab_off + (size_t)(2 * i + 1) * (size_t)t->functab_field;
@@ -172,6 +158,11 @@ int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc)
     }
     if (pc < gs_pcln_entry(t, 0) || pc >= gs_pcln_entry(t, t->nfunc))
         return -1;
+    return (int64_t)gs_pcln_find_between(t, pc, lo, hi);
+}
+
+uint64_t gs_pcln_find_between(const gs_pcln *t, uint64_t pc, uint64_t lo, uint64_t hi)
+{
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (gs_pcln_entry(t, mid) <= pc)
@@ -179,7 +170,7 @@ int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc)
         else
             hi = mid;
     }
-    return (int64_t)lo;
+    return lo;
 }
 
 /* Decode the _func record of function i (runtime/runtime2.go: _func; the

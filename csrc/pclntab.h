@@ -78,11 +78,27 @@ int gs_pcln_scan(const uint8_t *base, size_t len, size_t from, size_t to, int wa
 /* gs_pcln_check_sorted verifies function entries ascend; O(nfunc). */
 int gs_pcln_check_sorted(const gs_pcln *t, gs_err *e);
 
-/* gs_pcln_entry returns entry pc of function i (i == nfunc: the end pc). */
-uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i);
+/* gs_pcln_entry returns entry pc of function i (i == nfunc: the end pc).
+ * Inline: the function searches call it in their loops. */
+static inline uint64_t gs_pcln_entry(const gs_pcln *t, uint64_t i)
+{
+    /* In range by construction: open checked the whole function table. */
+    const uint8_t *p;
+    if (i > t->nfunc)
+        return 0;
+    p = t->rd.base + t->functab_off + (size_t)(2 * i) * (size_t)t->functab_field;
+    if (t->functab_field == 4) {
+        uint64_t v = gs_load32(p, t->rd.big_endian);
+        return t->version >= GS_VER118 ? v + t->text_base : v;
+    }
+    return gs_load64(p, t->rd.big_endian);
+}
 
 /* gs_pcln_find returns the index of the function containing pc, or -1. */
 int64_t gs_pcln_find(const gs_pcln *t, uint64_t pc);
+/* gs_pcln_find_between is its search within [lo, hi), given entry(lo) <= pc
+ * < entry(hi): the last function there whose entry is at or below pc. */
+uint64_t gs_pcln_find_between(const gs_pcln *t, uint64_t pc, uint64_t lo, uint64_t hi);
 
 /* gs_pcln_func decodes function i's _func record. */
 int gs_pcln_func(const gs_pcln *t, uint64_t i, gs_func *f, gs_err *e);

@@ -175,14 +175,17 @@ static int rows_grow(gs_pcv_rows *x)
 ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, unsigned stride)
 {
     const uint8_t *base = t->rd.base;
-    size_t len = t->rd.len, p = x->it.pos, n = x->n;
+    size_t len = t->rd.len, p = x->it.pos, n = x->n, lim;
     uint64_t entry = x->entry, next = x->it.next, q = t->quantum;
     uint32_t val = (uint32_t)x->it.val, *endp = x->end;
     int32_t *valp = x->val;
     size_t *posp = x->pos;
     unsigned skip = x->skip;
     int first = x->it.first, rc = GS_OK;
-    while (next - entry <= off && p <= len && len - p >= 4) {
+    if (len < 4 || next - entry > off)
+        return GS_OK;
+    lim = len - 4;   /* a pair at p <= lim has its 4 bytes */
+    while (p <= lim) {
         uint32_t uv, pcd;
         size_t ulen, k = gs_pcv_pair(base + p, &uv, &pcd, &ulen);
         uint64_t d;
@@ -198,16 +201,16 @@ ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, u
         next += (uint64_t)pcd * q;
         p += k;
         d = next - entry;
-        if (d > 0xffffffffu) {
-            x->it.done = 1;
-            x->err = 1;
+        /* Steps between checkpoints only test for the end of the walk;
+         * a run past 4 GiB (d > off) is caught after the loop. */
+        if (stride > 1 && ++skip < stride) {
+            if (d > off)
+                break;
+            continue;
+        }
+        skip = 0;
+        if (d > 0xffffffffu)
             break;
-        }
-        if (stride > 1) {
-            if (++skip < stride)
-                continue;
-            skip = 0;
-        }
         if (n == x->cap) {
             x->n = n;
             if (rows_grow(x)) {
@@ -223,6 +226,13 @@ ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, u
         if (stride > 1)
             posp[n] = p;
         n++;
+        if (d > off)
+            break;
+    }
+    if (!x->it.done && next - entry > 0xffffffffu) {
+        /* A run past 4 GiB from the entry: only in a corrupt table. */
+        x->it.done = 1;
+        x->err = 1;
     }
     x->it.pos = p;
     x->it.next = next;
@@ -301,12 +311,23 @@ int gs_pcv_rows_at_slow(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, int32_t 
 {
     size_t a;
     int rc;
-    if (x->it.next - x->entry <= off && (rc = rows_decode(t, x, off)))
-        return rc;
     if (x->it.next - x->entry <= off) {
-        /* The table ends (or broke) before off. */
-        *v = -1;
-        return x->err ? -1 : 0;
+        if ((rc = rows_decode(t, x, off)))
+            return rc;
+        if (x->it.next - x->entry <= off) {
+            /* The table ends (or broke) before off. */
+            *v = -1;
+            return x->err ? -1 : 0;
+        }
+        if (!x->err) {
+            /* Decoded just now: the walk stopped in the run holding off
+             * (its previous run ended at or before off), so no resume
+             * from a checkpoint. */
+            if (x->stride == 1 && hint && x->n)
+                x->hint = x->n - 1;
+            *v = x->it.val;
+            return 0;
+        }
     }
     a = rows_before(x, off);
     if (x->stride == 1) {

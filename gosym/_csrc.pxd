@@ -155,6 +155,7 @@ cdef extern from "inline.h":
     gs_lookup_cache *gs_lookup_cache_new() nogil
     void gs_lookup_cache_clear(gs_lookup_cache *cache) nogil
     void gs_lookup_cache_free(gs_lookup_cache *cache) nogil
+    int64_t gs_lookup_find(const gs_pcln *t, gs_lookup_cache *cache, uint64_t pc) nogil
     int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
                        uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n,
                        gs_err *e) nogil

@@ -7,6 +7,7 @@ sizes.  Whole-table passes and the batch symbolizer live in gosym._native
 (its Pclntab subclasses this one); symbol tables and the byte scans in
 gosym._symtab; address parsing and text rendering in gosym._render.
 """
+cimport cython
 from cpython cimport array
 
 from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
@@ -69,6 +70,11 @@ cdef class _StrCache:
 
 # ------------------------------------------------------------------ frames
 
+# Not tracked by the cycle collector: a frame holds only two strs, ints and
+# its entry (an int or None), so it cannot be part of a cycle, and a lookup
+# that makes frames and lists does not also pay the collector's bookkeeping
+# and its more frequent young-generation passes.
+@cython.no_gc
 cdef class Frame:
     """Frame is one source position for a pc: function, file, line, and
     whether the call was inlined into the frame below it (outer frames follow)."""
@@ -79,7 +85,7 @@ cdef class Frame:
         self._line = line
         self._inlined = inlined
         self._start_line = start_line
-        self._entry = entry
+        self._entry = None if entry is None else int(entry)
 
     @property
     def function(self):
@@ -302,7 +308,7 @@ cdef class PclnTable:
         cdef int64_t i
         self._check()
         self._inline_ok()
-        i = gs_pcln_find(&self.t, pc)
+        i = gs_lookup_find(&self.t, self._cache if cached else NULL, pc)
         if i < 0:
             return []
         if gs_func_frames(&self.t, &self.inl, self._cache if cached else NULL, <uint64_t>i, pc,
