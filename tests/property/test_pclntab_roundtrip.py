@@ -258,3 +258,44 @@ def test_inline_writer_covers_every_format():
                 assert expected_frames(t, pc) == want
                 got = [(x.function, x.file, x.line, x.inlined) for x in tab.lookup(pc)]
                 assert got == want, (version, big, ptr)
+
+
+def _answers(tab, pcs):
+    out = []
+    for pc in pcs:
+        try:
+            out.append([(f.function, f.file, f.line) for f in tab.lookup(pc)])
+        except FormatError as e:
+            out.append(("FormatError", str(e)))
+    return out
+
+
+def test_function_search_buckets_answer_as_the_binary_search():
+    """After 4,096 lookups the single lookup finds functions through buckets
+    over the text (csrc/inline.c gs_lookup_find): the answers stay the
+    model's, and on a table whose entries do not ascend (where the buckets
+    are not used) the same as before the switch."""
+    rnd = random.Random(11)
+    funcs = [SynFunc(f"pkg.f{k}", [(rnd.randint(1, 40), 0, rnd.randint(1, 999)) for _ in range(3)],
+                     pad_quanta=rnd.randint(0, 3)) for k in range(300)]
+    t = build(SynTable(120, False, 8, 1, 0x400000, ["x.go"], funcs))
+    pcs = [rnd.randrange(t.entries[0] - 16, t.end + 16) for _ in range(2500)]
+    tab = open_table(t)
+    before = _answers(tab, pcs) + _answers(tab, pcs)      # 5,000 lookups: past the switch
+    after = _answers(tab, pcs)
+    assert before[:len(pcs)] == after
+    for pc, got in zip(pcs, after):
+        want = expected(t, pc)
+        assert (got[-1][0], got[0][1], got[0][2]) == want if want else got == [], hex(pc)
+    # Entries that do not ascend (two functions' entries swapped in the functab).
+    bad = bytearray(t.data)
+    ft = tab.layout["functab"]
+    a, b = bad[ft + 8 * 40:ft + 8 * 41], bad[ft + 8 * 41:ft + 8 * 42]
+    bad[ft + 8 * 40:ft + 8 * 41], bad[ft + 8 * 41:ft + 8 * 42] = b, a
+    tab2 = _native.Pclntab(bytes(bad), 0, len(bad))
+    tab2.text_base = t.text_start
+    with pytest.raises(FormatError, match="not sorted"):
+        tab2.check_sorted()
+    first = _answers(tab2, pcs)
+    _answers(tab2, pcs)
+    assert _answers(tab2, pcs) == first
