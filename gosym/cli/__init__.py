@@ -82,6 +82,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return args.func(args, sys.stdout)
     except gosym.GosymError as e:
         path = e.path or getattr(args, "binary", None)
+        if isinstance(path, list):     # commands that take several binaries
+            path = path[0] if len(path) == 1 else None
         msg = str(e)
         sys.stderr.write(f"gosym: {path}: {msg}\n" if path else f"gosym: {msg}\n")
         return 1

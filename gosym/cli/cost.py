@@ -13,6 +13,7 @@ import gosym.packages
 import gosym.plot
 import gosym.report_html
 from gosym.cost import cost
+from gosym.errors import GosymError
 from gosym.predict import predict
 from gosym.predict import render_text as render_predict
 
@@ -142,18 +143,35 @@ def render_groups_csv(docs: List[Dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _read_matrix(path: str) -> Dict[str, Any]:
+    """The `gosym matrix --json` report at path, or a one-line error naming the file."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            doc = json.load(f)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise GosymError(f"not JSON ({e})").with_path(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("builds"), list) \
+            or not all(isinstance(b, dict) for b in doc["builds"]):
+        raise GosymError("not a `gosym matrix --json` report (no list of builds)").with_path(path)
+    return doc
+
+
 def cmd_cost_by(args, out: TextIO) -> int:
     """cmd_cost_by is `gosym cost --by` (and --html/--treemap, which imply --by package)."""
     by = args.by or "package"
+    if args.treemap and not args.treemap.lower().endswith((".svg", ".png")):
+        raise GosymError("--treemap writes .svg or .png").with_path(args.treemap)
+    matrix = _read_matrix(args.matrix) if args.html and args.matrix else None
     docs = [gosym.packages.cost_by(p, by) for p in args.binary]
     if args.treemap:
         gosym.plot.plot_treemap(docs[0], args.treemap)
     if args.html:
-        matrix = None
-        if args.matrix:
-            with open(args.matrix) as f:
-                matrix = json.load(f)
-        html = gosym.report_html.render(cost(args.binary[0]), docs[0], matrix=matrix)
+        try:
+            html = gosym.report_html.render(cost(args.binary[0]), docs[0], matrix=matrix)
+        except (KeyError, TypeError, AttributeError, IndexError) as e:
+            if matrix is None:
+                raise
+            raise GosymError(f"not a `gosym matrix --json` report ({type(e).__name__}: {e})").with_path(args.matrix)
         with open(args.html, "w", encoding="utf-8") as f:
             f.write(html)
     if not args.by:

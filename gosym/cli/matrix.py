@@ -18,6 +18,8 @@ from gosym.toolchain import ToolchainError
 
 def cmd_matrix(args, out: TextIO) -> int:
     """cmd_matrix is `gosym matrix`."""
+    if args.plot and not args.plot.lower().endswith((".svg", ".png")):
+        raise MatrixError(f"{args.plot}: --plot writes .svg or .png")
     if args.predict_only:
         from gosym.predict import predict
         from gosym.predict import render_text as render_predict

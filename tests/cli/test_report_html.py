@@ -125,3 +125,23 @@ def test_treemap_png(report, tmp_path):
     assert abs(area[0] / sum(area) - shown[0]["bytes"] / total) < 1e-9
     with pytest.raises(ValueError):
         plot.plot_treemap(doc, str(tmp_path / "t.jpg"))
+
+
+def test_bad_matrix_and_treemap_names_are_one_line(fixture_rows, tmp_path):
+    """A --matrix file that is not a `gosym matrix --json` report, and a
+    --treemap name that is neither .svg nor .png: one line naming the file,
+    exit status 1, no traceback."""
+    path = _fixture(fixture_rows, "default")
+    cases = {"notjson.json": "not JSON", "empty.json": "no list of builds",
+             "short.json": "not a `gosym matrix --json` report (KeyError"}
+    (tmp_path / "notjson.json").write_text("hello")
+    (tmp_path / "empty.json").write_text("{}")
+    (tmp_path / "short.json").write_text('{"builds": [{"label": "x"}]}')
+    for name, says in cases.items():
+        r = subprocess.run(PY + ["cost", "--html", str(tmp_path / "r.html"), "--matrix", str(tmp_path / name), path],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and r.stderr.startswith(f"gosym: {tmp_path / name}: ") and says in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1
+    r = subprocess.run(PY + ["cost", "--treemap", str(tmp_path / "t.gif"), path], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1 and r.stderr == f"gosym: {tmp_path / 't.gif'}: --treemap writes .svg or .png\n"
