@@ -161,11 +161,9 @@ def synthetic_inline():
     """Synthetic tables with inline trees (tests/support/pclnwriter.py), every format
     that has them, laid out as the harness maps its "file" (at 0x400000):
     trees first, then the table; gofunc is the file's start."""
-    from tests.support.pclnwriter import SynFunc, SynTable, build
+    from tests.support.pclnwriter import SynTable, build, inline_example
 
-    f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
-                inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)
-    g = SynFunc("main.plain", [(5, 0, 40)])
+    f, g = inline_example()
     for version in (12, 116, 118, 120):
         for big in (False, True):
             for ptr in (4, 8):

@@ -241,11 +241,9 @@ def test_inline_round_trip(t, rnd):
 def test_inline_writer_covers_every_format():
     """The writer's inline trees are exercised in all four formats (a fixed
     example, so a strategy change cannot silently drop one)."""
-    from tests.support.pclnwriter import expected_frames
+    from tests.support.pclnwriter import expected_frames, inline_example
 
-    f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
-                inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)
-    g = SynFunc("main.plain", [(5, 0, 40)])
+    f, g = inline_example()
     for version in (12, 116, 118, 120):
         for big in (False, True):
             for ptr in (4, 8):

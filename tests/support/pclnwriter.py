@@ -381,3 +381,13 @@ def expected_frames(t: SynTable, pc: int) -> List[Tuple[str, str, int, bool]]:
             frames.append((callee, t.files[r[1]], r[2], True))
             run = parent_run
     return []
+
+
+def inline_example() -> List[SynFunc]:
+    """inline_example is a fixed pair of functions with a two-level inline
+    tree (main.outer inlines pkg.mid, which inlines pkg.leaf) and a plain
+    function: the example the round-trip test and the fuzz seeds write in
+    every format that has inline trees."""
+    f = SynFunc("main.outer", [(4, 0, 10, -1), (2, 1, 20, 0), (3, 1, 30, 1), (1, 0, 11, -1)],
+                inl=[("pkg.mid", 0, 19), ("pkg.leaf", 1, 29)], start_line=9)
+    return [f, SynFunc("main.plain", [(5, 0, 40)])]
