@@ -6,7 +6,9 @@ Programs of the public corpus write runtime/pprof profiles while they work
 (tests/support/realprof.py): the Go 1.27.3 compiler compiling a package of
 its own toolchain (-cpuprofile, -memprofile; go/types by default) and the
 esbuild 0.14.49 release (Go 1.18) minifying a generated JavaScript file
-(--cpuprofile=, which repeats the build for about 30 s, and --heap=).  The
+(--cpuprofile=, which repeats the build for about 30 s, and --heap=);
+with --old-esbuild also the 0.11.23 (Go 1.16) and 0.1.26 (Go 1.14) releases
+of the corpus (CPU profiles, and 0.11.23's heap profile).  The
 runtime symbolized each profile itself: its Lines are the truth.  Every
 Function and Line is stripped (gosym.pprof.strip_profile); then
 
@@ -20,6 +22,7 @@ difference of gosym's, gosym's time and go tool pprof's.
 
   python benches/bench_real_profiles.py
   python benches/bench_real_profiles.py --package fmt --no-esbuild-cpu
+  python benches/bench_real_profiles.py --package fmt --no-esbuild-cpu --old-esbuild
   python benches/bench_real_profiles.py --json benches/results/real_profiles.json
 """
 from __future__ import annotations
@@ -78,6 +81,8 @@ def main(argv=None) -> int:
     ap.add_argument("--package", default="go/types", help="GOROOT/src package the compiler compiles")
     ap.add_argument("--functions", type=int, default=20000, help="functions in esbuild's generated input")
     ap.add_argument("--no-esbuild-cpu", action="store_true", help="skip esbuild's ~30 s CPU profile")
+    ap.add_argument("--old-esbuild", action="store_true",
+                    help="also esbuild 0.11.23 (Go 1.16: CPU and heap) and 0.1.26 (Go 1.14: CPU), ~30 s each")
     ap.add_argument("--json", metavar="OUT", help="write the results as JSON (- for stdout)")
     args = ap.parse_args(argv)
     rows = []
@@ -89,6 +94,12 @@ def main(argv=None) -> int:
         progs = [("compile", *realprof.compiler_profiles(tmp / "c", args.package)),
                  ("esbuild", *realprof.esbuild_profiles(tmp / "e", args.functions,
                                                          cpu_profile=not args.no_esbuild_cpu))]
+        if args.old_esbuild:
+            for release in realprof.ESBUILD_OLD:
+                d = tmp / release
+                d.mkdir()
+                progs.append((release, *realprof.esbuild_profiles(d, args.functions, cpu_profile=True,
+                                                                  release=release)))
         for program, binary, profiles in progs:
             for prof in profiles:
                 rows.append(bench_profile(program, binary, prof, tmp))

@@ -7,7 +7,8 @@ the fmt package of its own toolchain (-cpuprofile, -memprofile), and the
 esbuild 0.14.49 bundler (built with Go 1.18) minifying a generated
 JavaScript file (--heap=; its --cpuprofile= repeats the build for ~30 s,
 so its CPU profile, where the Go 1.18 runtime split 17 of 1951 inlined
-chains across locations, is checked by the bench).  runtime/pprof symbolized each
+chains across locations, is checked by the bench), and the same with the
+esbuild 0.11.23 release (Go 1.16) for a runtime older still.  runtime/pprof symbolized each
 profile itself with runtime.CallersFrames, so its Lines are the truth.  The
 test strips every Function and Line (gosym.pprof.strip_profile), refills
 them with gosym.pprof.symbolize_profile's defaults (instruction addresses,
@@ -28,6 +29,7 @@ from tests.support import realprof
 PROGRAMS = {
     "compile": lambda d: realprof.compiler_profiles(d),
     "esbuild": lambda d: realprof.esbuild_profiles(d),
+    "esbuild-go1.16": lambda d: realprof.esbuild_profiles(d, release=realprof.ESBUILD_OLD[0]),
 }
 
 

@@ -6,8 +6,9 @@ benches/bench_real_profiles.py.
   (go1.27.3-compile-linux-amd64) compiles a package of its own toolchain's
   GOROOT/src with -cpuprofile and -memprofile (its dependencies' export
   data from `go list -export`, the toolchain's go command, offline).
-- esbuild_profiles: the esbuild 0.14.49 release (Go 1.18) of the corpus
-  minifies a generated JavaScript file with --cpuprofile= and --heap=.
+- esbuild_profiles: an esbuild release of the corpus (0.14.49, Go 1.18, by
+  default; ESBUILD_OLD names older ones) minifies a generated JavaScript
+  file with --cpuprofile= and --heap= (0.1.26 has no --heap=).
 
 The runtime symbolized each profile itself, so its Lines are the truth.
 runtime_frames reads them per location; compare_profiles holds gosym's
@@ -30,6 +31,9 @@ from tests.support.runtimeframes import print_name
 COMPILER = "go1.27.3-compile-linux-amd64"
 COMPILER_GO = "1.27.3"
 ESBUILD = "esbuild-0.14.49-go1.18-linux-amd64"
+# older esbuild releases for the bench; 0.1.26 predates --heap= and --log-level=
+ESBUILD_OLD = ("esbuild-0.11.23-go1.16-linux-amd64", "esbuild-0.1.26-go1.14-linux-amd64")
+_EARLY = {"esbuild-0.1.26-go1.14-linux-amd64"}
 
 Frame = Tuple[str, int]
 
@@ -96,20 +100,23 @@ def javascript(n: int, seed: int = 1) -> str:
     return "".join(out)
 
 
-def esbuild_profiles(outdir: Path, functions: int = 4000, cpu_profile: bool = False) -> Tuple[str, List[Path]]:
-    """(esbuild path, [heap profile] or [cpu, heap profile]) after the corpus
-    esbuild has minified a generated file of `functions` functions.  With
-    --cpuprofile= this esbuild repeats the build for about 30 s (whatever
-    the input), so the CPU profile is for the bench only."""
-    esbuild = corpus_binary(ESBUILD)
+def esbuild_profiles(outdir: Path, functions: int = 4000, cpu_profile: bool = False,
+                     release: str = ESBUILD) -> Tuple[str, List[Path]]:
+    """(esbuild path, its profiles: [cpu] if cpu_profile, then [heap] unless
+    the release predates --heap=) after the corpus esbuild `release` has minified a generated file of
+    `functions` functions.  With --cpuprofile= esbuild repeats the build for
+    about 30 s (whatever the input), so CPU profiles are for the bench only."""
+    esbuild = corpus_binary(release)
     js = outdir / "in.js"
     js.write_text(javascript(functions))
-    cpu, heap = outdir / "esbuild-cpu.pprof", outdir / "esbuild-heap.pprof"
-    r = subprocess.run([esbuild, str(js), "--minify", f"--outfile={outdir / 'out.js'}", "--log-level=error",
-                        *([f"--cpuprofile={cpu}"] if cpu_profile else []), f"--heap={heap}"],
+    cpu, hp = outdir / "esbuild-cpu.pprof", outdir / "esbuild-heap.pprof"
+    heap = release not in _EARLY
+    quiet = ["--log-level=error"] if heap else []
+    r = subprocess.run([esbuild, str(js), "--minify", f"--outfile={outdir / 'out.js'}", *quiet,
+                        *([f"--cpuprofile={cpu}"] if cpu_profile else []), *([f"--heap={hp}"] if heap else [])],
                        cwd=outdir, capture_output=True, text=True, timeout=600, env=dict(os.environ, HOME=str(outdir)))
     assert r.returncode == 0, r.stderr
-    return esbuild, ([cpu] if cpu_profile else []) + [heap]
+    return esbuild, ([cpu] if cpu_profile else []) + ([hp] if heap else [])
 
 
 def runtime_frames(data: bytes) -> Dict[int, Tuple[int, List[Tuple[str, str, int]]]]:
