@@ -329,9 +329,27 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
     gs_dwl_rows *r = k->r;
     int seq_open = 0;
     uint64_t seq_lo = 0;
+    /* The narrow rows of Go's tables (address, file16, line, flags; column
+     * and discriminator left out while 0) with one operation per
+     * instruction: runs of special opcodes, most of a program, take a table
+     * step and four stores per row (fast_run below). */
+    const int fast = r != NULL && !r->reference && r->address && !r->file && r->file16 && r->line && r->flags &&
+                     !r->column && r->zero_column && !r->discriminator && r->zero_discriminator &&
+                     max_ops == 1 && !k->seqs;
+    uint64_t sp_addr[256];
+    uint32_t sp_line[256];
 
     gs_rd_init(&rd, s->line, h->unit_end, s->big_endian, 8);
     rd.pos = h->prog_off;
+    if (fast) {
+        /* Each special opcode's address advance and line change [DWARF5 6.2.5.1]. */
+        unsigned o;
+        for (o = opcode_base; o < 256; o++) {
+            unsigned adj = o - opcode_base;
+            sp_addr[o] = min_inst * (adj / line_range);
+            sp_line[o] = (uint32_t)(line_base + (int)(adj % line_range));
+        }
+    }
 
 /* Advance the address by an operation advance [DWARF5 6.2.5.1]. */
 #define ADVANCE(adv)                                                         \
@@ -389,7 +407,61 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
     } while (0)
 
     while (rd.pos < rd.len) {
-        uint8_t op = rd.base[rd.pos++];
+        uint8_t op;
+        if (fast && file <= 0xffffu && (column | disc) == 0) {
+            /* fast_run: the opcodes Go's programs are made of (special,
+             * negate_stmt, copy, const_add_pc, and advance_line, advance_pc
+             * and set_file with a one-byte operand), with the state in
+             * locals, writing each row as EMIT would (no column or
+             * discriminator to store; the file fits 16 bits).  It stops
+             * before any other opcode, which the loop below then runs. */
+            const uint8_t *b = rd.base;
+            const size_t end = rd.len, cap = r->cap;
+            uint64_t *ra = r->address;
+            uint16_t *rf = r->file16;
+            uint32_t *rl = r->line;
+            uint8_t *rg = r->flags;
+            size_t n = r->n, pos = rd.pos;
+            do {
+                uint8_t o = b[pos];
+                if (o >= opcode_base || o == DW_LNS_copy) {
+                    if (n >= cap) {
+                        r->n = n;
+                        return GS_DWL_MORE;
+                    }
+                    if (o >= opcode_base) {
+                        addr += sp_addr[o];
+                        line += sp_line[o];
+                    }
+                    ra[n] = addr;
+                    rf[n] = (uint16_t)file;
+                    rl[n] = line;
+                    rg[n] = flags;
+                    n++;
+                    flags &= (uint8_t)~(GS_DWL_BASIC_BLOCK | GS_DWL_PROLOGUE_END | GS_DWL_EPILOGUE_BEGIN);
+                } else if (o == DW_LNS_negate_stmt) {
+                    flags ^= GS_DWL_IS_STMT;
+                } else if (o == DW_LNS_const_add_pc) {
+                    addr += sp_addr[255];
+                } else if (pos + 1 < end && b[pos + 1] < 0x80 &&
+                           (o == DW_LNS_advance_line || o == DW_LNS_advance_pc || o == DW_LNS_set_file)) {
+                    uint32_t v = b[++pos];
+                    if (o == DW_LNS_advance_line)
+                        line += (v & 0x40) ? v - 0x80u : v;     /* one-byte SLEB128 */
+                    else if (o == DW_LNS_advance_pc)
+                        addr += min_inst * v;
+                    else
+                        file = v;
+                } else {
+                    break;
+                }
+            } while (++pos < end);
+            r->n = n;
+            rd.pos = pos;
+            if (pos >= end)
+                break;
+        }
+        op = rd.base[rd.pos++];
         if (op >= opcode_base) {
             /* Special opcode [DWARF5 6.2.5.1]. */
             unsigned adj = (unsigned)(op - opcode_base);

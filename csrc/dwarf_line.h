@@ -123,6 +123,9 @@ typedef struct gs_dwl_rows {
     int zero_column;
     int zero_discriminator;
     unsigned widen;           /* GS_DWL_W_* bits, with GS_DWL_WIDEN */
+    int reference;            /* 1: every opcode through the general loop, not
+                               * the fast run of Go's common opcodes (the
+                               * reference the fast run is tested against) */
 } gs_dwl_rows;
 
 /* gs_dwl_decode runs the line programs of the units at section offsets
