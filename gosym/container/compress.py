@@ -138,12 +138,14 @@ def _zstd_decompress(data: Any, size: int, what: str) -> bytes:
 _STEP = 1 << 20
 
 
-def inflate_chunks(method: str, data: Any, size: int, what: str, offset: int) -> Iterator[bytes]:
+def inflate_chunks(method: str, data: Any, size: int, what: str, offset: int,
+                   step: int = _STEP) -> Iterator[bytes]:
     """inflate_chunks inflates `data` ("zlib" or "zstd") whose header
     declared `size` bytes, yielding the output a piece at a time (a reader
     that needs only part of it at once keeps only that).  The size is
     checked against a ratio cap first, as the stream goes and at its end (a
-    decompression bomb gives FormatError, not memory)."""
+    decompression bomb gives FormatError, not memory).  `step` is the
+    compressed bytes fed per call (zlib)."""
     if method not in ("zlib", "zstd"):
         kind = method[5:] if method.startswith("type-") else method
         raise UnsupportedError(f"{what}: unknown ELF compression type {kind}")
@@ -155,8 +157,8 @@ def inflate_chunks(method: str, data: Any, size: int, what: str, offset: int) ->
         z = zlib_module()
         d = z.decompressobj()
         view = memoryview(data)
-        for k in range(0, len(view), _STEP):
-            piece = view[k:k + _STEP]
+        for k in range(0, len(view), step):
+            piece = view[k:k + step]
             while True:
                 try:
                     # Never more than one byte past the declared size.
@@ -193,8 +195,7 @@ def decompress(method: str, data: Any, size: int, what: str, offset: int) -> byt
 
 def section_chunks(c: Container, s: Section) -> Iterator[Any]:
     """section_chunks yields the bytes of section s in pieces: inflated as
-    the stream goes when compressed (inflate_chunks), else one zero-copy
-    view of the file."""
+    the stream goes when compressed (inflate_chunks), else one zero-copy view of the file."""
     view = memoryview(c.buf)[s.offset:s.offset + s.size]
     comp = compression(c, s)
     if comp is None:
@@ -205,12 +206,27 @@ def section_chunks(c: Container, s: Section) -> Iterator[Any]:
 
 def section_data(c: Container, s: Section) -> "tuple[Any, str]":
     """section_data returns (bytes, compression kind) of section s:
-    inflated when compressed, else a zero-copy view of the file and "none"."""
+    inflated when compressed (into one bytearray of the declared size, each
+    piece copied in as it comes, so the peak is the section and one piece,
+    not the pieces and their join), else a zero-copy view of the file and
+    "none"."""
     view = memoryview(c.buf)[s.offset:s.offset + s.size]
     comp = compression(c, s)
     if comp is None:
         return view, "none"
-    return decompress(comp.method, view[comp.header:], comp.size, s.name, s.offset), comp.kind
+    out: Any = None
+    got = 0
+    # inflate_chunks checks the declared size before the first piece, and
+    # the total against it as it goes: no piece writes past the end.
+    for piece in inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset):
+        if out is None:
+            if len(piece) == comp.size:
+                out, got = piece, len(piece)      # whole in one piece: kept as is
+                continue
+            out = bytearray(comp.size)
+        out[got:got + len(piece)] = piece
+        got += len(piece)
+    return (out if out is not None else b""), comp.kind
 
 
 __all__ = ["Compression", "ELFCOMPRESS_ZLIB", "ELFCOMPRESS_ZSTD", "MAX_RATIO", "MAX_SECTION", "SHF_COMPRESSED",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import mmap
+import os
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from gosym import _dwarf
@@ -20,6 +21,14 @@ from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, rea
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
     parse_units, parse_units_stream
 from gosym.errors import FormatError, GosymError, UnsupportedError
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class Dwarf:
@@ -222,8 +231,13 @@ class Dwarf:
         one inflates .debug_line and decodes the programs found by walking
         it.  Returns those rows when the walk found the programs the units
         name (as in every binary seen), else None (the caller decodes the
-        units' programs); None too when there is nothing to overlap."""
+        units' programs); None too when there is nothing to overlap, or no
+        second CPU to overlap on (where this process may run on one CPU, the
+        thread would only add switching, and its pieces of .debug_info would
+        be held beside the rows)."""
         if self._units is not None or self._offsets is not None or "info" in self._secs:
+            return None
+        if _cpus() < 2:
             return None
         s = find_section(self.container, "info")
         if s is None or s.size < 1 << 16:
