@@ -21,6 +21,7 @@ What does not live here: which sections are DWARF and their names
 """
 from __future__ import annotations
 
+import mmap
 import struct
 import zlib
 from typing import Any, Iterator, NamedTuple, Optional
@@ -202,14 +203,34 @@ def section_chunks(c: Container, s: Section) -> Iterator[Any]:
         yield view
         return
     yield from inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset)
+    _release(c, s)
+
+
+def _release(c: Container, s: Section) -> None:
+    """Once section s is inflated, drop the pages of its stored bytes from
+    this process's mapping of the file (madvise MADV_DONTNEED: the file
+    stays in the page cache, and a later read maps them again), so the
+    compressed bytes are not counted beside what was inflated from them."""
+    advise = getattr(c.buf, "madvise", None)
+    flag = getattr(mmap, "MADV_DONTNEED", None)
+    if advise is None or flag is None:
+        return
+    page = mmap.PAGESIZE
+    lo = -(-s.offset // page) * page
+    hi = (s.offset + s.size) // page * page
+    if hi > lo:
+        try:
+            advise(flag, lo, hi - lo)
+        except (OSError, ValueError):
+            pass
 
 
 def section_data(c: Container, s: Section) -> "tuple[Any, str]":
     """section_data returns (bytes, compression kind) of section s:
-    inflated when compressed (into one bytearray of the declared size, each
-    piece copied in as it comes, so the peak is the section and one piece,
-    not the pieces and their join), else a zero-copy view of the file and
-    "none"."""
+    inflated when compressed (all input in one inflater call, whose output
+    is kept as is when whole; else the pieces are copied into one bytearray
+    of the declared size as they come, never joined), else a zero-copy view
+    of the file and "none"."""
     view = memoryview(c.buf)[s.offset:s.offset + s.size]
     comp = compression(c, s)
     if comp is None:
@@ -218,7 +239,8 @@ def section_data(c: Container, s: Section) -> "tuple[Any, str]":
     got = 0
     # inflate_chunks checks the declared size before the first piece, and
     # the total against it as it goes: no piece writes past the end.
-    for piece in inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset):
+    data = view[comp.header:]
+    for piece in inflate_chunks(comp.method, data, comp.size, s.name, s.offset, max(1, len(data))):
         if out is None:
             if len(piece) == comp.size:
                 out, got = piece, len(piece)      # whole in one piece: kept as is
@@ -226,6 +248,7 @@ def section_data(c: Container, s: Section) -> "tuple[Any, str]":
             out = bytearray(comp.size)
         out[got:got + len(piece)] = piece
         got += len(piece)
+    _release(c, s)
     return (out if out is not None else b""), comp.kind
 
 
