@@ -300,6 +300,9 @@ int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
     return GS_OK;
 }
 
+/* What fast_run (in run) does with an opcode. */
+enum { FR_OTHER, FR_SPECIAL, FR_COPY, FR_NEGATE, FR_CONST_ADD_PC, FR_ADVANCE_LINE, FR_ADVANCE_PC, FR_SET_FILE };
+
 /* Where rows go while a program runs: row columns, or sequence bounds. */
 typedef struct sink {
     gs_dwl_rows *r;
@@ -338,16 +341,31 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
                      max_ops == 1 && !k->seqs;
     uint64_t sp_addr[256];
     uint32_t sp_line[256];
+    uint8_t kind[256];        /* FR_* of each opcode, for fast_run */
 
     gs_rd_init(&rd, s->line, h->unit_end, s->big_endian, 8);
     rd.pos = h->prog_off;
     if (fast) {
-        /* Each special opcode's address advance and line change [DWARF5 6.2.5.1]. */
+        /* Each special opcode's address advance and line change [DWARF5
+         * 6.2.5.1]; the standard opcodes fast_run runs itself. */
         unsigned o;
-        for (o = opcode_base; o < 256; o++) {
+        for (o = 0; o < 256; o++) {
             unsigned adj = o - opcode_base;
-            sp_addr[o] = min_inst * (adj / line_range);
-            sp_line[o] = (uint32_t)(line_base + (int)(adj % line_range));
+            if (o >= opcode_base) {
+                kind[o] = FR_SPECIAL;
+                sp_addr[o] = min_inst * (adj / line_range);
+                sp_line[o] = (uint32_t)(line_base + (int)(adj % line_range));
+                continue;
+            }
+            switch (o) {
+            case DW_LNS_copy: kind[o] = FR_COPY; break;
+            case DW_LNS_negate_stmt: kind[o] = FR_NEGATE; break;
+            case DW_LNS_const_add_pc: kind[o] = FR_CONST_ADD_PC; break;
+            case DW_LNS_advance_line: kind[o] = FR_ADVANCE_LINE; break;
+            case DW_LNS_advance_pc: kind[o] = FR_ADVANCE_PC; break;
+            case DW_LNS_set_file: kind[o] = FR_SET_FILE; break;
+            default: kind[o] = FR_OTHER; break;
+            }
         }
     }
 
@@ -424,14 +442,16 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
             size_t n = r->n, pos = rd.pos;
             do {
                 uint8_t o = b[pos];
-                if (o >= opcode_base || o == DW_LNS_copy) {
+                uint32_t v;
+                switch (kind[o]) {
+                case FR_SPECIAL:
+                    addr += sp_addr[o];
+                    line += sp_line[o];
+                    /* fall through */
+                case FR_COPY:
                     if (n >= cap) {
                         r->n = n;
                         return GS_DWL_MORE;
-                    }
-                    if (o >= opcode_base) {
-                        addr += sp_addr[o];
-                        line += sp_line[o];
                     }
                     ra[n] = addr;
                     rf[n] = (uint16_t)file;
@@ -439,23 +459,28 @@ static int run(const gs_dwl_secs *s, const gs_dwl_header *h, sink *k, gs_err *e)
                     rg[n] = flags;
                     n++;
                     flags &= (uint8_t)~(GS_DWL_BASIC_BLOCK | GS_DWL_PROLOGUE_END | GS_DWL_EPILOGUE_BEGIN);
-                } else if (o == DW_LNS_negate_stmt) {
+                    continue;
+                case FR_NEGATE:
                     flags ^= GS_DWL_IS_STMT;
-                } else if (o == DW_LNS_const_add_pc) {
+                    continue;
+                case FR_CONST_ADD_PC:
                     addr += sp_addr[255];
-                } else if (pos + 1 < end && b[pos + 1] < 0x80 &&
-                           (o == DW_LNS_advance_line || o == DW_LNS_advance_pc || o == DW_LNS_set_file)) {
-                    uint32_t v = b[++pos];
-                    if (o == DW_LNS_advance_line)
-                        line += (v & 0x40) ? v - 0x80u : v;     /* one-byte SLEB128 */
-                    else if (o == DW_LNS_advance_pc)
-                        addr += min_inst * v;
-                    else
-                        file = v;
-                } else {
-                    break;
+                    continue;
+                case FR_OTHER:
+                    goto fast_end;
                 }
+                /* advance_line, advance_pc, set_file: one-byte operand only. */
+                if (pos + 1 >= end || b[pos + 1] >= 0x80)
+                    goto fast_end;
+                v = b[++pos];
+                if (kind[o] == FR_ADVANCE_LINE)
+                    line += (v & 0x40) ? v - 0x80u : v;     /* one-byte SLEB128 */
+                else if (kind[o] == FR_ADVANCE_PC)
+                    addr += min_inst * v;
+                else
+                    file = v;
             } while (++pos < end);
+        fast_end:
             r->n = n;
             rd.pos = pos;
             if (pos >= end)

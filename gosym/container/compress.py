@@ -194,15 +194,16 @@ def decompress(method: str, data: Any, size: int, what: str, offset: int) -> byt
     return b"".join(inflate_chunks(method, data, size, what, offset))
 
 
-def section_chunks(c: Container, s: Section) -> Iterator[Any]:
+def section_chunks(c: Container, s: Section, step: int = _STEP) -> Iterator[Any]:
     """section_chunks yields the bytes of section s in pieces: inflated as
-    the stream goes when compressed (inflate_chunks), else one zero-copy view of the file."""
+    the stream goes when compressed (inflate_chunks, `step` compressed bytes
+    at a time), else one zero-copy view of the file."""
     view = memoryview(c.buf)[s.offset:s.offset + s.size]
     comp = compression(c, s)
     if comp is None:
         yield view
         return
-    yield from inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset)
+    yield from inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset, step)
     _release(c, s)
 
 

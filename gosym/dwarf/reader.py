@@ -127,6 +127,10 @@ class Dwarf:
     def units(self) -> List[CompileUnit]:
         """units returns every unit of .debug_info (header and first DIE).
         Raises UnsupportedError for split DWARF (-gsplit-dwarf)."""
+        return self._read_units(1 << 20)
+
+    def _read_units(self, step: int) -> List[CompileUnit]:
+        # step: compressed bytes inflated at a time for a streamed .debug_info.
         if self._units is None:
             # .debug_info is read for the first DIE of each unit only: it is
             # not kept, and a compressed one is read as it inflates
@@ -145,7 +149,7 @@ class Dwarf:
                     elif s is not None and compression(self.container, s) is None:
                         units = parse_units(section_data(self.container, s)[0], *more)
                     elif s is not None:
-                        units = parse_units_stream(section_chunks(self.container, s), *more)
+                        units = parse_units_stream(section_chunks(self.container, s, step), *more)
                 except GosymError as e:
                     raise self._err(e)
                 for u in units:
@@ -254,7 +258,9 @@ class Dwarf:
 
         def read_units() -> None:
             try:
-                self.units()
+                # Beside the rows: smaller pieces (a quarter of the memory,
+                # 7% more instructions, on the other CPU).
+                self._read_units(256 << 10)
             except BaseException:  # noqa: BLE001 - the caller reads them again and raises
                 pass
 
