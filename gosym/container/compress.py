@@ -10,11 +10,14 @@ decompression bomb gives FormatError, not memory.
 
 zlib streams are inflated by ISA-L (the `isal` package, the `fast` extra)
 when it is installed, about 2.5x faster than zlib on debug sections, else by
-Python's zlib; both take the same capped path (a decompressobj fed 1 MB
-at a time, the output checked against the declared size as it comes) and
-release the GIL while they inflate.  The input is fed 1 MB at a time: ISA-L
-spends a third more instructions when each call gets 16 KB (small output
-buffers go through its own staging buffer and are grown by copying).
+Python's zlib; both take the same capped path (a decompressobj, each call
+allowed one byte past the declared size, the output checked against it as
+it comes) and release the GIL while they inflate.  A section read whole is
+fed in one call, a streamed one 1 MB (or 256 KB) at a time: ISA-L spends a
+third more instructions when each call gets 16 KB (small output buffers go
+through its own staging buffer and are grown by copying).  Once a section
+is inflated, the pages of its compressed bytes are dropped from the
+process's mapping of the file (_release).
 
 What does not live here: which sections are DWARF and their names
 (gosym.dwarf.sections).
