@@ -12,9 +12,9 @@ zlib streams are inflated by ISA-L (the `isal` package, the `fast` extra)
 when it is installed, about 2.5x faster than zlib on debug sections, else by
 Python's zlib; both take the same capped path (a decompressobj, each call
 allowed one byte past the declared size, the output checked against it as
-it comes) and release the GIL while they inflate.  A section read whole is
-fed in one call, a streamed one 1 MB (or 256 KB) at a time: ISA-L spends a
-third more instructions when each call gets 16 KB (small output buffers go
+it comes) and release the GIL while they inflate.  The input is fed 1 MB
+at a time (256 KB for the units read beside the rows): ISA-L spends a third
+more instructions when each call gets 16 KB (small output buffers go
 through its own staging buffer and are grown by copying).  Once a section
 is inflated, the pages of its compressed bytes are dropped from the
 process's mapping of the file (_release).
@@ -231,10 +231,9 @@ def _release(c: Container, s: Section) -> None:
 
 def section_data(c: Container, s: Section) -> "tuple[Any, str]":
     """section_data returns (bytes, compression kind) of section s:
-    inflated when compressed (all input in one inflater call, whose output
-    is kept as is when whole; else the pieces are copied into one bytearray
-    of the declared size as they come, never joined), else a zero-copy view
-    of the file and "none"."""
+    inflated when compressed (the pieces copied into one bytearray of the
+    declared size as they come, never joined; a section inflated in one
+    piece is kept as is), else a zero-copy view of the file and "none"."""
     view = memoryview(c.buf)[s.offset:s.offset + s.size]
     comp = compression(c, s)
     if comp is None:
@@ -243,8 +242,7 @@ def section_data(c: Container, s: Section) -> "tuple[Any, str]":
     got = 0
     # inflate_chunks checks the declared size before the first piece, and
     # the total against it as it goes: no piece writes past the end.
-    data = view[comp.header:]
-    for piece in inflate_chunks(comp.method, data, comp.size, s.name, s.offset, max(1, len(data))):
+    for piece in inflate_chunks(comp.method, view[comp.header:], comp.size, s.name, s.offset):
         if out is None:
             if len(piece) == comp.size:
                 out, got = piece, len(piece)      # whole in one piece: kept as is
