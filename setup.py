@@ -59,7 +59,7 @@ DWARF_HEADERS = ["csrc/reader.h", "csrc/pclntab.h", "csrc/dwarf_line.h", "csrc/d
                  "gosym/_reader.pxd", "gosym/_arrays.pxd"]
 dwarf_ext = Extension(
     "gosym._dwarf",
-    sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c", "csrc/dwarf_form.c"],
+    sources=["gosym/_dwarf.pyx", "csrc/dwarf_line.c", "csrc/dwarf_header.c", "csrc/dwarf_form.c"],
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,

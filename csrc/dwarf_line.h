@@ -92,6 +92,12 @@ typedef struct gs_dwl_entry {
 /* gs_dwl_open parses the header of the unit at section offset off. */
 int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e);
 
+/* gs_dwl_read_v2_file reads one v2-4 file entry (name, dir, mtime, length
+ * [DWARF4 6.2.4 item 15]) at rd; *end is set when it is the table's
+ * terminating 0 byte.  For the header (gs_dwl_open, gs_dwl_entries) and
+ * DW_LNE_define_file, whose operand is laid out as one. */
+void gs_dwl_read_v2_file(gs_reader *rd, gs_dwl_entry *ent, int *end);
+
 /* gs_dwl_entries decodes the header's directory (which = 0) or file
  * (which = 1) table into out[0:cap]; *n gets the entry count. */
 int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,
@@ -123,6 +129,9 @@ typedef struct gs_dwl_rows {
     int zero_column;
     int zero_discriminator;
     unsigned widen;           /* GS_DWL_W_* bits, with GS_DWL_WIDEN */
+    int reference;            /* 1: every opcode through the general loop, not
+                               * the fast run of Go's common opcodes (the
+                               * reference the fast run is tested against) */
 } gs_dwl_rows;
 
 /* gs_dwl_decode runs the line programs of the units at section offsets

@@ -75,6 +75,7 @@ cdef extern from "dwarf_line.h":
         int zero_column
         int zero_discriminator
         unsigned widen
+        int reference
 
     int gs_dwl_open(const gs_dwl_secs *s, size_t off, gs_dwl_header *h, gs_err *e) nogil
     int gs_dwl_entries(const gs_dwl_secs *s, const gs_dwl_header *h, int which,

@@ -241,7 +241,7 @@ cdef class LineSection:
             off = nxt
         return out
 
-    def decode(self, offsets, size_t size_hint=0):
+    def decode(self, offsets, size_t size_hint=0, bint reference=False):
         """decode runs the line programs of the units at `offsets` (a
         buffer of uint64 section offsets) in one C pass with the GIL
         released.  Returns (address Q, file, line I, column, flags B,
@@ -252,7 +252,9 @@ cdef class LineSection:
         'I': 15 bytes per row for Go's line tables.  size_hint is a first
         guess of the row count (arrays grow as needed: by the rows per byte
         seen so far times the bytes left, so the arrays end close to the
-        row count).  Linear in the programs' bytes."""
+        row count).  Linear in the programs' bytes.  reference=True runs
+        every opcode through the decoder's general loop instead of its fast
+        run of Go's common opcodes (same rows; for tests)."""
         cdef const uint64_t[:] offs = _as_u64(offsets)
         cdef size_t nunits = <size_t>offs.shape[0]
         cdef array.array unit_row = _zeros(_Q, nunits + 1)
@@ -288,6 +290,7 @@ cdef class LineSection:
             r.discriminator = <uint32_t *>a_disc.data.as_voidptr if a_disc is not None else NULL
             r.zero_discriminator = a_disc is None
             r.widen = 0
+            r.reference = reference
             r.cap = cap
             with nogil:
                 rc = gs_dwl_decode(&self.s, po, first, nunits, &r, pur, &nxt, &e)

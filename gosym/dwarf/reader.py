@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import mmap
+import os
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from gosym import _dwarf
@@ -20,6 +21,14 @@ from gosym.dwarf.sections import DwarfSection, SectionSummary, find_section, rea
 from gosym.dwarf.units import DW_UT_compile, DW_UT_partial, DW_UT_skeleton, DW_UT_split_compile, CompileUnit, \
     parse_units, parse_units_stream
 from gosym.errors import FormatError, GosymError, UnsupportedError
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class Dwarf:
@@ -118,6 +127,10 @@ class Dwarf:
     def units(self) -> List[CompileUnit]:
         """units returns every unit of .debug_info (header and first DIE).
         Raises UnsupportedError for split DWARF (-gsplit-dwarf)."""
+        return self._read_units(1 << 20)
+
+    def _read_units(self, step: int) -> List[CompileUnit]:
+        # step: compressed bytes inflated at a time for a streamed .debug_info.
         if self._units is None:
             # .debug_info is read for the first DIE of each unit only: it is
             # not kept, and a compressed one is read as it inflates
@@ -136,7 +149,7 @@ class Dwarf:
                     elif s is not None and compression(self.container, s) is None:
                         units = parse_units(section_data(self.container, s)[0], *more)
                     elif s is not None:
-                        units = parse_units_stream(section_chunks(self.container, s), *more)
+                        units = parse_units_stream(section_chunks(self.container, s, step), *more)
                 except GosymError as e:
                     raise self._err(e)
                 for u in units:
@@ -222,8 +235,13 @@ class Dwarf:
         one inflates .debug_line and decodes the programs found by walking
         it.  Returns those rows when the walk found the programs the units
         name (as in every binary seen), else None (the caller decodes the
-        units' programs); None too when there is nothing to overlap."""
+        units' programs); None too when there is nothing to overlap, or no
+        second CPU to overlap on (where this process may run on one CPU, the
+        thread would only add switching, and its pieces of .debug_info would
+        be held beside the rows)."""
         if self._units is not None or self._offsets is not None or "info" in self._secs:
+            return None
+        if _cpus() < 2:
             return None
         s = find_section(self.container, "info")
         if s is None or s.size < 1 << 16:
@@ -240,7 +258,9 @@ class Dwarf:
 
         def read_units() -> None:
             try:
-                self.units()
+                # Beside the rows: smaller pieces (a quarter of the memory,
+                # 7% more instructions, on the other CPU).
+                self._read_units(256 << 10)
             except BaseException:  # noqa: BLE001 - the caller reads them again and raises
                 pass
 

@@ -54,45 +54,70 @@ def parse_units_stream(chunks: Iterable[Any], abbrev: Any, strs: Any, line_str: 
                        big: bool) -> List[CompileUnit]:
     """parse_units_stream is parse_units over .debug_info given in pieces
     (gosym.container.compress.section_chunks: inflated as the stream goes):
-    the units are read as soon as they are whole, so at most one piece and
-    the largest unit are held, not the section."""
+    the whole units of each piece are read in place, and only a unit cut by
+    the end of a piece is copied (and completed from the next), so at most
+    one piece and the largest unit are held, not the section."""
     order: Literal["little", "big"] = "big" if big else "little"
-    buf = bytearray()
+    pending = bytearray()     # the start of a unit cut by the end of a piece
     base = 0
     out: List[CompileUnit] = []
 
-    def whole(n: int) -> int:
+    def size_at(buf: Any, pos: int, n: int) -> Optional[int]:
+        # The whole unit's size at buf[pos:], 0 when its length is not
+        # there yet, None for a reserved length (the reader reports it).
+        if pos + 4 > n:
+            return 0
+        length = int.from_bytes(buf[pos:pos + 4], order)
+        if length == 0xFFFFFFFF:
+            if pos + 12 > n:
+                return 0
+            return int.from_bytes(buf[pos + 4:pos + 12], order) + 12
+        if length >= 0xFFFFFFF0:
+            return None
+        return length + 4
+
+    def whole(buf: Any, n: int) -> int:
         # Bytes of the whole units at the start of buf[:n].
         pos = 0
-        while pos + 4 <= n:
-            length = int.from_bytes(buf[pos:pos + 4], order)
-            if length == 0xFFFFFFFF:
-                if pos + 12 > n:
-                    break
-                length = int.from_bytes(buf[pos + 4:pos + 12], order) + 12
-            elif length >= 0xFFFFFFF0:
-                break           # reserved: the unit reader reports it once the section is whole
-            else:
-                length += 4
-            if pos + length > n:
-                break
-            pos += length
-        return pos
+        while True:
+            size = size_at(buf, pos, n)
+            if not size or pos + size > n:
+                return pos
+            pos += size
 
-    def read(n: int) -> None:
+    def read(part: Any) -> None:
         nonlocal base
-        with memoryview(buf) as view, view[:n] as part:
-            out.extend(parse_units(part, abbrev, strs, line_str, str_offsets, big, base))
-        del buf[:n]
-        base += n
+        out.extend(parse_units(part, abbrev, strs, line_str, str_offsets, big, base))
+        base += len(part)
 
     for chunk in chunks:
-        buf += chunk
-        n = whole(len(buf))
-        if n:
-            read(n)
-    if buf:
-        read(len(buf))      # a partial unit at the end: the reader gives the error
+        with memoryview(chunk) as view:
+            start, end = 0, len(view)
+            while pending and start < end:
+                # Complete the cut unit (its length field first).
+                size = size_at(pending, 0, len(pending))
+                if size is None:
+                    want = end - start            # reserved length: all to the reader
+                elif size:
+                    want = size - len(pending)
+                else:                             # the length field itself: 4 bytes, or 12 (64-bit)
+                    want = (4 if len(pending) < 4 else 12) - len(pending)
+                take = min(want, end - start)
+                pending += view[start:start + take]
+                start += take
+                size = size_at(pending, 0, len(pending))
+                if size and len(pending) >= size:
+                    read(pending)
+                    pending = bytearray()
+            if start < end:
+                with view[start:] as rest:
+                    n = whole(rest, end - start)
+                    if n:
+                        with rest[:n] as part:
+                            read(part)
+                    pending += rest[n:]
+    if pending:
+        read(pending)      # a partial unit at the end: the reader gives the error
     return out
 
 

@@ -121,6 +121,9 @@ def test_random_programs_match_model(case):
     # in any order give the same rows.
     small = ls.decode(array.array("Q", offs), 1)
     assert list(zip(*small[:6])) == got and list(small[6]) == list(unit_row)
+    # The decoder's general loop alone (no fast run of Go's common opcodes).
+    ref = ls.decode(array.array("Q", offs), 0, reference=True)
+    assert list(zip(*ref[:6])) == got and list(ref[6]) == list(unit_row)
     assert file.typecode == ("I" if any(f > 0xFFFF for f in file) else "H")
     assert isinstance(col, _dwarf.ZeroColumn) == (not any(col))
     assert isinstance(disc, _dwarf.ZeroColumn) == (not any(disc))

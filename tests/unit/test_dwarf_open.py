@@ -98,6 +98,11 @@ def test_units_read_in_pieces_equal_units_read_whole(fixture_rows):
             pieces = [info[a:b] for a, b in zip([0] + cuts, cuts + [len(info)])]
             assert parse_units_stream(iter(pieces), *more) == whole
         assert parse_units_stream(iter([info]), *more) == whole
+        # Pieces shorter than a unit's length field (the first ten units).
+        head = info[:whole[10].offset]
+        for size in (1, 3, 5, 13):
+            assert parse_units_stream(iter([head[k:k + size] for k in range(0, len(head), size)]), *more) == \
+                whole[:10]
         # A section cut inside its last unit: the same error, at the same section offset.
         cut = info[:whole[-1].offset + 7]
         with pytest.raises(FormatError) as a:
