@@ -11,8 +11,11 @@ here too, typed, so no Python object is made per location.
 from cpython cimport array
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport calloc, free, malloc, qsort
+from libc.string cimport memchr
 
 from gosym._arrays cimport _zeros
+from gosym._csrc cimport gs_pcln_name
+from gosym._pclntab cimport PclnTable
 from gosym._reader cimport gs_err, GS_ERR_NOMEM
 
 import array as _pyarray
@@ -60,6 +63,20 @@ cdef extern from "profile.h":
         const uint8_t *newstr
         const uint64_t *newoff
 
+    ctypedef struct gs_prof_tab:
+        size_t nnew, nfn
+        uint8_t *blob
+        uint64_t *newoff
+        uint64_t *fn_id
+        int64_t *fn_name
+        int64_t *fn_file
+        int64_t *fn_start
+
+    int gs_prof_tab_init(gs_prof_tab *t, const uint8_t *buf, const gs_prof *p, gs_err *e) nogil
+    void gs_prof_tab_free(gs_prof_tab *t) nogil
+    int64_t gs_prof_string(gs_prof_tab *t, const uint8_t *s, size_t n) nogil
+    int gs_prof_function(gs_prof_tab *t, int64_t name, int64_t file, int64_t start, uint64_t *id) nogil
+    int gs_utf8_valid(const uint8_t *s, size_t n) nogil
     int gs_prof_count(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
     int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
     int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
@@ -143,28 +160,130 @@ def decode_profile(bytes data):
     return c
 
 
+cdef class Additions:
+    """Additions is what gosym adds to a decoded profile besides Lines: new
+    strings (an equal existing entry is reused) and new Functions (an
+    existing one with the same name, system name, file and start line is
+    reused; new ids count up from the largest), in C hash tables
+    (csrc/profile.c: gs_prof_tab).  A name or file that is not UTF-8 is
+    written as Python decodes it with errors="replace", as Frame names
+    are."""
+    cdef gs_prof_tab t
+    cdef readonly ProfileColumns cols
+
+    def __cinit__(self, ProfileColumns cols):
+        cdef gs_err e
+        cdef int rc
+        self.cols = cols
+        rc = gs_prof_tab_init(&self.t, cols.data, &cols.p, &e)
+        if rc:
+            _fail(rc, &e)
+
+    def __dealloc__(self):
+        gs_prof_tab_free(&self.t)
+
+    @property
+    def nstrings(self):
+        """nstrings is the number of strings added."""
+        return self.t.nnew
+
+    @property
+    def nfunctions(self):
+        """nfunctions is the number of Functions added."""
+        return self.t.nfn
+
+    cdef int64_t _string(self, const uint8_t *s, size_t n) except -1:
+        cdef int64_t i
+        if not gs_utf8_valid(s, n):
+            fixed = (<const char *>s)[:n].decode("utf-8", "replace").encode("utf-8")
+            i = gs_prof_string(&self.t, <const uint8_t *><const char *>fixed, len(fixed))
+        else:
+            i = gs_prof_string(&self.t, s, n)
+        if i < 0:
+            raise MemoryError("no memory for the profile's strings")
+        return i
+
+    cdef uint64_t _function(self, int64_t name, int64_t file, int64_t start) except? 0:
+        cdef uint64_t fid = 0
+        if gs_prof_function(&self.t, name, file, start, &fid):
+            raise MemoryError("no memory for the profile's functions")
+        return fid
+
+    def function(self, str name, str file, int64_t start_line):
+        """function returns the id of the Function (name, file, start line),
+        adding it (and its strings) if new."""
+        bn = name.encode("utf-8", "surrogateescape")
+        bf = file.encode("utf-8", "surrogateescape")
+        cdef int64_t ni = self._string(<const uint8_t *><const char *>bn, len(bn))
+        cdef int64_t fi = self._string(<const uint8_t *><const char *>bf, len(bf))
+        return self._function(ni, fi, start_line)
+
+    def frame_functions(self, PclnTable tab, array.array frames, array.array name_off,
+                        array.array file_off, array.array start_line):
+        """frame_functions returns array('Q'): per frame index in frames
+        ('I'), the Function id of that frame of a tab.symbolize result
+        (name_off 'i', file_off 'I', start_line 'i'), adding what is new:
+        first every name, then every file, then the Functions, in frame
+        order (the profile's bytes do not depend on how this is done)."""
+        cdef size_t n = len(frames), k, nfr = len(name_off), blen, fo
+        cdef const char *s
+        cdef const uint8_t *base
+        cdef const uint8_t *z
+        cdef size_t sl
+        cdef gs_err e
+        if frames.typecode != "I" or name_off.typecode != "i" or file_off.typecode != "I" \
+                or start_line.typecode != "i" or len(file_off) != nfr or len(start_line) != nfr:
+            raise TypeError("frame_functions: wrong array types")
+        cdef const uint32_t *fr = <const uint32_t *>frames.data.as_voidptr
+        cdef const int32_t *no = <const int32_t *>name_off.data.as_voidptr
+        cdef const uint32_t *fl = <const uint32_t *>file_off.data.as_voidptr
+        cdef const int32_t *st = <const int32_t *>start_line.data.as_voidptr
+        for k in range(n):
+            if fr[k] >= nfr:
+                raise IndexError("frame_functions: frame out of range")
+        tab._check()
+        ni = _zeros(_q, n)
+        out = _zeros(_Q, n)
+        cdef int64_t *nip = <int64_t *>ni.data.as_voidptr
+        cdef uint64_t *op = <uint64_t *>out.data.as_voidptr
+        for k in range(n):
+            if gs_pcln_name(&tab.t, no[fr[k]], &s, &sl, &e):
+                tab._raise(&e)
+            nip[k] = self._string(<const uint8_t *>s, sl)
+        base = tab.t.rd.base
+        blen = tab.t.rd.len
+        for k in range(n):
+            # the file name at a table offset, as PclnTable._file reads it
+            fo = fl[fr[k]]
+            sl = 0
+            if fo != 0 and fo < blen:
+                z = <const uint8_t *>memchr(base + fo, 0, blen - fo)
+                sl = <size_t>(z - (base + fo)) if z != NULL else blen - fo
+            op[k] = <uint64_t>self._string(base + fo if sl else base, sl)
+        for k in range(n):
+            op[k] = self._function(nip[k], <int64_t>op[k], st[fr[k]])
+        return out
+
+
 def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_count,
-                   array.array lfid, array.array lline, array.array fn_id, array.array fn_name,
-                   array.array fn_file, array.array fn_start, bytes newstr, array.array newoff):
+                   array.array lfid, array.array lline, Additions add):
     """encode_profile writes the profile of c (uncompressed profile.proto)
     with location i given fill_count[i] Lines from index fill_first[i] of
     lfid (uint64 function ids) / lline (int64 lines), the mappings' flags
-    from c.map_flags, and new Functions (fn_* columns; system name = name)
-    and strings (newstr cut at the uint64 offsets newoff, one more than
-    strings) appended."""
+    from c.map_flags, and add's new Functions (system name = name) and
+    strings appended."""
     cdef gs_prof_add a
     cdef gs_err e
     cdef size_t n = 0, m = 0
     cdef int rc
     cdef const uint8_t *buf = c.data
     cdef size_t blen = len(c.data)
+    if add.cols is not c:
+        raise ValueError("the additions belong to another profile")
     if len(fill_first) != c.p.nloc or len(fill_count) != c.p.nloc or len(lfid) != len(lline):
         raise ValueError("fill columns do not match the profile")
-    if not (len(fn_id) == len(fn_name) == len(fn_file) == len(fn_start)) or len(newoff) < 1:
-        raise ValueError("function columns differ in length")
     if fill_first.typecode != "I" or fill_count.typecode != "I" or lfid.typecode != "Q" \
-            or lline.typecode != "q" or fn_id.typecode != "Q" or newoff.typecode != "Q" \
-            or fn_name.typecode != "q" or fn_file.typecode != "q" or fn_start.typecode != "q":
+            or lline.typecode != "q":
         raise TypeError("encode_profile: wrong array types")
     cdef uint32_t *ff = <uint32_t *>fill_first.data.as_voidptr
     cdef uint32_t *fc = <uint32_t *>fill_count.data.as_voidptr
@@ -172,20 +291,18 @@ def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_co
     for k in range(c.p.nloc):
         if fc[k] and (ff[k] > nl or fc[k] > nl - ff[k]):
             raise ValueError("fill range outside the line columns")
-    if (<uint64_t *>newoff.data.as_voidptr)[len(newoff) - 1] > <uint64_t>len(newstr):
-        raise ValueError("new-string offsets past the bytes")
     a.fill_first = ff
     a.fill_count = fc
     a.lfid = <uint64_t *>lfid.data.as_voidptr
     a.lline = <int64_t *>lline.data.as_voidptr
-    a.nfn = len(fn_id)
-    a.fn_id = <uint64_t *>fn_id.data.as_voidptr
-    a.fn_name = <int64_t *>fn_name.data.as_voidptr
-    a.fn_file = <int64_t *>fn_file.data.as_voidptr
-    a.fn_start = <int64_t *>fn_start.data.as_voidptr
-    a.nnew = len(newoff) - 1
-    a.newstr = newstr
-    a.newoff = <uint64_t *>newoff.data.as_voidptr
+    a.nfn = add.t.nfn
+    a.fn_id = add.t.fn_id
+    a.fn_name = add.t.fn_name
+    a.fn_file = add.t.fn_file
+    a.fn_start = add.t.fn_start
+    a.nnew = add.t.nnew
+    a.newstr = add.t.blob
+    a.newoff = add.t.newoff
     with nogil:
         rc = gs_prof_encode(buf, blen, &c.p, &a, NULL, 0, &n, &e)
     if rc:
@@ -244,8 +361,10 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
     cdef uint32_t *slot_val = <uint32_t *>calloc(cap, sizeof(uint32_t))
     dense = _zeros(_I, nfr)
     cdef uint32_t *dp = <uint32_t *>dense.data.as_voidptr
-    reploc = array.array("I")
-    repfr = array.array("I")
+    reploc = _zeros(_I, nfr)
+    repfr = _zeros(_I, nfr)
+    cdef uint32_t *rl = <uint32_t *>reploc.data.as_voidptr
+    cdef uint32_t *rf = <uint32_t *>repfr.data.as_voidptr
     if slot_key == NULL or slot_val == NULL:
         free(slot_key)
         free(slot_val)
@@ -263,14 +382,16 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
                     i = (i + 1) & (cap - 1)
                 if not slot_val[i]:
                     slot_key[i] = key
+                    rl[used] = <uint32_t>k
+                    rf[used] = <uint32_t>j
                     used += 1
                     slot_val[i] = <uint32_t>used
-                    reploc.append(k)
-                    repfr.append(j)
                 dp[j] = slot_val[i] - 1
     finally:
         free(slot_key)
         free(slot_val)
+    array.resize(reploc, used)
+    array.resize(repfr, used)
     return dense, reploc, repfr
 
 
