@@ -99,8 +99,9 @@ static void lift(gs_reader *rd, const gs_reader *s)
         gs_rd_fail(rd, s->err, (size_t)(s->base - rd->base) + s->err_off, s->err_msg);
 }
 
-/* count_sample_locs counts the location ids of one Sample. */
-static size_t sample_locs(gs_reader *s, uint64_t *out)
+/* sample_locs counts the location ids of one Sample, storing the first
+ * max of them in out (if not NULL). */
+static size_t sample_locs(gs_reader *s, uint64_t *out, size_t max)
 {
     size_t n = 0;
     int wt;
@@ -112,7 +113,7 @@ static size_t sample_locs(gs_reader *s, uint64_t *out)
         }
         if (wt == WT_VARINT) {
             uint64_t v = gs_rd_uvarint(s);
-            if (out && !s->err)
+            if (out && !s->err && n < max)
                 out[n] = v;
             n++;
         } else if (wt == WT_LEN) {
@@ -120,7 +121,7 @@ static size_t sample_locs(gs_reader *s, uint64_t *out)
             sub(s, &pk);
             while (!pk.err && pk.pos < pk.len) {
                 uint64_t v = gs_rd_uvarint(&pk);
-                if (out && !pk.err)
+                if (out && !pk.err && n < max)
                     out[n] = v;
                 n++;
             }
@@ -150,7 +151,7 @@ int gs_prof_count(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
         case P_SAMPLE: {
             gs_reader s;
             sub(&rd, &s);
-            p->nsample_locs += sample_locs(&s, NULL);
+            p->nsample_locs += sample_locs(&s, NULL, 0);
             lift(&rd, &s);
             p->nsample++;
             break;
@@ -313,14 +314,14 @@ int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
             size_t k;
             if (nsm >= p->nsample)
                 goto changed;
-            /* Count first, so a sample cannot write past the counted total. */
-            k = sample_locs(&s, NULL);
-            if (s.err || k > p->nsample_locs - nsl)
+            /* Bounded, so a sample cannot write past the counted total. */
+            k = sample_locs(&s, p->smp_locs + nsl, p->nsample_locs - nsl);
+            if (s.err)
                 goto lifted;
-            s.pos = 0;
+            if (k > p->nsample_locs - nsl)
+                goto changed;
             p->smp_first[nsm] = (uint32_t)nsl;
             p->smp_count[nsm] = (uint32_t)k;
-            sample_locs(&s, p->smp_locs + nsl);
             nsl += k;
             nsm++;
             break;
@@ -395,6 +396,20 @@ static void put_uvarint(wbuf *w, uint64_t v)
 {
     uint8_t tmp[10];
     size_t n = 0;
+    if (!w->out) {
+        w->n += uvarint_size(v);
+        return;
+    }
+    if (w->n <= w->cap && w->cap - w->n >= sizeof tmp) {
+        uint8_t *o = w->out + w->n;
+        while (v >= 0x80) {
+            *o++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *o++ = (uint8_t)v;
+        w->n = (size_t)(o - w->out);
+        return;
+    }
     while (v >= 0x80) {
         tmp[n++] = (uint8_t)(v | 0x80);
         v >>= 7;

@@ -487,7 +487,9 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
     cdef uint32_t na, nb, fa, fb, j
     cdef int64_t ka, kb
     cdef bint same
-    cdef _idpos *pos
+    cdef _idpos *pos = NULL
+    cdef uint32_t *direct = NULL
+    cdef uint64_t maxid
     if idx.typecode != "I" or first.typecode != "I" or count.typecode != "H" or func.typecode != "i" \
             or name_off.typecode != "i" or line.typecode != "i" or len(first) != n or len(count) != n:
         raise TypeError("split_chains: wrong array types")
@@ -495,20 +497,44 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
     cdef uint32_t *cu = <uint32_t *>cut.data.as_voidptr
     if n == 0:
         return cut
-    pos = <_idpos *>malloc(n * sizeof(_idpos))
-    if pos == NULL:
-        raise MemoryError()
+    for s in range(nsm):
+        if c.p.smp_count[s] >= 2:
+            break
+    else:
+        return cut          # no sample has two locations: nothing to split
+    # Location id -> pending index + 1: a direct table when the ids are
+    # dense (runtime/pprof numbers them 1..n), else a sorted array.
+    maxid = 0
+    for k in range(n):
+        if c.p.loc_id[ip[k]] > maxid:
+            maxid = c.p.loc_id[ip[k]]
+    if maxid < 4 * <uint64_t>n + 64:
+        direct = <uint32_t *>calloc(maxid + 1, sizeof(uint32_t))
+        if direct == NULL:
+            raise MemoryError()
+    else:
+        pos = <_idpos *>malloc(n * sizeof(_idpos))
+        if pos == NULL:
+            raise MemoryError()
     with nogil:
         for k in range(n):
-            pos[k].id = c.p.loc_id[ip[k]]
-            pos[k].k = <uint32_t>k
-        qsort(pos, n, sizeof(_idpos), _idpos_cmp)
+            if direct != NULL:
+                direct[c.p.loc_id[ip[k]]] = <uint32_t>(k + 1)
+            else:
+                pos[k].id = c.p.loc_id[ip[k]]
+                pos[k].k = <uint32_t>k
+        if pos != NULL:
+            qsort(pos, n, sizeof(_idpos), _idpos_cmp)
         for s in range(nsm):
             if c.p.smp_count[s] < 2:
                 continue
             for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
-                ka = _idpos_find(pos, n, c.p.smp_locs[t])
-                kb = _idpos_find(pos, n, c.p.smp_locs[t + 1])
+                if direct != NULL:
+                    ka = <int64_t>direct[c.p.smp_locs[t]] - 1 if c.p.smp_locs[t] <= maxid else -1
+                    kb = <int64_t>direct[c.p.smp_locs[t + 1]] - 1 if c.p.smp_locs[t + 1] <= maxid else -1
+                else:
+                    ka = _idpos_find(pos, n, c.p.smp_locs[t])
+                    kb = _idpos_find(pos, n, c.p.smp_locs[t + 1])
                 if ka < 0 or kb < 0:
                     continue
                 a = <size_t>ka
@@ -524,4 +550,5 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
                 if same and (cu[a] == 0 or na - nb < cu[a]):
                     cu[a] = na - nb
     free(pos)
+    free(direct)
     return cut
