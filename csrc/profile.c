@@ -458,22 +458,55 @@ static void put_mapping(wbuf *w, const gs_prof *p, size_t i)
         put_vfield(w, k + 1, vals[k]);
 }
 
+/* wv writes v as a uvarint at o (room checked by the caller) and returns the end. */
+static inline uint8_t *wv(uint8_t *o, uint64_t v)
+{
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+
+/* put_location writes Location i with its new Lines: its size first, so
+ * the bytes go straight into the output after one room check. */
 static void put_location(wbuf *w, const uint8_t *buf, const gs_prof *p, const gs_prof_add *a, size_t i)
 {
-    size_t body = p->loc_len[i], j, first = a->fill_first[i], cnt = a->fill_count[i];
+    size_t body = p->loc_len[i], j, first = a->fill_first[i], cnt = a->fill_count[i], total;
+    uint8_t *o;
     for (j = first; j < first + cnt; j++) {
         size_t ls = line_size(a->lfid[j], a->lline[j]);
-        body += uvarint_size((uint64_t)L_LINE << 3) + uvarint_size(ls) + ls;
+        body += 1 + uvarint_size(ls) + ls;      /* key of field 4 (L_LINE), length, Line */
     }
-    put_key(w, P_LOCATION, WT_LEN);
-    put_uvarint(w, body);
-    put_bytes(w, buf + p->loc_off[i], p->loc_len[i]);
+    total = 1 + uvarint_size(body) + body;      /* key of field 4 (P_LOCATION), length, body */
+    if (!w->out) {
+        w->n += total;
+        return;
+    }
+    if (w->n > w->cap || w->cap - w->n < total) {
+        w->overflow = 1;
+        return;
+    }
+    o = w->out + w->n;
+    *o++ = (uint8_t)((P_LOCATION << 3) | WT_LEN);
+    o = wv(o, body);
+    memcpy(o, buf + p->loc_off[i], p->loc_len[i]);
+    o += p->loc_len[i];
     for (j = first; j < first + cnt; j++) {
-        put_key(w, L_LINE, WT_LEN);
-        put_uvarint(w, line_size(a->lfid[j], a->lline[j]));
-        put_vfield(w, LN_FUNCTION_ID, a->lfid[j]);
-        put_vfield(w, LN_LINE, (uint64_t)a->lline[j]);
+        uint64_t fid = a->lfid[j], line = (uint64_t)a->lline[j];
+        *o++ = (uint8_t)((L_LINE << 3) | WT_LEN);
+        o = wv(o, line_size(fid, (int64_t)line));
+        if (fid) {
+            *o++ = (uint8_t)((LN_FUNCTION_ID << 3) | WT_VARINT);
+            o = wv(o, fid);
+        }
+        if (line) {
+            *o++ = (uint8_t)((LN_LINE << 3) | WT_VARINT);
+            o = wv(o, line);
+        }
     }
+    w->n = (size_t)(o - w->out);
 }
 
 int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
@@ -484,6 +517,7 @@ int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_pr
     uint32_t f;
     size_t nm = 0, nl = 0, k;
     wbuf w = {out, cap, 0, 0};
+    size_t run = 0;      /* start of the fields copied unchanged since the last rewritten one */
     gs_rd_init(&rd, buf, len, 0, 8);
     while (!rd.err && rd.pos < rd.len) {
         size_t start = rd.pos;
@@ -494,19 +528,21 @@ int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_pr
         if (rd.err)
             break;
         if (f == P_MAPPING && nm < p->nmap) {
+            put_bytes(&w, buf + run, start - run);
             put_mapping(&w, p, nm++);
+            run = rd.pos;
         } else if (f == P_LOCATION && nl < p->nloc) {
-            if (a->fill_count[nl])
+            if (a->fill_count[nl]) {
+                put_bytes(&w, buf + run, start - run);
                 put_location(&w, buf, p, a, nl);
-            else
-                put_bytes(&w, buf + start, rd.pos - start);
+                run = rd.pos;
+            }
             nl++;
-        } else {
-            put_bytes(&w, buf + start, rd.pos - start);
         }
     }
     if (rd.err)
         return gs_rd_finish(&rd, e);
+    put_bytes(&w, buf + run, rd.pos - run);
     for (k = 0; k < a->nfn; k++) {
         size_t body = vfield_size(1, a->fn_id[k]) + vfield_size(2, (uint64_t)a->fn_name[k]) +
                       vfield_size(3, (uint64_t)a->fn_name[k]) + vfield_size(4, (uint64_t)a->fn_file[k]) +
