@@ -355,7 +355,8 @@ int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
     }
     if (rd.err)
         return gs_rd_finish(&rd, e);
-    if (ns != p->nstr || nm != p->nmap || nl != p->nloc || nf != p->nfunc || nsm != p->nsample)
+    if (ns != p->nstr || nm != p->nmap || nl != p->nloc || nf != p->nfunc || nsm != p->nsample ||
+        nsl != p->nsample_locs)
         goto changed;
     return check(buf, p, e);
 changed:

@@ -9,6 +9,7 @@ loops between them that gosym.pprof needs per location or per frame are
 here too, typed, so no Python object is made per location.
 """
 from cpython cimport array
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport calloc, free, malloc, qsort
 from libc.string cimport memchr
@@ -130,29 +131,30 @@ def decode_profile(bytes data):
         rc = gs_prof_count(buf, n, &c.p, &e)
     if rc:
         _fail(rc, &e)
-    c.str_off = _zeros(_I, c.p.nstr); c.p.str_off = <uint32_t *>c.str_off.data.as_voidptr
-    c.str_len = _zeros(_I, c.p.nstr); c.p.str_len = <uint32_t *>c.str_len.data.as_voidptr
-    c.map_id = _zeros(_Q, c.p.nmap); c.p.map_id = <uint64_t *>c.map_id.data.as_voidptr
-    c.map_start = _zeros(_Q, c.p.nmap); c.p.map_start = <uint64_t *>c.map_start.data.as_voidptr
-    c.map_limit = _zeros(_Q, c.p.nmap); c.p.map_limit = <uint64_t *>c.map_limit.data.as_voidptr
-    c.map_offset = _zeros(_Q, c.p.nmap); c.p.map_offset = <uint64_t *>c.map_offset.data.as_voidptr
-    c.map_file = _zeros(_q, c.p.nmap); c.p.map_file = <int64_t *>c.map_file.data.as_voidptr
-    c.map_bid = _zeros(_q, c.p.nmap); c.p.map_bid = <int64_t *>c.map_bid.data.as_voidptr
-    c.map_flags = _zeros(_B, c.p.nmap); c.p.map_flags = <uint8_t *>c.map_flags.data.as_voidptr
-    c.loc_id = _zeros(_Q, c.p.nloc); c.p.loc_id = <uint64_t *>c.loc_id.data.as_voidptr
-    c.loc_map = _zeros(_Q, c.p.nloc); c.p.loc_map = <uint64_t *>c.loc_map.data.as_voidptr
-    c.loc_addr = _zeros(_Q, c.p.nloc); c.p.loc_addr = <uint64_t *>c.loc_addr.data.as_voidptr
-    c.loc_nlines = _zeros(_I, c.p.nloc); c.p.loc_nlines = <uint32_t *>c.loc_nlines.data.as_voidptr
-    c.loc_off = _zeros(_I, c.p.nloc); c.p.loc_off = <uint32_t *>c.loc_off.data.as_voidptr
-    c.loc_len = _zeros(_I, c.p.nloc); c.p.loc_len = <uint32_t *>c.loc_len.data.as_voidptr
-    c.fn_id = _zeros(_Q, c.p.nfunc); c.p.fn_id = <uint64_t *>c.fn_id.data.as_voidptr
-    c.fn_name = _zeros(_q, c.p.nfunc); c.p.fn_name = <int64_t *>c.fn_name.data.as_voidptr
-    c.fn_sys = _zeros(_q, c.p.nfunc); c.p.fn_sys = <int64_t *>c.fn_sys.data.as_voidptr
-    c.fn_file = _zeros(_q, c.p.nfunc); c.p.fn_file = <int64_t *>c.fn_file.data.as_voidptr
-    c.fn_start = _zeros(_q, c.p.nfunc); c.p.fn_start = <int64_t *>c.fn_start.data.as_voidptr
-    c.smp_first = _zeros(_I, c.p.nsample); c.p.smp_first = <uint32_t *>c.smp_first.data.as_voidptr
-    c.smp_count = _zeros(_I, c.p.nsample); c.p.smp_count = <uint32_t *>c.smp_count.data.as_voidptr
-    c.smp_locs = _zeros(_Q, c.p.nsample_locs); c.p.smp_locs = <uint64_t *>c.smp_locs.data.as_voidptr
+    # Not zeroed: gs_prof_decode writes every entry, or fails (then c is dropped).
+    c.str_off = array.clone(_I, c.p.nstr, False); c.p.str_off = <uint32_t *>c.str_off.data.as_voidptr
+    c.str_len = array.clone(_I, c.p.nstr, False); c.p.str_len = <uint32_t *>c.str_len.data.as_voidptr
+    c.map_id = array.clone(_Q, c.p.nmap, False); c.p.map_id = <uint64_t *>c.map_id.data.as_voidptr
+    c.map_start = array.clone(_Q, c.p.nmap, False); c.p.map_start = <uint64_t *>c.map_start.data.as_voidptr
+    c.map_limit = array.clone(_Q, c.p.nmap, False); c.p.map_limit = <uint64_t *>c.map_limit.data.as_voidptr
+    c.map_offset = array.clone(_Q, c.p.nmap, False); c.p.map_offset = <uint64_t *>c.map_offset.data.as_voidptr
+    c.map_file = array.clone(_q, c.p.nmap, False); c.p.map_file = <int64_t *>c.map_file.data.as_voidptr
+    c.map_bid = array.clone(_q, c.p.nmap, False); c.p.map_bid = <int64_t *>c.map_bid.data.as_voidptr
+    c.map_flags = array.clone(_B, c.p.nmap, False); c.p.map_flags = <uint8_t *>c.map_flags.data.as_voidptr
+    c.loc_id = array.clone(_Q, c.p.nloc, False); c.p.loc_id = <uint64_t *>c.loc_id.data.as_voidptr
+    c.loc_map = array.clone(_Q, c.p.nloc, False); c.p.loc_map = <uint64_t *>c.loc_map.data.as_voidptr
+    c.loc_addr = array.clone(_Q, c.p.nloc, False); c.p.loc_addr = <uint64_t *>c.loc_addr.data.as_voidptr
+    c.loc_nlines = array.clone(_I, c.p.nloc, False); c.p.loc_nlines = <uint32_t *>c.loc_nlines.data.as_voidptr
+    c.loc_off = array.clone(_I, c.p.nloc, False); c.p.loc_off = <uint32_t *>c.loc_off.data.as_voidptr
+    c.loc_len = array.clone(_I, c.p.nloc, False); c.p.loc_len = <uint32_t *>c.loc_len.data.as_voidptr
+    c.fn_id = array.clone(_Q, c.p.nfunc, False); c.p.fn_id = <uint64_t *>c.fn_id.data.as_voidptr
+    c.fn_name = array.clone(_q, c.p.nfunc, False); c.p.fn_name = <int64_t *>c.fn_name.data.as_voidptr
+    c.fn_sys = array.clone(_q, c.p.nfunc, False); c.p.fn_sys = <int64_t *>c.fn_sys.data.as_voidptr
+    c.fn_file = array.clone(_q, c.p.nfunc, False); c.p.fn_file = <int64_t *>c.fn_file.data.as_voidptr
+    c.fn_start = array.clone(_q, c.p.nfunc, False); c.p.fn_start = <int64_t *>c.fn_start.data.as_voidptr
+    c.smp_first = array.clone(_I, c.p.nsample, False); c.p.smp_first = <uint32_t *>c.smp_first.data.as_voidptr
+    c.smp_count = array.clone(_I, c.p.nsample, False); c.p.smp_count = <uint32_t *>c.smp_count.data.as_voidptr
+    c.smp_locs = array.clone(_Q, c.p.nsample_locs, False); c.p.smp_locs = <uint64_t *>c.smp_locs.data.as_voidptr
     with nogil:
         rc = gs_prof_decode(buf, n, &c.p, &e)
     if rc:
@@ -307,12 +309,14 @@ def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_co
         rc = gs_prof_encode(buf, blen, &c.p, &a, NULL, 0, &n, &e)
     if rc:
         _fail(rc, &e)
-    out = bytearray(n)
-    cdef uint8_t *op = out
+    out = PyByteArray_FromStringAndSize(NULL, n)    # not zeroed: every byte is written
+    cdef uint8_t *op = <uint8_t *>PyByteArray_AS_STRING(out)
     with nogil:
         rc = gs_prof_encode(buf, blen, &c.p, &a, op, n, &m, &e)
     if rc:
         _fail(rc, &e)
+    if m != n:
+        raise ValueError("encode_profile: the profile's size changed between passes")
     return out
 
 
@@ -345,7 +349,8 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
     file offset) pair: (dense array('I') per frame, per distinct pair its
     first location and frame as two array('I')).  An open-addressing
     table, no Python object per frame."""
-    cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, h, i
+    cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, i
+    cdef unsigned shift = 58
     cdef uint64_t key
     cdef array.array dense, reploc, repfr
     if first.typecode != "I" or count.typecode != "H" or name_off.typecode != "i" \
@@ -357,6 +362,7 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
     cdef const uint32_t *flp = <const uint32_t *>file_off.data.as_voidptr
     while cap < 2 * nfr:
         cap *= 2
+        shift -= 1
     cdef uint64_t *slot_key = <uint64_t *>calloc(cap, sizeof(uint64_t))
     cdef uint32_t *slot_val = <uint32_t *>calloc(cap, sizeof(uint32_t))
     dense = _zeros(_I, nfr)
@@ -376,8 +382,7 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
                 if j >= nfr:
                     raise IndexError("group_frames: frame out of range")
                 key = (<uint64_t>(<uint32_t>np[j]) << 32) | flp[j]
-                h = (key * 0x9E3779B97F4A7C15ULL) >> 20
-                i = h & (cap - 1)
+                i = <size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift)   # the product's top bits
                 while slot_val[i] and slot_key[i] != key:
                     i = (i + 1) & (cap - 1)
                 if not slot_val[i]:
