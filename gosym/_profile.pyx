@@ -194,9 +194,11 @@ cdef class Additions:
         """nfunctions is the number of Functions added."""
         return self.t.nfn
 
-    cdef int64_t _string(self, const uint8_t *s, size_t n) except -1:
+    cdef int64_t _string(self, const uint8_t *s, size_t n, bint as_decoded) except -1:
+        """The index of string s; as_decoded: s as a Frame's str holds it
+        (bytes that are not UTF-8 read with errors="replace")."""
         cdef int64_t i
-        if not gs_utf8_valid(s, n):
+        if as_decoded and not gs_utf8_valid(s, n):
             fixed = (<const char *>s)[:n].decode("utf-8", "replace").encode("utf-8")
             i = gs_prof_string(&self.t, <const uint8_t *><const char *>fixed, len(fixed))
         else:
@@ -213,11 +215,11 @@ cdef class Additions:
 
     def function(self, str name, str file, int64_t start_line):
         """function returns the id of the Function (name, file, start line),
-        adding it (and its strings) if new."""
+        adding it (and its strings, encoded with surrogateescape) if new."""
         bn = name.encode("utf-8", "surrogateescape")
         bf = file.encode("utf-8", "surrogateescape")
-        cdef int64_t ni = self._string(<const uint8_t *><const char *>bn, len(bn))
-        cdef int64_t fi = self._string(<const uint8_t *><const char *>bf, len(bf))
+        cdef int64_t ni = self._string(<const uint8_t *><const char *>bn, len(bn), False)
+        cdef int64_t fi = self._string(<const uint8_t *><const char *>bf, len(bf), False)
         return self._function(ni, fi, start_line)
 
     def frame_functions(self, PclnTable tab, array.array frames, array.array name_off,
@@ -251,7 +253,7 @@ cdef class Additions:
         for k in range(n):
             if gs_pcln_name(&tab.t, no[fr[k]], &s, &sl, &e):
                 tab._raise(&e)
-            nip[k] = self._string(<const uint8_t *>s, sl)
+            nip[k] = self._string(<const uint8_t *>s, sl, True)
         base = tab.t.rd.base
         blen = tab.t.rd.len
         for k in range(n):
@@ -261,7 +263,7 @@ cdef class Additions:
             if fo != 0 and fo < blen:
                 z = <const uint8_t *>memchr(base + fo, 0, blen - fo)
                 sl = <size_t>(z - (base + fo)) if z != NULL else blen - fo
-            op[k] = <uint64_t>self._string(base + fo if sl else base, sl)
+            op[k] = <uint64_t>self._string(base + fo if sl else base, sl, True)
         for k in range(n):
             op[k] = self._function(nip[k], <int64_t>op[k], st[fr[k]])
         return out
