@@ -510,6 +510,21 @@ static void put_location(wbuf *w, const uint8_t *buf, const gs_prof *p, const gs
     w->n = (size_t)(o - w->out);
 }
 
+size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a)
+{
+    /* Each rewritten field's growth at its largest: a Mapping body of ten
+     * varint fields (11 bytes each) with key and length; per filled Location
+     * a longer length prefix and per Line a key, a length and two fields;
+     * a Function of five fields; a string's key and length. */
+    size_t n = len + p->nmap * 123 + a->nfn * 66 + a->nnew * 11, k;
+    for (k = 0; k < p->nloc; k++)
+        if (a->fill_count[k])
+            n += 10 + 24 * (size_t)a->fill_count[k];
+    if (a->nnew)
+        n += (size_t)a->newoff[a->nnew];
+    return n;
+}
+
 int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
                    uint8_t *out, size_t cap, size_t *n, gs_err *e)
 {

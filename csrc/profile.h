@@ -74,6 +74,10 @@ typedef struct gs_prof_add {
 int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
                    uint8_t *out, size_t cap, size_t *n, gs_err *e);
 
+/* gs_prof_encode_bound is an upper bound of the size gs_prof_encode
+ * writes: given a buffer that large, one call writes the profile. */
+size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a);
+
 /* ---- the additions' string and function tables ----
  *
  * gs_prof_tab dedupes what a symbolizer adds to a decoded profile: strings

@@ -9,7 +9,7 @@ loops between them that gosym.pprof needs per location or per frame are
 here too, typed, so no Python object is made per location.
 """
 from cpython cimport array
-from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize, PyByteArray_Resize
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport calloc, free, malloc, qsort
 from libc.string cimport memchr
@@ -82,6 +82,7 @@ cdef extern from "profile.h":
     int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
     int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
                        uint8_t *out, size_t cap, size_t *n, gs_err *e) nogil
+    size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a) nogil
 
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _q = _pyarray.array("q")
@@ -307,18 +308,15 @@ def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_co
     a.nnew = add.t.nnew
     a.newstr = add.t.blob
     a.newoff = add.t.newoff
-    with nogil:
-        rc = gs_prof_encode(buf, blen, &c.p, &a, NULL, 0, &n, &e)
-    if rc:
-        _fail(rc, &e)
-    out = PyByteArray_FromStringAndSize(NULL, n)    # not zeroed: every byte is written
+    # One pass into a buffer of the bound's size (not zeroed), cut to what was written.
+    n = gs_prof_encode_bound(blen, &c.p, &a)
+    out = PyByteArray_FromStringAndSize(NULL, n)
     cdef uint8_t *op = <uint8_t *>PyByteArray_AS_STRING(out)
     with nogil:
         rc = gs_prof_encode(buf, blen, &c.p, &a, op, n, &m, &e)
     if rc:
         _fail(rc, &e)
-    if m != n:
-        raise ValueError("encode_profile: the profile's size changed between passes")
+    PyByteArray_Resize(out, m)
     return out
 
 
