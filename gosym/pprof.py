@@ -17,16 +17,15 @@ round-trips.
 from __future__ import annotations
 
 import array
-import gzip
 import re
 import os
 import zlib
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from gosym import _profile
 from gosym.container.compress import zlib_module
 from gosym.errors import GosymError, UnsupportedError
+from gosym.records import Record
 
 MAX_PROFILE = 1 << 30   # bytes after gunzip: larger input is refused, not inflated
 
@@ -144,8 +143,7 @@ def _check(prof: Any) -> None:
             raise GosymError(f"location {loc.id}: unknown mapping {loc.mapping_id}")
 
 
-@dataclass
-class MappingReport:
+class MappingReport(Record):
     """MappingReport says how one profile mapping was matched and filled."""
 
     id: int                       #: the profile's mapping id
@@ -167,18 +165,17 @@ class MappingReport:
         return d
 
 
-@dataclass
-class Summary:
+class Summary(Record):
     """Summary is what symbolize_profile did: per matched mapping a
     MappingReport, the totals, and the functions it added."""
 
-    mappings: List[MappingReport] = field(default_factory=list)  #: one MappingReport per matched mapping
+    mappings: List[MappingReport] = []  #: one MappingReport per matched mapping
     locations: int = 0             #: all locations in the profile
     functions_added: int = 0      #: Function messages added to the profile
     strings_added: int = 0        #: strings added to the string table
     #: resolve= only: mapping id -> the one-line error that left that mapping unfilled
     #: (e.g. its file offset in none of the binary's segments); the other mappings are filled
-    failed: Dict[int, str] = field(default_factory=dict)
+    failed: Dict[int, str] = {}
 
     @property
     def matched(self) -> int:
@@ -205,8 +202,7 @@ class Summary:
                 "failed": {str(k): v for k, v in self.failed.items()}}
 
 
-@dataclass(frozen=True)
-class ProfileMapping:
+class ProfileMapping(Record, frozen=True):
     """ProfileMapping is one Mapping of a profile as symbolize_profile's
     `resolve` callable receives it."""
 
@@ -489,6 +485,8 @@ def strip_profile(data: bytes) -> bytes:
     """strip_profile removes every Function and Line entry and clears the
     mappings' has_* flags, keeping addresses and mappings (a gzipped
     profile as a symbolizer receives it from a stripped deployment)."""
+    import gzip
+
     prof = parse_profile(data)
     del prof.function[:]
     for loc in prof.location:
