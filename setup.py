@@ -79,14 +79,15 @@ columns_ext = Extension(
 )
 
 # pprof profiles (profile.proto) decoded to columns and re-encoded: its own
-# module over csrc/profile.c, used by gosym.pprof only.
+# module over csrc/profile.c, used by gosym.pprof only.  It links the pclntab
+# reader (BASE) to copy function names straight from a PclnTable's table.
 profile_ext = Extension(
     "gosym._profile",
-    sources=["gosym/_profile.pyx", "csrc/profile.c"],
+    sources=["gosym/_profile.pyx", "csrc/profile.c"] + BASE,
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
-    depends=["csrc/reader.h", "csrc/profile.h", "gosym/_reader.pxd", "gosym/_arrays.pxd"],
+    depends=["csrc/profile.h"] + HEADERS,
 )
 
 setup(ext_modules=cythonize(exts + [dwarf_ext, columns_ext, profile_ext], language_level=3,

@@ -20,13 +20,41 @@ enum { S_LOCATION_ID = 1, L_LINE = 4, LN_FUNCTION_ID = 1, LN_LINE = 2 };
 
 #define MAX_FIELD ((1u << 29) - 1)
 
+/* uv reads a uvarint as gs_rd_uvarint does, without a bounds check per
+ * byte when ten bytes remain; anything unusual (an error already, fewer
+ * bytes, a tenth byte above 1) goes to gs_rd_uvarint for its answer. */
+static inline uint64_t uv(gs_reader *rd)
+{
+    if (!rd->err && rd->pos <= rd->len && rd->len - rd->pos >= 10) {
+        const uint8_t *b = rd->base + rd->pos;
+        uint64_t v = 0;
+        unsigned i;
+        if (b[0] < 0x80) {
+            rd->pos++;
+            return b[0];
+        }
+        for (i = 0; i < 9; i++) {
+            v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+            if (b[i] < 0x80) {
+                rd->pos += i + 1;
+                return v;
+            }
+        }
+        if (b[9] <= 1) {
+            rd->pos += 10;
+            return v | ((uint64_t)b[9] << 63);
+        }
+    }
+    return gs_rd_uvarint(rd);
+}
+
 /* read_tag reads a field key; 0 at the end of the range or on error. */
-static uint32_t read_tag(gs_reader *rd, int *wt)
+static inline uint32_t read_tag(gs_reader *rd, int *wt)
 {
     uint64_t k;
     if (rd->err || rd->pos >= rd->len)
         return 0;
-    k = gs_rd_uvarint(rd);
+    k = uv(rd);
     if (rd->err)
         return 0;
     *wt = (int)(k & 7);
@@ -38,12 +66,12 @@ static uint32_t read_tag(gs_reader *rd, int *wt)
 }
 
 /* skip_value skips a field's value of wire type wt. */
-static void skip_value(gs_reader *rd, int wt)
+static inline void skip_value(gs_reader *rd, int wt)
 {
     uint64_t n;
     switch (wt) {
     case WT_VARINT:
-        gs_rd_uvarint(rd);
+        uv(rd);
         return;
     case WT_I64:
         n = 8;
@@ -52,7 +80,7 @@ static void skip_value(gs_reader *rd, int wt)
         n = 4;
         break;
     case WT_LEN:
-        n = gs_rd_uvarint(rd);
+        n = uv(rd);
         break;
     default:
         gs_rd_fail(rd, GS_ERR_FORMAT, rd->pos, "unsupported protobuf wire type (group)");
@@ -68,9 +96,9 @@ static void skip_value(gs_reader *rd, int wt)
 }
 
 /* sub opens a cursor over a length-delimited value at rd's position. */
-static void sub(gs_reader *rd, gs_reader *s)
+static inline void sub(gs_reader *rd, gs_reader *s)
 {
-    uint64_t n = gs_rd_uvarint(rd);
+    uint64_t n = uv(rd);
     size_t at = rd->pos;
     if (!rd->err && !gs_rd_has(rd, at, n))
         gs_rd_fail(rd, GS_ERR_BOUNDS, at, "protobuf message past end");
@@ -83,24 +111,25 @@ static void sub(gs_reader *rd, gs_reader *s)
 }
 
 /* varint_field reads a varint of a known field; wrong wire type is an error. */
-static uint64_t varint_field(gs_reader *s, int wt)
+static inline uint64_t varint_field(gs_reader *s, int wt)
 {
     if (wt != WT_VARINT) {
         gs_rd_fail(s, GS_ERR_FORMAT, s->pos, "profile field has the wrong wire type");
         return 0;
     }
-    return gs_rd_uvarint(s);
+    return uv(s);
 }
 
 /* The sub-reader's error, moved to the outer reader with offsets made absolute. */
-static void lift(gs_reader *rd, const gs_reader *s)
+static inline void lift(gs_reader *rd, const gs_reader *s)
 {
     if (s->err)
         gs_rd_fail(rd, s->err, (size_t)(s->base - rd->base) + s->err_off, s->err_msg);
 }
 
-/* count_sample_locs counts the location ids of one Sample. */
-static size_t sample_locs(gs_reader *s, uint64_t *out)
+/* sample_locs counts the location ids of one Sample, storing the first
+ * max of them in out (if not NULL). */
+static size_t sample_locs(gs_reader *s, uint64_t *out, size_t max)
 {
     size_t n = 0;
     int wt;
@@ -111,16 +140,16 @@ static size_t sample_locs(gs_reader *s, uint64_t *out)
             continue;
         }
         if (wt == WT_VARINT) {
-            uint64_t v = gs_rd_uvarint(s);
-            if (out && !s->err)
+            uint64_t v = uv(s);
+            if (out && !s->err && n < max)
                 out[n] = v;
             n++;
         } else if (wt == WT_LEN) {
             gs_reader pk;
             sub(s, &pk);
             while (!pk.err && pk.pos < pk.len) {
-                uint64_t v = gs_rd_uvarint(&pk);
-                if (out && !pk.err)
+                uint64_t v = uv(&pk);
+                if (out && !pk.err && n < max)
                     out[n] = v;
                 n++;
             }
@@ -150,7 +179,7 @@ int gs_prof_count(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
         case P_SAMPLE: {
             gs_reader s;
             sub(&rd, &s);
-            p->nsample_locs += sample_locs(&s, NULL);
+            p->nsample_locs += sample_locs(&s, NULL, 0);
             lift(&rd, &s);
             p->nsample++;
             break;
@@ -313,14 +342,14 @@ int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
             size_t k;
             if (nsm >= p->nsample)
                 goto changed;
-            /* Count first, so a sample cannot write past the counted total. */
-            k = sample_locs(&s, NULL);
-            if (s.err || k > p->nsample_locs - nsl)
+            /* Bounded, so a sample cannot write past the counted total. */
+            k = sample_locs(&s, p->smp_locs + nsl, p->nsample_locs - nsl);
+            if (s.err)
                 goto lifted;
-            s.pos = 0;
+            if (k > p->nsample_locs - nsl)
+                goto changed;
             p->smp_first[nsm] = (uint32_t)nsl;
             p->smp_count[nsm] = (uint32_t)k;
-            sample_locs(&s, p->smp_locs + nsl);
             nsl += k;
             nsm++;
             break;
@@ -354,7 +383,8 @@ int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e)
     }
     if (rd.err)
         return gs_rd_finish(&rd, e);
-    if (ns != p->nstr || nm != p->nmap || nl != p->nloc || nf != p->nfunc || nsm != p->nsample)
+    if (ns != p->nstr || nm != p->nmap || nl != p->nloc || nf != p->nfunc || nsm != p->nsample ||
+        nsl != p->nsample_locs)
         goto changed;
     return check(buf, p, e);
 changed:
@@ -395,6 +425,20 @@ static void put_uvarint(wbuf *w, uint64_t v)
 {
     uint8_t tmp[10];
     size_t n = 0;
+    if (!w->out) {
+        w->n += uvarint_size(v);
+        return;
+    }
+    if (w->n <= w->cap && w->cap - w->n >= sizeof tmp) {
+        uint8_t *o = w->out + w->n;
+        while (v >= 0x80) {
+            *o++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *o++ = (uint8_t)v;
+        w->n = (size_t)(o - w->out);
+        return;
+    }
     while (v >= 0x80) {
         tmp[n++] = (uint8_t)(v | 0x80);
         v >>= 7;
@@ -443,22 +487,70 @@ static void put_mapping(wbuf *w, const gs_prof *p, size_t i)
         put_vfield(w, k + 1, vals[k]);
 }
 
+/* wv writes v as a uvarint at o (room checked by the caller) and returns the end. */
+static inline uint8_t *wv(uint8_t *o, uint64_t v)
+{
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+
+/* put_location writes Location i with its new Lines: its size first, so
+ * the bytes go straight into the output after one room check. */
 static void put_location(wbuf *w, const uint8_t *buf, const gs_prof *p, const gs_prof_add *a, size_t i)
 {
-    size_t body = p->loc_len[i], j, first = a->fill_first[i], cnt = a->fill_count[i];
+    size_t body = p->loc_len[i], j, first = a->fill_first[i], cnt = a->fill_count[i], total;
+    uint8_t *o;
     for (j = first; j < first + cnt; j++) {
         size_t ls = line_size(a->lfid[j], a->lline[j]);
-        body += uvarint_size((uint64_t)L_LINE << 3) + uvarint_size(ls) + ls;
+        body += 1 + uvarint_size(ls) + ls;      /* key of field 4 (L_LINE), length, Line */
     }
-    put_key(w, P_LOCATION, WT_LEN);
-    put_uvarint(w, body);
-    put_bytes(w, buf + p->loc_off[i], p->loc_len[i]);
+    total = 1 + uvarint_size(body) + body;      /* key of field 4 (P_LOCATION), length, body */
+    if (!w->out) {
+        w->n += total;
+        return;
+    }
+    if (w->n > w->cap || w->cap - w->n < total) {
+        w->overflow = 1;
+        return;
+    }
+    o = w->out + w->n;
+    *o++ = (uint8_t)((P_LOCATION << 3) | WT_LEN);
+    o = wv(o, body);
+    memcpy(o, buf + p->loc_off[i], p->loc_len[i]);
+    o += p->loc_len[i];
     for (j = first; j < first + cnt; j++) {
-        put_key(w, L_LINE, WT_LEN);
-        put_uvarint(w, line_size(a->lfid[j], a->lline[j]));
-        put_vfield(w, LN_FUNCTION_ID, a->lfid[j]);
-        put_vfield(w, LN_LINE, (uint64_t)a->lline[j]);
+        uint64_t fid = a->lfid[j], line = (uint64_t)a->lline[j];
+        *o++ = (uint8_t)((L_LINE << 3) | WT_LEN);
+        o = wv(o, line_size(fid, (int64_t)line));
+        if (fid) {
+            *o++ = (uint8_t)((LN_FUNCTION_ID << 3) | WT_VARINT);
+            o = wv(o, fid);
+        }
+        if (line) {
+            *o++ = (uint8_t)((LN_LINE << 3) | WT_VARINT);
+            o = wv(o, line);
+        }
     }
+    w->n = (size_t)(o - w->out);
+}
+
+size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a)
+{
+    /* Each rewritten field's growth at its largest: a Mapping body of ten
+     * varint fields (11 bytes each) with key and length; per filled Location
+     * a longer length prefix and per Line a key, a length and two fields;
+     * a Function of five fields; a string's key and length. */
+    size_t n = len + p->nmap * 123 + a->nfn * 66 + a->nnew * 11, k;
+    for (k = 0; k < p->nloc; k++)
+        if (a->fill_count[k])
+            n += 10 + 24 * (size_t)a->fill_count[k];
+    if (a->nnew)
+        n += (size_t)a->newoff[a->nnew];
+    return n;
 }
 
 int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
@@ -469,6 +561,7 @@ int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_pr
     uint32_t f;
     size_t nm = 0, nl = 0, k;
     wbuf w = {out, cap, 0, 0};
+    size_t run = 0;      /* start of the fields copied unchanged since the last rewritten one */
     gs_rd_init(&rd, buf, len, 0, 8);
     while (!rd.err && rd.pos < rd.len) {
         size_t start = rd.pos;
@@ -479,19 +572,21 @@ int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_pr
         if (rd.err)
             break;
         if (f == P_MAPPING && nm < p->nmap) {
+            put_bytes(&w, buf + run, start - run);
             put_mapping(&w, p, nm++);
+            run = rd.pos;
         } else if (f == P_LOCATION && nl < p->nloc) {
-            if (a->fill_count[nl])
+            if (a->fill_count[nl]) {
+                put_bytes(&w, buf + run, start - run);
                 put_location(&w, buf, p, a, nl);
-            else
-                put_bytes(&w, buf + start, rd.pos - start);
+                run = rd.pos;
+            }
             nl++;
-        } else {
-            put_bytes(&w, buf + start, rd.pos - start);
         }
     }
     if (rd.err)
         return gs_rd_finish(&rd, e);
+    put_bytes(&w, buf + run, rd.pos - run);
     for (k = 0; k < a->nfn; k++) {
         size_t body = vfield_size(1, a->fn_id[k]) + vfield_size(2, (uint64_t)a->fn_name[k]) +
                       vfield_size(3, (uint64_t)a->fn_name[k]) + vfield_size(4, (uint64_t)a->fn_file[k]) +
@@ -516,4 +611,303 @@ int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_pr
         return gs_set_err(e, GS_ERR_ARG, w.n, "output buffer too small");
     *n = w.n;
     return GS_OK;
+}
+
+/* ---- the additions' string and function tables ---- */
+
+static uint32_t hash_bytes(const uint8_t *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0xC4CEB9FE1A85EC53ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDULL;
+    return (uint32_t)(h >> 32);
+}
+
+static const uint8_t *str_at(const gs_prof_tab *t, size_t i, size_t *n)
+{
+    if (i < t->p->nstr) {
+        *n = t->p->str_len[i];
+        return t->buf + t->p->str_off[i];
+    }
+    i -= t->p->nstr;
+    *n = (size_t)(t->newoff[i + 1] - t->newoff[i]);
+    return t->blob + t->newoff[i];
+}
+
+/* str_find returns the slot of the string (s, n) with hash h: its own or the empty one to fill. */
+static size_t str_find(const gs_prof_tab *t, const uint8_t *s, size_t n, uint32_t h)
+{
+    size_t i = (size_t)h & (t->scap - 1);
+    for (;;) {
+        uint64_t v = t->sslot[i];
+        if (!v)
+            return i;
+        if ((uint32_t)(v >> 32) == h) {
+            size_t m;
+            const uint8_t *o = str_at(t, (size_t)(uint32_t)v - 1, &m);
+            if (m == n && (n == 0 || memcmp(o, s, n) == 0))
+                return i;
+        }
+        i = (i + 1) & (t->scap - 1);
+    }
+}
+
+static int str_grow(gs_prof_tab *t)
+{
+    size_t cap = t->scap ? t->scap * 2 : 1024, i;
+    uint64_t *old = t->sslot, *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return GS_ERR_NOMEM;
+    for (i = 0; i < t->scap; i++) {
+        uint64_t v = old[i];
+        size_t j;
+        if (!v)
+            continue;
+        j = (size_t)(v >> 32) & (cap - 1);
+        while (ns[j])
+            j = (j + 1) & (cap - 1);
+        ns[j] = v;
+    }
+    free(old);
+    t->sslot = ns;
+    t->scap = cap;
+    return GS_OK;
+}
+
+static size_t fkey_hash(int64_t name, int64_t sys, int64_t file, int64_t start)
+{
+    uint64_t h = (uint64_t)name * 0x9E3779B97F4A7C15ULL;
+    h = (h ^ (uint64_t)sys) * 0xFF51AFD7ED558CCDULL;
+    h = (h ^ (uint64_t)file) * 0xC4CEB9FE1A85EC53ULL;
+    h = (h ^ (uint64_t)start) * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h ^ (h >> 31));
+}
+
+static gs_prof_fkey *fkey_find(const gs_prof_tab *t, int64_t name, int64_t sys, int64_t file, int64_t start)
+{
+    size_t i = fkey_hash(name, sys, file, start) & (t->fcap - 1);
+    for (;;) {
+        gs_prof_fkey *k = &t->fslot[i];
+        if (!k->used || (k->name == name && k->sys == sys && k->file == file && k->start == start))
+            return k;
+        i = (i + 1) & (t->fcap - 1);
+    }
+}
+
+static int fkey_grow(gs_prof_tab *t)
+{
+    size_t cap = t->fcap ? t->fcap * 2 : 1024, i;
+    gs_prof_fkey *old = t->fslot, *nf = calloc(cap, sizeof *nf);
+    if (!nf)
+        return GS_ERR_NOMEM;
+    t->fslot = nf;
+    t->fcap = cap;
+    for (i = 0; i < cap / 2; i++) {
+        if (old && old[i].used)
+            *fkey_find(t, old[i].name, old[i].sys, old[i].file, old[i].start) = old[i];
+    }
+    free(old);
+    return GS_OK;
+}
+
+/* fkey_put makes key -> id unless the key is there (the first one stays). */
+static int fkey_put(gs_prof_tab *t, int64_t name, int64_t sys, int64_t file, int64_t start, uint64_t id,
+                    uint64_t *got)
+{
+    gs_prof_fkey *k;
+    if (2 * (t->fused + 1) > t->fcap && fkey_grow(t))
+        return GS_ERR_NOMEM;
+    k = fkey_find(t, name, sys, file, start);
+    if (!k->used) {
+        k->name = name;
+        k->sys = sys;
+        k->file = file;
+        k->start = start;
+        k->id = id;
+        k->used = 1;
+        t->fused++;
+    }
+    *got = k->id;
+    return GS_OK;
+}
+
+int gs_prof_tab_init(gs_prof_tab *t, const uint8_t *buf, const gs_prof *p, gs_err *e)
+{
+    size_t i;
+    uint64_t got;
+    memset(t, 0, sizeof *t);
+    t->buf = buf;
+    t->p = p;
+    t->newoff = calloc(16, sizeof *t->newoff);
+    t->offcap = 16;
+    if (!t->newoff || str_grow(t) || fkey_grow(t))
+        goto nomem;
+    for (i = 0; i < p->nstr; i++) {
+        size_t n = p->str_len[i], s;
+        const uint8_t *b = buf + p->str_off[i];
+        uint32_t h = hash_bytes(b, n);
+        if (2 * (t->sused + 1) > t->scap && str_grow(t))
+            goto nomem;
+        s = str_find(t, b, n, h);
+        if (!t->sslot[s]) {
+            t->sslot[s] = ((uint64_t)h << 32) | (uint64_t)(i + 1);
+            t->sused++;
+        }
+    }
+    t->next_id = 1;
+    for (i = 0; i < p->nfunc; i++) {
+        if (p->fn_id[i] >= t->next_id)
+            t->next_id = p->fn_id[i] + 1;
+        if (fkey_put(t, p->fn_name[i], p->fn_sys[i], p->fn_file[i], p->fn_start[i], p->fn_id[i], &got))
+            goto nomem;
+    }
+    return GS_OK;
+nomem:
+    gs_prof_tab_free(t);
+    return gs_set_err(e, GS_ERR_NOMEM, 0, "out of memory");
+}
+
+void gs_prof_tab_free(gs_prof_tab *t)
+{
+    free(t->sslot);
+    free(t->blob);
+    free(t->newoff);
+    free(t->fslot);
+    free(t->fn_id);
+    free(t->fn_name);
+    free(t->fn_file);
+    free(t->fn_start);
+    memset(t, 0, sizeof *t);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap)
+        return GS_OK;
+    while (c < need)
+        c *= 2;
+    q = realloc(*p, c * size);
+    if (!q)
+        return GS_ERR_NOMEM;
+    *p = q;
+    *cap = c;
+    return GS_OK;
+}
+
+int64_t gs_prof_string(gs_prof_tab *t, const uint8_t *s, size_t n)
+{
+    uint32_t h = hash_bytes(s, n);
+    size_t slot, idx, bcap;
+    if (2 * (t->sused + 1) > t->scap && str_grow(t))
+        return -1;
+    slot = str_find(t, s, n, h);
+    if (t->sslot[slot])
+        return (int64_t)(uint32_t)t->sslot[slot] - 1;
+    idx = t->p->nstr + t->nnew;
+    if (idx >= UINT32_MAX - 1)
+        return -1;
+    bcap = t->bcap;
+    if (grow((void **)&t->blob, &bcap, t->blen + n + 1, 1))
+        return -1;
+    t->bcap = bcap;
+    if (grow((void **)&t->newoff, &t->offcap, t->nnew + 2, sizeof *t->newoff))
+        return -1;
+    if (n)
+        memcpy(t->blob + t->blen, s, n);
+    t->blen += n;
+    t->newoff[t->nnew + 1] = t->blen;
+    t->nnew++;
+    t->sslot[slot] = ((uint64_t)h << 32) | (uint64_t)(idx + 1);
+    t->sused++;
+    return (int64_t)idx;
+}
+
+int gs_prof_function(gs_prof_tab *t, int64_t name, int64_t file, int64_t start, uint64_t *id)
+{
+    size_t before = t->fused;
+    if (fkey_put(t, name, name, file, start, t->next_id, id))
+        return GS_ERR_NOMEM;
+    if (t->fused == before)
+        return GS_OK;
+    if (t->nfn == t->fncap) {
+        size_t c = t->fncap ? 2 * t->fncap : 64;
+        void *q;
+        if (!(q = realloc(t->fn_id, c * sizeof *t->fn_id)))
+            return GS_ERR_NOMEM;
+        t->fn_id = q;
+        if (!(q = realloc(t->fn_name, c * sizeof *t->fn_name)))
+            return GS_ERR_NOMEM;
+        t->fn_name = q;
+        if (!(q = realloc(t->fn_file, c * sizeof *t->fn_file)))
+            return GS_ERR_NOMEM;
+        t->fn_file = q;
+        if (!(q = realloc(t->fn_start, c * sizeof *t->fn_start)))
+            return GS_ERR_NOMEM;
+        t->fn_start = q;
+        t->fncap = c;
+    }
+    t->fn_id[t->nfn] = t->next_id++;
+    t->fn_name[t->nfn] = name;
+    t->fn_file[t->nfn] = file;
+    t->fn_start[t->nfn] = start;
+    t->nfn++;
+    return GS_OK;
+}
+
+int gs_utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t k, m;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            uint64_t v;
+            if (n - i >= 8 && (memcpy(&v, s + i, 8), !(v & 0x8080808080808080ULL)))
+                i += 8;       /* eight ASCII bytes */
+            else
+                i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            m = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            m = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            m = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else
+            return 0;
+        if (m > n - i - 1)
+            return 0;
+        for (k = 1; k <= m; k++) {
+            uint8_t d = s[i + k];
+            if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xBF))
+                return 0;
+        }
+        i += m + 1;
+    }
+    return 1;
 }

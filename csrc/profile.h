@@ -74,4 +74,59 @@ typedef struct gs_prof_add {
 int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
                    uint8_t *out, size_t cap, size_t *n, gs_err *e);
 
+/* gs_prof_encode_bound is an upper bound of the size gs_prof_encode
+ * writes: given a buffer that large, one call writes the profile. */
+size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a);
+
+/* ---- the additions' string and function tables ----
+ *
+ * gs_prof_tab dedupes what a symbolizer adds to a decoded profile: strings
+ * (an existing entry is reused, the first of equal ones; new ones are
+ * appended after the table) and Functions keyed by (name, system name,
+ * file, start line) string indexes and line (an existing Function is
+ * reused, the first of equal ones; new ones get ids from max(id) + 1, system
+ * name = name).  Open-addressing hash tables; the new strings and Functions
+ * are columns for gs_prof_add.  Nothing here reads the file beyond the
+ * decoded string offsets of gs_prof. */
+typedef struct gs_prof_fkey {
+    int64_t name, sys, file, start;
+    uint64_t id;
+    int used;
+} gs_prof_fkey;
+
+typedef struct gs_prof_tab {
+    const uint8_t *buf;          /* the decoded profile and its columns */
+    const gs_prof *p;
+    uint64_t *sslot;             /* hash << 32 | (string index + 1); 0: empty */
+    size_t scap, sused;
+    uint8_t *blob;               /* new strings' bytes */
+    size_t blen, bcap;
+    uint64_t *newoff;            /* nnew + 1 offsets into blob */
+    size_t nnew, offcap;
+    gs_prof_fkey *fslot;         /* id 0: empty */
+    size_t fcap, fused;
+    uint64_t next_id;
+    uint64_t *fn_id;             /* new Functions, in the order made */
+    int64_t *fn_name, *fn_file, *fn_start;
+    size_t nfn, fncap;
+} gs_prof_tab;
+
+/* gs_prof_tab_init indexes the strings and Functions of a decoded profile
+ * (buf and p must outlive t); gs_prof_tab_free releases t. */
+int gs_prof_tab_init(gs_prof_tab *t, const uint8_t *buf, const gs_prof *p, gs_err *e);
+void gs_prof_tab_free(gs_prof_tab *t);
+
+/* gs_prof_string returns the string-table index of the n bytes at s,
+ * appending them if new; -1 when out of memory. */
+int64_t gs_prof_string(gs_prof_tab *t, const uint8_t *s, size_t n);
+
+/* gs_prof_function sets *id to the id of the Function (name, name, file,
+ * start) (string indexes from gs_prof_string), making it if new;
+ * GS_ERR_NOMEM when out of memory. */
+int gs_prof_function(gs_prof_tab *t, int64_t name, int64_t file, int64_t start, uint64_t *id);
+
+/* gs_utf8_valid reports whether the n bytes at s are well-formed UTF-8
+ * (Unicode 15 table 3-7: no overlongs, surrogates or values past U+10FFFF). */
+int gs_utf8_valid(const uint8_t *s, size_t n);
+
 #endif

@@ -482,7 +482,8 @@ static void fuzz_profile(const uint8_t *d, size_t n)
     a = (gs_prof_add){ff, fc, lfid, lline, 1, &fid, &name, &zero, &zero, 1, (const uint8_t *)"fn()", off};
     if (ff && fc && lfid && lline && gs_prof_encode(d, n, &p, &a, NULL, 0, &need, &e) == GS_OK &&
         (out = malloc(need + 1)) != NULL) {
-        if (gs_prof_encode(d, n, &p, &a, out, need, &got, &e) != GS_OK || got != need)
+        if (gs_prof_encode(d, n, &p, &a, out, need, &got, &e) != GS_OK || got != need ||
+            need > gs_prof_encode_bound(n, &p, &a))
             abort();
         if (gs_prof_count(out, got, &q, &e) != GS_OK || q.nloc != p.nloc || q.nfunc != p.nfunc + 1 ||
             q.nstr != p.nstr + 1 || !(mem2 = prof_alloc(&q)))

@@ -9,10 +9,14 @@ loops between them that gosym.pprof needs per location or per frame are
 here too, typed, so no Python object is made per location.
 """
 from cpython cimport array
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize, PyByteArray_Resize
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport calloc, free, malloc, qsort
+from libc.string cimport memchr
 
 from gosym._arrays cimport _zeros
+from gosym._csrc cimport gs_pcln_name
+from gosym._pclntab cimport PclnTable
 from gosym._reader cimport gs_err, GS_ERR_NOMEM
 
 import array as _pyarray
@@ -60,10 +64,25 @@ cdef extern from "profile.h":
         const uint8_t *newstr
         const uint64_t *newoff
 
+    ctypedef struct gs_prof_tab:
+        size_t nnew, nfn
+        uint8_t *blob
+        uint64_t *newoff
+        uint64_t *fn_id
+        int64_t *fn_name
+        int64_t *fn_file
+        int64_t *fn_start
+
+    int gs_prof_tab_init(gs_prof_tab *t, const uint8_t *buf, const gs_prof *p, gs_err *e) nogil
+    void gs_prof_tab_free(gs_prof_tab *t) nogil
+    int64_t gs_prof_string(gs_prof_tab *t, const uint8_t *s, size_t n) nogil
+    int gs_prof_function(gs_prof_tab *t, int64_t name, int64_t file, int64_t start, uint64_t *id) nogil
+    int gs_utf8_valid(const uint8_t *s, size_t n) nogil
     int gs_prof_count(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
     int gs_prof_decode(const uint8_t *buf, size_t len, gs_prof *p, gs_err *e) nogil
     int gs_prof_encode(const uint8_t *buf, size_t len, const gs_prof *p, const gs_prof_add *a,
                        uint8_t *out, size_t cap, size_t *n, gs_err *e) nogil
+    size_t gs_prof_encode_bound(size_t len, const gs_prof *p, const gs_prof_add *a) nogil
 
 cdef array.array _Q = _pyarray.array("Q")
 cdef array.array _q = _pyarray.array("q")
@@ -113,29 +132,30 @@ def decode_profile(bytes data):
         rc = gs_prof_count(buf, n, &c.p, &e)
     if rc:
         _fail(rc, &e)
-    c.str_off = _zeros(_I, c.p.nstr); c.p.str_off = <uint32_t *>c.str_off.data.as_voidptr
-    c.str_len = _zeros(_I, c.p.nstr); c.p.str_len = <uint32_t *>c.str_len.data.as_voidptr
-    c.map_id = _zeros(_Q, c.p.nmap); c.p.map_id = <uint64_t *>c.map_id.data.as_voidptr
-    c.map_start = _zeros(_Q, c.p.nmap); c.p.map_start = <uint64_t *>c.map_start.data.as_voidptr
-    c.map_limit = _zeros(_Q, c.p.nmap); c.p.map_limit = <uint64_t *>c.map_limit.data.as_voidptr
-    c.map_offset = _zeros(_Q, c.p.nmap); c.p.map_offset = <uint64_t *>c.map_offset.data.as_voidptr
-    c.map_file = _zeros(_q, c.p.nmap); c.p.map_file = <int64_t *>c.map_file.data.as_voidptr
-    c.map_bid = _zeros(_q, c.p.nmap); c.p.map_bid = <int64_t *>c.map_bid.data.as_voidptr
-    c.map_flags = _zeros(_B, c.p.nmap); c.p.map_flags = <uint8_t *>c.map_flags.data.as_voidptr
-    c.loc_id = _zeros(_Q, c.p.nloc); c.p.loc_id = <uint64_t *>c.loc_id.data.as_voidptr
-    c.loc_map = _zeros(_Q, c.p.nloc); c.p.loc_map = <uint64_t *>c.loc_map.data.as_voidptr
-    c.loc_addr = _zeros(_Q, c.p.nloc); c.p.loc_addr = <uint64_t *>c.loc_addr.data.as_voidptr
-    c.loc_nlines = _zeros(_I, c.p.nloc); c.p.loc_nlines = <uint32_t *>c.loc_nlines.data.as_voidptr
-    c.loc_off = _zeros(_I, c.p.nloc); c.p.loc_off = <uint32_t *>c.loc_off.data.as_voidptr
-    c.loc_len = _zeros(_I, c.p.nloc); c.p.loc_len = <uint32_t *>c.loc_len.data.as_voidptr
-    c.fn_id = _zeros(_Q, c.p.nfunc); c.p.fn_id = <uint64_t *>c.fn_id.data.as_voidptr
-    c.fn_name = _zeros(_q, c.p.nfunc); c.p.fn_name = <int64_t *>c.fn_name.data.as_voidptr
-    c.fn_sys = _zeros(_q, c.p.nfunc); c.p.fn_sys = <int64_t *>c.fn_sys.data.as_voidptr
-    c.fn_file = _zeros(_q, c.p.nfunc); c.p.fn_file = <int64_t *>c.fn_file.data.as_voidptr
-    c.fn_start = _zeros(_q, c.p.nfunc); c.p.fn_start = <int64_t *>c.fn_start.data.as_voidptr
-    c.smp_first = _zeros(_I, c.p.nsample); c.p.smp_first = <uint32_t *>c.smp_first.data.as_voidptr
-    c.smp_count = _zeros(_I, c.p.nsample); c.p.smp_count = <uint32_t *>c.smp_count.data.as_voidptr
-    c.smp_locs = _zeros(_Q, c.p.nsample_locs); c.p.smp_locs = <uint64_t *>c.smp_locs.data.as_voidptr
+    # Not zeroed: gs_prof_decode writes every entry, or fails (then c is dropped).
+    c.str_off = array.clone(_I, c.p.nstr, False); c.p.str_off = <uint32_t *>c.str_off.data.as_voidptr
+    c.str_len = array.clone(_I, c.p.nstr, False); c.p.str_len = <uint32_t *>c.str_len.data.as_voidptr
+    c.map_id = array.clone(_Q, c.p.nmap, False); c.p.map_id = <uint64_t *>c.map_id.data.as_voidptr
+    c.map_start = array.clone(_Q, c.p.nmap, False); c.p.map_start = <uint64_t *>c.map_start.data.as_voidptr
+    c.map_limit = array.clone(_Q, c.p.nmap, False); c.p.map_limit = <uint64_t *>c.map_limit.data.as_voidptr
+    c.map_offset = array.clone(_Q, c.p.nmap, False); c.p.map_offset = <uint64_t *>c.map_offset.data.as_voidptr
+    c.map_file = array.clone(_q, c.p.nmap, False); c.p.map_file = <int64_t *>c.map_file.data.as_voidptr
+    c.map_bid = array.clone(_q, c.p.nmap, False); c.p.map_bid = <int64_t *>c.map_bid.data.as_voidptr
+    c.map_flags = array.clone(_B, c.p.nmap, False); c.p.map_flags = <uint8_t *>c.map_flags.data.as_voidptr
+    c.loc_id = array.clone(_Q, c.p.nloc, False); c.p.loc_id = <uint64_t *>c.loc_id.data.as_voidptr
+    c.loc_map = array.clone(_Q, c.p.nloc, False); c.p.loc_map = <uint64_t *>c.loc_map.data.as_voidptr
+    c.loc_addr = array.clone(_Q, c.p.nloc, False); c.p.loc_addr = <uint64_t *>c.loc_addr.data.as_voidptr
+    c.loc_nlines = array.clone(_I, c.p.nloc, False); c.p.loc_nlines = <uint32_t *>c.loc_nlines.data.as_voidptr
+    c.loc_off = array.clone(_I, c.p.nloc, False); c.p.loc_off = <uint32_t *>c.loc_off.data.as_voidptr
+    c.loc_len = array.clone(_I, c.p.nloc, False); c.p.loc_len = <uint32_t *>c.loc_len.data.as_voidptr
+    c.fn_id = array.clone(_Q, c.p.nfunc, False); c.p.fn_id = <uint64_t *>c.fn_id.data.as_voidptr
+    c.fn_name = array.clone(_q, c.p.nfunc, False); c.p.fn_name = <int64_t *>c.fn_name.data.as_voidptr
+    c.fn_sys = array.clone(_q, c.p.nfunc, False); c.p.fn_sys = <int64_t *>c.fn_sys.data.as_voidptr
+    c.fn_file = array.clone(_q, c.p.nfunc, False); c.p.fn_file = <int64_t *>c.fn_file.data.as_voidptr
+    c.fn_start = array.clone(_q, c.p.nfunc, False); c.p.fn_start = <int64_t *>c.fn_start.data.as_voidptr
+    c.smp_first = array.clone(_I, c.p.nsample, False); c.p.smp_first = <uint32_t *>c.smp_first.data.as_voidptr
+    c.smp_count = array.clone(_I, c.p.nsample, False); c.p.smp_count = <uint32_t *>c.smp_count.data.as_voidptr
+    c.smp_locs = array.clone(_Q, c.p.nsample_locs, False); c.p.smp_locs = <uint64_t *>c.smp_locs.data.as_voidptr
     with nogil:
         rc = gs_prof_decode(buf, n, &c.p, &e)
     if rc:
@@ -143,28 +163,132 @@ def decode_profile(bytes data):
     return c
 
 
+cdef class Additions:
+    """Additions is what gosym adds to a decoded profile besides Lines: new
+    strings (an equal existing entry is reused) and new Functions (an
+    existing one with the same name, system name, file and start line is
+    reused; new ids count up from the largest), in C hash tables
+    (csrc/profile.c: gs_prof_tab).  A name or file that is not UTF-8 is
+    written as Python decodes it with errors="replace", as Frame names
+    are."""
+    cdef gs_prof_tab t
+    cdef readonly ProfileColumns cols
+
+    def __cinit__(self, ProfileColumns cols):
+        cdef gs_err e
+        cdef int rc
+        self.cols = cols
+        rc = gs_prof_tab_init(&self.t, cols.data, &cols.p, &e)
+        if rc:
+            _fail(rc, &e)
+
+    def __dealloc__(self):
+        gs_prof_tab_free(&self.t)
+
+    @property
+    def nstrings(self):
+        """nstrings is the number of strings added."""
+        return self.t.nnew
+
+    @property
+    def nfunctions(self):
+        """nfunctions is the number of Functions added."""
+        return self.t.nfn
+
+    cdef int64_t _string(self, const uint8_t *s, size_t n, bint as_decoded) except -1:
+        """The index of string s; as_decoded: s as a Frame's str holds it
+        (bytes that are not UTF-8 read with errors="replace")."""
+        cdef int64_t i
+        if as_decoded and not gs_utf8_valid(s, n):
+            fixed = (<const char *>s)[:n].decode("utf-8", "replace").encode("utf-8")
+            i = gs_prof_string(&self.t, <const uint8_t *><const char *>fixed, len(fixed))
+        else:
+            i = gs_prof_string(&self.t, s, n)
+        if i < 0:
+            raise MemoryError("no memory for the profile's strings")
+        return i
+
+    cdef uint64_t _function(self, int64_t name, int64_t file, int64_t start) except? 0:
+        cdef uint64_t fid = 0
+        if gs_prof_function(&self.t, name, file, start, &fid):
+            raise MemoryError("no memory for the profile's functions")
+        return fid
+
+    def function(self, str name, str file, int64_t start_line):
+        """function returns the id of the Function (name, file, start line),
+        adding it (and its strings, encoded with surrogateescape) if new."""
+        bn = name.encode("utf-8", "surrogateescape")
+        bf = file.encode("utf-8", "surrogateescape")
+        cdef int64_t ni = self._string(<const uint8_t *><const char *>bn, len(bn), False)
+        cdef int64_t fi = self._string(<const uint8_t *><const char *>bf, len(bf), False)
+        return self._function(ni, fi, start_line)
+
+    def frame_functions(self, PclnTable tab, array.array frames, array.array name_off,
+                        array.array file_off, array.array start_line):
+        """frame_functions returns array('Q'): per frame index in frames
+        ('I'), the Function id of that frame of a tab.symbolize result
+        (name_off 'i', file_off 'I', start_line 'i'), adding what is new:
+        first every name, then every file, then the Functions, in frame
+        order (the profile's bytes do not depend on how this is done)."""
+        cdef size_t n = len(frames), k, nfr = len(name_off), blen, fo
+        cdef const char *s
+        cdef const uint8_t *base
+        cdef const uint8_t *z
+        cdef size_t sl
+        cdef gs_err e
+        if frames.typecode != "I" or name_off.typecode != "i" or file_off.typecode != "I" \
+                or start_line.typecode != "i" or len(file_off) != nfr or len(start_line) != nfr:
+            raise TypeError("frame_functions: wrong array types")
+        cdef const uint32_t *fr = <const uint32_t *>frames.data.as_voidptr
+        cdef const int32_t *no = <const int32_t *>name_off.data.as_voidptr
+        cdef const uint32_t *fl = <const uint32_t *>file_off.data.as_voidptr
+        cdef const int32_t *st = <const int32_t *>start_line.data.as_voidptr
+        for k in range(n):
+            if fr[k] >= nfr:
+                raise IndexError("frame_functions: frame out of range")
+        tab._check()
+        ni = _zeros(_q, n)
+        out = _zeros(_Q, n)
+        cdef int64_t *nip = <int64_t *>ni.data.as_voidptr
+        cdef uint64_t *op = <uint64_t *>out.data.as_voidptr
+        for k in range(n):
+            if gs_pcln_name(&tab.t, no[fr[k]], &s, &sl, &e):
+                tab._raise(&e)
+            nip[k] = self._string(<const uint8_t *>s, sl, True)
+        base = tab.t.rd.base
+        blen = tab.t.rd.len
+        for k in range(n):
+            # the file name at a table offset, as PclnTable._file reads it
+            fo = fl[fr[k]]
+            sl = 0
+            if fo != 0 and fo < blen:
+                z = <const uint8_t *>memchr(base + fo, 0, blen - fo)
+                sl = <size_t>(z - (base + fo)) if z != NULL else blen - fo
+            op[k] = <uint64_t>self._string(base + fo if sl else base, sl, True)
+        for k in range(n):
+            op[k] = self._function(nip[k], <int64_t>op[k], st[fr[k]])
+        return out
+
+
 def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_count,
-                   array.array lfid, array.array lline, array.array fn_id, array.array fn_name,
-                   array.array fn_file, array.array fn_start, bytes newstr, array.array newoff):
+                   array.array lfid, array.array lline, Additions add):
     """encode_profile writes the profile of c (uncompressed profile.proto)
     with location i given fill_count[i] Lines from index fill_first[i] of
     lfid (uint64 function ids) / lline (int64 lines), the mappings' flags
-    from c.map_flags, and new Functions (fn_* columns; system name = name)
-    and strings (newstr cut at the uint64 offsets newoff, one more than
-    strings) appended."""
+    from c.map_flags, and add's new Functions (system name = name) and
+    strings appended."""
     cdef gs_prof_add a
     cdef gs_err e
     cdef size_t n = 0, m = 0
     cdef int rc
     cdef const uint8_t *buf = c.data
     cdef size_t blen = len(c.data)
+    if add.cols is not c:
+        raise ValueError("the additions belong to another profile")
     if len(fill_first) != c.p.nloc or len(fill_count) != c.p.nloc or len(lfid) != len(lline):
         raise ValueError("fill columns do not match the profile")
-    if not (len(fn_id) == len(fn_name) == len(fn_file) == len(fn_start)) or len(newoff) < 1:
-        raise ValueError("function columns differ in length")
     if fill_first.typecode != "I" or fill_count.typecode != "I" or lfid.typecode != "Q" \
-            or lline.typecode != "q" or fn_id.typecode != "Q" or newoff.typecode != "Q" \
-            or fn_name.typecode != "q" or fn_file.typecode != "q" or fn_start.typecode != "q":
+            or lline.typecode != "q":
         raise TypeError("encode_profile: wrong array types")
     cdef uint32_t *ff = <uint32_t *>fill_first.data.as_voidptr
     cdef uint32_t *fc = <uint32_t *>fill_count.data.as_voidptr
@@ -172,30 +296,27 @@ def encode_profile(ProfileColumns c, array.array fill_first, array.array fill_co
     for k in range(c.p.nloc):
         if fc[k] and (ff[k] > nl or fc[k] > nl - ff[k]):
             raise ValueError("fill range outside the line columns")
-    if (<uint64_t *>newoff.data.as_voidptr)[len(newoff) - 1] > <uint64_t>len(newstr):
-        raise ValueError("new-string offsets past the bytes")
     a.fill_first = ff
     a.fill_count = fc
     a.lfid = <uint64_t *>lfid.data.as_voidptr
     a.lline = <int64_t *>lline.data.as_voidptr
-    a.nfn = len(fn_id)
-    a.fn_id = <uint64_t *>fn_id.data.as_voidptr
-    a.fn_name = <int64_t *>fn_name.data.as_voidptr
-    a.fn_file = <int64_t *>fn_file.data.as_voidptr
-    a.fn_start = <int64_t *>fn_start.data.as_voidptr
-    a.nnew = len(newoff) - 1
-    a.newstr = newstr
-    a.newoff = <uint64_t *>newoff.data.as_voidptr
-    with nogil:
-        rc = gs_prof_encode(buf, blen, &c.p, &a, NULL, 0, &n, &e)
-    if rc:
-        _fail(rc, &e)
-    out = bytearray(n)
-    cdef uint8_t *op = out
+    a.nfn = add.t.nfn
+    a.fn_id = add.t.fn_id
+    a.fn_name = add.t.fn_name
+    a.fn_file = add.t.fn_file
+    a.fn_start = add.t.fn_start
+    a.nnew = add.t.nnew
+    a.newstr = add.t.blob
+    a.newoff = add.t.newoff
+    # One pass into a buffer of the bound's size (not zeroed), cut to what was written.
+    n = gs_prof_encode_bound(blen, &c.p, &a)
+    out = PyByteArray_FromStringAndSize(NULL, n)
+    cdef uint8_t *op = <uint8_t *>PyByteArray_AS_STRING(out)
     with nogil:
         rc = gs_prof_encode(buf, blen, &c.p, &a, op, n, &m, &e)
     if rc:
         _fail(rc, &e)
+    PyByteArray_Resize(out, m)
     return out
 
 
@@ -228,7 +349,8 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
     file offset) pair: (dense array('I') per frame, per distinct pair its
     first location and frame as two array('I')).  An open-addressing
     table, no Python object per frame."""
-    cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, h, i
+    cdef size_t nloc = len(first), nfr = len(name_off), k, j, cap = 64, used = 0, i
+    cdef unsigned shift = 58
     cdef uint64_t key
     cdef array.array dense, reploc, repfr
     if first.typecode != "I" or count.typecode != "H" or name_off.typecode != "i" \
@@ -240,12 +362,15 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
     cdef const uint32_t *flp = <const uint32_t *>file_off.data.as_voidptr
     while cap < 2 * nfr:
         cap *= 2
+        shift -= 1
     cdef uint64_t *slot_key = <uint64_t *>calloc(cap, sizeof(uint64_t))
     cdef uint32_t *slot_val = <uint32_t *>calloc(cap, sizeof(uint32_t))
     dense = _zeros(_I, nfr)
     cdef uint32_t *dp = <uint32_t *>dense.data.as_voidptr
-    reploc = array.array("I")
-    repfr = array.array("I")
+    reploc = _zeros(_I, nfr)
+    repfr = _zeros(_I, nfr)
+    cdef uint32_t *rl = <uint32_t *>reploc.data.as_voidptr
+    cdef uint32_t *rf = <uint32_t *>repfr.data.as_voidptr
     if slot_key == NULL or slot_val == NULL:
         free(slot_key)
         free(slot_val)
@@ -257,20 +382,21 @@ def group_frames(array.array first, array.array count, array.array name_off, arr
                 if j >= nfr:
                     raise IndexError("group_frames: frame out of range")
                 key = (<uint64_t>(<uint32_t>np[j]) << 32) | flp[j]
-                h = (key * 0x9E3779B97F4A7C15ULL) >> 20
-                i = h & (cap - 1)
+                i = <size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift)   # the product's top bits
                 while slot_val[i] and slot_key[i] != key:
                     i = (i + 1) & (cap - 1)
                 if not slot_val[i]:
                     slot_key[i] = key
+                    rl[used] = <uint32_t>k
+                    rf[used] = <uint32_t>j
                     used += 1
                     slot_val[i] = <uint32_t>used
-                    reploc.append(k)
-                    repfr.append(j)
                 dp[j] = slot_val[i] - 1
     finally:
         free(slot_key)
         free(slot_val)
+    array.resize(reploc, used)
+    array.resize(repfr, used)
     return dense, reploc, repfr
 
 
@@ -366,7 +492,9 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
     cdef uint32_t na, nb, fa, fb, j
     cdef int64_t ka, kb
     cdef bint same
-    cdef _idpos *pos
+    cdef _idpos *pos = NULL
+    cdef uint32_t *direct = NULL
+    cdef uint64_t maxid
     if idx.typecode != "I" or first.typecode != "I" or count.typecode != "H" or func.typecode != "i" \
             or name_off.typecode != "i" or line.typecode != "i" or len(first) != n or len(count) != n:
         raise TypeError("split_chains: wrong array types")
@@ -374,20 +502,44 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
     cdef uint32_t *cu = <uint32_t *>cut.data.as_voidptr
     if n == 0:
         return cut
-    pos = <_idpos *>malloc(n * sizeof(_idpos))
-    if pos == NULL:
-        raise MemoryError()
+    for s in range(nsm):
+        if c.p.smp_count[s] >= 2:
+            break
+    else:
+        return cut          # no sample has two locations: nothing to split
+    # Location id -> pending index + 1: a direct table when the ids are
+    # dense (runtime/pprof numbers them 1..n), else a sorted array.
+    maxid = 0
+    for k in range(n):
+        if c.p.loc_id[ip[k]] > maxid:
+            maxid = c.p.loc_id[ip[k]]
+    if maxid < 4 * <uint64_t>n + 64:
+        direct = <uint32_t *>calloc(maxid + 1, sizeof(uint32_t))
+        if direct == NULL:
+            raise MemoryError()
+    else:
+        pos = <_idpos *>malloc(n * sizeof(_idpos))
+        if pos == NULL:
+            raise MemoryError()
     with nogil:
         for k in range(n):
-            pos[k].id = c.p.loc_id[ip[k]]
-            pos[k].k = <uint32_t>k
-        qsort(pos, n, sizeof(_idpos), _idpos_cmp)
+            if direct != NULL:
+                direct[c.p.loc_id[ip[k]]] = <uint32_t>(k + 1)
+            else:
+                pos[k].id = c.p.loc_id[ip[k]]
+                pos[k].k = <uint32_t>k
+        if pos != NULL:
+            qsort(pos, n, sizeof(_idpos), _idpos_cmp)
         for s in range(nsm):
             if c.p.smp_count[s] < 2:
                 continue
             for t in range(c.p.smp_first[s], c.p.smp_first[s] + c.p.smp_count[s] - 1):
-                ka = _idpos_find(pos, n, c.p.smp_locs[t])
-                kb = _idpos_find(pos, n, c.p.smp_locs[t + 1])
+                if direct != NULL:
+                    ka = <int64_t>direct[c.p.smp_locs[t]] - 1 if c.p.smp_locs[t] <= maxid else -1
+                    kb = <int64_t>direct[c.p.smp_locs[t + 1]] - 1 if c.p.smp_locs[t + 1] <= maxid else -1
+                else:
+                    ka = _idpos_find(pos, n, c.p.smp_locs[t])
+                    kb = _idpos_find(pos, n, c.p.smp_locs[t + 1])
                 if ka < 0 or kb < 0:
                     continue
                 a = <size_t>ka
@@ -403,4 +555,5 @@ def split_chains(ProfileColumns c, array.array idx, array.array first, array.arr
                 if same and (cu[a] == 0 or na - nb < cu[a]):
                     cu[a] = na - nb
     free(pos)
+    free(direct)
     return cut

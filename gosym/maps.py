@@ -16,10 +16,10 @@ runtime pc before `Binary.symbolize` / `gosym lookup` (or pass `bias=`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple, Union
 
 from gosym.errors import GosymError
+from gosym.records import Record
 
 if TYPE_CHECKING:
     from gosym.binary import Binary
@@ -31,8 +31,7 @@ DELETED = " (deleted)"
 MAX_PAGE = 0x10000
 
 
-@dataclass(frozen=True)
-class MapsEntry:
+class MapsEntry(Record, frozen=True):
     """MapsEntry is one line of /proc/PID/maps: [start, end) mapped with
     perms ("r-xp") from file offset `offset` of `path` ("" when anonymous;
     pseudo-paths such as "[vdso]" as written)."""

@@ -17,17 +17,15 @@ round-trips.
 from __future__ import annotations
 
 import array
-import gzip
-import itertools
-import operator
 import re
 import os
 import zlib
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from gosym import _profile
+from gosym.container.compress import zlib_module
 from gosym.errors import GosymError, UnsupportedError
+from gosym.records import Record
 
 MAX_PROFILE = 1 << 30   # bytes after gunzip: larger input is refused, not inflated
 
@@ -90,11 +88,12 @@ def profile_class() -> Any:
 
 
 def _gunzip(data: bytes) -> bytes:
-    """Inflate gzip members up to MAX_PROFILE bytes."""
+    """Inflate gzip members up to MAX_PROFILE bytes (ISA-L when installed)."""
     out = []
     total = 0
+    z = zlib_module()
     while data[:2] == b"\x1f\x8b":
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        d = z.decompressobj(16 + zlib.MAX_WBITS)
         chunk = d.decompress(data, MAX_PROFILE + 1 - total)
         total += len(chunk)
         out.append(chunk)
@@ -144,8 +143,7 @@ def _check(prof: Any) -> None:
             raise GosymError(f"location {loc.id}: unknown mapping {loc.mapping_id}")
 
 
-@dataclass
-class MappingReport:
+class MappingReport(Record):
     """MappingReport says how one profile mapping was matched and filled."""
 
     id: int                       #: the profile's mapping id
@@ -167,18 +165,17 @@ class MappingReport:
         return d
 
 
-@dataclass
-class Summary:
+class Summary(Record):
     """Summary is what symbolize_profile did: per matched mapping a
     MappingReport, the totals, and the functions it added."""
 
-    mappings: List[MappingReport] = field(default_factory=list)  #: one MappingReport per matched mapping
+    mappings: List[MappingReport] = []  #: one MappingReport per matched mapping
     locations: int = 0             #: all locations in the profile
     functions_added: int = 0      #: Function messages added to the profile
     strings_added: int = 0        #: strings added to the string table
     #: resolve= only: mapping id -> the one-line error that left that mapping unfilled
     #: (e.g. its file offset in none of the binary's segments); the other mappings are filled
-    failed: Dict[int, str] = field(default_factory=dict)
+    failed: Dict[int, str] = {}
 
     @property
     def matched(self) -> int:
@@ -205,8 +202,7 @@ class Summary:
                 "failed": {str(k): v for k, v in self.failed.items()}}
 
 
-@dataclass(frozen=True)
-class ProfileMapping:
+class ProfileMapping(Record, frozen=True):
     """ProfileMapping is one Mapping of a profile as symbolize_profile's
     `resolve` callable receives it."""
 
@@ -220,49 +216,18 @@ class ProfileMapping:
     pending: int = 0    #: of those, locations with no lines yet (what filling would do)
 
 
-class _Strings:
-    """The profile's string table: indexes of existing strings (built on
-    first use) and the strings appended.  Work per distinct string is done
-    by builtins over whole lists (map, zip, dict.fromkeys)."""
-
-    def __init__(self, cols: Any):
-        self.cols = cols
-        self.index: Optional[Dict[bytes, int]] = None
-        self.new: List[bytes] = []
-        self.by_str: Dict[str, int] = {}
-
-    def get(self, s: str) -> int:
-        return self.many([s])[0]
-
-    def many(self, strs: List[str]) -> List[int]:
-        """many returns the string-table index of each of strs, appending new ones."""
-        by_str = self.by_str
-        fresh = [s for s in dict.fromkeys(strs) if s not in by_str]
-        if fresh:
-            if self.index is None:
-                n = self.cols.nstrings
-                self.index = dict(zip(map(self.cols.string, range(n - 1, -1, -1)), range(n - 1, -1, -1)))
-            index = self.index
-            enc = [s.encode("utf-8", "surrogateescape") for s in fresh]
-            missing = [x for x in enc if x not in index]     # distinct: the encoding is one-to-one
-            base = self.cols.nstrings + len(self.new)
-            index.update(zip(missing, range(base, base + len(missing))))
-            self.new.extend(missing)
-            by_str.update(zip(fresh, map(index.__getitem__, enc)))
-        return list(map(by_str.__getitem__, strs))
-
-    def text(self, i: int) -> str:
-        return self.cols.string(i).decode("utf-8", "replace")
-
-
-def _mappings(cols: Any, strings: _Strings) -> List[ProfileMapping]:
+def _mappings(cols: Any) -> List[ProfileMapping]:
     maps = []
     for i in range(len(cols.map_id)):
         idx, _, already = _profile.pending(cols, cols.map_id[i], 0)
         maps.append(ProfileMapping(cols.map_id[i], cols.map_start[i], cols.map_limit[i], cols.map_offset[i],
-                                   strings.text(cols.map_file[i]), strings.text(cols.map_bid[i]),
+                                   _text(cols, cols.map_file[i]), _text(cols, cols.map_bid[i]),
                                    len(idx) + already, len(idx)))
     return maps
+
+
+def _text(cols: Any, i: int) -> str:
+    return cols.string(i).decode("utf-8", "replace")
 
 
 def _select(maps: List[ProfileMapping], binary: Any, selector: Optional[str]) -> List[Tuple[ProfileMapping, str]]:
@@ -325,7 +290,7 @@ def _raw(data: Any) -> bytes:
     if data[:2] == b"\x1f\x8b":
         try:
             data = _gunzip(data)
-        except (zlib.error, EOFError) as e:
+        except (zlib.error, zlib_module().error, EOFError) as e:
             raise GosymError(f"bad gzip data: {e}") from None
     return data
 
@@ -394,9 +359,8 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
     if binary is None and resolve is None:
         raise TypeError("symbolize_profile: give a binary or resolve=")
     cols = _profile.decode_profile(_raw(data))
-    strings = _Strings(cols)
     summary = Summary(locations=len(cols.loc_id))
-    maps = _mappings(cols, strings)
+    maps = _mappings(cols)
     chosen: List[Tuple[ProfileMapping, Any, str]] = []
     if binary is None:
         assert resolve is not None
@@ -410,7 +374,7 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
             names = ", ".join(f"{m.id}:{m.file or '?'}" for m in maps) or "none"
             raise GosymError(f"no mapping in the profile belongs to {binary.path or 'the binary'} "
                              f"(by build ID or file name; mappings: {names}); choose one with --mapping")
-    out = _Writer(cols, strings)
+    out = _Writer(cols)
     for m, b, how in chosen:
         split = (True if _old_runtime(b) else None) if split_inline is None else split_inline
         try:
@@ -419,8 +383,8 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
             if binary is not None:
                 raise
             summary.failed[m.id] = str(e)     # one binary's problem; the other mappings go on
-    summary.functions_added = len(out.fn_id)
-    summary.strings_added = len(strings.new)
+    summary.functions_added = out.add.nfunctions
+    summary.strings_added = out.add.nstrings
     raw = out.encode()
     if not isinstance(data, (bytes, bytearray, memoryview)):
         data.ParseFromString(bytes(raw))     # a parsed message is filled in place, as before
@@ -429,41 +393,17 @@ def symbolize_profile(data: Union[bytes, Any], binary: Any, *, mapping: Optional
 
 class _Writer:
     """The additions to one profile: line columns per location, new
-    Functions, flags; encode() writes the result."""
+    Functions and strings (gosym._profile.Additions), flags; encode()
+    writes the result."""
 
-    def __init__(self, cols: Any, strings: _Strings):
+    def __init__(self, cols: Any):
         n = len(cols.loc_id)
-        self.cols, self.strings = cols, strings
+        self.cols = cols
         self.fill_first = array.array("I", bytes(4 * n))
         self.fill_count = array.array("I", bytes(4 * n))
         self.lfid = array.array("Q")
         self.lline = array.array("q")
-        self.fn_id, self.fn_name = array.array("Q"), array.array("q")
-        self.fn_file, self.fn_start = array.array("q"), array.array("q")
-        self.funcs: Dict[Tuple[int, int, int, int], int] = {}
-        for i in range(len(cols.fn_id)):
-            self.funcs.setdefault((cols.fn_name[i], cols.fn_sys[i], cols.fn_file[i], cols.fn_start[i]),
-                                  cols.fn_id[i])
-        self.next_fid = max(cols.fn_id, default=0) + 1
-
-    def function_id(self, name: str, filename: str, start_line: int) -> int:
-        return self.function_ids([name], [filename], [start_line])[0]
-
-    def function_ids(self, names: List[str], files: List[str], starts: Any) -> array.array:
-        """The Function ids of (name, file, start line) rows, made where new
-        (builtins over the lists: no Python call per row)."""
-        ni = self.strings.many(names)
-        keys = list(zip(ni, ni, self.strings.many(files), starts))
-        funcs, nxt = self.funcs, self.next_fid
-        new = [k for k in dict.fromkeys(keys) if k not in funcs]
-        if new:
-            self.next_fid = nxt + len(new)
-            funcs.update(zip(new, range(nxt, self.next_fid)))
-            self.fn_id.extend(range(nxt, self.next_fid))
-            self.fn_name.extend(map(operator.itemgetter(0), new))
-            self.fn_file.extend(map(operator.itemgetter(2), new))
-            self.fn_start.extend(map(operator.itemgetter(3), new))
-        return array.array("Q", map(funcs.__getitem__, keys))
+        self.add = _profile.Additions(cols)
 
     def fill(self, m: ProfileMapping, b: Any, how: str, symtab: bool, ret: bool, wrappers: bool,
              split: Optional[bool]) -> MappingReport:
@@ -478,10 +418,8 @@ class _Writer:
         idx, pcs, rep.already = _profile.pending(self.cols, m.id, bias & 0xFFFFFFFFFFFFFFFF)
         rep.locations = len(idx) + rep.already
         res = b.symbolize(pcs, return_addresses=ret, wrappers=wrappers)
-        dense, reploc, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.file_off)
-        names, files, start = res.names(), res.files(), res.start_line
-        fid_of = self.function_ids([names[j] for j in repfr], [files[j] for j in repfr],
-                                   [start[j] for j in repfr])
+        dense, _, repfr = _profile.group_frames(res.first, res.count, res.name_off, res.file_off)
+        fid_of = self.add.frame_functions(b._tab, repfr, res.name_off, res.file_off, res.start_line)
         base = len(self.lfid)
         self.lfid.extend(_profile.take_u64(fid_of, dense))
         self.lline.extend(_profile.widen_i32(res.line))
@@ -506,7 +444,7 @@ class _Writer:
                 continue
             self.fill_first[idx[k]] = len(self.lfid)
             self.fill_count[idx[k]] = 1
-            self.lfid.append(self.function_id(hit[0], "", 0))
+            self.lfid.append(self.add.function(hit[0], "", 0))
             self.lline.append(0)
             rep.from_symtab += 1
         rep.filled = len(idx) - rep.unmatched
@@ -520,11 +458,8 @@ class _Writer:
         return rep
 
     def encode(self) -> bytearray:
-        new = self.strings.new
-        off = array.array("Q", itertools.accumulate(map(len, new), initial=0))
         return _profile.encode_profile(self.cols, self.fill_first, self.fill_count, self.lfid, self.lline,
-                                       self.fn_id, self.fn_name, self.fn_file, self.fn_start,
-                                       b"".join(new), off)
+                                       self.add)
 
 
 def _old_runtime(b: Any) -> bool:
@@ -536,15 +471,22 @@ def _old_runtime(b: Any) -> bool:
 
 
 def _gzip(data: Union[bytes, bytearray]) -> bytes:
-    """gzip at level 1: 4x faster than the default 6 and ~10% larger (a
-    profile is written once and read a few times)."""
-    return gzip.compress(data, compresslevel=1, mtime=0)
+    """gzip, fast: ISA-L's level 2 when the `isal` package is installed
+    (the `fast` extra; 4-5x fewer instructions than zlib's level 1 and ~5%
+    larger), else zlib at level 1 (4x faster than the default 6, ~10%
+    larger): a profile is written once and read a few times.  The header
+    has no name and mtime 0, so equal profiles give equal bytes."""
+    z = zlib_module()
+    c = z.compressobj(2 if z is not zlib else 1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return c.compress(data) + c.flush()
 
 
 def strip_profile(data: bytes) -> bytes:
     """strip_profile removes every Function and Line entry and clears the
     mappings' has_* flags, keeping addresses and mappings (a gzipped
     profile as a symbolizer receives it from a stripped deployment)."""
+    import gzip
+
     prof = parse_profile(data)
     del prof.function[:]
     for loc in prof.location:

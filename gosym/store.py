@@ -31,15 +31,13 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from gosym.buildid import BuildIds, read_build_ids
-from gosym.container import detect
+from gosym.container import detect, is_executable_file
 from gosym.errors import GosymError
 from gosym.toolchain import cache_dir
 
-EXEC_MAGICS = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf",
-               b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
 INDEX_VERSION = 2          # bumped when the keys a file is indexed under change
 CHUNK = 1 << 20
 STALE_PART = 3600       # seconds after which a partial download is another process's leftover
@@ -144,17 +142,6 @@ def file_ids(path: str) -> Optional[BuildIds]:
         return read_build_ids(detect(mm))
     except (OSError, ValueError, GosymError, IndexError, OverflowError):
         return None
-
-
-def is_executable_file(path: str) -> bool:
-    """is_executable_file tells whether a file starts like an ELF, Mach-O or
-    PE file (by its magic; nothing else is read)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-    except OSError:
-        return False
-    return head in EXEC_MAGICS or head[:2] == b"MZ"
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -518,25 +505,5 @@ class _Rejected(Exception):
     """A downloaded file that is not the one asked for."""
 
 
-def expand(paths: Iterable[str]) -> Tuple[List[str], List[str]]:
-    """expand splits command-line inputs into (profiles, binaries): files
-    that start like an ELF, Mach-O or PE file are binaries, other files
-    profiles; a directory contributes the files below it (hidden ones
-    skipped), in sorted order."""
-    profiles: List[str] = []
-    binaries: List[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for top, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for n in sorted(names):
-                    if not n.startswith("."):
-                        f = os.path.join(top, n)
-                        (binaries if is_executable_file(f) else profiles).append(f)
-        else:
-            (binaries if is_executable_file(p) else profiles).append(p)
-    return profiles, binaries
-
-
-__all__ = ["DirIndex", "Found", "Store", "StoreConfig", "expand", "file_ids", "profiling_id",
+__all__ = ["DirIndex", "Found", "Store", "StoreConfig", "file_ids", "profiling_id",
            "id_keys", "is_executable_file", "normalize_id", "write_atomic"]

@@ -5,17 +5,12 @@ profiles whose mappings are found by build ID through a symbol store
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
 import os
 import sys
-from typing import List, TextIO, Tuple
+from typing import Iterable, List, TextIO, Tuple
 
-import gosym
+from gosym.container import is_executable_file
 from gosym.errors import GosymError
-from gosym.fleet import output_paths, symbolize_many, totals
-from gosym.pprof import symbolize_profile
-from gosym.store import StoreConfig, expand
 
 
 def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
@@ -44,7 +39,35 @@ def cmd_pprof(args: argparse.Namespace, out: TextIO) -> int:
     return _many(args, inputs, binaries, out)
 
 
+def expand(paths: Iterable[str]) -> Tuple[List[str], List[str]]:
+    """expand splits command-line inputs into (profiles, binaries): files
+    that start like an ELF, Mach-O or PE file are binaries, other files
+    profiles; a directory contributes the files below it (hidden ones
+    skipped), in sorted order."""
+    profiles: List[str] = []
+    binaries: List[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for top, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for n in sorted(names):
+                    if not n.startswith("."):
+                        f = os.path.join(top, n)
+                        (binaries if is_executable_file(f) else profiles).append(f)
+        else:
+            (binaries if is_executable_file(p) else profiles).append(p)
+    return profiles, binaries
+
+
 def _many(args: argparse.Namespace, inputs: List[Tuple[str, str]], binaries: List[str], out: TextIO) -> int:
+    # The many-profile machinery (store, fleet, json) is imported here only:
+    # the one-profile path does not pay for it.
+    import itertools
+    import json
+
+    from gosym.fleet import output_paths, symbolize_many, totals
+    from gosym.store import StoreConfig
+
     for flag, given in (("--mapping", args.mapping is not None), ("--return-addresses", args.return_addresses),
                         ("--wrappers", args.wrappers)):
         if given:
@@ -96,6 +119,9 @@ def _many(args: argparse.Namespace, inputs: List[Tuple[str, str]], binaries: Lis
 
 
 def _one(args: argparse.Namespace, out: TextIO) -> int:
+    import gosym
+    from gosym.pprof import symbolize_profile
+
     try:
         with open(args.profile, "rb") as f:
             data = f.read()
@@ -117,6 +143,7 @@ def _one(args: argparse.Namespace, out: TextIO) -> int:
             f.write(result)
         os.replace(tmp, args.output)
     if args.json:
+        import json
         (sys.stderr if args.output == "-" else out).write(json.dumps(summary.as_dict()) + "\n")
     elif not args.quiet:
         for r in summary.mappings:
