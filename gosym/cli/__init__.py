@@ -10,6 +10,7 @@ module here touches a private name of another).  Bad input prints one line,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from typing import List, Optional
@@ -61,10 +62,22 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     return p
 
 
+# Commands whose process ends with os._exit once its output is flushed (see
+# entry): short-lived and started often by profilers; they leave no thread,
+# pool, temporary file or atexit handler behind.
+QUICK_EXIT = {"lookup"}
+
+
+def _command(words: List[str]) -> Optional[str]:
+    """The subcommand named by the command-line words (the first word that
+    is not an option), or None."""
+    return next((w for w in words if not w.startswith("-")), None)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """main runs the command line and returns the exit status."""
     words = sys.argv[1:] if argv is None else argv
-    first = next((w for w in words if not w.startswith("-")), None)
+    first = _command(words)
     parser = build_parser(first if first in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -106,5 +119,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         warnings.showwarning = show
 
 
+def entry() -> None:
+    """entry is the gosym process (the `gosym` script and `python -m
+    gosym`): main() on sys.argv, then exit with its status.  A command of
+    QUICK_EXIT ends with os._exit after flushing stdout and stderr: the
+    interpreter's own tear-down (freeing every module and object one by
+    one, garbage collection) is about a tenth of a one-address `gosym
+    lookup` process and gives it nothing."""
+    status = main()
+    if _command(sys.argv[1:]) in QUICK_EXIT:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except OSError:
+                pass        # a closed pipe: nothing more can be written (main returned 0 for it)
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -27,7 +27,7 @@ def test_help_lists_commands():
     assert r.returncode == 0
     assert "dump" in r.stdout
     # The console script: run it when installed, else check that the target
-    # pyproject.toml declares for it is the CLI's main.
+    # pyproject.toml declares for it is the CLI's process entry (main, then exit).
     import shutil
     from pathlib import Path
 
@@ -42,10 +42,10 @@ def test_help_lists_commands():
                           "`gosym --help` not run")
     meta = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     module, func = meta["project"]["scripts"]["gosym"].split(":")
-    assert module == "gosym.cli" and func == "main"
+    assert module == "gosym.cli" and func == "entry"
     assert "gosym.cli" in meta["tool"]["setuptools"]["packages"]   # installed with the rest
-    from gosym.cli import main
-    assert callable(main)
+    from gosym.cli import entry, main
+    assert callable(main) and callable(entry)
 
 
 def test_dump_json_matches_corpus_facts(corpus_rows):
@@ -99,12 +99,15 @@ def test_bad_input_is_one_line_exit_1(tmp_path, kind):
     path = tmp_path / kind
     if BAD_INPUTS[kind] is not None:
         path.write_bytes(BAD_INPUTS[kind])
-    r = run("dump", str(path))
-    assert r.returncode == 1
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith(f"gosym: {path}: ")
-    assert "Traceback" not in r.stderr
+    # lookup: its process ends with os._exit (gosym.cli.entry), which must
+    # keep the status and the flushed message
+    for cmd in (["dump", str(path)], ["lookup", str(path), "0x1"]):
+        r = run(*cmd)
+        assert r.returncode == 1
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith(f"gosym: {path}: ")
+        assert "Traceback" not in r.stderr
 
 
 def test_directory_is_an_error(tmp_path):
