@@ -35,44 +35,61 @@ static int is_blank(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+/* The value of each hex digit; -1 for every other byte. */
+static const signed char HEX[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
+/* One pass over the bytes: each line is blanks, an optional 0x, the digits,
+ * blanks, then '\n' or the end of the buffer. */
 int64_t gs_parse_addrs(const char *buf, size_t n, uint64_t *pcs, size_t cap)
 {
-    size_t i = 0, count = 0;
-    while (i < n) {
-        size_t a = i, z;
-        const char *nl = memchr(buf + i, '\n', n - i);
-        z = nl ? (size_t)(nl - buf) : n;
-        i = nl ? z + 1 : n;
-        while (a < z && is_blank((unsigned char)buf[a]))
-            a++;
-        while (z > a && is_blank((unsigned char)buf[z - 1]))
-            z--;
-        if (a == z)
+    const unsigned char *p = (const unsigned char *)buf, *end = p + n;
+    size_t count = 0;
+    while (p < end) {
+        const unsigned char *digits;
+        uint64_t v = 0;
+        int d;
+        while (p < end && is_blank(*p))
+            p++;
+        if (p == end)
+            break;
+        if (*p == '\n') {
+            p++;
             continue;  /* blank line */
-        if (z - a >= 2 && buf[a] == '0' && (buf[a + 1] | 0x20) == 'x')
-            a += 2;
-        if (a == z || z - a > 16 || count >= cap)
-            return -1;
-        {
-            uint64_t v = 0;
-            for (; a < z; a++) {
-                int d = hexval((unsigned char)buf[a]);
-                if (d < 0)
-                    return -1;
-                v = v << 4 | (uint64_t)d;
-            }
-            pcs[count++] = v;
         }
+        if (end - p >= 2 && p[0] == '0' && (p[1] | 0x20) == 'x')
+            p += 2;
+        digits = p;
+        while (p < end && (d = HEX[*p]) >= 0) {
+            v = v << 4 | (uint64_t)d;
+            p++;
+        }
+        if (p == digits || p - digits > 16 || count >= cap)
+            return -1;
+        while (p < end && is_blank(*p))
+            p++;
+        if (p < end) {
+            if (*p != '\n')
+                return -1;
+            p++;
+        }
+        pcs[count++] = v;
     }
     return (int64_t)count;
 }
@@ -83,18 +100,36 @@ static void put(gs_text *b, const char *s, size_t n)
     b->n += n;
 }
 
+static const char DIGITS2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v in decimal, written in place (the caller reserved room), two digits a
+ * step. */
 static void put_int(gs_text *b, int32_t v)
 {
-    char tmp[12];
-    size_t k = sizeof tmp;
-    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
-    do {
-        tmp[--k] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v, t = u;
+    size_t nd = 1;
+    char *d;
+    while (t >= 10) {
+        t /= 10;
+        nd++;
+    }
     if (v < 0)
-        tmp[--k] = '-';
-    put(b, tmp + k, sizeof tmp - k);
+        b->p[b->n++] = '-';
+    d = b->p + b->n + nd;
+    b->n += nd;
+    while (u >= 100) {
+        uint32_t r = u % 100;
+        u /= 100;
+        d -= 2;
+        memcpy(d, DIGITS2 + 2 * r, 2);
+    }
+    if (u >= 10)
+        memcpy(d - 2, DIGITS2 + 2 * u, 2);
+    else
+        d[-1] = (char)('0' + u);
 }
 
 /* The NUL-terminated file name at offset off of the table ("" for 0). */
