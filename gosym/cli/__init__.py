@@ -9,13 +9,15 @@ module here touches a private name of another).  Bad input prints one line,
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import warnings
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import gosym
+
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """examples:
   gosym dump ./app                  header summary and function table
@@ -49,6 +51,7 @@ SUBCOMMANDS = {
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """build_parser returns the argument parser of the gosym command (with
     only: just that subcommand of SUBCOMMANDS)."""
+    import argparse
     import importlib
 
     p = argparse.ArgumentParser(
@@ -78,11 +81,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     """main runs the command line and returns the exit status."""
     words = sys.argv[1:] if argv is None else argv
     first = _command(words)
-    parser = build_parser(first if first in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    args = None
+    if words and words[0] == "lookup":
+        # The common `gosym lookup` command lines without argparse (whose
+        # import, parser and pattern compiling are ~17M instructions of a
+        # ~190M one-address process); anything else goes to argparse.
+        from gosym.cli.lookup import quick_args
+
+        args = quick_args(words)
+    if args is None:
+        parser = build_parser(first if first in SUBCOMMANDS else None)
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
     def note(message, category, *_a, **_k):
         if issubclass(category, gosym.GosymWarning):
             sys.stderr.write(f"gosym: warning: {message}\n")
