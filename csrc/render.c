@@ -224,20 +224,88 @@ static int answer(gs_text *out, int style, int inline_frames, size_t a, size_t n
     return GS_OK;
 }
 
+/* String lengths by table offset: a batch names the same functions and
+ * files again and again, and each length is a scan for the NUL.  Open
+ * addressing over slots (offset + 1) << 32 | length; 0 is empty.  A full or
+ * absent table only means more scans. */
+typedef struct len_cache {
+    uint64_t *slot;
+    size_t mask, used;
+} len_cache;
+
+static void cache_init(len_cache *c, size_t npcs)
+{
+    size_t cap = 64;
+    while (cap < 2 * npcs && cap < ((size_t)1 << 17))
+        cap *= 2;
+    c->slot = calloc(cap, sizeof *c->slot);
+    c->mask = c->slot ? cap - 1 : 0;
+    c->used = 0;
+}
+
+static size_t cache_home(const len_cache *c, uint32_t off)
+{
+    return (size_t)((uint32_t)(off * 2654435761u) ^ (off >> 15)) & c->mask;
+}
+
+/* 1 and *n when off is cached. */
+static int cache_get(const len_cache *c, uint64_t off, size_t *n)
+{
+    size_t i;
+    if (!c->slot || off >= UINT32_MAX)
+        return 0;
+    for (i = cache_home(c, (uint32_t)off);; i = (i + 1) & c->mask) {
+        uint64_t e = c->slot[i];
+        if (!e)
+            return 0;
+        if (e >> 32 == off + 1) {
+            *n = (size_t)(uint32_t)e;
+            return 1;
+        }
+    }
+}
+
+static void cache_put(len_cache *c, uint64_t off, size_t n)
+{
+    size_t i;
+    if (!c->slot || off >= UINT32_MAX || n > UINT32_MAX || 2 * (c->used + 1) > c->mask + 1)
+        return;
+    for (i = cache_home(c, (uint32_t)off); c->slot[i]; i = (i + 1) & c->mask)
+        ;
+    c->slot[i] = (off + 1) << 32 | (uint64_t)n;
+    c->used++;
+}
+
 struct pcln_ctx {
     const gs_pcln *t;
     const gs_frames_view *v;
+    len_cache names, files;
 };
 
-/* Frame j of a pclntab batch: names and files from the table's strings;
- * the pclntab has no columns. */
+/* Frame j of a pclntab batch: names and files from the table's strings
+ * (their lengths cached: a cached offset was checked when it was first
+ * read); the pclntab has no columns. */
 static int pcln_frame(void *ctx, size_t j, gs_frame_text *f)
 {
-    const struct pcln_ctx *c = ctx;
+    struct pcln_ctx *c = ctx;
+    int32_t name_off = c->v->name_off[j];
+    uint32_t file_off = c->v->file_off[j];
     gs_err e;
-    if (gs_pcln_name(c->t, c->v->name_off[j], &f->name, &f->nn, &e))
-        return e.code ? e.code : GS_ERR_FORMAT;
-    f->file = file_name(c->t, c->v->file_off[j], &f->fn);
+    if (name_off >= 0 && cache_get(&c->names, (uint64_t)name_off, &f->nn)) {
+        f->name = (const char *)c->t->rd.base + c->t->funcname_off + (size_t)name_off;
+    } else {
+        if (gs_pcln_name(c->t, name_off, &f->name, &f->nn, &e))
+            return e.code ? e.code : GS_ERR_FORMAT;
+        if (name_off >= 0)
+            cache_put(&c->names, (uint64_t)name_off, f->nn);
+    }
+    if (cache_get(&c->files, file_off, &f->fn)) {
+        f->file = (const char *)c->t->rd.base + file_off;
+    } else {
+        f->file = file_name(c->t, file_off, &f->fn);
+        if (f->fn)
+            cache_put(&c->files, file_off, f->fn);
+    }
     f->line = c->v->line[j];
     f->column = 0;
     return GS_OK;
@@ -258,18 +326,24 @@ static int str_frame(void *ctx, size_t j, gs_frame_text *f)
 int gs_render_text(const gs_pcln *t, const gs_frames_view *v, const uint8_t *valid, size_t npcs,
                    int style, int inline_frames, gs_text *out, size_t *ends)
 {
-    struct pcln_ctx c = {t, v};
+    struct pcln_ctx c;
     size_t k;
-    int rc;
+    int rc = GS_OK;
     if (style < GS_STYLE_GO || style > GS_STYLE_LLVM)
         return GS_ERR_ARG;
+    c.t = t;
+    c.v = v;
+    cache_init(&c.names, npcs);
+    cache_init(&c.files, npcs);
     for (k = 0; k < npcs; k++) {
         size_t n = (valid && !valid[k]) ? 0 : v->count[k];
         if ((rc = answer(out, style, inline_frames, v->first[k], n, pcln_frame, &c)))
-            return rc;
+            break;
         ends[k] = out->n;
     }
-    return GS_OK;
+    free(c.names.slot);
+    free(c.files.slot);
+    return rc;
 }
 
 int gs_render_strings(const gs_str_frames *s, const uint8_t *valid, size_t npcs, int style,
