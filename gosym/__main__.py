@@ -1,6 +1,4 @@
 """python -m gosym: the command-line interface (see gosym.cli)."""
-import sys
+from gosym.cli import entry
 
-from gosym.cli import main
-
-sys.exit(main())
+entry()

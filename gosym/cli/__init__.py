@@ -9,12 +9,15 @@ module here touches a private name of another).  Bad input prints one line,
 """
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 import warnings
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import gosym
+
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = """examples:
   gosym dump ./app                  header summary and function table
@@ -48,6 +51,7 @@ SUBCOMMANDS = {
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """build_parser returns the argument parser of the gosym command (with
     only: just that subcommand of SUBCOMMANDS)."""
+    import argparse
     import importlib
 
     p = argparse.ArgumentParser(
@@ -61,15 +65,36 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     return p
 
 
+# Commands whose process ends with os._exit once its output is flushed (see
+# entry): short-lived and started often by profilers; they leave no thread,
+# pool, temporary file or atexit handler behind.
+QUICK_EXIT = {"lookup"}
+
+
+def _command(words: List[str]) -> Optional[str]:
+    """The subcommand named by the command-line words (the first word that
+    is not an option), or None."""
+    return next((w for w in words if not w.startswith("-")), None)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """main runs the command line and returns the exit status."""
     words = sys.argv[1:] if argv is None else argv
-    first = next((w for w in words if not w.startswith("-")), None)
-    parser = build_parser(first if first in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    first = _command(words)
+    args = None
+    if words and words[0] == "lookup":
+        # The common `gosym lookup` command lines without argparse (whose
+        # import, parser and pattern compiling are ~17M instructions of a
+        # ~190M one-address process); anything else goes to argparse.
+        from gosym.cli.lookup import quick_args
+
+        args = quick_args(words)
+    if args is None:
+        parser = build_parser(first if first in SUBCOMMANDS else None)
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
     def note(message, category, *_a, **_k):
         if issubclass(category, gosym.GosymWarning):
             sys.stderr.write(f"gosym: warning: {message}\n")
@@ -106,5 +131,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         warnings.showwarning = show
 
 
+def entry() -> None:
+    """entry is the gosym process (the `gosym` script and `python -m
+    gosym`): main() on sys.argv, then exit with its status.  A command of
+    QUICK_EXIT ends with os._exit after flushing stdout and stderr: the
+    interpreter's own tear-down (freeing every module and object one by
+    one, garbage collection) is about a tenth of a one-address `gosym
+    lookup` process and gives it nothing."""
+    status = main()
+    if _command(sys.argv[1:]) in QUICK_EXIT:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except OSError:
+                pass        # a closed pipe: nothing more can be written (main returned 0 for it)
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

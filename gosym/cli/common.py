@@ -2,9 +2,11 @@
 address option type, a progress printer.  Public API only."""
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_debug_file_args(p: argparse.ArgumentParser) -> None:
@@ -20,6 +22,8 @@ def add_debug_file_args(p: argparse.ArgumentParser) -> None:
 def address_option(text: str) -> int:
     """address_option is the argparse type of an address option: hex with
     0x, or decimal."""
+    import argparse
+
     try:
         v = int(text, 0)
     except ValueError:

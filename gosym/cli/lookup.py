@@ -32,15 +32,18 @@ go tool addr2line does, keep them too.
 """
 from __future__ import annotations
 
-import argparse
 import array
 import sys
-from typing import Any, Dict, Iterable, List, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, TextIO
 
 import gosym
 from gosym.cli.common import add_debug_file_args
 
+if TYPE_CHECKING:
+    import argparse
+
 STYLES = ("go", "gnu", "llvm", "json")
+SOURCES = ("auto", "pclntab", "dwarf", "symtab")
 
 # One address line (any form int(text, 16) takes); kept under its old name.
 parse_addr = gosym.parse_address
@@ -278,8 +281,85 @@ def cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# The options quick_args reads: option -> (dest, value): value is the
+# constant an option without argument stores, or a tuple of the choices
+# (None: any text) of an option that takes one.  test_cli checks it against
+# add_parser's parser, and that both parse every line quick_args takes alike.
+QUICK_OPTIONS: Dict[str, Any] = {
+    "--style": ("style", STYLES),
+    "--inline": ("inline", True),
+    "--no-inline": ("inline", False),
+    "--source": ("source", SOURCES),
+    "--return-addresses": ("return_addresses", True),
+    "--wrappers": ("wrappers", True),
+    "--bias": ("bias", None),
+    "--maps": ("maps", None),
+    "--debug-file": ("debug_file", None),
+    "--no-build-id-check": ("no_build_id_check", True),
+}
+# Every destination of the lookup parser and its default.
+QUICK_DEFAULTS: Dict[str, Any] = {
+    "style": "gnu", "inline": None, "source": "auto", "return_addresses": False, "wrappers": False,
+    "bias": None, "pid": None, "maps": None, "debug_file": None, "no_build_id_check": False,
+}
+# Options argparse lets only one of be given.
+_EXCLUSIVE = ({"--inline", "--no-inline"}, {"--bias", "--maps"})
+
+
+def quick_args(words: List[str]) -> Optional[Any]:
+    """quick_args parses the common `gosym lookup` command lines (`lookup`,
+    then the exact option names of QUICK_OPTIONS, each at most once, as
+    `--opt value` or `--opt=value`, and the positionals BINARY ADDR... in one
+    run) as add_parser's argparse parser does, without importing argparse:
+    the arguments as its namespace would hold them, or None for any other
+    line (then argparse parses it, reporting errors and --help)."""
+    if not words or words[0] != "lookup":
+        return None
+    vals = dict(QUICK_DEFAULTS)
+    seen = set()
+    pos: List[str] = []
+    ended = False       # the run of positionals is over
+    i = 1
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if not w.startswith("-"):
+            if ended:
+                return None
+            pos.append(w)
+            continue
+        if pos:
+            ended = True
+        name, eq, value = w.partition("=")
+        spec = QUICK_OPTIONS.get(name)
+        if spec is None or name in seen:
+            return None
+        seen.add(name)
+        dest, kind = spec
+        if kind is None or isinstance(kind, tuple):
+            if not eq:
+                if i == len(words):
+                    return None
+                value = words[i]
+                i += 1
+            if value.startswith("-") or (kind is not None and value not in kind):
+                return None
+            vals[dest] = value
+        elif eq:
+            return None
+        else:
+            vals[dest] = kind
+    if not pos or any(len(g & seen) > 1 for g in _EXCLUSIVE):
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(command="lookup", binary=pos[0], addr=pos[1:], func=cmd_lookup, **vals)
+
+
 def add_parser(sub) -> None:
     """add_parser registers `lookup` on the CLI's subparsers."""
+    import argparse
+
     p = sub.add_parser("lookup", help="map addresses to function, file:line (inlined frames too)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("binary", metavar="BINARY")
@@ -290,7 +370,7 @@ def add_parser(sub) -> None:
                    help="print inlined frames (default, except --style go)")
     g.add_argument("--no-inline", dest="inline", action="store_false",
                    help="only the physical function")
-    p.add_argument("--source", choices=("auto", "pclntab", "dwarf", "symtab"), default="auto",
+    p.add_argument("--source", choices=SOURCES, default="auto",
                    help="where answers come from: the pclntab; DWARF's line table (file:line:column, "
                         "function names from the symbol tables); the symbol tables (names only); or "
                         "auto: the pclntab, then DWARF, then the symbol tables for code the pclntab "

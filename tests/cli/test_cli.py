@@ -27,7 +27,7 @@ def test_help_lists_commands():
     assert r.returncode == 0
     assert "dump" in r.stdout
     # The console script: run it when installed, else check that the target
-    # pyproject.toml declares for it is the CLI's main.
+    # pyproject.toml declares for it is the CLI's process entry (main, then exit).
     import shutil
     from pathlib import Path
 
@@ -42,10 +42,10 @@ def test_help_lists_commands():
                           "`gosym --help` not run")
     meta = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     module, func = meta["project"]["scripts"]["gosym"].split(":")
-    assert module == "gosym.cli" and func == "main"
+    assert module == "gosym.cli" and func == "entry"
     assert "gosym.cli" in meta["tool"]["setuptools"]["packages"]   # installed with the rest
-    from gosym.cli import main
-    assert callable(main)
+    from gosym.cli import entry, main
+    assert callable(main) and callable(entry)
 
 
 def test_dump_json_matches_corpus_facts(corpus_rows):
@@ -99,12 +99,15 @@ def test_bad_input_is_one_line_exit_1(tmp_path, kind):
     path = tmp_path / kind
     if BAD_INPUTS[kind] is not None:
         path.write_bytes(BAD_INPUTS[kind])
-    r = run("dump", str(path))
-    assert r.returncode == 1
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith(f"gosym: {path}: ")
-    assert "Traceback" not in r.stderr
+    # lookup: its process ends with os._exit (gosym.cli.entry), which must
+    # keep the status and the flushed message
+    for cmd in (["dump", str(path)], ["lookup", str(path), "0x1"]):
+        r = run(*cmd)
+        assert r.returncode == 1
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith(f"gosym: {path}: ")
+        assert "Traceback" not in r.stderr
 
 
 def test_directory_is_an_error(tmp_path):
@@ -133,3 +136,73 @@ def test_not_a_go_binary(tmp_path):
     r = run("dump", exe)
     assert r.returncode == 1
     assert "no Go pclntab found" in r.stderr and r.stderr.count("\n") == 1
+
+
+def _lookup_parser():
+    from gosym.cli import build_parser
+
+    p = build_parser("lookup")
+    sub = next(a for a in p._actions if a.dest == "command")
+    return p, sub.choices["lookup"]
+
+
+def test_quick_lookup_options_are_the_parsers():
+    """gosym.cli.lookup's table of the options it parses without argparse
+    names each as the argparse parser does, and every destination of the
+    parser has its default there: a new option of `gosym lookup` fails here
+    until the table knows it."""
+    from gosym.cli import lookup
+
+    _, lp = _lookup_parser()
+    dests = {}
+    for a in lp._actions:       # the first action of a destination sets its default, as argparse does
+        if a.dest not in ("help", "binary", "addr"):
+            dests.setdefault(a.dest, a)
+    assert {d: a.default for d, a in dests.items()} == lookup.QUICK_DEFAULTS
+    by_option = {o: a for a in lp._actions for o in a.option_strings}
+    for opt, (dest, value) in lookup.QUICK_OPTIONS.items():
+        a = by_option[opt]
+        assert a.dest == dest, opt
+        if value is None or isinstance(value, tuple):
+            assert a.nargs is None and a.const is None and a.type is None, opt
+            assert (tuple(a.choices) if a.choices else None) == value, opt
+        else:
+            assert a.nargs == 0 and a.const == value, opt
+
+
+def test_quick_lookup_args_equal_argparse():
+    """Every command line quick_args takes, argparse parses to the same
+    arguments (it may decline any line: then argparse parses it)."""
+    import contextlib
+    import io
+
+    from hypothesis import given, settings, strategies as st
+
+    from gosym.cli.lookup import quick_args
+
+    p, _ = _lookup_parser()
+    words = st.sampled_from(["BIN", "0x10", "12", "--style", "go", "llvm", "json", "bad", "--style=gnu",
+                             "--style=", "--inline", "--no-inline", "--inline=1", "--source", "dwarf",
+                             "--source=symtab", "--return-addresses", "--wrappers", "--bias", "0x20",
+                             "--bias=-1", "--maps", "maps.txt", "--pid", "7", "--debug-file", "dbg",
+                             "--no-build-id-check", "--", "-", "-h", "--sty", "", "lookup"])
+    taken = []
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(words, max_size=8))
+    def check(rest):
+        line = ["lookup"] + rest
+        q = quick_args(line)
+        if q is None:
+            return
+        taken.append(line)
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                want = p.parse_args(line)
+            except SystemExit:
+                raise AssertionError(f"quick_args took {line}, argparse refuses it") from None
+        assert vars(q) == vars(want), line
+
+    check()
+    assert len(taken) > 20      # the generator reaches the quick path
+    assert quick_args(["lookup", "--style", "llvm", "BIN"]) is not None

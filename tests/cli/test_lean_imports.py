@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Imported by no `gosym lookup` that the pclntab answers.
 NOT_LOADED = {
     "dataclasses", "inspect", "dis", "ast", "tokenize", "typing_extensions", "json", "subprocess", "threading",
+    "argparse", "gettext",      # common lookup lines are parsed by gosym.cli.lookup.quick_args
     "concurrent", "google", "matplotlib", "elftools", "zstandard", "isal", "numpy",
     "gosym.dwarf", "gosym._dwarf", "gosym.pprof", "gosym.cost", "gosym.matrix", "gosym.diff", "gosym.maps",
     "gosym.debugfile", "gosym.container.notes", "gosym.toolchain",

@@ -59,6 +59,10 @@ def private_uses(source: str, own: str) -> List[str]:
             out += [f"line {node.lineno}: import {a.name}" for a in node.names
                     if any(private(p) for p in a.name.split("."))]
         elif isinstance(node, ast.Attribute) and private(node.attr):
+            # os._exit is the standard library's documented immediate exit
+            # (gosym.cli.entry), not a private name
+            if isinstance(node.value, ast.Name) and (node.value.id, node.attr) == ("os", "_exit"):
+                continue
             if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
                 out.append(f"line {node.lineno}: .{node.attr}")
     return out
