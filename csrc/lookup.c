@@ -7,8 +7,9 @@
  * the pcln, pcfile and inline-index tables, a checkpoint every IDX_STRIDE
  * rows (end, value, position of the next pair: 12 bytes) decoded only as far
  * as questions reach.  A question walks at most IDX_STRIDE rows from the
- * checkpoint before it.  A slot goes to the larger of two functions that
- * share it (small functions are cheap to walk from the entry); checkpoints
+ * checkpoint before it.  Each function has two candidate slots; when both
+ * are taken, the smaller occupant gives way to a larger function (small
+ * functions are cheap to walk from the entry); checkpoints
  * are capped at IDX_CP_BUDGET bytes (all dropped when full).  Whatever the
  * index cannot answer (no memory, a walk that failed) is walked from the
  * entry, which also names any error: the index never changes an answer. */
@@ -19,7 +20,7 @@
 #include <string.h>
 
 enum {
-    IDX_STRIDE = 8,               /* rows between checkpoints */
+    IDX_STRIDE = 4,               /* rows between checkpoints */
     IDX_MIN_SLOTS = 256,
     IDX_MAX_SLOTS = 16384,        /* ~190 bytes a slot */
     IDX_CP_BUDGET = 4 << 20       /* bytes of checkpoints before all are dropped */
@@ -194,7 +195,7 @@ static void idx_tab_begin(const gs_pcln *t, idx_tab *x, uint32_t tab, uint64_t e
  * no index (no memory), or the slot holds a larger function. */
 static idx_slot *idx_slot_for(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i)
 {
-    idx_slot *s;
+    idx_slot *s, *s2;
     gs_reader rd;
     gs_err e;
     uint64_t end;
@@ -218,9 +219,17 @@ static idx_slot *idx_slot_for(const gs_pcln *t, const gs_inl *c, gs_lookup_cache
     }
     if (cache->cp_bytes > IDX_CP_BUDGET)
         idx_drop(cache);
+    /* Two ways: slots h and h + nslots/2; a free one, else the smaller
+     * occupant's if it is smaller than function i (small functions are
+     * cheap to walk from the entry; the large ones keep their slots). */
     s = &cache->slots[i & (cache->nslots - 1)];
+    s2 = &cache->slots[(i + cache->nslots / 2) & (cache->nslots - 1)];
     if (s->func == i + 1)
         return s;
+    if (s2->func == i + 1)
+        return s2;
+    if (s->func && (!s2->func || s2->end - s2->f.entry < s->end - s->f.entry))
+        s = s2;
     end = gs_pcln_entry(t, i + 1);
     if (s->func && s->end - s->f.entry > end - gs_pcln_entry(t, i))
         return NULL;   /* keep the larger function */
@@ -288,8 +297,11 @@ static int idx_value(const gs_pcln *t, gs_lookup_cache *cache, idx_tab *x, uint3
                     x->err = 1;
                 break;
             }
-            if (x->it.next - entry > 0xffffffffu || x->it.pos > 0xffffffffu) {
-                x->err = 1;   /* only in a corrupt table */
+            /* Runs past 4 GiB, or past the top of the address space (the
+             * plain walk compares wrapped pcs): only in a corrupt table,
+             * left to the plain walk. */
+            if (x->it.next < entry || x->it.next - entry > 0xffffffffu || x->it.pos > 0xffffffffu) {
+                x->err = 1;
                 break;
             }
             if (++x->skip == IDX_STRIDE) {

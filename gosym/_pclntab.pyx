@@ -10,7 +10,8 @@ gosym._symtab; address parsing and text rendering in gosym._render.
 cimport cython
 from cpython cimport array
 
-from cpython.ref cimport PyObject, Py_XINCREF, Py_XDECREF
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport PyObject, Py_INCREF, Py_XINCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int32_t, int64_t
 from libc.stdlib cimport malloc, calloc, free
@@ -319,8 +320,8 @@ cdef class PclnTable:
             # The inline tree cannot be followed here: the physical function
             # at pc's own position, and a warning that says why.
             _warnings.warn(f"{self.section}: pc {pc:#x}: {e.msg.decode(errors='replace')}; "
-                          "answered with the physical function only", _GosymWarning, stacklevel=3)
-        out = []
+                          "answered with the physical function only", _GosymWarning, stacklevel=1)
+        out = PyList_New(<Py_ssize_t>n)
         for k in range(n):
             if buf[k].inlined:
                 fr = _frame(self._name(buf[k].name_off), self._file(buf[k].file_off),
@@ -329,7 +330,8 @@ cdef class PclnTable:
             else:
                 fr = _frame(self._fname(<uint64_t>i, buf[k].name_off), self._file(buf[k].file_off),
                             buf[k].line, buf[k].start_line, gs_pcln_entry(&self.t, <uint64_t>i))
-            out.append(fr)
+            Py_INCREF(fr)
+            PyList_SET_ITEM(out, <Py_ssize_t>k, fr)
         return out
 
     def release(self):
