@@ -539,11 +539,12 @@ cdef class PclnTable:
         Where the inline tree cannot be followed, the answer is the
         physical function at pc's file:line, with a GosymWarning.
 
-        One C call (csrc/inline.c: gs_func_frames): a binary search over the
-        function table, then walks of the function's pcfile, pcln and
-        inline-index tables up to pc; functions of 2 KiB and more keep
-        checkpoints of those tables, so that repeated lookups in them walk
-        a few steps."""
+        One C call (csrc/lookup.c: gs_func_frames): a search of the function
+        table (through buckets over the text after a few thousand lookups),
+        then the function's pcln, pcfile and inline-index tables at pc, from
+        a bounded per-function index (its record and a checkpoint every 4
+        rows, decoded as far as lookups reach) so that repeated lookups in a
+        function walk a few steps; the answers are frames()'s."""
         return self._expand(pc, True, self.frame_flags(return_address, wrappers))
 
     def lines(self, uint64_t i):
