@@ -47,7 +47,7 @@ def core(name, csrc):
 
 
 BASE = ["csrc/pclntab.c", "csrc/pcvalue.c"]
-PCLN = BASE + ["csrc/inline.c"]
+PCLN = BASE + ["csrc/inline.c", "csrc/lookup.c"]
 exts = [core("_pclntab", PCLN),
         core("_symtab", BASE + ["csrc/symtab.c"]),
         core("_render", BASE + ["csrc/render.c"]),

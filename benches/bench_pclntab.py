@@ -115,8 +115,8 @@ def time_gosym(path: str, pcs: array.array, small: int, repeat: int) -> dict:
             for pc in pcs_small:
                 lk(pc)
         if small:
-            # warm: the same binary again and again, so the checkpoint
-            # caches of long functions' tables are filled after the first run.
+            # warm: the same binary again and again, so the per-function
+            # index (csrc/lookup.c) is filled after the first run.
             singles(b.lookup)
             ph["single_small_warm"] = best_ns(repeat, lambda: singles(b.lookup))
 

@@ -120,11 +120,13 @@ typedef struct gs_inl_rec {
 int gs_inl_record(const gs_inl *c, int big_endian, size_t tree, int32_t ix,
                   gs_inl_rec *out, gs_err *e);
 
-/* Checkpoints of the long functions' tables kept between single lookups
- * (not thread-safe: one per table, used under the caller's lock). */
+/* What the single lookup keeps between calls (csrc/lookup.c): buckets over
+ * the text for the function search and a bounded per-function index of the
+ * pc-value tables (checkpoints every few rows, at most a few MiB).  Not
+ * thread-safe: one per table, used under the caller's lock. */
 typedef struct gs_lookup_cache gs_lookup_cache;
 gs_lookup_cache *gs_lookup_cache_new(void);
-/* gs_lookup_cache_clear drops every checkpoint (after the context changes). */
+/* gs_lookup_cache_clear drops the buckets and the index (after the context changes). */
 void gs_lookup_cache_clear(gs_lookup_cache *cache);
 void gs_lookup_cache_free(gs_lookup_cache *cache);
 /* gs_lookup_find is gs_pcln_find through the cache's buckets over the
@@ -138,8 +140,10 @@ int64_t gs_lookup_find(const gs_pcln *t, gs_lookup_cache *cache, uint64_t pc);
  * return addresses, wrappers kept or hidden).  When the inline tree cannot
  * be followed (a bad record, a parent pc outside the function, a cycle),
  * the call fails with *n = 1: the physical function at pc's own file:line,
- * what debug/gosym and go tool addr2line answer.  cache (may be NULL) keeps checkpoints of long functions so
- * that repeated lookups there walk a few steps, not the whole table.
+ * what debug/gosym and go tool addr2line answer.  cache (may be NULL) keeps
+ * the function's record and checkpoints of its tables, so that repeated
+ * lookups in it walk a few steps, not the whole table; the answers are the
+ * same with and without it (csrc/lookup.c).
  * Malformed data fails the call (a miss is the caller's: i < 0). */
 int gs_func_frames(const gs_pcln *t, const gs_inl *c, gs_lookup_cache *cache, uint64_t i,
                    uint64_t pc, unsigned flags, gs_frame *out, size_t cap, size_t *n, gs_err *e);

@@ -35,6 +35,11 @@ class Frame:
                  start_line: int = ..., entry: Optional[int] = ...) -> None: ...
     def as_dict(self) -> Dict[str, Any]: ...
 
+class BinaryCore:
+    _tab: Any
+    def lookup(self, pc: int, source: str = ..., *, return_address: bool = ...,
+               wrappers: bool = ...) -> List[Frame]: ...
+
 class Symbolized:
     first: array
     count: array

@@ -22,7 +22,7 @@ import warnings as _warnings
 
 from gosym.errors import FormatError, GosymError, UnsupportedError
 from gosym.errors import GosymWarning as _GosymWarning
-from gosym._pclntab import Frame, VERSION_CODES
+from gosym._pclntab import BinaryCore, Frame, VERSION_CODES
 from gosym._render import parse_addrs, render_strings
 from gosym._symtab import SYMTAB_KINDS, pcln_scan, read_value, symtab_find, symtab_list
 

@@ -144,26 +144,6 @@ def test_inline_trees_found_on_every_format(fixture_rows, corpus_rows):
             assert saw_inlined, f"{path}: {f.name} has a tree but no pc expands"
 
 
-def test_checkpointed_lookup_equals_plain_walk(corpus_rows):
-    """lookup() walks long functions from cached checkpoints; frames() walks
-    every table from the function entry in C.  Same answers, every pc of the
-    largest functions (where checkpoints are used) and random pcs."""
-    import random
-
-    for r in corpus_rows:
-        if not r.get("path") or r["name"] not in ("sqlc-1.31.1-linux-amd64", "go1.21.13-compile-linux-386",
-                                                  "esbuild-0.11.23-go1.16-linux-amd64"):
-            continue
-        with gosym.open(r["path"]) as b:
-            cols = b.functions.columns()
-            sizes = sorted(range(len(cols.entry)), key=lambda i: cols.end[i] - cols.entry[i])[-3:]
-            pcs = [pc for i in sizes for pc in range(cols.entry[i], min(cols.end[i], cols.entry[i] + 20000), 3)]
-            rnd = random.Random(5)
-            pcs += [rnd.randrange(cols.entry[0], cols.end[-1]) for _ in range(3000)]
-            for pc in pcs:
-                assert b.lookup(pc) == b._tab.frames(pc), hex(pc)
-
-
 def test_batch_symbolize_equals_single_lookups(corpus_rows, fixture_rows):
     """symbolize() (sorted C walk with a per-function parent cache) gives,
     pc for pc, the frames of lookup(), on every binary, for random pcs,

@@ -270,7 +270,7 @@ def _answers(tab, pcs):
 
 def test_function_search_buckets_answer_as_the_binary_search():
     """After 4,096 lookups the single lookup finds functions through buckets
-    over the text (csrc/inline.c gs_lookup_find): the answers stay the
+    over the text (csrc/lookup.c gs_lookup_find): the answers stay the
     model's, and on a table whose entries do not ascend (where the buckets
     are not used) the same as before the switch."""
     rnd = random.Random(11)
