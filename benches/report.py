@@ -3,7 +3,7 @@
     python benches/report.py [RESULTS_DIR] [--doc docs/performance.md] [--check]
 
 RESULTS_DIR (default benches/results) holds what `sh benches/run_all.sh`
-wrote: run.json, pclntab.json, symbolize.json, dwarf.json, check.json, pprof.json (any
+wrote: run.json, pclntab.json, symbolize.json, dwarf.json, check.json, pprof.json, process.json (any
 may be missing; its section then says so).  Only the text between the
 BEGIN/END markers of the document is replaced; the prose around it is
 edited by hand.  No figure in the generated part is typed by hand: each is
@@ -305,6 +305,41 @@ def pprof_section(doc):
     return out + [""]
 
 
+def process_section(doc):
+    out = ["### The `gosym lookup` process (`benches/bench_process.py`)", ""]
+    if not doc:
+        return out + ["Not run.", ""]
+    out += provenance(doc)
+    res = doc["results"]
+    n = res[0]["npcs"] if res else 0
+    out += [f"Whole processes, best of {res[0]['repeat'] if res else 0}: {n:,} random pcs on stdin, the same "
+            "input for both; ratio = competitor ÷ gosym (> 1: gosym faster). Every answer was checked against "
+            "the competitor's in the same run (go tool addr2line: bench_symbolize's rules; llvm-symbolizer: "
+            "`tests/support/llvmcompare.py`'s classes).", ""]
+    rows = []
+
+    def row(r, name, ours, theirs):
+        g, t = r[ours], r[theirs]
+        rows.append([short(r["binary"]), name, f"{t['wall_s']:.2f} s vs {g['wall_s']:.2f} s "
+                     f"({ratio(t['wall_s'] / g['wall_s'])})",
+                     f"{t['cpu_s']:.2f} s vs {g['cpu_s']:.2f} s ({ratio(t['cpu_s'] / g['cpu_s'])})",
+                     f"{mib(t['rss_kb'])} vs {mib(g['rss_kb'])}"])
+
+    for r in res:
+        row(r, "first answer: `go tool addr2line` vs `gosym lookup --style go`", "gosym_first_answer",
+            "addr2line_first_answer")
+        row(r, f"{n:,} pcs: `go tool addr2line` vs `gosym lookup --style go`", "gosym_go", "addr2line_go")
+        if "gosym_llvm" in r:
+            row(r, f"{n:,} pcs: `llvm-symbolizer` vs `gosym lookup --style llvm`", "gosym_llvm",
+                "llvm_symbolizer")
+    out += table(["binary", "process", "wall", "CPU", "peak RSS"], rows)
+    if res:
+        i = res[0]
+        out += ["", f"The interpreter alone (`python -c pass`) took {i['interpreter']['cpu_s'] * 1000:.0f} ms CPU "
+                f"and `import gosym` {i['imports']['cpu_s'] * 1000:.0f} ms in the same run."]
+    return out + [""]
+
+
 def generate(d: Path) -> str:
     lines = [BEGIN, ""]
     lines += run_info(load(d, "run"))
@@ -314,6 +349,7 @@ def generate(d: Path) -> str:
     lines += dwarf_section(load(d, "dwarf"))
     lines += check_section(load(d, "check"))
     lines += pprof_section(load(d, "pprof"))
+    lines += process_section(load(d, "process"))
     lines.append(END)
     return "\n".join(lines) + "\n"
 

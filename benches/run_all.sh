@@ -29,5 +29,6 @@ python benches/bench_check.py hovel-0.4.4-linux-amd64 --json "$out/check.json" |
 python benches/bench_symbolize.py $bins --json "$out/symbolize.json" || status=1
 python benches/bench_pclntab.py $bins --json "$out/pclntab.json" || status=1
 python benches/bench_pprof.py --json "$out/pprof.json" || status=1
+python benches/bench_process.py --json "$out/process.json" || status=1
 python benches/report.py "$out" || status=1
 exit $status
