@@ -13,21 +13,39 @@
 
 void gs_symres_free(gs_symres *r)
 {
-    free(r->func);
-    free(r->name_off);
-    free(r->file_off);
-    free(r->line);
-    free(r->start_line);
-    free(r->inlined);
+    if (!r->borrowed) {
+        free(r->func);
+        free(r->name_off);
+        free(r->file_off);
+        free(r->line);
+        free(r->start_line);
+        free(r->inlined);
+    }
     r->func = r->name_off = r->line = r->start_line = NULL;
     r->file_off = NULL;
     r->inlined = NULL;
     r->nframes = r->cap = 0;
+    r->borrowed = 0;
 }
 
 static int grow_to(gs_symres *r, size_t cap)
 {
     void *p;
+    if (r->borrowed) {
+        /* The caller's arrays are full: the frames move to our own. */
+        gs_symres own;
+        memset(&own, 0, sizeof own);
+        if (grow_to(&own, cap)) {
+            gs_symres_free(&own);
+            return GS_ERR_NOMEM;
+        }
+#define MOVE(field) memcpy(own.field, r->field, r->nframes * sizeof *r->field); r->field = own.field;
+        MOVE(func) MOVE(name_off) MOVE(file_off) MOVE(line) MOVE(start_line) MOVE(inlined)
+#undef MOVE
+        r->cap = cap;
+        r->borrowed = 0;
+        return GS_OK;
+    }
 #define GROW(field)                                              \
     p = realloc(r->field, cap * sizeof *r->field);               \
     if (!p)                                                      \
@@ -460,8 +478,8 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
     hi = gs_pcln_entry(t, t->nfunc);
     if (hi < lo || hi - lo > 0xffffffffu)
         return symbolize_each(t, c, pcs, n, flags, r);
-    keys = malloc(n * sizeof *keys);
-    tmp = malloc(n * sizeof *tmp);
+    keys = gs__scratch_alloc(n * sizeof *keys);
+    tmp = gs__scratch_alloc(n * sizeof *tmp);
     if (!keys || !tmp) {
         rc = GS_ERR_NOMEM;
         goto out;
