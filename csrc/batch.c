@@ -150,6 +150,24 @@ void gs__radix_sort_packed(uint64_t **a, uint64_t **b, size_t n, uint64_t span)
     }
 }
 
+int64_t gs__find_next(const gs_pcln *t, int64_t cur, uint64_t pc)
+{
+    uint64_t lo, hi, step = 1;
+    if (cur < 0 || (uint64_t)cur + 1 >= t->nfunc || gs_pcln_entry(t, (uint64_t)cur + 1) > pc ||
+        pc >= gs_pcln_entry(t, t->nfunc))
+        return gs_pcln_find(t, pc);
+    lo = (uint64_t)cur + 1;
+    hi = lo + 1;
+    while (hi < t->nfunc && gs_pcln_entry(t, hi) <= pc) {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+    }
+    if (hi > t->nfunc)
+        hi = t->nfunc;
+    return (int64_t)gs_pcln_find_between(t, pc, lo, hi);
+}
+
 /* The batch loop over pcs in ascending order: each function's pcln and
  * pcfile tables are walked once, forward, for all the pcs inside it.  With
  * packed keys the k-th pc is (keys[k] >> 32) + lo and its result goes to
@@ -164,6 +182,8 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
     int have = 0;
     gs_func f;
     gs_pcv_iter li, fi;
+    int32_t last_fno = -1;
+    size_t last_fo = 0;
     memset(&f, 0, sizeof f);
     memset(&li, 0, sizeof li);
     memset(&fi, 0, sizeof fi);
@@ -173,7 +193,7 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
         int32_t fno;
         size_t fo;
         if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
-            int64_t i = gs_pcln_find(t, pc);
+            int64_t i = pc >= cur_hi ? gs__find_next(t, cur, pc) : gs_pcln_find(t, pc);
             if (i < 0) {
                 cur = -1;
                 goto miss;
@@ -184,6 +204,8 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
                 cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
                 rd.err = GS_OK;
                 have = gs__decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
+                last_fno = -1;
+                last_fo = 0;
                 if (have) {
                     gs_pcv_begin(t, &rd, &li, f.pcln, f.entry);
                     gs_pcv_begin(t, &rd, &fi, f.pcfile, f.entry);
@@ -203,11 +225,17 @@ static void lookup_sorted(const gs_pcln *t, const uint64_t *keys, int packed, ui
             goto miss;
         }
         fno = fi.done ? -1 : fi.val;
-        fo = gs__file_at(t, &rd, &f, fno);
-        if (rd.err) {
-            rd.err = GS_OK;
-            goto miss;
+        if (fno != last_fno) {
+            /* Runs of pcs share a file: its offset is read once a run. */
+            fo = gs__file_at(t, &rd, &f, fno);
+            if (rd.err) {
+                rd.err = GS_OK;
+                goto miss;
+            }
+            last_fno = fno;
+            last_fo = fo;
         }
+        fo = last_fo;
         func_idx[j] = cur;
         line[j] = li.done ? -1 : li.val;
         file_off[j] = (uint32_t)fo;

@@ -155,27 +155,6 @@ static inline uint32_t pc_off(const gs_func *f, uint64_t pc, unsigned flags)
     return (uint32_t)(gs_call_pc(f->entry, pc, flags) - f->entry);
 }
 
-/* The function containing pc, given that it lies past function cur (pcs
- * come in ascending order): a galloping search forward from cur + 1 over
- * the ascending table (gs_pcln_check_sorted), the answer of gs_pcln_find. */
-static int64_t find_next(const gs_pcln *t, int64_t cur, uint64_t pc)
-{
-    uint64_t lo, hi, step = 1;
-    if (cur < 0 || (uint64_t)cur + 1 >= t->nfunc || gs_pcln_entry(t, (uint64_t)cur + 1) > pc ||
-        pc >= gs_pcln_entry(t, t->nfunc))
-        return gs_pcln_find(t, pc);
-    lo = (uint64_t)cur + 1;
-    hi = lo + 1;
-    while (hi < t->nfunc && gs_pcln_entry(t, hi) <= pc) {
-        lo = hi;
-        step *= 2;
-        hi = lo + step;
-    }
-    if (hi > t->nfunc)
-        hi = t->nfunc;
-    return (int64_t)gs_pcln_find_between(t, pc, lo, hi);
-}
-
 enum { PREFETCH = 16 };
 
 /* Symbolize the sorted packed keys[a:z) (pcs in whole functions: no
@@ -213,7 +192,7 @@ static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, si
         int32_t last_fno = -1;
         uint32_t last_fo = 0;
         int have;
-        int64_t i = find_next(t, cur, pc);
+        int64_t i = gs__find_next(t, cur, pc);
         if (i < 0) {
             g = k + 1;  /* a miss: no frames */
             continue;
