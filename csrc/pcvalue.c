@@ -209,7 +209,9 @@ ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, u
             continue;
         }
         skip = 0;
-        if (d > 0xffffffffu)
+        /* Rows before the last end at or before off: only the last can
+         * pass 4 GiB. */
+        if (d > off && d > 0xffffffffu)
             break;
         if (n == x->cap) {
             x->n = n;
@@ -243,86 +245,6 @@ ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, u
     return rc;
 }
 
-/* rows_fast for every row kept (stride 1: the batch symbolizer, which
- * decodes each function's tables once): the same walk with the pair read
- * in place and only the last row checked against 4 GiB (rows before it
- * end at or before off). */
-static int rows_fast1(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
-{
-    const uint8_t *base = t->rd.base;
-    size_t len = t->rd.len, p = x->it.pos, n = x->n, cap = x->cap, lim;
-    uint64_t entry = x->entry, next = x->it.next, q = t->quantum;
-    uint32_t val = (uint32_t)x->it.val, *endp = x->end;
-    int32_t *valp = x->val;
-    int first = x->it.first, rc = GS_OK;
-    if (len < 4 || next - entry > off)
-        return GS_OK;
-    lim = len - 4;   /* a pair at p <= lim has its 4 bytes */
-    while (p <= lim) {
-        const uint8_t *b = base + p;
-        uint32_t uv, pcd;
-        size_t k, ulen;
-        uint64_t d;
-        if (b[0] < 0x80) {
-            uv = b[0];
-            k = 1;
-        } else if (b[1] < 0x80) {
-            uv = (uint32_t)(b[0] & 0x7f) | ((uint32_t)b[1] << 7);
-            k = 2;
-        } else {
-            break;
-        }
-        ulen = k;
-        if (b[k] < 0x80) {
-            pcd = b[k];
-            k += 1;
-        } else if (b[k + 1] < 0x80) {
-            pcd = (uint32_t)(b[k] & 0x7f) | ((uint32_t)b[k + 1] << 7);
-            k += 2;
-        } else {
-            break;
-        }
-        if (uv == 0 && !first) {
-            p += ulen;
-            x->it.done = 1;
-            break;
-        }
-        first = 0;
-        val += (uint32_t)gs_zigzag32(uv);   /* wrapping, as Go's int32 */
-        next += (uint64_t)pcd * q;
-        p += k;
-        d = next - entry;
-        if (d > off && d > 0xffffffffu)
-            break;
-        if (n == cap) {
-            x->n = n;
-            if (rows_grow(x)) {
-                rc = GS_ERR_NOMEM;
-                break;
-            }
-            cap = x->cap;
-            endp = x->end;
-            valp = x->val;
-        }
-        endp[n] = (uint32_t)d;
-        valp[n] = (int32_t)val;
-        n++;
-        if (d > off)
-            break;
-    }
-    if (!x->it.done && next - entry > 0xffffffffu) {
-        /* A run past 4 GiB from the entry: only in a corrupt table. */
-        x->it.done = 1;
-        x->err = 1;
-    }
-    x->it.pos = p;
-    x->it.next = next;
-    x->it.val = (int32_t)val;
-    x->it.first = first;
-    x->n = n;
-    return rc;
-}
-
 /* Decode forward until the current run covers off or the table ends. */
 static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
 {
@@ -332,7 +254,7 @@ static int rows_decode(const gs_pcln *t, gs_pcv_rows *x, uint32_t off)
         uint64_t d;
         /* Compiled into this loop twice: every row kept (the batch
          * symbolizer: no checkpoint counting per step), or checkpoints. */
-        if (!x->it.done && (x->stride == 1 ? rows_fast1(t, x, off) : rows_fast(t, x, off, x->stride)))
+        if (!x->it.done && (x->stride == 1 ? rows_fast(t, x, off, 1) : rows_fast(t, x, off, x->stride)))
             return GS_ERR_NOMEM;
         if (x->it.done || x->it.next - x->entry > off)
             break;
