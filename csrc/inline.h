@@ -157,7 +157,10 @@ int gs_inline_frames(const gs_pcln *t, const gs_inl *c, uint64_t pc,
  * frame) and count (0: a miss or unreadable line tables).  Per frame: the physical
  * function's index, the frame function's name offset, file offset, line,
  * start line and whether it is an inlined call.  Frame arrays are malloc'd
- * by gs_pcln_symbolize and released by gs_symres_free. */
+ * by gs_pcln_symbolize and released by gs_symres_free; or the caller's
+ * (borrowed = 1, cap frames each, which the batch fills in place as long as
+ * they have room: when they are full it moves the frames to arrays of its
+ * own and clears borrowed; gs_symres_free never frees borrowed arrays). */
 typedef struct gs_symres {
     uint32_t *first;
     uint16_t *count;
@@ -171,6 +174,7 @@ typedef struct gs_symres {
     size_t cap;
     size_t npartial;         /* pcs answered with the physical frame only: the
                               * inline tree could not be followed there */
+    int borrowed;            /* the frame arrays are the caller's */
 } gs_symres;
 
 /* gs_pcln_symbolize expands every pc (inline frames included, innermost

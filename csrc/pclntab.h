@@ -138,6 +138,12 @@ int gs_pcln_columns(const gs_pcln *t, uint64_t *entry, uint64_t *end,
 int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
                         int64_t *func_idx, int32_t *line, uint32_t *file_off);
 
+/* gs_advise_huge advises the kernel to back the whole 2 MiB pages inside
+ * [p, p + bytes) with transparent huge pages (Linux; elsewhere nothing):
+ * for a batch's large output arrays, not yet touched, so that filling them
+ * takes one page fault per 2 MiB rather than one per 4 KiB.  Advice only. */
+void gs_advise_huge(void *p, size_t bytes);
+
 /* gs_pcln_lines emits function i's pc -> file,line rows into caller arrays of
  * capacity cap; *nrows gets the number needed (call again with a larger
  * array when it exceeds cap) and *end_pc the pc where the tables end (the

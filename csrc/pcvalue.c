@@ -209,7 +209,9 @@ ROWS_FAST_INLINE int rows_fast(const gs_pcln *t, gs_pcv_rows *x, uint32_t off, u
             continue;
         }
         skip = 0;
-        if (d > 0xffffffffu)
+        /* Rows before the last end at or before off: only the last can
+         * pass 4 GiB. */
+        if (d > off && d > 0xffffffffu)
             break;
         if (n == x->cap) {
             x->n = n;

@@ -13,21 +13,39 @@
 
 void gs_symres_free(gs_symres *r)
 {
-    free(r->func);
-    free(r->name_off);
-    free(r->file_off);
-    free(r->line);
-    free(r->start_line);
-    free(r->inlined);
+    if (!r->borrowed) {
+        free(r->func);
+        free(r->name_off);
+        free(r->file_off);
+        free(r->line);
+        free(r->start_line);
+        free(r->inlined);
+    }
     r->func = r->name_off = r->line = r->start_line = NULL;
     r->file_off = NULL;
     r->inlined = NULL;
     r->nframes = r->cap = 0;
+    r->borrowed = 0;
 }
 
 static int grow_to(gs_symres *r, size_t cap)
 {
     void *p;
+    if (r->borrowed) {
+        /* The caller's arrays are full: the frames move to our own. */
+        gs_symres own;
+        memset(&own, 0, sizeof own);
+        if (grow_to(&own, cap)) {
+            gs_symres_free(&own);
+            return GS_ERR_NOMEM;
+        }
+#define MOVE(field) memcpy(own.field, r->field, r->nframes * sizeof *r->field); r->field = own.field;
+        MOVE(func) MOVE(name_off) MOVE(file_off) MOVE(line) MOVE(start_line) MOVE(inlined)
+#undef MOVE
+        r->cap = cap;
+        r->borrowed = 0;
+        return GS_OK;
+    }
 #define GROW(field)                                              \
     p = realloc(r->field, cap * sizeof *r->field);               \
     if (!p)                                                      \
@@ -39,16 +57,25 @@ static int grow_to(gs_symres *r, size_t cap)
     return GS_OK;
 }
 
-static int grow(gs_symres *r)
+#if defined(__GNUC__)
+#define SYM_NOINLINE __attribute__((noinline))
+#else
+#define SYM_NOINLINE
+#endif
+
+static SYM_NOINLINE int grow_for(gs_symres *r, size_t need)
 {
-    return grow_to(r, r->cap ? 2 * r->cap : 1024);
+    size_t cap = r->cap ? 2 * r->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    return grow_to(r, cap);
 }
 
-static int emit(gs_symres *r, int32_t func, int32_t name_off, uint32_t file_off,
-                int32_t line, int32_t start_line, uint8_t inlined)
+static inline int emit(gs_symres *r, int32_t func, int32_t name_off, uint32_t file_off,
+                       int32_t line, int32_t start_line, uint8_t inlined)
 {
     size_t k = r->nframes;
-    if (k == r->cap && grow(r))
+    if (k == r->cap && grow_for(r, k + 1))
         return GS_ERR_NOMEM;
     r->func[k] = func;
     r->name_off[k] = name_off;
@@ -60,189 +87,285 @@ static int emit(gs_symres *r, int32_t func, int32_t name_off, uint32_t file_off,
     return GS_OK;
 }
 
-/* Per-function cache of what each inline record's parent pc resolves to. */
-enum { PCACHE = 256 };
-typedef struct parent_cache {
-    uint32_t gen[PCACHE];
+/* What each inline record of the current function gives, once read: its
+ * fields and what its parent pc resolves to (line, file offset, inline
+ * index).  Slot ix is current when gen[ix] == cur; records past
+ * INL_CACHE_MAX are read each time. */
+enum { INL_CACHE_MAX = 1 << 16 };
+typedef struct inl_cache {
+    uint32_t *gen;
+    struct inl_slot {
+        int32_t name_off, start_line, line, ix;
+        uint32_t file;
+        uint8_t func_id;
+    } *slot;
+    size_t cap;
     uint32_t cur;
-    int32_t line[PCACHE], ix[PCACHE];
-    uint32_t file[PCACHE];
-} parent_cache;
+} inl_cache;
+
+/* Room for slot ix; 0 when it cannot be cached. */
+static SYM_NOINLINE int inl_cache_fit(inl_cache *c, int32_t ix)
+{
+    size_t cap = c->cap ? c->cap : 64, k;
+    void *p;
+    if (ix < 0 || ix >= INL_CACHE_MAX)
+        return 0;
+    while (cap <= (size_t)ix)
+        cap *= 2;
+    if (!(p = realloc(c->gen, cap * sizeof *c->gen)))
+        return 0;
+    c->gen = p;
+    if (!(p = realloc(c->slot, cap * sizeof *c->slot)))
+        return 0;
+    c->slot = p;
+    for (k = c->cap; k < cap; k++)
+        c->gen[k] = 0;
+    c->cap = cap;
+    return 1;
+}
+
+/* One table's value at off, for offsets that mostly ascend: row *a is the
+ * scan's position among the decoded rows (every row kept).  Offsets past
+ * the decoded rows, or behind the scan, go through gs_pcv_rows_at. */
+static inline int tab_at(const gs_pcln *t, gs_pcv_rows *x, size_t *a, uint32_t off, int32_t *v)
+{
+    size_t i = *a, n = x->n;
+    const uint32_t *end = x->end;
+    if (i > 0 && end[i - 1] > off)
+        return gs_pcv_rows_at(t, x, off, v, 0);
+    while (i < n && end[i] <= off)
+        i++;
+    *a = i;
+    if (i < n) {
+        *v = x->val[i];
+        return 0;
+    }
+    if (x->it.done) {
+        /* Past the last row of a finished walk: the table ended (-1), or
+         * broke, before off. */
+        *v = -1;
+        return x->err ? -1 : 0;
+    }
+    return gs_pcv_rows_at(t, x, off, v, 0);
+}
+
+/* The pc's offset in function f, as reported (gs_call_pc). */
+static inline uint32_t pc_off(const gs_func *f, uint64_t pc, unsigned flags)
+{
+    return (uint32_t)(gs_call_pc(f->entry, pc, flags) - f->entry);
+}
+
+enum { PREFETCH = 16 };
 
 /* Symbolize the sorted packed keys[a:z) (pcs in whole functions: no
  * function's pcs are split between two calls) into r's frame arrays;
- * r->first and r->count are indexed by the keys' positions. */
+ * r->first and r->count are indexed by the keys' positions.
+ *
+ * Function by function: its line, file and inline-index tables are decoded
+ * once, as rows, up to its last pc; the pcs then read their values by a
+ * forward scan of the rows, and the inline records' parent pcs (anywhere in
+ * the function) by a search of them, once per record (inl_cache). */
 static int sym_range(const gs_pcln *t, const gs_inl *c, const uint64_t *keys, size_t a, size_t z,
                      uint64_t lo, unsigned flags, gs_symres *r)
 {
     gs_reader rd = t->rd;
-    size_t k;
+    size_t k, g;
     int64_t cur = -1;
-    uint64_t cur_lo = 0, cur_hi = 0;
-    int have = 0, rc = GS_OK;
+    int rc = GS_OK;
     gs_func f;
     gs_pcv_rows tabs[3];  /* line, file, inline index: every row kept */
-    size_t tree = 0;
-    uint32_t inltab = 0;
-    parent_cache *pc_cache;
-    int32_t last_fno = -1;
-    uint32_t last_fo = 0;
+    inl_cache ic;
 
     rd.err = GS_OK;
     memset(tabs, 0, sizeof tabs);
     memset(&f, 0, sizeof f);
-    pc_cache = calloc(1, sizeof *pc_cache);
-    if (!pc_cache)
-        return GS_ERR_NOMEM;
+    memset(&ic, 0, sizeof ic);
     /* Room for about 1.3 frames a pc (typical of Go code) up front, so the
      * frame arrays are rarely copied as they grow. */
     if (r->cap < (z - a) + (z - a) / 4 + 1024 && (rc = grow_to(r, (z - a) + (z - a) / 4 + 1024)))
         goto out;
 
-    for (k = a; k < z; k++) {
-        uint64_t pc = (keys[k] >> 32) + lo;
-        size_t j = (size_t)(keys[k] & 0xffffffffu);
-        size_t start = r->nframes;
-        int32_t line, fno, ix = -1;
-        uint32_t fo, off;
-        int depth, e1, e2, e3, callee = -1, keep;
-        int32_t line0;
-        uint32_t fo0;
-        if (start > 0xffffff00u) {
-            rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
-            goto out;
+    for (k = a; k < z; k = g) {
+        uint64_t pc = (keys[k] >> 32) + lo, cur_hi;
+        size_t tree = 0, scan[3] = {0, 0, 0};
+        uint32_t inltab = 0;
+        int32_t last_fno = -1;
+        uint32_t last_fo = 0;
+        int have;
+        int64_t i = gs__find_next(t, cur, pc);
+        if (i < 0) {
+            g = k + 1;  /* a miss: no frames */
+            continue;
         }
-        if (cur < 0 || pc < cur_lo || pc >= cur_hi) {
-            int64_t i = gs_pcln_find(t, pc);
-            if (i < 0) {
-                cur = -1;
-                continue;
-            }
-            cur = i;
-            cur_lo = gs_pcln_entry(t, (uint64_t)i);
-            cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
-            rd.err = GS_OK;
-            have = gs__decode_func(t, &rd, (uint64_t)i, &f) == GS_OK;
-            tree = 0;
+        cur = i;
+        cur_hi = gs_pcln_entry(t, (uint64_t)i + 1);
+        for (g = k + 1; g < z && (keys[g] >> 32) + lo < cur_hi; g++)
+            ;
+        rd.err = GS_OK;
+        if (gs__decode_func(t, &rd, (uint64_t)i, &f) != GS_OK)
+            continue;
+        if (c && c->layout != GS_INL_NONE) {
+            gs_err e;
+            if (gs_inl_tree_off(t, c, &f, &tree, &e) == GS_OK && tree)
+                if (gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, &e) != GS_OK)
+                    tree = 0;
+        }
+        if (!tree)
             inltab = 0;
-            if (have) {
-                gs_err e;
-                if (c && c->layout != GS_INL_NONE && gs_inl_tree_off(t, c, &f, &tree, &e) == GS_OK && tree)
-                    if (gs_pcdata_tab(t, &f, c->pcdata_inlindex, &inltab, &e) != GS_OK)
-                        tree = 0;
-                /* A table offset out of range fails the function. */
-                have = !gs_pcv_rows_begin(t, &tabs[0], f.pcln, f.entry, 1) &
-                       !gs_pcv_rows_begin(t, &tabs[1], f.pcfile, f.entry, 1) &
-                       !gs_pcv_rows_begin(t, &tabs[2], tree ? inltab : 0, f.entry, 1);
-            }
-            pc_cache->cur++;
-            last_fno = -1;
-            last_fo = 0;
-        }
+        /* A table offset out of range fails the function. */
+        have = !gs_pcv_rows_begin(t, &tabs[0], f.pcln, f.entry, 1) &
+               !gs_pcv_rows_begin(t, &tabs[1], f.pcfile, f.entry, 1) &
+               !gs_pcv_rows_begin(t, &tabs[2], inltab, f.entry, 1);
         if (!have)
             continue;
-        if (pc < f.entry) {
-            /* A function record whose entry disagrees with the function
-             * table: no row covers the pc. */
-            line = fno = ix = -1;
-            e1 = e2 = e3 = 0;
-        } else {
-            off = (uint32_t)(gs_call_pc(f.entry, pc, flags) - f.entry);
-            e1 = gs_pcv_rows_at(t, &tabs[0], off, &line, 1);
-            e2 = gs_pcv_rows_at(t, &tabs[1], off, &fno, 1);
-            e3 = gs_pcv_rows_at(t, &tabs[2], off, &ix, 1);
+        ic.cur++;
+        if (ic.cur == 0) {  /* the generations wrapped: forget every slot */
+            if (ic.cap)
+                memset(ic.gen, 0, ic.cap * sizeof *ic.gen);
+            ic.cur = 1;
         }
-        if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
-            rc = GS_ERR_NOMEM;
-            goto out;
+        {
+            /* Decode each table to the last pc at once (its later pcs then
+             * scan decoded rows).  An error is the scan's to report. */
+            uint64_t last = (keys[g - 1] >> 32) + lo;
+            if (last >= f.entry) {
+                uint32_t lastoff = pc_off(&f, last, flags);
+                int32_t v;
+                for (size_t q = 0; q < 3; q++)
+                    if (gs_pcv_rows_at(t, &tabs[q], lastoff, &v, 0) == GS_ERR_NOMEM) {
+                        rc = GS_ERR_NOMEM;
+                        goto out;
+                    }
+            }
         }
-        if (e1 || e2 || e3) {
-            /* The walk broke before this pc: every later pc of the
-             * function is past the break too. */
-            have = 0;
+        for (; k < g; k++) {
+            size_t j = (size_t)(keys[k] & 0xffffffffu), start = r->nframes;
+            int32_t line, fno, ix = -1, line0;
+            uint32_t fo, fo0, off;
+            int depth, e1, e2, e3, callee = -1, keep;
+            pc = (keys[k] >> 32) + lo;
+#if defined(__GNUC__)
+            /* The answers go to the pcs' positions, which jump around:
+             * start fetching the lines they land in a few pcs ahead. */
+            if (k + PREFETCH < z) {
+                size_t jn = (size_t)(keys[k + PREFETCH] & 0xffffffffu);
+                __builtin_prefetch(&r->first[jn], 1);
+                __builtin_prefetch(&r->count[jn], 1);
+            }
+#endif
+            if (start > 0xffffff00u) {
+                rc = GS_ERR_UNSUPPORTED;  /* frame indexes are 32-bit */
+                goto out;
+            }
+            if (pc < f.entry) {
+                /* A function record whose entry disagrees with the function
+                 * table: no row covers the pc. */
+                line = fno = ix = -1;
+            } else {
+                off = pc_off(&f, pc, flags);
+                e1 = tab_at(t, &tabs[0], &scan[0], off, &line);
+                e2 = tab_at(t, &tabs[1], &scan[1], off, &fno);
+                e3 = inltab ? tab_at(t, &tabs[2], &scan[2], off, &ix) : 0;
+                if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+                    rc = GS_ERR_NOMEM;
+                    goto out;
+                }
+                if (e1 || e2 || e3) {
+                    /* The walk broke before this pc: every later pc of the
+                     * function is past the break too. */
+                    k = g;
+                    break;
+                }
+            }
+            if (!inltab)
+                ix = -1;
+            if (fno != last_fno) {
+                rd.err = GS_OK;
+                fo = (uint32_t)gs__file_at(t, &rd, &f, fno);
+                if (rd.err) {
+                    rd.err = GS_OK;
+                    continue;
+                }
+                last_fno = fno;
+                last_fo = fo;
+            }
+            fo = last_fo;
+            line0 = line;
+            fo0 = fo;
+            for (depth = 0; ix >= 0; depth++) {
+                struct inl_slot s, *sp;
+                int32_t pline, pfno, pix;
+                uint32_t pfo, poff;
+                if (depth >= GS_INL_MAX_DEPTH)
+                    goto bad;
+                if ((size_t)ix < ic.cap && ic.gen[ix] == ic.cur) {
+                    sp = &ic.slot[ix];
+                } else {
+                    gs_inl_rec rec;
+                    gs_err e;
+                    if (gs_inl_record(c, t->rd.big_endian, tree, ix, &rec, &e) ||
+                        rec.parent_pc < 0 || f.entry + (uint64_t)rec.parent_pc >= cur_hi)
+                        goto bad;
+                    poff = (uint32_t)rec.parent_pc;
+                    /* Parent pcs jump around: a search of the rows. */
+                    e1 = gs_pcv_rows_at(t, &tabs[0], poff, &pline, 0);
+                    e2 = gs_pcv_rows_at(t, &tabs[1], poff, &pfno, 0);
+                    e3 = gs_pcv_rows_at(t, &tabs[2], poff, &pix, 0);
+                    if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
+                        rc = GS_ERR_NOMEM;
+                        goto out;
+                    }
+                    if (e1 || e2 || e3)
+                        goto bad;
+                    rd.err = GS_OK;
+                    pfo = (uint32_t)gs__file_at(t, &rd, &f, pfno);
+                    if (rd.err) {
+                        rd.err = GS_OK;
+                        goto bad;
+                    }
+                    s.name_off = rec.name_off;
+                    s.start_line = rec.start_line;
+                    s.func_id = rec.func_id;
+                    s.line = pline;
+                    s.file = pfo;
+                    s.ix = pix;
+                    sp = &s;
+                    if (((size_t)ix < ic.cap || inl_cache_fit(&ic, ix))) {
+                        ic.gen[ix] = ic.cur;
+                        ic.slot[ix] = s;
+                    }
+                }
+                /* Wrappers the runtime's tracebacks hide are left out (inline.h). */
+                keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, sp->func_id, callee);
+                callee = sp->func_id;
+                if (keep && (rc = emit(r, (int32_t)cur, sp->name_off, fo, line, sp->start_line, 1)))
+                    goto out;
+                line = sp->line;
+                fo = sp->file;
+                ix = sp->ix;
+            }
+            keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, f.func_id, callee);
+            if (keep && (rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
+                goto out;
+            r->first[j] = (uint32_t)start;
+            r->count[j] = (uint16_t)(r->nframes - start);
             continue;
-        }
-        if (!(tree && inltab))
-            ix = -1;
-        if (fno != last_fno) {
-            rd.err = GS_OK;
-            fo = (uint32_t)gs__file_at(t, &rd, &f, fno);
-            if (rd.err) {
-                rd.err = GS_OK;
-                continue;
-            }
-            last_fno = fno;
-            last_fo = fo;
-        }
-        fo = last_fo;
-        line0 = line;
-        fo0 = fo;
-        for (depth = 0; ix >= 0; depth++) {
-            gs_inl_rec rec;
-            gs_err e;
-            int32_t pline, pfno, pix;
-            uint32_t pfo, poff;
-            if (depth >= GS_INL_MAX_DEPTH || gs_inl_record(c, t->rd.big_endian, tree, ix, &rec, &e) ||
-                rec.parent_pc < 0 || f.entry + (uint64_t)rec.parent_pc >= cur_hi)
-                goto bad;
-            /* Wrappers the runtime's tracebacks hide are left out (inline.h). */
-            keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, rec.func_id, callee);
-            callee = rec.func_id;
-            if (keep && (rc = emit(r, (int32_t)cur, rec.name_off, fo, line, rec.start_line, 1)))
+        bad:
+            /* The inline tree cannot be followed from this pc: the physical
+             * function at the pc's own position (gs_func_frames does the same). */
+            r->nframes = start;
+            if ((rc = emit(r, (int32_t)cur, f.name_off, fo0, line0, f.start_line, 0)))
                 goto out;
-            if (ix < PCACHE && pc_cache->gen[ix] == pc_cache->cur) {
-                line = pc_cache->line[ix];
-                fo = pc_cache->file[ix];
-                ix = pc_cache->ix[ix];
-                continue;
-            }
-            poff = (uint32_t)rec.parent_pc;
-            /* Parent pcs jump around: they leave the sorted pcs' hints. */
-            e1 = gs_pcv_rows_at(t, &tabs[0], poff, &pline, 0);
-            e2 = gs_pcv_rows_at(t, &tabs[1], poff, &pfno, 0);
-            e3 = gs_pcv_rows_at(t, &tabs[2], poff, &pix, 0);
-            if (e1 == GS_ERR_NOMEM || e2 == GS_ERR_NOMEM || e3 == GS_ERR_NOMEM) {
-                rc = GS_ERR_NOMEM;
-                goto out;
-            }
-            if (e1 || e2 || e3)
-                goto bad;
-            rd.err = GS_OK;
-            pfo = (uint32_t)gs__file_at(t, &rd, &f, pfno);
-            if (rd.err) {
-                rd.err = GS_OK;
-                goto bad;
-            }
-            if (ix < PCACHE) {
-                pc_cache->gen[ix] = pc_cache->cur;
-                pc_cache->line[ix] = pline;
-                pc_cache->file[ix] = pfo;
-                pc_cache->ix[ix] = pix;
-            }
-            line = pline;
-            fo = pfo;
-            ix = pix;
+            r->first[j] = (uint32_t)start;
+            r->count[j] = 1;
+            r->npartial++;
         }
-        keep = depth == 0 || (flags & GS_FR_WRAPPERS) || !gs_inl_hides(c, f.func_id, callee);
-        if (keep && (rc = emit(r, (int32_t)cur, f.name_off, fo, line, f.start_line, 0)))
-            goto out;
-        r->first[j] = (uint32_t)start;
-        r->count[j] = (uint16_t)(r->nframes - start);
-        continue;
-    bad:
-        /* The inline tree cannot be followed from this pc: the physical
-         * function at the pc's own position (gs_func_frames does the same). */
-        r->nframes = start;
-        if ((rc = emit(r, (int32_t)cur, f.name_off, fo0, line0, f.start_line, 0)))
-            goto out;
-        r->first[j] = (uint32_t)start;
-        r->count[j] = 1;
-        r->npartial++;
     }
 out:
     for (k = 0; k < 3; k++)
         gs_pcv_rows_free(&tabs[k]);
-    free(pc_cache);
+    free(ic.gen);
+    free(ic.slot);
     return rc;
 }
 
@@ -334,8 +457,8 @@ int gs_pcln_symbolize_mt(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs,
     hi = gs_pcln_entry(t, t->nfunc);
     if (hi < lo || hi - lo > 0xffffffffu)
         return symbolize_each(t, c, pcs, n, flags, r);
-    keys = malloc(n * sizeof *keys);
-    tmp = malloc(n * sizeof *tmp);
+    keys = gs__scratch_alloc(n * sizeof *keys);
+    tmp = gs__scratch_alloc(n * sizeof *tmp);
     if (!keys || !tmp) {
         rc = GS_ERR_NOMEM;
         goto out;

@@ -68,6 +68,7 @@ cdef extern from "pclntab.h":
                         gs_err *e) nogil
     int gs_pcln_lookup_many(const gs_pcln *t, const uint64_t *pcs, size_t n,
                             int64_t *func_idx, int32_t *line, uint32_t *file_off) nogil
+    void gs_advise_huge(void *p, size_t bytes) nogil
     int gs_pcln_lines(const gs_pcln *t, uint64_t i, uint64_t *pc, uint32_t *file_off,
                       int32_t *line, size_t cap, size_t *nrows, uint64_t *end_pc, gs_err *e) nogil
 
@@ -177,6 +178,7 @@ cdef extern from "inline.h":
         size_t nframes
         size_t cap
         size_t npartial
+        int borrowed
 
     int gs_pcln_symbolize(const gs_pcln *t, const gs_inl *c, const uint64_t *pcs, size_t n,
                           gs_symres *r) nogil

@@ -71,7 +71,9 @@ cdef class Pclntab(PclnTable):
         cdef gs_symres r
         cdef size_t n, k
         cdef int rc
-        cdef array.array first, count, shifted
+        cdef array.array first, count, shifted, func, name_off, file_off, line, start_line, inlined
+        cdef array.array col
+        cdef size_t cap
         cdef uint64_t *sp
         cdef unsigned flags
         self._check()
@@ -88,17 +90,31 @@ cdef class Pclntab(PclnTable):
             pv = shifted
         first = array.clone(_I, n, False)
         count = array.clone(_H, n, False)
+        # The frame columns, with room for 1.25 frames a pc: the C loop
+        # fills them in place (pages it never reaches are never touched)
+        # and they are cut to the frame count after; a batch with more
+        # frames moves to arrays of the C loop's own, copied here.
+        cap = n + n // 4 + 1024
+        func = array.clone(_i, cap, False)
+        name_off = array.clone(_i, cap, False)
+        file_off = array.clone(_I, cap, False)
+        line = array.clone(_i, cap, False)
+        start_line = array.clone(_i, cap, False)
+        inlined = array.clone(_B, cap, False)
+        for col in (first, count, func, name_off, file_off, line, start_line, inlined):
+            gs_advise_huge(col.data.as_voidptr, <size_t>len(col) * <size_t>col.itemsize)
         r.first = <uint32_t *>first.data.as_voidptr
         r.count = <uint16_t *>count.data.as_voidptr
-        r.func = NULL
-        r.name_off = NULL
-        r.file_off = NULL
-        r.line = NULL
-        r.start_line = NULL
-        r.inlined = NULL
+        r.func = <int32_t *>func.data.as_voidptr
+        r.name_off = <int32_t *>name_off.data.as_voidptr
+        r.file_off = <uint32_t *>file_off.data.as_voidptr
+        r.line = <int32_t *>line.data.as_voidptr
+        r.start_line = <int32_t *>start_line.data.as_voidptr
+        r.inlined = <uint8_t *>inlined.data.as_voidptr
         r.nframes = 0
-        r.cap = 0
+        r.cap = cap
         r.npartial = 0
+        r.borrowed = 1
         try:
             with nogil:
                 rc = gs_pcln_symbolize_mt(&self.t, &self.inl, &pv[0] if n else NULL, n, threads, flags, &r)
@@ -106,10 +122,16 @@ cdef class Pclntab(PclnTable):
                 raise MemoryError("no memory for the symbolized frames")
             if rc:
                 raise UnsupportedError("batch too large: over 2^32 pcs or frames")
-            res = Symbolized._new(self, first, count,
-                                  _copy_i(r.func, r.nframes), _copy_i(r.name_off, r.nframes),
-                                  _copy_u(r.file_off, r.nframes), _copy_i(r.line, r.nframes),
-                                  _copy_i(r.start_line, r.nframes), _copy_b(r.inlined, r.nframes))
+            if r.borrowed:
+                for col in (func, name_off, file_off, line, start_line, inlined):
+                    array.resize(col, r.nframes)
+                res = Symbolized._new(self, first, count, func, name_off, file_off, line,
+                                      start_line, inlined)
+            else:
+                res = Symbolized._new(self, first, count,
+                                      _copy_i(r.func, r.nframes), _copy_i(r.name_off, r.nframes),
+                                      _copy_u(r.file_off, r.nframes), _copy_i(r.line, r.nframes),
+                                      _copy_i(r.start_line, r.nframes), _copy_b(r.inlined, r.nframes))
             res.partial = r.npartial
             if r.npartial:
                 _warnings.warn(f"{self.section}: the inline tree could not be followed at {r.npartial} "
