@@ -116,7 +116,7 @@ def provenance() -> dict:
     def git(*a):
         p = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
         return p.stdout.strip() if p.returncode == 0 else None
-    status = git("status", "--porcelain", "--", "csrc", "gosym", "benches")
+    status = git("status", "--porcelain", "--", "csrc", "gosym", "benches", ":(exclude)benches/results")
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": git("rev-parse", "HEAD"),
             "uncommitted_changes": bool(status), "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
 

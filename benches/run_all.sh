@@ -17,7 +17,7 @@ status=0
 python - "$out/run.json" <<'PY'
 import json, os, platform, subprocess, sys, time
 commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "csrc", "gosym", "benches"],
+dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "csrc", "gosym", "benches", ":(exclude)benches/results"],
                             capture_output=True, text=True).stdout.strip())
 json.dump({"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
            "uncommitted_changes": dirty, "cpus": os.cpu_count(), "machine": platform.machine(),
