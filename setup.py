@@ -79,11 +79,11 @@ columns_ext = Extension(
 )
 
 # pprof profiles (profile.proto) decoded to columns and re-encoded: its own
-# module over csrc/profile.c, used by gosym.pprof only.  It links the pclntab
+# module over csrc/profile.c and profile_tab.c, used by gosym.pprof only.  It links the pclntab
 # reader (BASE) to copy function names straight from a PclnTable's table.
 profile_ext = Extension(
     "gosym._profile",
-    sources=["gosym/_profile.pyx", "csrc/profile.c"] + BASE,
+    sources=["gosym/_profile.pyx", "csrc/profile.c", "csrc/profile_tab.c"] + BASE,
     include_dirs=["csrc"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
