@@ -144,8 +144,15 @@ def entry() -> None:
             try:
                 if stream is not None:
                     stream.flush()
-            except OSError:
+            except BrokenPipeError:
                 pass        # a closed pipe: nothing more can be written (main returned 0 for it)
+            except OSError as e:
+                # output lost (a full disk): say so, as the interpreter's own exit would
+                status = status or 1
+                try:
+                    os.write(2, f"gosym: output: {e.strerror or e}\n".encode())
+                except OSError:
+                    pass
         os._exit(status)
     sys.exit(status)
 

@@ -110,6 +110,23 @@ def test_bad_input_is_one_line_exit_1(tmp_path, kind):
         assert "Traceback" not in r.stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_quick_exit_reports_lost_output():
+    """entry's os._exit skips the interpreter's exit, which reports output
+    that could not be written (a full disk) with status 120; entry must say
+    so itself.  Here main writes into stdout's buffer and returns 0, and
+    stdout is /dev/full, so only the final flush can fail."""
+    code = ("import sys, gosym.cli as c\n"
+            "c.main = lambda: (sys.stdout.write('x' * 100), 0)[1]\n"
+            "sys.argv = ['gosym', 'lookup', 'BIN', '0x1']\n"
+            "c.entry()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}   # the write must stay buffered
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "gosym: output: No space left on device"
+
+
 def test_directory_is_an_error(tmp_path):
     r = run("dump", str(tmp_path))
     assert r.returncode == 1 and r.stderr.startswith(f"gosym: {tmp_path}: ")
