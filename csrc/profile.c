@@ -20,41 +20,13 @@ enum { S_LOCATION_ID = 1, L_LINE = 4, LN_FUNCTION_ID = 1, LN_LINE = 2 };
 
 #define MAX_FIELD ((1u << 29) - 1)
 
-/* uv reads a uvarint as gs_rd_uvarint does, without a bounds check per
- * byte when ten bytes remain; anything unusual (an error already, fewer
- * bytes, a tenth byte above 1) goes to gs_rd_uvarint for its answer. */
-static inline uint64_t uv(gs_reader *rd)
-{
-    if (!rd->err && rd->pos <= rd->len && rd->len - rd->pos >= 10) {
-        const uint8_t *b = rd->base + rd->pos;
-        uint64_t v = 0;
-        unsigned i;
-        if (b[0] < 0x80) {
-            rd->pos++;
-            return b[0];
-        }
-        for (i = 0; i < 9; i++) {
-            v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
-            if (b[i] < 0x80) {
-                rd->pos += i + 1;
-                return v;
-            }
-        }
-        if (b[9] <= 1) {
-            rd->pos += 10;
-            return v | ((uint64_t)b[9] << 63);
-        }
-    }
-    return gs_rd_uvarint(rd);
-}
-
 /* read_tag reads a field key; 0 at the end of the range or on error. */
 static inline uint32_t read_tag(gs_reader *rd, int *wt)
 {
     uint64_t k;
     if (rd->err || rd->pos >= rd->len)
         return 0;
-    k = uv(rd);
+    k = gs_rd_uvarint(rd);
     if (rd->err)
         return 0;
     *wt = (int)(k & 7);
@@ -71,7 +43,7 @@ static inline void skip_value(gs_reader *rd, int wt)
     uint64_t n;
     switch (wt) {
     case WT_VARINT:
-        uv(rd);
+        gs_rd_uvarint(rd);
         return;
     case WT_I64:
         n = 8;
@@ -80,7 +52,7 @@ static inline void skip_value(gs_reader *rd, int wt)
         n = 4;
         break;
     case WT_LEN:
-        n = uv(rd);
+        n = gs_rd_uvarint(rd);
         break;
     default:
         gs_rd_fail(rd, GS_ERR_FORMAT, rd->pos, "unsupported protobuf wire type (group)");
@@ -98,7 +70,7 @@ static inline void skip_value(gs_reader *rd, int wt)
 /* sub opens a cursor over a length-delimited value at rd's position. */
 static inline void sub(gs_reader *rd, gs_reader *s)
 {
-    uint64_t n = uv(rd);
+    uint64_t n = gs_rd_uvarint(rd);
     size_t at = rd->pos;
     if (!rd->err && !gs_rd_has(rd, at, n))
         gs_rd_fail(rd, GS_ERR_BOUNDS, at, "protobuf message past end");
@@ -117,7 +89,7 @@ static inline uint64_t varint_field(gs_reader *s, int wt)
         gs_rd_fail(s, GS_ERR_FORMAT, s->pos, "profile field has the wrong wire type");
         return 0;
     }
-    return uv(s);
+    return gs_rd_uvarint(s);
 }
 
 /* The sub-reader's error, moved to the outer reader with offsets made absolute. */
@@ -140,7 +112,7 @@ static size_t sample_locs(gs_reader *s, uint64_t *out, size_t max)
             continue;
         }
         if (wt == WT_VARINT) {
-            uint64_t v = uv(s);
+            uint64_t v = gs_rd_uvarint(s);
             if (out && !s->err && n < max)
                 out[n] = v;
             n++;
@@ -148,7 +120,7 @@ static size_t sample_locs(gs_reader *s, uint64_t *out, size_t max)
             gs_reader pk;
             sub(s, &pk);
             while (!pk.err && pk.pos < pk.len) {
-                uint64_t v = uv(&pk);
+                uint64_t v = gs_rd_uvarint(&pk);
                 if (out && !pk.err && n < max)
                     out[n] = v;
                 n++;

@@ -232,6 +232,27 @@ static inline uint64_t gs_rd_uvarint(gs_reader *rd)
     size_t start = rd->pos;
     if (rd->err)
         return 0;
+    /* Fast path: with ten bytes left no byte needs its own bounds check. */
+    if (rd->pos <= rd->len && rd->len - rd->pos >= 10) {
+        const uint8_t *b = rd->base + rd->pos;
+        unsigned i;
+        if (b[0] < 0x80) {
+            rd->pos++;
+            return b[0];
+        }
+        for (i = 0; i < 9; i++) {
+            v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+            if (b[i] < 0x80) {
+                rd->pos += i + 1;
+                return v;
+            }
+        }
+        if (b[9] <= 1) {
+            rd->pos += 10;
+            return v | ((uint64_t)b[9] << 63);
+        }
+        v = 0;      /* a 10th byte above 1: the loop below reports it */
+    }
     for (;;) {
         uint8_t b;
         if (rd->pos >= rd->len) {
